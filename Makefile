@@ -1,0 +1,72 @@
+# jouleperf — the two commands a fresh machine needs are `make demo` and `make test`.
+# Everything else here is what they are made of.
+
+BUILD      ?= build
+BUILD_ASAN ?= build-asan
+BUILD_TSAN ?= build-tsan
+BUILD_FUZZ ?= build-fuzz
+JOBS       ?= $(shell nproc)
+CMAKE_GEN  := -G Ninja
+CTEST      := ctest --output-on-failure --timeout 300 -j$(JOBS)
+
+.PHONY: all bootstrap build demo test test-unit test-asan test-tsan fuzz bench format format-check clean
+
+all: build
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+$(BUILD)/build.ninja: | bootstrap
+	cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DJOULEPERF_WERROR=ON
+
+build: bootstrap $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j$(JOBS)
+
+# The main job on embedded defaults: which sensors exist here, then the energy of a
+# built-in CPU workload measured like `perf stat` measures cycles.
+demo: build
+	$(BUILD)/jouleperf sensors
+	$(BUILD)/jouleperf measure --idle 1 -- $(BUILD)/jouleperf burn --seconds 3 --threads $(JOBS)
+
+# Every test: the release build, unit tests under ASan+UBSan, sampler tests under
+# TSan, a short run of every fuzz target, and the format check.
+test: build test-unit test-asan test-tsan fuzz format-check
+
+test-unit: build
+	$(CTEST) --test-dir $(BUILD)
+
+test-asan: bootstrap
+	cmake -S . -B $(BUILD_ASAN) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DJOULEPERF_WERROR=ON \
+	  -DJOULEPERF_SANITIZE=address,undefined -DJOULEPERF_BUILD_BENCH=OFF
+	cmake --build $(BUILD_ASAN) -j$(JOBS)
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(CTEST) --test-dir $(BUILD_ASAN) -L unit
+
+test-tsan: bootstrap
+	cmake -S . -B $(BUILD_TSAN) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DJOULEPERF_WERROR=ON \
+	  -DJOULEPERF_SANITIZE=thread -DJOULEPERF_BUILD_BENCH=OFF
+	cmake --build $(BUILD_TSAN) -j$(JOBS) --target test_sensor
+	TSAN_OPTIONS=halt_on_error=1 $(CTEST) --test-dir $(BUILD_TSAN) -L sampler
+
+# Builds the libFuzzer targets with clang and runs each for a bounded number of inputs.
+fuzz: bootstrap
+	CC=clang CXX=clang++ cmake -S . -B $(BUILD_FUZZ) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug \
+	  -DJOULEPERF_BUILD_FUZZ=ON -DJOULEPERF_BUILD_TESTS=OFF -DJOULEPERF_BUILD_BENCH=OFF
+	cmake --build $(BUILD_FUZZ) -j$(JOBS)
+	@set -e; for f in $(BUILD_FUZZ)/fuzz/*_fuzz; do \
+	  [ -x "$$f" ] || continue; name=$$(basename $$f); \
+	  corpus=fuzz/corpus/$${name%_fuzz}; mkdir -p $(BUILD_FUZZ)/corpus-$$name; \
+	  echo "fuzz: $$name"; \
+	  $$f -runs=20000 -max_total_time=30 -max_len=4096 $(BUILD_FUZZ)/corpus-$$name $$( [ -d $$corpus ] && echo $$corpus ) 2>&1 | tail -n 2; \
+	done
+
+bench: build
+	@for b in $(BUILD)/bench/*_bench; do echo "== $$b"; $$b; done
+
+format:
+	clang-format -i $$(git ls-files '*.cpp' '*.hpp' '*.c' '*.h')
+
+format-check:
+	clang-format --dry-run --Werror $$(git ls-files '*.cpp' '*.hpp' '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_TSAN) $(BUILD_FUZZ)

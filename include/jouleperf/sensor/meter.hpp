@@ -1,0 +1,96 @@
+// The Meter turns a Sampler's readings into energy per interval: the whole run and
+// named phases (e.g. "prefill", "decode") delimited by marks on the sampler's clock.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "jouleperf/core/units.hpp"
+#include "jouleperf/sensor/sampler.hpp"
+
+namespace jouleperf {
+
+// Idle power, to report energy above idle.
+struct IdleBaseline {
+  std::vector<std::optional<double>> power_w;  // per sampler sensor (same order), W; empty if given as a total
+  double total_power_w = 0.0;                  // over sensors that count in the total, W
+  std::string basis;                           // "measured for 2.0 s" or "given (--idle-power)"
+};
+
+// One sensor domain over one interval.
+struct DomainEnergy {
+  std::string sensor;  // family: rapl, nvml, prometheus, cpu-model, fake
+  std::string domain;  // cpu-package:0, gpu:0, node:host:port, ...
+  double energy_j = 0.0;
+  double power_w = 0.0;        // mean power over the interval, W
+  double uncertainty_j = 0.0;  // +- bound from resolution, update interval and sampling period, J
+  std::optional<double> idle_power_w;
+  std::optional<double> above_idle_j;
+  std::uint64_t samples = 0;       // successful reads inside the interval (end reading included)
+  std::uint64_t failed_reads = 0;  // failed reads inside the interval
+  EnergySource source = EnergySource::kCounter;
+  bool estimated = false;
+  bool below_resolution = false;  // shorter than the sensor's update interval: not a precise figure
+  bool in_total = true;           // false for sub-domains already counted elsewhere
+  bool stale_end = false;         // the closing read failed; the last good reading was used
+};
+
+struct IntervalEnergy {
+  std::string name;  // "total" for the whole run, else the phase name
+  double start_s = 0.0;
+  double end_s = 0.0;
+  double duration_s = 0.0;
+  double energy_j = 0.0;  // sum over domains with in_total
+  double power_w = 0.0;
+  double uncertainty_j = 0.0;
+  std::optional<double> above_idle_j;
+  bool estimated = false;        // any domain in the total is estimated
+  std::string energy_source;     // "counter", "power-integral", "cpu-time-model" or "mixed: a+b"
+  bool below_resolution = false; // any domain in the total is below its resolution
+  std::vector<DomainEnergy> domains;
+};
+
+struct Measurement {
+  IntervalEnergy total;
+  std::vector<IntervalEnergy> phases;  // in mark order; empty when no phase was named
+  std::optional<IdleBaseline> idle;
+};
+
+class Meter {
+ public:
+  explicit Meter(Sampler& sampler) : sampler_(sampler) {}
+
+  void set_idle(IdleBaseline idle) { idle_ = std::move(idle); }
+
+  // Starts measuring; `phase` names the first phase ("" = no phases, only the total).
+  // Fails if already started.
+  Status start(const std::string& phase = "");
+  // Ends the current phase and begins `phase` at this instant. Fails if not started.
+  Status mark(const std::string& phase);
+  // Ends the run and computes every interval. Fails if not started, or when a sensor
+  // has no good reading at all inside the run.
+  Result<Measurement> stop();
+
+ private:
+  struct Mark {
+    std::string name;
+    double t_s;  // on the sampler's clock
+    std::vector<SensorSnapshot> snaps;
+  };
+  Result<IntervalEnergy> interval(const std::string& name, const Mark& a, const Mark& b) const;
+
+  Sampler& sampler_;
+  std::optional<IdleBaseline> idle_;
+  std::vector<Mark> marks_;
+  bool running_ = false;
+};
+
+// Measures idle power: the sampler must be started; sleeps `duration` on its clock
+// and returns mean power per sensor over it. Fails like Meter::stop.
+Result<IdleBaseline> measure_idle(Sampler& sampler, Seconds duration);
+
+// An idle baseline given as a total power (e.g. --idle-power W).
+IdleBaseline given_idle(Watts total);
+
+}  // namespace jouleperf

@@ -1,0 +1,10 @@
+#include "commands.hpp"
+
+namespace jouleperf::cli {
+
+void add_burn_command(CLI::App& app, Context& ctx) {
+  auto* cmd = app.add_subcommand("burn", "(not built yet)");
+  cmd->callback([&ctx] { ctx.exit_code = kExitFailure; });
+}
+
+}  // namespace jouleperf::cli

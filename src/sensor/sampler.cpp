@@ -1,0 +1,202 @@
+#include "jouleperf/sensor/sampler.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+
+namespace jouleperf {
+
+struct Sampler::Track {
+  std::unique_ptr<Sensor> sensor;
+  mutable std::mutex mu;
+  double period_s = 0.01;
+  double next_due_s = 0.0;
+  bool use_counter = false;
+  bool have_first = false;
+  double origin_j = 0.0;  // first counter value
+  double cum_j = 0.0;     // cumulative energy since the first reading
+  double last_t_s = 0.0;
+  double last_p_w = std::numeric_limits<double>::quiet_NaN();
+  std::uint64_t reads_ok = 0;
+  std::uint64_t reads_failed = 0;
+  std::optional<Error> last_error;
+  bool last_fresh = false;
+  std::vector<Sample> ring;  // preallocated; written at head
+  std::size_t head = 0;
+  std::uint64_t written = 0;
+};
+
+Sampler::Sampler(std::vector<std::unique_ptr<Sensor>> sensors, SamplerConfig config, const Clock& clock)
+    : clock_(clock), config_(config) {
+  const double power_period = config_.hz > 0 ? 1.0 / config_.hz : 0.01;
+  const double counter_period = config_.counter_hz > 0 ? 1.0 / config_.counter_hz : power_period;
+  const std::size_t cap = std::max<std::size_t>(config_.ring_capacity, 2);
+  for (auto& s : sensors) {
+    auto tr = std::make_unique<Track>();
+    const auto& caps = s->info().caps;
+    tr->period_s = caps.energy_counter ? counter_period : power_period;
+    tr->period_s = std::max(tr->period_s, caps.poll_interval_s);
+    tr->ring.resize(cap);
+    tr->sensor = std::move(s);
+    tracks_.push_back(std::move(tr));
+  }
+}
+
+Sampler::~Sampler() { stop(); }
+
+const SensorInfo& Sampler::info(std::size_t i) const { return tracks_.at(i)->sensor->info(); }
+
+double Sampler::period_s(std::size_t i) const { return tracks_.at(i)->period_s; }
+
+EnergySource Sampler::source(std::size_t i) const {
+  const Track& tr = *tracks_.at(i);
+  if (tr.sensor->info().caps.estimated) return EnergySource::kCpuTimeModel;
+  std::lock_guard<std::mutex> lock(tr.mu);
+  return tr.use_counter ? EnergySource::kCounter : EnergySource::kPowerIntegral;
+}
+
+void Sampler::read_track(Track& tr) {
+  auto r = tr.sensor->read();
+  if (!r) {
+    ++tr.reads_failed;
+    tr.last_error = r.error();
+    tr.last_fresh = false;
+    return;
+  }
+  const Reading& rd = *r;
+  const double t = rd.t.value();
+  const double p = rd.power ? rd.power->value() : std::numeric_limits<double>::quiet_NaN();
+  if (!tr.have_first) {
+    tr.have_first = true;
+    tr.use_counter = rd.energy.has_value();
+    tr.origin_j = rd.energy ? rd.energy->value() : 0.0;
+    tr.cum_j = 0.0;
+  } else if (tr.use_counter) {
+    if (!rd.energy) {
+      ++tr.reads_failed;
+      tr.last_error = make_error(Errc::kInternal, "counter sensor returned a reading without energy");
+      tr.last_fresh = false;
+      return;
+    }
+    tr.cum_j = rd.energy->value() - tr.origin_j;
+  } else {
+    if (!rd.power) {
+      ++tr.reads_failed;
+      tr.last_error = make_error(Errc::kInternal, "power sensor returned a reading without power");
+      tr.last_fresh = false;
+      return;
+    }
+    const double dt = t - tr.last_t_s;
+    if (dt > 0 && !std::isnan(tr.last_p_w)) tr.cum_j += 0.5 * (tr.last_p_w + p) * dt;
+  }
+  tr.last_t_s = t;
+  tr.last_p_w = p;
+  ++tr.reads_ok;
+  tr.last_fresh = true;
+  tr.ring[tr.head] = Sample{t, tr.cum_j, p};
+  tr.head = (tr.head + 1) % tr.ring.size();
+  ++tr.written;
+}
+
+Status Sampler::start(bool background) {
+  if (started_) return make_error(Errc::kInternal, "sampler started twice");
+  started_ = true;
+  for (auto& tr : tracks_) {
+    std::lock_guard<std::mutex> lock(tr->mu);
+    read_track(*tr);
+    if (tr->reads_ok == 0) {
+      const auto& info = tr->sensor->info();
+      return make_error(tr->last_error->code,
+                        info.name + " " + info.domain + ": first read failed: " + tr->last_error->message);
+    }
+    tr->next_due_s = tr->last_t_s + tr->period_s;
+  }
+  if (background) {
+    {
+      std::lock_guard<std::mutex> lock(wake_mu_);
+      stop_requested_ = false;
+    }
+    thread_ = std::thread([this] { run(); });
+  }
+  return {};
+}
+
+void Sampler::stop() {
+  {
+    std::lock_guard<std::mutex> lock(wake_mu_);
+    stop_requested_ = true;
+  }
+  wake_cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Sampler::poll_due() {
+  for (auto& tr : tracks_) {
+    std::lock_guard<std::mutex> lock(tr->mu);
+    const double now = clock_.now().value();
+    if (now + 1e-9 < tr->next_due_s) continue;
+    read_track(*tr);
+    tr->next_due_s += tr->period_s;
+    if (tr->next_due_s <= now) tr->next_due_s = now + tr->period_s;  // fell behind: skip, do not burst
+  }
+}
+
+void Sampler::run() {
+  std::unique_lock<std::mutex> lock(wake_mu_);
+  while (!stop_requested_) {
+    lock.unlock();
+    poll_due();
+    double next = std::numeric_limits<double>::infinity();
+    for (auto& tr : tracks_) {
+      std::lock_guard<std::mutex> tl(tr->mu);
+      next = std::min(next, tr->next_due_s);
+    }
+    const double wait_s = std::max(0.0, next - clock_.now().value());
+    lock.lock();
+    if (stop_requested_) break;
+    wake_cv_.wait_for(lock, std::chrono::duration<double>(wait_s), [this] { return stop_requested_; });
+  }
+}
+
+std::vector<SensorSnapshot> Sampler::snapshot() {
+  std::vector<SensorSnapshot> out;
+  out.reserve(tracks_.size());
+  for (auto& tr : tracks_) {
+    std::lock_guard<std::mutex> lock(tr->mu);
+    read_track(*tr);
+    SensorSnapshot s;
+    s.t = Seconds(tr->last_t_s);
+    s.energy = Joules(tr->cum_j);
+    s.reads_ok = tr->reads_ok;
+    s.reads_failed = tr->reads_failed;
+    s.fresh = tr->last_fresh;
+    s.last_error = tr->last_error;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+std::vector<Sample> Sampler::samples(std::size_t i, std::uint64_t* dropped) const {
+  const Track& tr = *tracks_.at(i);
+  std::lock_guard<std::mutex> lock(tr.mu);
+  const std::size_t cap = tr.ring.size();
+  const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(tr.written, cap));
+  if (dropped) *dropped = tr.written - n;
+  std::vector<Sample> out;
+  out.reserve(n);
+  const std::size_t first = (tr.head + cap - n) % cap;
+  for (std::size_t k = 0; k < n; ++k) out.push_back(tr.ring[(first + k) % cap]);
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> Sampler::conditions() {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (auto& tr : tracks_) {
+    std::lock_guard<std::mutex> lock(tr->mu);
+    for (auto& [k, v] : tr->sensor->conditions()) out.emplace_back(tr->sensor->info().domain + "." + k, v);
+  }
+  return out;
+}
+
+}  // namespace jouleperf
