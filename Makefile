@@ -44,7 +44,7 @@ test-asan: bootstrap
 test-tsan: bootstrap
 	cmake -S . -B $(BUILD_TSAN) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DJOULEPERF_WERROR=ON \
 	  -DJOULEPERF_SANITIZE=thread -DJOULEPERF_BUILD_BENCH=OFF
-	cmake --build $(BUILD_TSAN) -j$(JOBS) --target test_sensor
+	cmake --build $(BUILD_TSAN) -j$(JOBS) --target test_sampler
 	TSAN_OPTIONS=halt_on_error=1 $(CTEST) --test-dir $(BUILD_TSAN) -L sampler
 
 # Builds the libFuzzer targets with clang and runs each for a bounded number of inputs.

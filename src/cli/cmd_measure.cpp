@@ -1,10 +1,203 @@
+// jouleperf measure -- CMD ARGS...: the energy of any command, the way `perf stat`
+// measures its cycles. The command is exec'd directly (no shell); its exit code is ours.
+#include <fmt/format.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
 #include "commands.hpp"
+#include "jouleperf/sensor/measurement_json.hpp"
+#include "jouleperf/sensor/meter.hpp"
+#include "sensor_flags.hpp"
+
+extern char** environ;
 
 namespace jouleperf::cli {
+namespace {
+
+struct MeasureArgs {
+  SensorFlags flags;
+  double idle_s = 0.0;
+  std::optional<double> idle_power_w;
+  std::string json_path;
+  std::vector<std::string> command;
+};
+
+// The child's pid, for the signal handler (signals are process-wide by nature).
+std::atomic<pid_t> g_child{0};
+
+// Forwards signals that were sent to jouleperf alone (kill, systemd...). A Ctrl-C from
+// the terminal already reaches the child through the process group: not sent twice.
+void forward_signal(int sig, siginfo_t* info, void*) {
+  const pid_t child = g_child.load();
+  if (child <= 0) return;
+  if (info != nullptr && info->si_code == SI_KERNEL) return;
+  kill(child, sig);
+}
+
+void install_forwarding() {
+  struct sigaction sa {};
+  sa.sa_sigaction = forward_signal;
+  sa.sa_flags = SA_SIGINFO | SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaction(sig, &sa, nullptr);
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) {
+    if (!out.empty()) out += ' ';
+    out += s;
+  }
+  return out;
+}
+
+void print_summary(const std::vector<std::string>& command, int exit_code, const Measurement& m) {
+  const IntervalEnergy& t = m.total;
+  auto& err = std::cerr;
+  err << fmt::format("\n Energy stats for '{}' (exit {}):\n\n", join(command), exit_code);
+  err << fmt::format("  {:>14.3f} J   energy  +- {:.3f} J{}  [{}{}]\n", t.energy_j, t.uncertainty_j,
+                     t.estimated ? " (resolution only; the model's own error is not bounded)" : "", t.energy_source,
+                     t.estimated ? ", ESTIMATED" : ", measured");
+  if (t.above_idle_j && m.idle)
+    err << fmt::format("  {:>14.3f} J   above idle (idle {:.2f} W, {})\n", *t.above_idle_j, m.idle->total_power_w,
+                       m.idle->basis);
+  err << fmt::format("  {:>14.3f} W   mean power\n", t.power_w);
+  err << fmt::format("  {:>14.3f} s   elapsed\n\n", t.duration_s);
+  err << fmt::format("  {:<11} {:<16} {:>12} {:>10} {:>8}  {}\n", "sensor", "domain", "energy_j", "power_w", "samples",
+                     "source");
+  for (const auto& d : t.domains) {
+    std::string note;
+    if (d.estimated) note += " ESTIMATED";
+    if (!d.in_total) note += " (sub-domain, not in total)";
+    if (d.below_resolution) note += " (shorter than the sensor's update interval)";
+    if (d.failed_reads > 0) note += fmt::format(" ({} failed reads)", d.failed_reads);
+    err << fmt::format("  {:<11} {:<16} {:>12.3f} {:>10.3f} {:>8}  {}{}\n", d.sensor, d.domain, d.energy_j, d.power_w,
+                       d.samples, energy_source_name(d.source), note);
+  }
+  if (t.estimated)
+    err << "\n  Energy is ESTIMATED from CPU time (no hardware energy sensor was read); see docs/sensors.md.\n";
+  err << "\n";
+}
+
+int run_measure(const MeasureArgs& a) {
+  if (a.command.empty()) {
+    std::cerr << "jouleperf measure: no command given (usage: jouleperf measure [options] -- CMD ARGS...)\n";
+    return kExitUsage;
+  }
+  SteadyClock clock;
+  auto set = open_sensors(default_sensor_registry(), to_sensor_options(a.flags), clock);
+  if (!set) {
+    std::cerr << "jouleperf measure: " << set.error().to_string() << "\n";
+    return kExitFailure;
+  }
+  const bool estimated_only = set->sensors.size() == 1 && set->sensors[0]->info().caps.estimated;
+  if (estimated_only && a.flags.sensors.empty()) {
+    std::cerr << "jouleperf measure: no hardware energy sensor is readable here; using the CPU-time model (ESTIMATED).";
+    for (const auto& p : set->problems) std::cerr << "\n  " << p.name << ": " << p.error.message;
+    std::cerr << "\n";
+  }
+  Sampler sampler(std::move(set->sensors), to_sampler_config(a.flags), clock);
+  if (auto st = sampler.start(true); !st) {
+    std::cerr << "jouleperf measure: " << st.error().to_string() << "\n";
+    return kExitFailure;
+  }
+  Meter meter(sampler);
+  std::optional<IdleBaseline> idle;
+  if (a.idle_power_w) {
+    idle = given_idle(Watts(*a.idle_power_w));
+  } else if (a.idle_s > 0) {
+    auto got = measure_idle(sampler, Seconds(a.idle_s));
+    if (!got) {
+      std::cerr << "jouleperf measure: idle baseline: " << got.error().to_string() << "\n";
+      return kExitFailure;
+    }
+    idle = std::move(got).value();
+  }
+  if (idle) meter.set_idle(*idle);
+
+  std::vector<char*> argv;
+  for (const auto& s : a.command) argv.push_back(const_cast<char*>(s.c_str()));
+  argv.push_back(nullptr);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaddset(&defaults, sig);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
+  install_forwarding();
+
+  if (auto st = meter.start(); !st) {
+    std::cerr << "jouleperf measure: " << st.error().to_string() << "\n";
+    return kExitFailure;
+  }
+  pid_t pid = 0;
+  const int rc = posix_spawnp(&pid, argv[0], nullptr, &attr, argv.data(), environ);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) {
+    std::cerr << "jouleperf measure: cannot run '" << a.command[0] << "': " << std::strerror(rc) << "\n";
+    return rc == ENOENT ? 127 : 126;
+  }
+  g_child.store(pid);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  g_child.store(0);
+  auto m = meter.stop();
+  sampler.stop();
+  const int exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  if (!m) {
+    std::cerr << "jouleperf measure: " << m.error().to_string() << "\n";
+    return exit_code != 0 ? exit_code : kExitFailure;
+  }
+  print_summary(a.command, exit_code, *m);
+  if (!a.json_path.empty()) {
+    nlohmann::json j = to_json(*m);
+    j["command"] = a.command;
+    j["exit_code"] = exit_code;
+    nlohmann::json cond = nlohmann::json::object();
+    for (const auto& [k, v] : sampler.conditions()) cond[k] = v;
+    j["conditions"] = cond;
+    if (a.json_path == "-") {
+      std::cout << j.dump(2) << "\n";
+    } else {
+      std::ofstream out(a.json_path);
+      out << j.dump(2) << "\n";
+      if (!out) {
+        std::cerr << "jouleperf measure: cannot write " << a.json_path << "\n";
+        return exit_code != 0 ? exit_code : kExitFailure;
+      }
+    }
+  }
+  return exit_code;
+}
+
+}  // namespace
 
 void add_measure_command(CLI::App& app, Context& ctx) {
-  auto* cmd = app.add_subcommand("measure", "(not built yet)");
-  cmd->callback([&ctx] { ctx.exit_code = kExitFailure; });
+  auto args = std::make_shared<MeasureArgs>();
+  auto* cmd = app.add_subcommand("measure", "Measure the energy of a command: jouleperf measure [options] -- CMD ARGS...");
+  add_sensor_flags(cmd, args->flags);
+  cmd->add_option("--idle", args->idle_s, "Measure idle power for S seconds first and report energy above idle")
+      ->envname("JOULEPERF_IDLE")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--idle-power", args->idle_power_w, "Idle power to subtract, W (instead of measuring it)")
+      ->envname("JOULEPERF_IDLE_POWER")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--json", args->json_path, "Also write the result as JSON to FILE ('-' = stdout)")
+      ->envname("JOULEPERF_JSON");
+  cmd->add_option("command", args->command, "The command and its arguments (after --)");
+  cmd->footer("Exit code: the command's own (128+N if killed by signal N; 127 if it cannot be found).");
+  cmd->callback([args, &ctx] { ctx.exit_code = run_measure(*args); });
 }
 
 }  // namespace jouleperf::cli

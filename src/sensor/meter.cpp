@@ -55,8 +55,10 @@ Result<IntervalEnergy> Meter::interval(const std::string& name, const Mark& a, c
     const double u = info.caps.update_interval_s;
     d.below_resolution = u > 0 && iv.duration_s < u;
     if (d.source == EnergySource::kPowerIntegral) {
-      const double period = std::max(sampler_.period_s(i), u);
-      d.uncertainty_j = std::abs(d.power_w) * period + info.caps.power_resolution_w * iv.duration_s;
+      // Steps between samples (data-driven bound), the power's resolution, and readings
+      // that lag by up to one update interval at both ends.
+      d.uncertainty_j = (sb.sampling_bound - sa.sampling_bound).value() +
+                        info.caps.power_resolution_w * iv.duration_s + std::abs(d.power_w) * u;
     } else {
       d.uncertainty_j = 2.0 * info.caps.resolution_j + std::abs(d.power_w) * u;
     }

@@ -16,6 +16,7 @@ struct Sampler::Track {
   bool have_first = false;
   double origin_j = 0.0;  // first counter value
   double cum_j = 0.0;     // cumulative energy since the first reading
+  double cum_bound_j = 0.0;  // cumulative trapezoid error bound (power sensors)
   double last_t_s = 0.0;
   double last_p_w = std::numeric_limits<double>::quiet_NaN();
   std::uint64_t reads_ok = 0;
@@ -88,7 +89,10 @@ void Sampler::read_track(Track& tr) {
       return;
     }
     const double dt = t - tr.last_t_s;
-    if (dt > 0 && !std::isnan(tr.last_p_w)) tr.cum_j += 0.5 * (tr.last_p_w + p) * dt;
+    if (dt > 0 && !std::isnan(tr.last_p_w)) {
+      tr.cum_j += 0.5 * (tr.last_p_w + p) * dt;
+      tr.cum_bound_j += 0.5 * std::abs(p - tr.last_p_w) * dt;
+    }
   }
   tr.last_t_s = t;
   tr.last_p_w = p;
@@ -168,6 +172,7 @@ std::vector<SensorSnapshot> Sampler::snapshot() {
     SensorSnapshot s;
     s.t = Seconds(tr->last_t_s);
     s.energy = Joules(tr->cum_j);
+    s.sampling_bound = Joules(tr->cum_bound_j);
     s.reads_ok = tr->reads_ok;
     s.reads_failed = tr->reads_failed;
     s.fresh = tr->last_fresh;

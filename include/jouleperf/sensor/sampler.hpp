@@ -36,6 +36,9 @@ struct Sample {
 struct SensorSnapshot {
   Seconds t;                      // time of the reading `energy` refers to
   Joules energy;                  // cumulative since the sampler started
+  Joules sampling_bound;          // power sensors: cumulative bound on the trapezoid's error,
+                                  // sum of |P(i+1) - P(i)| * dt / 2 (a step anywhere inside a
+                                  // sampling interval is off by at most that); 0 for counters
   std::uint64_t reads_ok = 0;     // successful reads so far
   std::uint64_t reads_failed = 0; // failed reads so far
   bool fresh = false;             // false: this read failed and `energy` is from the last good one

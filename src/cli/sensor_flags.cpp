@@ -1,0 +1,59 @@
+#include "sensor_flags.hpp"
+
+namespace jouleperf::cli {
+
+void add_sensor_flags(CLI::App* cmd, SensorFlags& f) {
+  cmd->add_option("--sensor", f.sensors, "Sensor families to use: rapl, nvml, prometheus, cpu-model "
+                                         "(default: every readable hardware sensor, else cpu-model)")
+      ->envname("JOULEPERF_SENSOR")
+      ->delimiter(',');
+  cmd->add_option("--powercap-root", f.powercap_root, "Root of the powercap sysfs tree")
+      ->envname("JOULEPERF_POWERCAP_ROOT")
+      ->capture_default_str();
+  cmd->add_option("--nvml-lib", f.nvml_lib, "NVML library to dlopen")
+      ->envname("JOULEPERF_NVML_LIB")
+      ->capture_default_str();
+  cmd->add_option("--prometheus", f.prometheus,
+                  "Exporter /metrics URLs (DCGM exporter, node exporter, Kepler); one per node")
+      ->envname("JOULEPERF_PROMETHEUS")
+      ->delimiter(',');
+  cmd->add_option("--prometheus-timeout", f.prometheus_timeout_s, "Per-scrape timeout, s")
+      ->envname("JOULEPERF_PROMETHEUS_TIMEOUT")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--cpu-idle-w", f.cpu_idle_w, "CPU-time model: power at idle, W (default from the TDP table)")
+      ->envname("JOULEPERF_CPU_IDLE_W")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--cpu-max-w", f.cpu_max_w, "CPU-time model: power at full load, W (default from the TDP table)")
+      ->envname("JOULEPERF_CPU_MAX_W")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--hz", f.hz, "Sampling rate of power sensors, Hz")
+      ->envname("JOULEPERF_HZ")
+      ->check(CLI::Range(0.1, 10000.0))
+      ->capture_default_str();
+  cmd->add_option("--counter-hz", f.counter_hz, "Sampling rate of energy counters, Hz (0 = same as --hz)")
+      ->envname("JOULEPERF_COUNTER_HZ")
+      ->check(CLI::Range(0.0, 10000.0))
+      ->capture_default_str();
+}
+
+SensorOptions to_sensor_options(const SensorFlags& f) {
+  SensorOptions o;
+  o.names = f.sensors;
+  o.rapl.powercap_root = f.powercap_root;
+  o.nvml.library = f.nvml_lib;
+  o.prometheus.urls = f.prometheus;
+  o.prometheus.timeout_s = f.prometheus_timeout_s;
+  o.cpu_model.idle_w = f.cpu_idle_w;
+  o.cpu_model.max_w = f.cpu_max_w;
+  return o;
+}
+
+SamplerConfig to_sampler_config(const SensorFlags& f) {
+  SamplerConfig c;
+  c.hz = f.hz;
+  c.counter_hz = f.counter_hz;
+  return c;
+}
+
+}  // namespace jouleperf::cli

@@ -1,0 +1,35 @@
+// The sensor and sampler flags shared by every command that measures
+// (sensors, measure, and later run, sweep, replay), each mirrored by a JOULEPERF_* variable.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "jouleperf/sensor/factory.hpp"
+#include "jouleperf/sensor/sampler.hpp"
+
+namespace jouleperf::cli {
+
+struct SensorFlags {
+  std::vector<std::string> sensors;
+  std::string powercap_root = "/sys/class/powercap";
+  std::string nvml_lib = "libnvidia-ml.so.1";
+  std::vector<std::string> prometheus;
+  double prometheus_timeout_s = 2.0;
+  std::optional<double> cpu_idle_w;
+  std::optional<double> cpu_max_w;
+  double hz = 100.0;
+  double counter_hz = 0.0;
+};
+
+// Adds --sensor, --powercap-root, --nvml-lib, --prometheus, --prometheus-timeout,
+// --cpu-idle-w, --cpu-max-w, --hz and --counter-hz to `cmd`.
+void add_sensor_flags(CLI::App* cmd, SensorFlags& flags);
+
+SensorOptions to_sensor_options(const SensorFlags& flags);
+SamplerConfig to_sampler_config(const SensorFlags& flags);
+
+}  // namespace jouleperf::cli
