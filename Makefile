@@ -39,13 +39,13 @@ test-asan: bootstrap
 	cmake -S . -B $(BUILD_ASAN) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DJOULEPERF_WERROR=ON \
 	  -DJOULEPERF_SANITIZE=address,undefined -DJOULEPERF_BUILD_BENCH=OFF
 	cmake --build $(BUILD_ASAN) -j$(JOBS)
-	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(CTEST) --test-dir $(BUILD_ASAN) -L unit
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(CTEST) --test-dir $(BUILD_ASAN) -LE 'server|llama'
 
 test-tsan: bootstrap
 	cmake -S . -B $(BUILD_TSAN) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DJOULEPERF_WERROR=ON \
 	  -DJOULEPERF_SANITIZE=thread -DJOULEPERF_BUILD_BENCH=OFF
 	cmake --build $(BUILD_TSAN) -j$(JOBS) --target test_sampler
-	TSAN_OPTIONS=halt_on_error=1 $(CTEST) --test-dir $(BUILD_TSAN) -L sampler
+	TSAN_OPTIONS=halt_on_error=1 $(CTEST) --test-dir $(BUILD_TSAN) -L '^sampler$$'
 
 # Builds the libFuzzer targets with clang and runs each for a bounded number of inputs.
 fuzz: bootstrap

@@ -1,6 +1,11 @@
 #include "jouleperf/sensor/cpu_model.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cstdio>
 #include <sstream>
 
@@ -59,8 +64,9 @@ std::string model_name(const std::string& cpuinfo_path) {
 
 class CpuModelSensor final : public Sensor {
  public:
-  CpuModelSensor(CpuModelOptions opts, CpuPowerParams params, const Clock& clock, CpuJiffies first, Seconds t0)
-      : opts_(std::move(opts)), params_(std::move(params)), clock_(clock), last_(first), last_t_(t0) {
+  CpuModelSensor(CpuModelOptions opts, CpuPowerParams params, const Clock& clock, int fd, CpuJiffies first,
+                 Seconds t0)
+      : opts_(std::move(opts)), params_(std::move(params)), clock_(clock), fd_(fd), last_(first), last_t_(t0) {
     info_.name = "cpu-model";
     info_.domain = "cpu-model:all";
     char buf[256];
@@ -75,12 +81,18 @@ class CpuModelSensor final : public Sensor {
     info_.caps.resolution_j = (params_.max_w - params_.idle_w) / std::max(1, params_.logical_cpus) * tick_s;
   }
 
+  ~CpuModelSensor() override { ::close(fd_); }
+  CpuModelSensor(const CpuModelSensor&) = delete;
+  CpuModelSensor& operator=(const CpuModelSensor&) = delete;
+
   const SensorInfo& info() const override { return info_; }
 
+  // One pread of the kept-open /proc/stat (procfs regenerates it on a read at offset 0):
+  // no open, no allocation on the success path.
   Result<Reading> read() override {
-    auto text = read_text_file(opts_.proc_stat);
-    if (!text) return text.error();
-    auto j = parse_proc_stat(*text);
+    const ssize_t n = ::pread(fd_, buf_.data(), buf_.size(), 0);
+    if (n < 0) return errno_error(errno, "cannot read " + opts_.proc_stat);
+    auto j = parse_proc_stat(std::string_view(buf_.data(), static_cast<size_t>(n)));
     if (!j) return make_error(j.error().code, opts_.proc_stat + ": " + j.error().message);
     const Seconds t = clock_.now();
     const double dt = (t - last_t_).value();
@@ -104,6 +116,8 @@ class CpuModelSensor final : public Sensor {
   CpuModelOptions opts_;
   CpuPowerParams params_;
   const Clock& clock_;
+  int fd_;
+  std::array<char, 1024> buf_{};  // the aggregate cpu line is first; the rest is not needed
   SensorInfo info_;
   CpuJiffies last_;
   Seconds last_t_;
@@ -115,17 +129,21 @@ class CpuModelSensor final : public Sensor {
 
 Result<CpuJiffies> parse_proc_stat(std::string_view text) {
   const auto nl = text.find('\n');
-  const std::string_view line = text.substr(0, nl);
+  std::string_view line = text.substr(0, nl);
   if (line.size() < 4 || line.substr(0, 4) != "cpu ")
     return make_error(Errc::kParse, "first line is not the aggregate 'cpu' line");
-  std::istringstream in{std::string(line.substr(4))};
+  line.remove_prefix(4);
   std::array<unsigned long long, 8> f{};  // user nice system idle iowait irq softirq steal
   size_t n = 0;
-  std::string tok;
-  while (n < f.size() && in >> tok) {
-    auto v = parse_u64(tok);
+  while (n < f.size()) {
+    const auto b = line.find_first_not_of(" \t\r");
+    if (b == std::string_view::npos) break;
+    line.remove_prefix(b);
+    const auto e = std::min(line.find_first_of(" \t\r"), line.size());
+    auto v = parse_u64(line.substr(0, e));  // no allocation on success
     if (!v) return make_error(Errc::kParse, "field " + std::to_string(n + 1) + " of the cpu line: " + v.error().message);
     f[n++] = *v;
+    line.remove_prefix(e);
   }
   if (n < 5) return make_error(Errc::kParse, "cpu line has " + std::to_string(n) + " fields, need at least 5");
   CpuJiffies j;
@@ -169,7 +187,9 @@ Result<std::unique_ptr<Sensor>> open_cpu_model_sensor(const CpuModelOptions& opt
   if (!text) return text.error();
   auto first = parse_proc_stat(*text);
   if (!first) return make_error(first.error().code, opts.proc_stat + ": " + first.error().message);
-  return std::unique_ptr<Sensor>(std::make_unique<CpuModelSensor>(opts, *params, clock, *first, clock.now()));
+  const int fd = ::open(opts.proc_stat.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno_error(errno, "cannot open " + opts.proc_stat);
+  return std::unique_ptr<Sensor>(std::make_unique<CpuModelSensor>(opts, *params, clock, fd, *first, clock.now()));
 }
 
 }  // namespace jouleperf

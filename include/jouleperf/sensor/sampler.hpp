@@ -2,7 +2,7 @@
 // preallocated ring buffers, and keeps each sensor's cumulative energy since start.
 #pragma once
 
-#include <condition_variable>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -82,15 +82,14 @@ class Sampler {
  private:
   struct Track;
   void read_track(Track& tr);  // caller holds tr.mu
+  double poll_due_next();      // poll_due(), returning when the next sensor is due, s
   void run();
 
   const Clock& clock_;
   SamplerConfig config_;
   std::vector<std::unique_ptr<Track>> tracks_;
   std::thread thread_;
-  std::mutex wake_mu_;
-  std::condition_variable wake_cv_;
-  bool stop_requested_ = false;  // guarded by wake_mu_
+  std::atomic<bool> stop_requested_{false};
   bool started_ = false;
 };
 
