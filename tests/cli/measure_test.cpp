@@ -1,0 +1,123 @@
+// `jouleperf measure` and `jouleperf sensors` as a user runs them: the real program,
+// the CPU-time model on this machine (or whatever sensor is readable where it runs).
+#include <gtest/gtest.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "support/temp_dir.hpp"
+
+extern char** environ;
+
+namespace jouleperf {
+namespace {
+
+struct Run {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs jouleperf with args, stdout/stderr to files; optionally sends `sig` after `delay`.
+Run run_cli(std::vector<std::string> args, int sig = 0, std::chrono::milliseconds delay = {}) {
+  testing::TempDir dir;
+  const auto out = (dir.path() / "out").string(), err = (dir.path() / "err").string();
+  args.insert(args.begin(), JP_CLI_PATH);
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  pid_t pid = 0;
+  Run r;
+  if (posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ) != 0) return r;
+  posix_spawn_file_actions_destroy(&fa);
+  if (sig != 0) {
+    std::this_thread::sleep_for(delay);  // let the child start its command first
+    kill(pid, sig);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  std::stringstream so, se;
+  so << std::ifstream(out).rdbuf();
+  se << std::ifstream(err).rdbuf();
+  r.out = so.str();
+  r.err = se.str();
+  return r;
+}
+
+TEST(MeasureCli, ReturnsTheCommandsExitCodeAndWritesJson) {
+  auto r = run_cli({"measure", "--json", "-", "--", "sh", "-c", "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; exit 3"});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  for (const char* k : {"energy_j", "duration_s", "power_w", "energy_source", "estimated", "domains"})
+    EXPECT_TRUE(j.contains(k)) << k;
+  EXPECT_GT(j["energy_j"].get<double>(), 0.0);
+  EXPECT_GT(j["duration_s"].get<double>(), 0.0);
+  EXPECT_GE(j["domains"].size(), 1u);
+  if (j["estimated"].get<bool>()) {
+    EXPECT_EQ(j["energy_source"], "cpu-time-model");
+    EXPECT_NE(r.err.find("ESTIMATED"), std::string::npos);  // said plainly in the terminal too
+  }
+  EXPECT_NE(r.err.find("Energy stats for"), std::string::npos);
+}
+
+TEST(MeasureCli, ForwardsATerminationSignalAndStillReportsWhatItMeasured) {
+  auto r = run_cli({"measure", "--json", "-", "--", "sleep", "30"}, SIGTERM, std::chrono::milliseconds(700));
+  EXPECT_EQ(r.exit_code, 128 + SIGTERM) << r.err;  // the child died of the forwarded signal
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_LT(j["duration_s"].get<double>(), 10.0);
+  EXPECT_EQ(j["exit_code"], 128 + SIGTERM);
+}
+
+TEST(MeasureCli, UnknownSensorIsAOneLineError) {
+  auto r = run_cli({"measure", "--sensor", "bogus", "--", "true"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("unknown sensor 'bogus'"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
+TEST(MeasureCli, AProgramThatCannotBeFoundExits127) {
+  auto r = run_cli({"measure", "--", "/nonexistent/jouleperf-cmd"});
+  EXPECT_EQ(r.exit_code, 127);
+  EXPECT_NE(r.err.find("cannot run"), std::string::npos);
+}
+
+TEST(SensorsCli, ListsAtLeastOneSensorAndWhyOthersAreNotUsable) {
+  auto r = run_cli({"sensors", "--json", "--window", "0.1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_GE(j["sensors"].size(), 1u);
+  const auto& s = j["sensors"][0];
+  for (const char* k : {"name", "domain", "energy_counter", "power", "estimated", "live_power_w"})
+    EXPECT_TRUE(s.contains(k)) << k;
+  for (const auto& u : j["unavailable"]) {
+    EXPECT_FALSE(u["message"].get<std::string>().empty());
+    EXPECT_FALSE(u["error"].get<std::string>().empty());
+  }
+}
+
+TEST(SensorsCli, EnvironmentMirrorsFlags) {
+  ASSERT_EQ(setenv("JOULEPERF_SENSOR", "cpu-model", 1), 0);
+  auto r = run_cli({"sensors", "--json", "--window", "0.05"});
+  unsetenv("JOULEPERF_SENSOR");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["sensors"].size(), 1u);
+  EXPECT_EQ(j["sensors"][0]["name"], "cpu-model");
+}
+
+}  // namespace
+}  // namespace jouleperf
