@@ -38,10 +38,9 @@ double burn_until(std::chrono::steady_clock::time_point deadline, double max_flo
 
 int run_burn(const BurnArgs& a) {
   const auto start = std::chrono::steady_clock::now();
-  const auto deadline =
-      a.gflop > 0 ? std::chrono::steady_clock::time_point::max()
-                  : start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                std::chrono::duration<double>(a.seconds));
+  const auto deadline = a.gflop > 0 ? std::chrono::steady_clock::time_point::max()
+                                    : start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                                  std::chrono::duration<double>(a.seconds));
   const double per_thread = a.gflop > 0 ? a.gflop * 1e9 / a.threads : std::numeric_limits<double>::infinity();
   std::vector<std::thread> workers;
   std::vector<double> flops(static_cast<std::size_t>(a.threads), 0.0);

@@ -185,7 +185,8 @@ int run_measure(const MeasureArgs& a) {
 
 void add_measure_command(CLI::App& app, Context& ctx) {
   auto args = std::make_shared<MeasureArgs>();
-  auto* cmd = app.add_subcommand("measure", "Measure the energy of a command: jouleperf measure [options] -- CMD ARGS...");
+  auto* cmd =
+      app.add_subcommand("measure", "Measure the energy of a command: jouleperf measure [options] -- CMD ARGS...");
   add_sensor_flags(cmd, args->flags);
   cmd->add_option("--idle", args->idle_s, "Measure idle power for S seconds first and report energy above idle")
       ->envname("JOULEPERF_IDLE")

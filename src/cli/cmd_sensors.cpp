@@ -104,10 +104,13 @@ int run_sensors(const SensorsArgs& a) {
 
 void add_sensors_command(CLI::App& app, Context& ctx) {
   auto args = std::make_shared<SensorsArgs>();
-  auto* cmd = app.add_subcommand("sensors", "List the energy sensors found here, with a live reading, and why others are not usable");
+  auto* cmd = app.add_subcommand(
+      "sensors", "List the energy sensors found here, with a live reading, and why others are not usable");
   add_sensor_flags(cmd, args->flags);
   cmd->add_flag("--json", args->json, "Print JSON instead of a table");
-  cmd->add_option("--window", args->window_s, "Live-reading window, s")->check(CLI::Range(0.01, 60.0))->capture_default_str();
+  cmd->add_option("--window", args->window_s, "Live-reading window, s")
+      ->check(CLI::Range(0.01, 60.0))
+      ->capture_default_str();
   cmd->callback([args, &ctx] { ctx.exit_code = run_sensors(*args); });
 }
 

@@ -3,8 +3,9 @@
 namespace jouleperf::cli {
 
 void add_sensor_flags(CLI::App* cmd, SensorFlags& f) {
-  cmd->add_option("--sensor", f.sensors, "Sensor families to use: rapl, nvml, prometheus, cpu-model "
-                                         "(default: every readable hardware sensor, else cpu-model)")
+  cmd->add_option("--sensor", f.sensors,
+                  "Sensor families to use: rapl, nvml, prometheus, cpu-model "
+                  "(default: every readable hardware sensor, else cpu-model)")
       ->envname("JOULEPERF_SENSOR")
       ->delimiter(',');
   cmd->add_option("--powercap-root", f.powercap_root, "Root of the powercap sysfs tree")

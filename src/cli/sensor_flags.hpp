@@ -2,11 +2,10 @@
 // (sensors, measure, and later run, sweep, replay), each mirrored by a JOULEPERF_* variable.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "jouleperf/sensor/factory.hpp"
 #include "jouleperf/sensor/sampler.hpp"

@@ -12,8 +12,7 @@ Seconds SteadyClock::now() const {
 
 void SteadyClock::sleep_until(Seconds t) const {
   const auto target = std::chrono::steady_clock::time_point(
-      std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-          std::chrono::duration<double>(t.value())));
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(t.value())));
   std::this_thread::sleep_until(target);
 }
 

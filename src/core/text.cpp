@@ -41,7 +41,8 @@ template <class T>
 Result<T> parse_integer(std::string_view s, const char* kind) {
   const std::string_view t = trim(s);
   if (t.empty()) return make_error(Errc::kParse, std::string("empty ") + kind);
-  if (t.front() == '+') return make_error(Errc::kParse, std::string("unexpected sign in ") + kind + " '" + std::string(t) + "'");
+  if (t.front() == '+')
+    return make_error(Errc::kParse, std::string("unexpected sign in ") + kind + " '" + std::string(t) + "'");
   T v{};
   const auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
   if (ec == std::errc::result_out_of_range)
@@ -54,7 +55,8 @@ Result<T> parse_integer(std::string_view s, const char* kind) {
 
 Result<std::uint64_t> parse_u64(std::string_view s) {
   if (!trim(s).empty() && trim(s).front() == '-')
-    return make_error(Errc::kParse, "negative value where an unsigned integer is required: '" + std::string(trim(s)) + "'");
+    return make_error(Errc::kParse,
+                      "negative value where an unsigned integer is required: '" + std::string(trim(s)) + "'");
   return parse_integer<std::uint64_t>(s, "unsigned integer");
 }
 

@@ -64,8 +64,7 @@ std::string model_name(const std::string& cpuinfo_path) {
 
 class CpuModelSensor final : public Sensor {
  public:
-  CpuModelSensor(CpuModelOptions opts, CpuPowerParams params, const Clock& clock, int fd, CpuJiffies first,
-                 Seconds t0)
+  CpuModelSensor(CpuModelOptions opts, CpuPowerParams params, const Clock& clock, int fd, CpuJiffies first, Seconds t0)
       : opts_(std::move(opts)), params_(std::move(params)), clock_(clock), fd_(fd), last_(first), last_t_(t0) {
     info_.name = "cpu-model";
     info_.domain = "cpu-model:all";
@@ -108,8 +107,7 @@ class CpuModelSensor final : public Sensor {
   }
 
   std::vector<std::pair<std::string, std::string>> conditions() override {
-    return {{"cpu_model", params_.cpu_model},
-            {"cpu_power_model", info_.description}};
+    return {{"cpu_model", params_.cpu_model}, {"cpu_power_model", info_.description}};
   }
 
  private:
@@ -141,7 +139,8 @@ Result<CpuJiffies> parse_proc_stat(std::string_view text) {
     line.remove_prefix(b);
     const auto e = std::min(line.find_first_of(" \t\r"), line.size());
     auto v = parse_u64(line.substr(0, e));  // no allocation on success
-    if (!v) return make_error(Errc::kParse, "field " + std::to_string(n + 1) + " of the cpu line: " + v.error().message);
+    if (!v)
+      return make_error(Errc::kParse, "field " + std::to_string(n + 1) + " of the cpu line: " + v.error().message);
     f[n++] = *v;
     line.remove_prefix(e);
   }
@@ -176,7 +175,8 @@ Result<CpuPowerParams> resolve_cpu_power_params(const CpuModelOptions& opts) {
   if (opts.max_w || opts.idle_w) p.basis = "flags (--cpu-idle-w/--cpu-max-w); otherwise " + p.basis;
   if (p.idle_w < 0 || p.max_w <= 0 || p.max_w < p.idle_w)
     return make_error(Errc::kInvalidArgument, "CPU power model needs 0 <= idle <= max and max > 0 (got idle " +
-                                                  std::to_string(p.idle_w) + " W, max " + std::to_string(p.max_w) + " W)");
+                                                  std::to_string(p.idle_w) + " W, max " + std::to_string(p.max_w) +
+                                                  " W)");
   return p;
 }
 

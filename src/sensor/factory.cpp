@@ -65,7 +65,8 @@ Result<SensorSet> open_sensors(const SensorRegistry& registry, const SensorOptio
   if (!opts.names.empty()) {
     for (const auto& name : opts.names) {
       if (registry.find(name) == nullptr)
-        return make_error(Errc::kInvalidArgument, "unknown sensor '" + name + "' (known: " + known_names(registry) + ")");
+        return make_error(Errc::kInvalidArgument,
+                          "unknown sensor '" + name + "' (known: " + known_names(registry) + ")");
     }
     for (const auto& name : opts.names) {
       const SensorFamily* f = registry.find(name);
@@ -88,9 +89,12 @@ Result<SensorSet> open_sensors(const SensorRegistry& registry, const SensorOptio
   }
   if (set.sensors.empty()) {
     const SensorFamily* model = registry.find("cpu-model");
-    if (model == nullptr) return make_error(Errc::kNotFound, "no hardware sensor is readable and no cpu-model family is registered");
+    if (model == nullptr)
+      return make_error(Errc::kNotFound, "no hardware sensor is readable and no cpu-model family is registered");
     auto got = model->open(opts, clock, set.problems);
-    if (!got) return make_error(got.error().code, "no hardware sensor is readable and the CPU-time model failed: " + got.error().message);
+    if (!got)
+      return make_error(got.error().code,
+                        "no hardware sensor is readable and the CPU-time model failed: " + got.error().message);
     append(set.sensors, std::move(got).value());
   }
   return set;

@@ -57,8 +57,8 @@ Result<IntervalEnergy> Meter::interval(const std::string& name, const Mark& a, c
     if (d.source == EnergySource::kPowerIntegral) {
       // Steps between samples (data-driven bound), the power's resolution, and readings
       // that lag by up to one update interval at both ends.
-      d.uncertainty_j = (sb.sampling_bound - sa.sampling_bound).value() +
-                        info.caps.power_resolution_w * iv.duration_s + std::abs(d.power_w) * u;
+      d.uncertainty_j = (sb.sampling_bound - sa.sampling_bound).value() + info.caps.power_resolution_w * iv.duration_s +
+                        std::abs(d.power_w) * u;
     } else {
       d.uncertainty_j = 2.0 * info.caps.resolution_j + std::abs(d.power_w) * u;
     }

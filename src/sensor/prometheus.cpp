@@ -3,7 +3,8 @@
 
 namespace jouleperf {
 
-Result<std::vector<std::unique_ptr<Sensor>>> open_prometheus_sensors(const PrometheusOptions&, const Clock&, std::vector<SensorProblem>&) {
+Result<std::vector<std::unique_ptr<Sensor>>> open_prometheus_sensors(const PrometheusOptions&, const Clock&,
+                                                                     std::vector<SensorProblem>&) {
   return make_error(Errc::kUnsupported, "prometheus sensor not built yet");
 }
 

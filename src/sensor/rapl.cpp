@@ -3,7 +3,8 @@
 
 namespace jouleperf {
 
-Result<std::vector<std::unique_ptr<Sensor>>> open_rapl_sensors(const RaplOptions&, const Clock&, std::vector<SensorProblem>&) {
+Result<std::vector<std::unique_ptr<Sensor>>> open_rapl_sensors(const RaplOptions&, const Clock&,
+                                                               std::vector<SensorProblem>&) {
   return make_error(Errc::kUnsupported, "rapl sensor not built yet");
 }
 

@@ -13,8 +13,8 @@ struct Sampler::Track {
   double next_due_s = 0.0;
   bool use_counter = false;
   bool have_first = false;
-  double origin_j = 0.0;  // first counter value
-  double cum_j = 0.0;     // cumulative energy since the first reading
+  double origin_j = 0.0;     // first counter value
+  double cum_j = 0.0;        // cumulative energy since the first reading
   double cum_bound_j = 0.0;  // cumulative trapezoid error bound (power sensors)
   double last_t_s = 0.0;
   double last_p_w = std::numeric_limits<double>::quiet_NaN();

@@ -1,7 +1,7 @@
 // `jouleperf measure` and `jouleperf sensors` as a user runs them: the real program,
 // the CPU-time model on this machine (or whatever sensor is readable where it runs).
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -59,7 +59,8 @@ Run run_cli(std::vector<std::string> args, int sig = 0, std::chrono::millisecond
 }
 
 TEST(MeasureCli, ReturnsTheCommandsExitCodeAndWritesJson) {
-  auto r = run_cli({"measure", "--json", "-", "--", "sh", "-c", "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; exit 3"});
+  auto r =
+      run_cli({"measure", "--json", "-", "--", "sh", "-c", "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; exit 3"});
   EXPECT_EQ(r.exit_code, 3) << r.err;
   auto j = nlohmann::json::parse(r.out);
   for (const char* k : {"energy_j", "duration_s", "power_w", "energy_source", "estimated", "domains"})

@@ -1,8 +1,9 @@
+#include "jouleperf/core/result.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-#include "jouleperf/core/result.hpp"
 #include "jouleperf/core/text.hpp"
 #include "jouleperf/core/units.hpp"
 

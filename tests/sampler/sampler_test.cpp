@@ -1,10 +1,11 @@
 // Sampler and Meter: deterministic tests on a ManualClock, and real-thread tests on the
 // SteadyClock (these also run under ThreadSanitizer: label "sampler").
+#include "jouleperf/sensor/sampler.hpp"
+
 #include <gtest/gtest.h>
 
 #include "jouleperf/sensor/fake.hpp"
 #include "jouleperf/sensor/meter.hpp"
-#include "jouleperf/sensor/sampler.hpp"
 
 namespace jouleperf {
 namespace {
@@ -102,8 +103,8 @@ TEST(Meter, SplitsEnergyIntoPhasesAtMarks) {
 TEST(Meter, CounterDeltasSurviveWrapsAndFailedReads) {
   ManualClock clock;
   // Raw microjoule counter wrapping at 1e6; one read fails in the middle.
-  std::vector<FakeCounterSensor::Step> script{{900'000, {}}, {950'000, {}}, {20'000, {}},
-                                              {{}, make_error(Errc::kIo, "zone vanished")}, {90'000, {}}};
+  std::vector<FakeCounterSensor::Step> script{
+      {900'000, {}}, {950'000, {}}, {20'000, {}}, {{}, make_error(Errc::kIo, "zone vanished")}, {90'000, {}}};
   auto info = fake_info("cpu-package:0");
   info.caps.resolution_j = 1e-6;
   info.caps.update_interval_s = 0.001;
@@ -127,8 +128,8 @@ TEST(Meter, CounterDeltasSurviveWrapsAndFailedReads) {
 
 TEST(Meter, AFailedClosingReadKeepsTheLastGoodEnergyAndSaysSo) {
   ManualClock clock;
-  std::vector<FakeCounterSensor::Step> script{{0, {}}, {1000, {}}, {2000, {}},
-                                              {{}, make_error(Errc::kUnsupported, "gpu lost")}};
+  std::vector<FakeCounterSensor::Step> script{
+      {0, {}}, {1000, {}}, {2000, {}}, {{}, make_error(Errc::kUnsupported, "gpu lost")}};
   Sampler sampler(one(std::make_unique<FakeCounterSensor>(fake_info("gpu:0"), script, 0, 1e-3, clock)), SamplerConfig{},
                   clock);
   ASSERT_TRUE(sampler.start(false).ok());
@@ -194,9 +195,9 @@ TEST(Meter, FlagsIntervalsShorterThanTheUpdateInterval) {
 
 TEST(Sampler, MeasuredIdleIsTheMeanPowerOverTheWindow) {
   SteadyClock clock;
-  Sampler sampler(one(std::make_unique<FakePowerSensor>(fake_info("fake:0"),
-                                                        PowerProfile().point(Seconds(0), Watts(12.5)), clock)),
-                  SamplerConfig{}, clock);
+  Sampler sampler(
+      one(std::make_unique<FakePowerSensor>(fake_info("fake:0"), PowerProfile().point(Seconds(0), Watts(12.5)), clock)),
+      SamplerConfig{}, clock);
   ASSERT_TRUE(sampler.start(true).ok());
   auto idle = measure_idle(sampler, Seconds(0.2));
   sampler.stop();
@@ -209,9 +210,9 @@ TEST(Sampler, RingKeepsTheNewestSamplesAndCountsTheDropped) {
   ManualClock clock;
   SamplerConfig cfg;
   cfg.ring_capacity = 8;
-  Sampler sampler(one(std::make_unique<FakePowerSensor>(fake_info("fake:0"),
-                                                        PowerProfile().point(Seconds(0), Watts(1)), clock)),
-                  cfg, clock);
+  Sampler sampler(
+      one(std::make_unique<FakePowerSensor>(fake_info("fake:0"), PowerProfile().point(Seconds(0), Watts(1)), clock)),
+      cfg, clock);
   ASSERT_TRUE(sampler.start(false).ok());
   for (int i = 0; i < 20; ++i) clock.advance(Seconds(0.01)), sampler.poll_due();
   std::uint64_t dropped = 0;

@@ -1,6 +1,7 @@
+#include "jouleperf/sensor/counter.hpp"
+
 #include <gtest/gtest.h>
 
-#include "jouleperf/sensor/counter.hpp"
 #include "jouleperf/sensor/fake.hpp"
 
 namespace jouleperf {
@@ -9,7 +10,7 @@ namespace {
 TEST(CounterUnwrapper, AccumulatesAcrossAWrapAtTheRange) {
   CounterUnwrapper u(1'000'000, 1e-6);  // RAPL: microjoules, wraps at max_energy_range_uj
   EXPECT_DOUBLE_EQ(u.update(999'000).value(), 0.0);
-  EXPECT_NEAR(u.update(500).value(), 1500e-6, 1e-12);   // 1000 to the top, 500 after
+  EXPECT_NEAR(u.update(500).value(), 1500e-6, 1e-12);  // 1000 to the top, 500 after
   EXPECT_NEAR(u.update(2000).value(), 3000e-6, 1e-12);
   EXPECT_EQ(u.wraps(), 1u);
 }

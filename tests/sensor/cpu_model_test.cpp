@@ -1,6 +1,7 @@
+#include "jouleperf/sensor/cpu_model.hpp"
+
 #include <gtest/gtest.h>
 
-#include "jouleperf/sensor/cpu_model.hpp"
 #include "support/temp_dir.hpp"
 
 namespace jouleperf {

@@ -1,6 +1,7 @@
+#include "jouleperf/sensor/factory.hpp"
+
 #include <gtest/gtest.h>
 
-#include "jouleperf/sensor/factory.hpp"
 #include "jouleperf/sensor/fake.hpp"
 #include "support/temp_dir.hpp"
 

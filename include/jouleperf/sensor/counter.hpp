@@ -18,8 +18,7 @@ class CounterUnwrapper {
  public:
   // range_raw: the counter's maximum value in raw units (0 = unknown);
   // joules_per_raw: the unit, e.g. 1e-6 for microjoules.
-  CounterUnwrapper(std::uint64_t range_raw, double joules_per_raw)
-      : range_(range_raw), scale_(joules_per_raw) {}
+  CounterUnwrapper(std::uint64_t range_raw, double joules_per_raw) : range_(range_raw), scale_(joules_per_raw) {}
 
   // Feeds one raw value; returns the energy accumulated since the first value.
   Joules update(std::uint64_t raw);

@@ -22,9 +22,9 @@ struct CpuModelOptions {
 
 // Where the model's idle and maximum power came from.
 struct CpuPowerParams {
-  double idle_w = 0.0;   // power at 0% utilization of the visible CPUs, W
-  double max_w = 0.0;    // power at 100% utilization of the visible CPUs, W
-  int logical_cpus = 0;  // CPUs visible in /proc/stat
+  double idle_w = 0.0;    // power at 0% utilization of the visible CPUs, W
+  double max_w = 0.0;     // power at 100% utilization of the visible CPUs, W
+  int logical_cpus = 0;   // CPUs visible in /proc/stat
   std::string cpu_model;  // /proc/cpuinfo "model name"
   std::string basis;      // e.g. "table: AMD EPYC 7763 (280 W TDP, 128 threads)" or "generic default"
 };

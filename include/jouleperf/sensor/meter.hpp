@@ -45,9 +45,9 @@ struct IntervalEnergy {
   double power_w = 0.0;
   double uncertainty_j = 0.0;
   std::optional<double> above_idle_j;
-  bool estimated = false;        // any domain in the total is estimated
-  std::string energy_source;     // "counter", "power-integral", "cpu-time-model" or "mixed: a+b"
-  bool below_resolution = false; // any domain in the total is below its resolution
+  bool estimated = false;         // any domain in the total is estimated
+  std::string energy_source;      // "counter", "power-integral", "cpu-time-model" or "mixed: a+b"
+  bool below_resolution = false;  // any domain in the total is below its resolution
   std::vector<DomainEnergy> domains;
 };
 

@@ -19,8 +19,7 @@ struct PrometheusOptions {
 // Opens one sensor per endpoint (domain "node:<host:port>"). Fails with kNetwork when
 // an endpoint cannot be scraped and kUnsupported when it exposes no known energy or
 // power metric; the message names the URL.
-Result<std::vector<std::unique_ptr<Sensor>>> open_prometheus_sensors(const PrometheusOptions& opts,
-                                                                     const Clock& clock,
+Result<std::vector<std::unique_ptr<Sensor>>> open_prometheus_sensors(const PrometheusOptions& opts, const Clock& clock,
                                                                      std::vector<SensorProblem>& problems);
 
 }  // namespace jouleperf

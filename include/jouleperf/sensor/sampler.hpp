@@ -17,9 +17,9 @@
 namespace jouleperf {
 
 struct SamplerConfig {
-  double hz = 100.0;               // read rate of power sensors, Hz (env JOULEPERF_HZ)
-  double counter_hz = 0.0;         // read rate of counter sensors, Hz; 0 = same as hz. A sensor's
-                                   // own poll_interval_s caps either rate.
+  double hz = 100.0;                  // read rate of power sensors, Hz (env JOULEPERF_HZ)
+  double counter_hz = 0.0;            // read rate of counter sensors, Hz; 0 = same as hz. A sensor's
+                                      // own poll_interval_s caps either rate.
   std::size_t ring_capacity = 65536;  // samples kept per sensor (about 11 minutes at 100 Hz)
 };
 
@@ -34,14 +34,14 @@ struct Sample {
 
 // A sensor's state at one instant, for the Meter.
 struct SensorSnapshot {
-  Seconds t;                      // time of the reading `energy` refers to
-  Joules energy;                  // cumulative since the sampler started
-  Joules sampling_bound;          // power sensors: cumulative bound on the trapezoid's error,
-                                  // sum of |P(i+1) - P(i)| * dt / 2 (a step anywhere inside a
-                                  // sampling interval is off by at most that); 0 for counters
-  std::uint64_t reads_ok = 0;     // successful reads so far
-  std::uint64_t reads_failed = 0; // failed reads so far
-  bool fresh = false;             // false: this read failed and `energy` is from the last good one
+  Seconds t;                       // time of the reading `energy` refers to
+  Joules energy;                   // cumulative since the sampler started
+  Joules sampling_bound;           // power sensors: cumulative bound on the trapezoid's error,
+                                   // sum of |P(i+1) - P(i)| * dt / 2 (a step anywhere inside a
+                                   // sampling interval is off by at most that); 0 for counters
+  std::uint64_t reads_ok = 0;      // successful reads so far
+  std::uint64_t reads_failed = 0;  // failed reads so far
+  bool fresh = false;              // false: this read failed and `energy` is from the last good one
   std::optional<Error> last_error;
 };
 
