@@ -1,11 +1,151 @@
-// Placeholder: replaced by the real nvml sensor.
+// One Sensor per NVIDIA GPU, over the shared NvmlLibrary: the board energy counter
+// where the GPU has one, else sampled board power.
 #include "jouleperf/sensor/nvml.hpp"
+
+#include <fmt/format.h>
+
+#include <optional>
+#include <utility>
+
+#include "jouleperf/sensor/counter.hpp"
+#include "jouleperf/sensor/nvml_library.hpp"
 
 namespace jouleperf {
 
-Result<std::vector<std::unique_ptr<Sensor>>> open_nvml_sensors(const NvmlOptions&, const Clock&,
-                                                               std::vector<SensorProblem>&) {
-  return make_error(Errc::kUnsupported, "nvml sensor not built yet");
+namespace {
+
+constexpr double kJoulesPerMillijoule = 1.0 / units::kMillijoulesPerJoule;
+constexpr double kWattsPerMilliwatt = 1.0 / units::kMilliwattsPerWatt;
+// NVML refreshes the energy counter and the power reading about every 100 ms on most
+// boards (docs/sensors.d/nvml.md).
+constexpr double kUpdateIntervalS = 0.1;
+
+enum class EnergyMode {
+  kCounter,        // nvmlDeviceGetTotalEnergyConsumption, mJ
+  kPowerSampling,  // nvmlDeviceGetPowerUsage, mW, integrated by the sampler
+};
+
+class NvmlGpuSensor final : public Sensor {
+ public:
+  NvmlGpuSensor(std::shared_ptr<const NvmlLibrary> lib, nvml::Device dev, SensorInfo info,
+                std::optional<std::string> name, EnergyMode mode, bool read_power, const Clock& clock)
+      : lib_(std::move(lib)),
+        dev_(dev),
+        info_(std::move(info)),
+        name_(std::move(name)),
+        mode_(mode),
+        read_power_(read_power),
+        clock_(clock) {}
+
+  const SensorInfo& info() const override { return info_; }
+
+  Result<Reading> read() override {
+    if (mode_ == EnergyMode::kCounter) {
+      auto mj = lib_->total_energy_mj(dev_);
+      const Seconds t = clock_.now();
+      if (!mj) return failed(mj.error());
+      Reading r{t, unwrap_.update(*mj), std::nullopt};
+      if (read_power_) {
+        // Power is extra detail here: a failed power read does not spoil the energy.
+        if (auto mw = lib_->power_mw(dev_)) r.power = Watts(*mw * kWattsPerMilliwatt);
+      }
+      return r;
+    }
+    auto mw = lib_->power_mw(dev_);
+    const Seconds t = clock_.now();
+    if (!mw) return failed(mw.error());
+    return Reading{t, std::nullopt, Watts(*mw * kWattsPerMilliwatt)};
+  }
+
+  std::vector<std::pair<std::string, std::string>> conditions() override {
+    std::vector<std::pair<std::string, std::string>> out;
+    if (name_) out.emplace_back("name", *name_);
+    if (auto mw = lib_->enforced_power_limit_mw(dev_))
+      out.emplace_back("power_limit_w", fmt::format("{:g}", *mw * kWattsPerMilliwatt));
+    if (auto c = lib_->temperature_c(dev_)) out.emplace_back("temperature_c", std::to_string(*c));
+    if (auto mhz = lib_->sm_clock_mhz(dev_)) out.emplace_back("sm_clock_mhz", std::to_string(*mhz));
+    out.emplace_back("energy_mode", mode_ == EnergyMode::kCounter ? "counter" : "power-sampling");
+    return out;
+  }
+
+ private:
+  Error failed(const Error& e) const { return make_error(e.code, "nvml " + info_.domain + ": " + e.message); }
+
+  std::shared_ptr<const NvmlLibrary> lib_;  // keeps NVML initialized and loaded while this sensor lives
+  nvml::Device dev_;
+  SensorInfo info_;
+  std::optional<std::string> name_;
+  EnergyMode mode_;
+  bool read_power_;
+  const Clock& clock_;
+  CounterUnwrapper unwrap_{0, kJoulesPerMillijoule};  // 64-bit mJ: a decrease is a driver reload
+};
+
+SensorInfo gpu_info(const std::string& domain, const std::string& description, EnergyMode mode, bool power) {
+  SensorInfo info;
+  info.name = "nvml";
+  info.domain = domain;
+  info.description = description;
+  info.caps.update_interval_s = kUpdateIntervalS;
+  if (mode == EnergyMode::kCounter) {
+    info.caps.energy_counter = true;
+    info.caps.resolution_j = kJoulesPerMillijoule;
+  }
+  if (power) {
+    info.caps.power = true;
+    info.caps.power_resolution_w = kWattsPerMilliwatt;
+  }
+  return info;
+}
+
+}  // namespace
+
+Result<std::vector<std::unique_ptr<Sensor>>> open_nvml_sensors(const NvmlOptions& opts, const Clock& clock,
+                                                               std::vector<SensorProblem>& problems) {
+  auto lib = NvmlLibrary::open(opts.library);
+  if (!lib) return lib.error();
+  std::shared_ptr<const NvmlLibrary> shared = std::move(lib).value();
+  auto count = shared->device_count();
+  if (!count) return count.error();
+
+  std::vector<std::unique_ptr<Sensor>> out;
+  for (unsigned i = 0; i < *count; ++i) {
+    const std::string domain = "gpu:" + std::to_string(i);
+    auto problem = [&](const Error& e, const std::string& what) {
+      problems.push_back({"nvml", domain, make_error(e.code, what + ": " + e.message)});
+    };
+    auto dev = shared->device_handle(i);
+    if (!dev) {
+      problem(dev.error(), "cannot open " + domain);
+      continue;
+    }
+    std::optional<std::string> name;
+    if (auto n = shared->device_name(*dev)) name = *n;
+    const std::string description = name ? *name : "NVIDIA GPU " + std::to_string(i) + " (name unavailable)";
+
+    // Probe the counter; only NOT_SUPPORTED (or FUNCTION_NOT_FOUND) means "use power".
+    auto energy = shared->total_energy_mj(*dev);
+    if (energy) {
+      const bool power = opts.counter_power && shared->power_mw(*dev).ok();
+      out.push_back(std::make_unique<NvmlGpuSensor>(shared, *dev,
+                                                    gpu_info(domain, description, EnergyMode::kCounter, power), name,
+                                                    EnergyMode::kCounter, power, clock));
+      continue;
+    }
+    if (energy.error().code != Errc::kUnsupported) {
+      problem(energy.error(), description + ": cannot read the energy counter");
+      continue;
+    }
+    auto power = shared->power_mw(*dev);
+    if (!power) {
+      problem(power.error(), description + ": no energy counter (" + energy.error().message + ") and no power reading");
+      continue;
+    }
+    out.push_back(std::make_unique<NvmlGpuSensor>(shared, *dev,
+                                                  gpu_info(domain, description, EnergyMode::kPowerSampling, true), name,
+                                                  EnergyMode::kPowerSampling, true, clock));
+  }
+  return out;
 }
 
 }  // namespace jouleperf

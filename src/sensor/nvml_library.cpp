@@ -1,0 +1,198 @@
+#include "jouleperf/sensor/nvml_library.hpp"
+
+#include <dlfcn.h>
+
+#include <cstring>
+#include <utility>
+
+namespace jouleperf {
+
+namespace nvml {
+
+Errc errc_for(Return rc) {
+  switch (rc) {
+    case kErrorNoPermission: return Errc::kPermissionDenied;
+    case kErrorNotSupported:
+    case kErrorFunctionNotFound:
+    case kErrorLibRmVersionMismatch: return Errc::kUnsupported;
+    case kErrorNotFound:
+    case kErrorDriverNotLoaded:
+    case kErrorLibraryNotFound:
+    case kErrorGpuNotFound: return Errc::kNotFound;
+    case kErrorInvalidArgument: return Errc::kInvalidArgument;
+    case kErrorTimeout: return Errc::kTimeout;
+    case kErrorGpuIsLost:
+    case kErrorResetRequired:
+    case kErrorIrqIssue:
+    case kErrorCorruptedInforom:
+    case kErrorOperatingSystem:
+    case kErrorNoData: return Errc::kIo;
+    default: return Errc::kInternal;
+  }
+}
+
+}  // namespace nvml
+
+// Function pointers resolved from the library. The C signatures are nvml.h's, with
+// enums passed as int (their ABI on every platform NVML ships for).
+struct NvmlLibrary::Api {
+  nvml::Return (*init_v2)() = nullptr;
+  nvml::Return (*shutdown)() = nullptr;
+  const char* (*error_string)(nvml::Return) = nullptr;
+  nvml::Return (*device_get_count_v2)(unsigned int*) = nullptr;
+  nvml::Return (*device_get_handle_by_index_v2)(unsigned int, nvml::Device*) = nullptr;
+  nvml::Return (*device_get_name)(nvml::Device, char*, unsigned int) = nullptr;
+  nvml::Return (*device_get_total_energy_consumption)(nvml::Device, unsigned long long*) = nullptr;
+  nvml::Return (*device_get_power_usage)(nvml::Device, unsigned int*) = nullptr;
+  // Optional: absent in some builds; the facts they give are then omitted.
+  nvml::Return (*device_get_enforced_power_limit)(nvml::Device, unsigned int*) = nullptr;
+  nvml::Return (*device_get_temperature)(nvml::Device, int, unsigned int*) = nullptr;
+  nvml::Return (*device_get_clock_info)(nvml::Device, int, unsigned int*) = nullptr;
+};
+
+namespace {
+
+// Resolves `name` into `fn` (memcpy: ISO C++ has no cast from void* to a function pointer).
+template <class Fn>
+bool resolve(void* handle, const char* name, Fn& fn) {
+  void* sym = dlsym(handle, name);
+  if (sym == nullptr) return false;
+  static_assert(sizeof(Fn) == sizeof(void*));
+  std::memcpy(&fn, &sym, sizeof fn);
+  return true;
+}
+
+}  // namespace
+
+NvmlLibrary::NvmlLibrary(void* handle, std::string path, std::unique_ptr<Api> api)
+    : handle_(handle), path_(std::move(path)), api_(std::move(api)) {}
+
+NvmlLibrary::~NvmlLibrary() {
+  api_->shutdown();
+  dlclose(handle_);
+}
+
+Result<std::shared_ptr<NvmlLibrary>> NvmlLibrary::open(const std::string& path) {
+  dlerror();  // clear any stale message
+  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (handle == nullptr) {
+    const char* why = dlerror();
+    return make_error(Errc::kNotFound, "cannot load NVML library '" + path +
+                                           "': " + (why ? why : "unknown dlopen error") +
+                                           " (install the NVIDIA driver, or give its libnvidia-ml.so.1 with "
+                                           "--nvml-lib PATH or JOULEPERF_NVML_LIB)");
+  }
+  auto api = std::make_unique<Api>();
+  struct Required {
+    const char* name;
+    bool ok;
+  };
+  const Required required[] = {
+      {"nvmlInit_v2", resolve(handle, "nvmlInit_v2", api->init_v2)},
+      {"nvmlShutdown", resolve(handle, "nvmlShutdown", api->shutdown)},
+      {"nvmlErrorString", resolve(handle, "nvmlErrorString", api->error_string)},
+      {"nvmlDeviceGetCount_v2", resolve(handle, "nvmlDeviceGetCount_v2", api->device_get_count_v2)},
+      {"nvmlDeviceGetHandleByIndex_v2",
+       resolve(handle, "nvmlDeviceGetHandleByIndex_v2", api->device_get_handle_by_index_v2)},
+      {"nvmlDeviceGetName", resolve(handle, "nvmlDeviceGetName", api->device_get_name)},
+      {"nvmlDeviceGetTotalEnergyConsumption",
+       resolve(handle, "nvmlDeviceGetTotalEnergyConsumption", api->device_get_total_energy_consumption)},
+      {"nvmlDeviceGetPowerUsage", resolve(handle, "nvmlDeviceGetPowerUsage", api->device_get_power_usage)},
+  };
+  for (const auto& r : required) {
+    if (!r.ok) {
+      dlclose(handle);
+      return make_error(Errc::kUnsupported, "NVML library '" + path + "' lacks the symbol " + r.name +
+                                                " (driver too old, or not libnvidia-ml)");
+    }
+  }
+  resolve(handle, "nvmlDeviceGetEnforcedPowerLimit", api->device_get_enforced_power_limit);
+  resolve(handle, "nvmlDeviceGetTemperature", api->device_get_temperature);
+  resolve(handle, "nvmlDeviceGetClockInfo", api->device_get_clock_info);
+
+  const nvml::Return rc = api->init_v2();
+  if (rc != nvml::kSuccess) {
+    const char* text = api->error_string(rc);
+    Error err = make_error(nvml::errc_for(rc), "nvmlInit_v2 (" + path + ") failed: " + (text ? text : "unknown error") +
+                                                   " (NVML error " + std::to_string(rc) + ")");
+    dlclose(handle);
+    return err;
+  }
+  return std::shared_ptr<NvmlLibrary>(new NvmlLibrary(handle, path, std::move(api)));
+}
+
+std::string NvmlLibrary::error_string(nvml::Return rc) const {
+  const char* text = api_->error_string(rc);
+  return text ? text : "unknown error";
+}
+
+Error NvmlLibrary::error(nvml::Return rc, std::string_view call) const {
+  return make_error(nvml::errc_for(rc),
+                    std::string(call) + ": " + error_string(rc) + " (NVML error " + std::to_string(rc) + ")");
+}
+
+Error NvmlLibrary::missing(std::string_view symbol) {
+  return make_error(Errc::kUnsupported, "the NVML library has no " + std::string(symbol));
+}
+
+Result<unsigned> NvmlLibrary::device_count() const {
+  unsigned n = 0;
+  const nvml::Return rc = api_->device_get_count_v2(&n);
+  if (rc != nvml::kSuccess) return error(rc, "nvmlDeviceGetCount_v2");
+  return n;
+}
+
+Result<nvml::Device> NvmlLibrary::device_handle(unsigned index) const {
+  nvml::Device dev = nullptr;
+  const nvml::Return rc = api_->device_get_handle_by_index_v2(index, &dev);
+  if (rc != nvml::kSuccess) return error(rc, "nvmlDeviceGetHandleByIndex_v2");
+  return dev;
+}
+
+Result<std::string> NvmlLibrary::device_name(nvml::Device dev) const {
+  char buf[nvml::kDeviceNameBufferSize] = {};
+  const nvml::Return rc = api_->device_get_name(dev, buf, sizeof buf);
+  if (rc != nvml::kSuccess) return error(rc, "nvmlDeviceGetName");
+  buf[sizeof buf - 1] = '\0';
+  return std::string(buf);
+}
+
+Result<std::uint64_t> NvmlLibrary::total_energy_mj(nvml::Device dev) const {
+  unsigned long long mj = 0;
+  const nvml::Return rc = api_->device_get_total_energy_consumption(dev, &mj);
+  if (rc != nvml::kSuccess) return error(rc, "nvmlDeviceGetTotalEnergyConsumption");
+  return static_cast<std::uint64_t>(mj);
+}
+
+Result<unsigned> NvmlLibrary::power_mw(nvml::Device dev) const {
+  unsigned mw = 0;
+  const nvml::Return rc = api_->device_get_power_usage(dev, &mw);
+  if (rc != nvml::kSuccess) return error(rc, "nvmlDeviceGetPowerUsage");
+  return mw;
+}
+
+Result<unsigned> NvmlLibrary::enforced_power_limit_mw(nvml::Device dev) const {
+  if (api_->device_get_enforced_power_limit == nullptr) return missing("nvmlDeviceGetEnforcedPowerLimit");
+  unsigned mw = 0;
+  const nvml::Return rc = api_->device_get_enforced_power_limit(dev, &mw);
+  if (rc != nvml::kSuccess) return error(rc, "nvmlDeviceGetEnforcedPowerLimit");
+  return mw;
+}
+
+Result<unsigned> NvmlLibrary::temperature_c(nvml::Device dev) const {
+  if (api_->device_get_temperature == nullptr) return missing("nvmlDeviceGetTemperature");
+  unsigned c = 0;
+  const nvml::Return rc = api_->device_get_temperature(dev, nvml::kTemperatureGpu, &c);
+  if (rc != nvml::kSuccess) return error(rc, "nvmlDeviceGetTemperature");
+  return c;
+}
+
+Result<unsigned> NvmlLibrary::sm_clock_mhz(nvml::Device dev) const {
+  if (api_->device_get_clock_info == nullptr) return missing("nvmlDeviceGetClockInfo");
+  unsigned mhz = 0;
+  const nvml::Return rc = api_->device_get_clock_info(dev, nvml::kClockSm, &mhz);
+  if (rc != nvml::kSuccess) return error(rc, "nvmlDeviceGetClockInfo");
+  return mhz;
+}
+
+}  // namespace jouleperf
