@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "jouleperf/core/host.hpp"
 #include "jouleperf/sensor/measurement_json.hpp"
 #include "jouleperf/sensor/meter.hpp"
 #include "sensor_flags.hpp"
@@ -165,7 +166,9 @@ int run_measure(const MeasureArgs& a) {
     j["command"] = a.command;
     j["exit_code"] = exit_code;
     nlohmann::json cond = nlohmann::json::object();
+    for (const auto& [k, v] : host_conditions()) cond[k] = v;
     for (const auto& [k, v] : sampler.conditions()) cond[k] = v;
+    cond["sampler_hz"] = a.flags.hz;
     j["conditions"] = cond;
     if (a.json_path == "-") {
       std::cout << j.dump(2) << "\n";
