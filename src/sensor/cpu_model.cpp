@@ -75,6 +75,7 @@ class CpuModelSensor final : public Sensor {
     info_.caps.energy_counter = true;
     info_.caps.power = true;
     info_.caps.estimated = true;
+    info_.caps.cpu_time_model = true;
     const double tick_s = 0.01;  // USER_HZ = 100 on Linux
     info_.caps.update_interval_s = tick_s;
     info_.caps.resolution_j = (params_.max_w - params_.idle_w) / std::max(1, params_.logical_cpus) * tick_s;

@@ -1,6 +1,8 @@
 #include "jouleperf/sensor/fake.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 namespace jouleperf {
 
@@ -31,21 +33,24 @@ Watts PowerProfile::power(Seconds ts) const {
 
 Joules PowerProfile::energy(Seconds a, Seconds b) const {
   if (pts_.empty() || b <= a) return Joules(0.0);
-  // Integrate piecewise: breakpoints inside (a, b) plus the ends.
-  std::vector<double> ts{a.value()};
-  for (const auto& p : pts_)
-    if (p.first > a.value() && p.first < b.value()) ts.push_back(p.first);
-  ts.push_back(b.value());
+  const double lo_t = a.value(), hi_t = b.value();
   double e = 0.0;
-  for (size_t i = 0; i + 1 < ts.size(); ++i) {
-    const double t0 = ts[i], t1 = ts[i + 1];
-    if (t1 <= t0) continue;
-    // Within a segment P is linear; evaluate just inside both ends to skip step jumps.
-    const double eps = (t1 - t0) * 1e-12;
-    const double p0 = power(Seconds(t0 + eps)).value();
-    const double p1 = power(Seconds(t1 - eps)).value();
-    e += 0.5 * (p0 + p1) * (t1 - t0);
-  }
+  // Clips the piece [t0, t1] (linear from p0 to p1) to [a, b] and adds its exact area.
+  // Zero-length pieces are steps and add nothing; no evaluation just inside a step's
+  // edge, so the result is exact at any clock origin.
+  auto add_piece = [&](double t0, double p0, double t1, double p1) {
+    const double lo = std::max(t0, lo_t), hi = std::min(t1, hi_t);
+    if (!(hi > lo)) return;
+    const double slope = t1 > t0 && std::isfinite(t1 - t0) ? (p1 - p0) / (t1 - t0) : 0.0;
+    const double pl = std::isfinite(t0) ? p0 + slope * (lo - t0) : p0;
+    const double ph = std::isfinite(t0) ? p0 + slope * (hi - t0) : p1;
+    e += 0.5 * (pl + ph) * (hi - lo);
+  };
+  const double inf = std::numeric_limits<double>::infinity();
+  add_piece(-inf, pts_.front().second, pts_.front().first, pts_.front().second);
+  for (std::size_t i = 0; i + 1 < pts_.size(); ++i)
+    add_piece(pts_[i].first, pts_[i].second, pts_[i + 1].first, pts_[i + 1].second);
+  add_piece(pts_.back().first, pts_.back().second, inf, pts_.back().second);
   return Joules(e);
 }
 

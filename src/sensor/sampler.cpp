@@ -51,7 +51,7 @@ double Sampler::period_s(std::size_t i) const { return tracks_.at(i)->period_s; 
 
 EnergySource Sampler::source(std::size_t i) const {
   const Track& tr = *tracks_.at(i);
-  if (tr.sensor->info().caps.estimated) return EnergySource::kCpuTimeModel;
+  if (tr.sensor->info().caps.cpu_time_model) return EnergySource::kCpuTimeModel;
   std::lock_guard<std::mutex> lock(tr.mu);
   return tr.use_counter ? EnergySource::kCounter : EnergySource::kPowerIntegral;
 }

@@ -49,6 +49,15 @@ TEST(PowerProfile, IntegratesStepsAndRampsExactly) {
   EXPECT_NEAR(p.energy(Seconds(0.5), Seconds(1.5)).value(), 15.0, 1e-9);
 }
 
+TEST(PowerProfile, StaysExactFarFromTheClockOrigin) {
+  // Steady clocks count from boot: steps at t ~ 1e6 s must still integrate exactly.
+  const double t0 = 1.0e6;
+  PowerProfile p;
+  p.point(Seconds(t0), Watts(50)).step(Seconds(t0 + 0.5), Watts(150)).point(Seconds(t0 + 1.0), Watts(150));
+  EXPECT_NEAR(p.energy(Seconds(t0), Seconds(t0 + 1.0)).value(), 25.0 + 75.0, 1e-6);
+  EXPECT_NEAR(p.energy(Seconds(t0 + 0.25), Seconds(t0 + 0.5)).value(), 12.5, 1e-6);
+}
+
 TEST(FakeCounterSensor, PlaysItsScriptThroughTheUnwrapper) {
   ManualClock clock;
   SensorInfo info{"fake", "fake:0", "", {}};

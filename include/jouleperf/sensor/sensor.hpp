@@ -28,6 +28,9 @@ struct SensorCapabilities {
   bool energy_counter = false;      // read() returns a cumulative energy
   bool power = false;               // read() returns an instantaneous (or short-average) power
   bool estimated = false;           // figures come from a model, not from hardware
+  bool cpu_time_model = false;      // the CPU-time power model: source is kCpuTimeModel; other
+                                    // estimated sensors (e.g. Kepler's estimator) keep the source
+                                    // of their mechanism (counter / power-integral), estimated = true
   double resolution_j = 0.0;        // smallest counter step, J (0 when unknown or no counter)
   double power_resolution_w = 0.0;  // smallest power step, W (0 when unknown or no power)
   double update_interval_s = 0.0;   // how often the hardware refreshes the value, s (0 = unknown)
