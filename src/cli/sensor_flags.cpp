@@ -22,6 +22,15 @@ void add_sensor_flags(CLI::App* cmd, SensorFlags& f) {
       ->envname("JOULEPERF_PROMETHEUS_TIMEOUT")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  cmd->add_option("--prometheus-max-hz", f.prometheus_max_hz, "Highest scrape rate per exporter, Hz")
+      ->envname("JOULEPERF_PROMETHEUS_MAX_HZ")
+      ->check(CLI::Range(0.01, 100.0))
+      ->capture_default_str();
+  cmd->add_option("--dcgm-interval", f.dcgm_interval_s,
+                  "The DCGM exporter's collect interval (its -c), s: how often its values change")
+      ->envname("JOULEPERF_DCGM_INTERVAL")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   cmd->add_option("--cpu-idle-w", f.cpu_idle_w, "CPU-time model: power at idle, W (default from the TDP table)")
       ->envname("JOULEPERF_CPU_IDLE_W")
       ->check(CLI::NonNegativeNumber);
@@ -45,6 +54,8 @@ SensorOptions to_sensor_options(const SensorFlags& f) {
   o.nvml.library = f.nvml_lib;
   o.prometheus.urls = f.prometheus;
   o.prometheus.timeout_s = f.prometheus_timeout_s;
+  o.prometheus.max_scrape_hz = f.prometheus_max_hz;
+  o.prometheus.dcgm_interval_s = f.dcgm_interval_s;
   o.cpu_model.idle_w = f.cpu_idle_w;
   o.cpu_model.max_w = f.cpu_max_w;
   return o;

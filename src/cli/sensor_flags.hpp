@@ -18,6 +18,8 @@ struct SensorFlags {
   std::string nvml_lib = "libnvidia-ml.so.1";
   std::vector<std::string> prometheus;
   double prometheus_timeout_s = 2.0;
+  double prometheus_max_hz = 10.0;
+  double dcgm_interval_s = 30.0;
   std::optional<double> cpu_idle_w;
   std::optional<double> cpu_max_w;
   double hz = 100.0;

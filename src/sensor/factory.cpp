@@ -82,6 +82,9 @@ Result<SensorSet> open_sensors(const SensorRegistry& registry, const SensorOptio
     if (f.name == "prometheus" && opts.prometheus.urls.empty()) continue;
     auto got = f.open(opts, clock, set.problems);
     if (!got) {
+      // Exporter URLs are an explicit request: an unreachable one is an error, not a
+      // reason to fall back silently to another source.
+      if (f.name == "prometheus") return make_error(got.error().code, "sensor 'prometheus': " + got.error().message);
       set.problems.push_back({f.name, "", got.error()});
       continue;
     }

@@ -90,6 +90,14 @@ TEST(MeasureCli, UnknownSensorIsAOneLineError) {
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
 }
 
+TEST(MeasureCli, AnUnreachableExporterIsAOneLineErrorNamingIt) {
+  // Port 1 on loopback: nothing listens there; the connection is refused at once.
+  auto r = run_cli({"measure", "--prometheus", "http://127.0.0.1:1/metrics", "--", "true"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("http://127.0.0.1:1/metrics"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
 TEST(MeasureCli, AProgramThatCannotBeFoundExits127) {
   auto r = run_cli({"measure", "--", "/nonexistent/jouleperf-cmd"});
   EXPECT_EQ(r.exit_code, 127);

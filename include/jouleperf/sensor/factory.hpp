@@ -60,7 +60,8 @@ struct SensorSet {
 // Opens sensors. With names: exactly those families, and any that cannot be opened is
 // an error (an unknown name is kInvalidArgument listing the known ones). Without
 // names: every hardware family that yields a sensor (prometheus only when URLs are
-// given); if none does, cpu-model. Never returns an empty set without an error.
+// given, and then an endpoint that fails is an error); if none does, cpu-model.
+// Never returns an empty set without an error.
 Result<SensorSet> open_sensors(const SensorRegistry& registry, const SensorOptions& opts, const Clock& clock);
 
 }  // namespace jouleperf
