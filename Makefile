@@ -51,7 +51,7 @@ test-tsan: bootstrap
 fuzz: bootstrap
 	CC=clang CXX=clang++ cmake -S . -B $(BUILD_FUZZ) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug \
 	  -DJOULEPERF_BUILD_FUZZ=ON -DJOULEPERF_BUILD_TESTS=OFF -DJOULEPERF_BUILD_BENCH=OFF
-	cmake --build $(BUILD_FUZZ) -j$(JOBS)
+	cmake --build $(BUILD_FUZZ) -j$(JOBS) --target fuzz_all
 	@set -e; for f in $(BUILD_FUZZ)/fuzz/*_fuzz; do \
 	  [ -x "$$f" ] || continue; name=$$(basename $$f); \
 	  corpus=fuzz/corpus/$${name%_fuzz}; mkdir -p $(BUILD_FUZZ)/corpus-$$name; \
