@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "jouleperf/workload/json.hpp"
 #include "jouleperf/workload/loader.hpp"
 #include "jouleperf/workload/stats.hpp"
+#include "jouleperf/workload/trace_binning.hpp"
 
 namespace jouleperf::cli {
 namespace {
@@ -135,12 +137,154 @@ void add_stats(CLI::App* trace, Context& ctx) {
   });
 }
 
+struct BinFlags {
+  std::string input_edges = "32,128,256,512,1024,2048,4096,8192";
+  std::string output_edges = "8,16,32,64,128,256,512";
+  std::string policy = "exclude";
+  std::string show = "counts";
+  std::string budget, weights = "0";
+  double kv_bytes_per_token = 0.0;
+  std::uint64_t max_batch = 1024;
+  double decode_ms = 0.0, prefill_ms = 0.0;
+};
+
+Result<TraceBinningOptions> binning_options(const BinFlags& f) {
+  TraceBinningOptions o;
+  auto in = parse_edge_spec(f.input_edges);
+  if (!in.ok()) return in.error();
+  auto out = parse_edge_spec(f.output_edges);
+  if (!out.ok()) return out.error();
+  o.input_edges = *in;
+  o.output_edges = *out;
+  auto policy = parse_out_of_range(f.policy);
+  if (!policy.ok()) return policy.error();
+  o.policy = *policy;
+  if (!f.budget.empty() || f.kv_bytes_per_token > 0) {
+    if (f.budget.empty() || !(f.kv_bytes_per_token > 0))
+      return make_error(Errc::kInvalidArgument, "batch sizes need both --memory-budget and --kv-bytes-per-token");
+    MemoryModel m;
+    auto budget = parse_bytes(f.budget);
+    if (!budget.ok()) return budget.error();
+    auto weights = parse_bytes(f.weights);
+    if (!weights.ok()) return weights.error();
+    m.budget_bytes = *budget;
+    m.weights_bytes = *weights;
+    m.kv_bytes_per_token = f.kv_bytes_per_token;
+    m.max_batch = f.max_batch;
+    o.memory = m;
+  }
+  if (f.decode_ms > 0 || f.prefill_ms > 0) o.service = ServiceModel{f.decode_ms / 1e3, f.prefill_ms / 1e3};
+  return o;
+}
+
+void print_matrix(const std::vector<std::uint64_t>& in_edges, const std::vector<std::uint64_t>& out_edges,
+                  const std::function<std::string(std::size_t, std::size_t)>& cell) {
+  fmt::print("{:>8} |", "I* \\ O*");
+  for (auto e : out_edges) fmt::print(" {:>8}", e);
+  fmt::print("\n{:-<{}}\n", "", 10 + 9 * out_edges.size());
+  for (std::size_t i = 0; i < in_edges.size(); ++i) {
+    fmt::print("{:>8} |", in_edges[i]);
+    for (std::size_t o = 0; o < out_edges.size(); ++o) fmt::print(" {:>8}", cell(i, o));
+    fmt::print("\n");
+  }
+}
+
+void print_binning(const TraceBinning& t, const std::string& show) {
+  const BinningResult& b = t.bins;
+  print_load_summary(t.load);
+  fmt::print("\nN(I*, O*) {} (rows: input edge I*, columns: output edge O*; policy {}{}{})\n",
+             show == "counts"     ? "requests"
+             : show == "requests" ? "share of binned requests, %"
+                                  : "share of tokens, %",
+             out_of_range_name(b.policy), b.input_overflow_bin ? "; last row = input overflow bin" : "",
+             b.output_overflow_bin ? "; last column = output overflow bin" : "");
+  print_matrix(b.input_edges, b.output_edges, [&](std::size_t i, std::size_t o) {
+    if (show == "requests") return fmt::format("{:.2f}", 100.0 * b.request_share(i, o));
+    if (show == "tokens") return fmt::format("{:.2f}", 100.0 * b.token_share(i, o));
+    return fmt::format("{}", b.counts[i][o]);
+  });
+  fmt::print("\nbinned {} of {} requests", b.binned, b.requests);
+  if (b.policy == OutOfRange::kExclude)
+    fmt::print("; excluded {} ({:.2f}% of requests, {:.2f}% of tokens; {} by input, {} by output)", b.excluded.requests,
+               100.0 * b.excluded.request_share, 100.0 * b.excluded.token_share, b.excluded.by_input,
+               b.excluded.by_output);
+  if (b.policy == OutOfRange::kClamp) fmt::print("; clamped into the last bin: {}", b.clamped);
+  fmt::print(
+      "\nfidelity: binned/real tokens {:.3f} (input {:.3f}, output {:.3f}); KS distance input {:.3f}, output {:.3f}\n",
+      b.token_ratio, b.input_token_ratio, b.output_token_ratio, b.ks_input, b.ks_output);
+  if (t.memory) {
+    fmt::print("\nB(I*, O*): largest batch within {:.4g} GB (weights {:.4g} GB, KV {:g} B/token, cap {})\n",
+               t.memory->budget_bytes / 1e9, t.memory->weights_bytes / 1e9, t.memory->kv_bytes_per_token,
+               t.memory->max_batch);
+    print_matrix(b.input_edges, b.output_edges,
+                 [&](std::size_t i, std::size_t o) { return fmt::format("{}", t.batch_sizes[i][o]); });
+  }
+  if (t.concurrency) {
+    const ConcurrencyStats& c = *t.concurrency;
+    fmt::print(
+        "\nrequests in flight at the trace's rate (decode {:g} ms/token, prefill {:g} ms/token; no queueing):\n"
+        "  mean {:.2f}, p50 {}, p90 {}, p99 {}, max {}; busy {:.1f}% of {:.1f} s",
+        t.service->decode_s_per_token * 1e3, t.service->prefill_s_per_token * 1e3, c.mean, c.p50, c.p90, c.p99, c.max,
+        100.0 * c.busy_share, c.span_s);
+    if (t.memory) fmt::print("; above the cap {:.2f}% of the time", 100.0 * c.above_cap_share);
+    fmt::print("\n");
+  }
+}
+
+void add_bin(CLI::App* trace, Context& ctx) {
+  auto flags = std::make_shared<TraceFlags>();
+  auto bf = std::make_shared<BinFlags>();
+  auto* cmd = trace->add_subcommand("bin", "the paper's bins: N(I*, O*), exclusions, fidelity, batch sizes");
+  add_trace_flags(cmd, *flags);
+  cmd->add_option("--input-edges", bf->input_edges, "input edges: a list, pow2:LO:HI or quantiles:K")
+      ->capture_default_str();
+  cmd->add_option("--output-edges", bf->output_edges, "output edges: a list, pow2:LO:HI or quantiles:K")
+      ->capture_default_str();
+  cmd->add_option("--out-of-range", bf->policy, "requests past the last edge: exclude|clamp|overflow")
+      ->capture_default_str();
+  cmd->add_option("--show", bf->show, "matrix to print: counts|requests|tokens (shares in %)")->capture_default_str();
+  cmd->add_option("--memory-budget", bf->budget, "device memory for weights + KV cache (e.g. 80GiB): B(I*, O*)");
+  cmd->add_option("--weights", bf->weights, "model weight bytes (e.g. 16GB)")->capture_default_str();
+  cmd->add_option("--kv-bytes-per-token", bf->kv_bytes_per_token, "KV-cache bytes per token (all layers)");
+  cmd->add_option("--max-batch", bf->max_batch, "largest batch size considered")->capture_default_str();
+  cmd->add_option("--decode-ms-per-token", bf->decode_ms,
+                  "occupancy estimate: decode time per generated token of one request, ms");
+  cmd->add_option("--prefill-ms-per-token", bf->prefill_ms, "occupancy estimate: prefill time per input token, ms");
+  cmd->callback([&ctx, flags, bf] {
+    if (bf->show != "counts" && bf->show != "requests" && bf->show != "tokens") {
+      ctx.exit_code = fail("bin", make_error(Errc::kInvalidArgument, "--show takes counts, requests or tokens"));
+      return;
+    }
+    auto lo = load_options(*flags);
+    if (!lo.ok()) {
+      ctx.exit_code = fail("bin", lo.error());
+      return;
+    }
+    auto bo = binning_options(*bf);
+    if (!bo.ok()) {
+      ctx.exit_code = fail("bin", bo.error());
+      return;
+    }
+    auto result = bin_trace(flags->file, *lo, *bo);
+    if (!result.ok()) {
+      ctx.exit_code = fail("bin", result.error());
+      return;
+    }
+    if (flags->json)
+      fmt::print("{}\n", to_json(*result).dump(2));
+    else
+      print_binning(*result, bf->show);
+    ctx.exit_code = kExitOk;
+  });
+}
+
 }  // namespace
 
 void add_trace_command(CLI::App& app, Context& ctx) {
   auto* cmd = app.add_subcommand("trace", "workload geometry of a trace: statistics, bins, synthetic workloads");
   cmd->require_subcommand(1);
   add_stats(cmd, ctx);
+  add_bin(cmd, ctx);
 }
 
 }  // namespace jouleperf::cli
