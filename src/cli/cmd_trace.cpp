@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <functional>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include "jouleperf/workload/json.hpp"
 #include "jouleperf/workload/loader.hpp"
 #include "jouleperf/workload/stats.hpp"
+#include "jouleperf/workload/synthetic.hpp"
 #include "jouleperf/workload/trace_binning.hpp"
 
 namespace jouleperf::cli {
@@ -278,6 +280,155 @@ void add_bin(CLI::App* trace, Context& ctx) {
   });
 }
 
+struct SynthFlags {
+  std::string file, workload;
+  std::size_t count = 1000;
+  std::string arrivals = "poisson", lengths = "empirical";
+  double rate = 0.0, cv = 0.0, speed = 1.0, from_s = 0.0, to_s = 0.0;
+  CLI::Option *rate_opt = nullptr, *cv_opt = nullptr, *from_opt = nullptr, *to_opt = nullptr;
+  std::uint64_t seed = 1;
+  bool json = false;
+  // Loader flags for FILE.
+  TraceFlags trace;
+};
+
+void print_requests(const std::vector<TimedRequest>& reqs, bool json) {
+  if (json) {
+    nlohmann::json a = nlohmann::json::array();
+    for (const auto& r : reqs)
+      a.push_back({{"arrival_s", r.arrival_s}, {"input_tokens", r.input_tokens}, {"output_tokens", r.output_tokens}});
+    fmt::print("{}\n", a.dump(1));
+    return;
+  }
+  fmt::print("arrival_s,input_tokens,output_tokens\n");
+  for (const auto& r : reqs) fmt::print("{:.6f},{},{}\n", r.arrival_s, r.input_tokens, r.output_tokens);
+}
+
+void add_synth(CLI::App* trace, Context& ctx) {
+  auto f = std::make_shared<SynthFlags>();
+  auto* cmd = trace->add_subcommand(
+      "synth", "a synthetic workload (CSV arrival_s,input_tokens,output_tokens) from a trace or an embedded workload");
+  cmd->add_option("file", f->file, "trace to draw from (or --workload)");
+  cmd->add_option("--workload", f->workload, "embedded workload: azure-conv-2023 | azure-code-2023")
+      ->envname("JOULEPERF_WORKLOAD");
+  cmd->add_option("-n,--count", f->count, "requests to draw (replay: at most; 0 = all)")->capture_default_str();
+  cmd->add_option("--arrivals", f->arrivals, "poisson | gamma | replay")->capture_default_str();
+  f->rate_opt = cmd->add_option("--rate", f->rate, "arrival rate, requests/s (default: the source's own)");
+  f->cv_opt = cmd->add_option("--cv", f->cv, "gamma: inter-arrival coefficient of variation (default: the source's)");
+  cmd->add_option("--speed", f->speed, "replay: time compression (2 = twice as fast)")->capture_default_str();
+  f->from_opt = cmd->add_option("--from", f->from_s, "replay: window start, s of trace time");
+  f->to_opt = cmd->add_option("--to", f->to_s, "replay: window end, s of trace time");
+  cmd->add_option("--lengths", f->lengths, "empirical | lognormal | bins")->capture_default_str();
+  cmd->add_option("--seed", f->seed, "random seed (same seed, same workload)")->capture_default_str();
+  cmd->add_option("--format", f->trace.format, "trace format (see trace stats)");
+  cmd->add_option("--input-col", f->trace.input_col, "generic CSV/JSONL: input-length column");
+  cmd->add_option("--output-col", f->trace.output_col, "generic CSV/JSONL: output-length column");
+  cmd->add_option("--time-col", f->trace.time_col, "generic CSV/JSONL: time column");
+  cmd->add_option("--time-unit", f->trace.time_unit, "unit of a numeric --time-col: s|ms|us|ns");
+  cmd->add_option("--where", f->trace.where, "keep rows whose tag KEY equals VALUE");
+  cmd->add_flag("--json", f->json, "print a JSON array instead of CSV");
+  cmd->callback([&ctx, f] {
+    SynthesisOptions o;
+    o.count = f->count;
+    auto arrivals = parse_arrival_process(f->arrivals);
+    auto lengths = parse_length_model(f->lengths);
+    if (!arrivals.ok() || !lengths.ok()) {
+      ctx.exit_code = fail("synth", !arrivals.ok() ? arrivals.error() : lengths.error());
+      return;
+    }
+    o.arrivals = *arrivals;
+    o.lengths = *lengths;
+    if (f->rate_opt->count() > 0) o.rate_rps = f->rate;
+    if (f->cv_opt->count() > 0) o.cv = f->cv;
+    o.replay.speed = f->speed;
+    if (f->from_opt->count() > 0) o.replay.from_s = f->from_s;
+    if (f->to_opt->count() > 0) o.replay.to_s = f->to_s;
+    std::mt19937_64 rng(f->seed);
+    if (f->file.empty() == f->workload.empty()) {
+      ctx.exit_code = fail("synth", make_error(Errc::kInvalidArgument, "give a trace FILE or --workload, not both"));
+      return;
+    }
+    Result<std::vector<TimedRequest>> out = std::vector<TimedRequest>{};
+    if (!f->workload.empty()) {
+      auto w = find_default_workload(f->workload);
+      if (!w.ok()) {
+        ctx.exit_code = fail("synth", make_error(Errc::kInvalidArgument, w.error().message));
+        return;
+      }
+      out = synthesize(**w, o, rng);
+    } else {
+      f->trace.from_opt = f->from_opt;  // windows apply at replay, not at loading
+      f->trace.to_opt = f->to_opt;
+      f->trace.from_s = f->trace.to_s = 0;
+      auto lo = load_options(f->trace);
+      if (!lo.ok()) {
+        ctx.exit_code = fail("synth", lo.error());
+        return;
+      }
+      lo->from_s.reset();
+      lo->to_s.reset();
+      auto t = load_timed_requests(f->file, *lo);
+      if (!t.ok()) {
+        ctx.exit_code = fail("synth", t.error());
+        return;
+      }
+      out = synthesize(*t, o, rng);
+    }
+    if (!out.ok()) {
+      ctx.exit_code = fail("synth", out.error());
+      return;
+    }
+    print_requests(*out, f->json);
+    ctx.exit_code = kExitOk;
+  });
+}
+
+void add_workloads(CLI::App* trace, Context& ctx) {
+  auto json = std::make_shared<bool>(false);
+  auto* cmd = trace->add_subcommand("workloads", "the embedded default workloads and their figures");
+  cmd->add_flag("--json", *json, "print JSON");
+  cmd->callback([&ctx, json] {
+    nlohmann::json all = nlohmann::json::array();
+    for (const DefaultWorkload& w : default_workloads()) {
+      if (*json) {
+        std::vector<std::vector<std::uint64_t>> counts;
+        for (std::size_t i = 0; i < w.input_edges.size(); ++i) {
+          counts.emplace_back();
+          for (std::size_t o = 0; o < w.output_edges.size(); ++o) counts.back().push_back(w.count(i, o));
+        }
+        all.push_back({{"name", w.name},
+                       {"description", w.description},
+                       {"source", w.source},
+                       {"attribution", w.attribution},
+                       {"requests", w.requests},
+                       {"duration_s", w.duration_s},
+                       {"rate_rps", w.rate_rps},
+                       {"interarrival_cv", w.interarrival_cv},
+                       {"input_mean", w.input_mean},
+                       {"output_mean", w.output_mean},
+                       {"input_edges", std::vector<std::uint64_t>(w.input_edges.begin(), w.input_edges.end())},
+                       {"output_edges", std::vector<std::uint64_t>(w.output_edges.begin(), w.output_edges.end())},
+                       {"counts", counts},
+                       {"excluded", w.excluded},
+                       {"input_lognormal", {{"mu", w.input_lognormal.mu}, {"sigma", w.input_lognormal.sigma}}},
+                       {"output_lognormal", {{"mu", w.output_lognormal.mu}, {"sigma", w.output_lognormal.sigma}}}});
+        continue;
+      }
+      fmt::print("{}: {}\n  from {} ({})\n", w.name, w.description, w.source, w.attribution);
+      fmt::print(
+          "  {} requests over {:.0f} s ({:.2f} req/s, inter-arrival CV {:.2f}); mean input {:.1f}, output {:.1f} "
+          "tokens\n",
+          w.requests, w.duration_s, w.rate_rps, w.interarrival_cv, w.input_mean, w.output_mean);
+      fmt::print(
+          "  log-normal fits: input mu {:.3f} sigma {:.3f}; output mu {:.3f} sigma {:.3f}; {} excluded by the default "
+          "bins\n",
+          w.input_lognormal.mu, w.input_lognormal.sigma, w.output_lognormal.mu, w.output_lognormal.sigma, w.excluded);
+    }
+    if (*json) fmt::print("{}\n", all.dump(2));
+    ctx.exit_code = kExitOk;
+  });
+}
+
 }  // namespace
 
 void add_trace_command(CLI::App& app, Context& ctx) {
@@ -285,6 +436,8 @@ void add_trace_command(CLI::App& app, Context& ctx) {
   cmd->require_subcommand(1);
   add_stats(cmd, ctx);
   add_bin(cmd, ctx);
+  add_synth(cmd, ctx);
+  add_workloads(cmd, ctx);
 }
 
 }  // namespace jouleperf::cli

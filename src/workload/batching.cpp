@@ -73,14 +73,16 @@ Result<std::vector<std::vector<std::uint64_t>>> batch_size_matrix(const MemoryMo
   return out;
 }
 
-Result<ConcurrencyStats> concurrency_distribution(std::vector<Job>& jobs, const ServiceModel& s, std::uint64_t cap) {
+Result<ConcurrencyStats> concurrency_distribution(std::vector<TimedRequest>& jobs, const ServiceModel& s,
+                                                  std::uint64_t cap) {
   if (!(s.decode_s_per_token >= 0) || !std::isfinite(s.decode_s_per_token) || !(s.prefill_s_per_token >= 0) ||
       !std::isfinite(s.prefill_s_per_token))
     return make_error(Errc::kInvalidArgument, "per-token times must be finite and >= 0");
   if (s.decode_s_per_token == 0 && s.prefill_s_per_token == 0)
     return make_error(Errc::kInvalidArgument, "a service time needs a per-token decode or prefill time > 0");
   if (jobs.empty()) return make_error(Errc::kInvalidArgument, "no requests with arrival times");
-  std::sort(jobs.begin(), jobs.end(), [](const Job& a, const Job& b) { return a.arrival_s < b.arrival_s; });
+  std::sort(jobs.begin(), jobs.end(),
+            [](const TimedRequest& a, const TimedRequest& b) { return a.arrival_s < b.arrival_s; });
   std::priority_queue<double, std::vector<double>, std::greater<>> ends;
   std::vector<double> time_at;  // [k] seconds with k in flight
   std::uint64_t level = 0;
@@ -90,7 +92,7 @@ Result<ConcurrencyStats> concurrency_distribution(std::vector<Job>& jobs, const 
     time_at[level] += t - t_prev;
     t_prev = t;
   };
-  for (const Job& j : jobs) {
+  for (const TimedRequest& j : jobs) {
     while (!ends.empty() && ends.top() <= j.arrival_s) {
       advance(ends.top());
       ends.pop();

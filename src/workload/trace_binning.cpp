@@ -5,7 +5,7 @@
 namespace jouleperf::workload {
 
 Result<TraceBinning> bin_lengths(std::vector<std::uint32_t> inputs, std::vector<std::uint32_t> outputs,
-                                 std::vector<Job> jobs, LoadSummary load, const TraceBinningOptions& options) {
+                                 std::vector<TimedRequest> jobs, LoadSummary load, const TraceBinningOptions& options) {
   BinningOptions bo;
   bo.policy = options.policy;
   {
@@ -52,14 +52,14 @@ Result<TraceBinning> bin_lengths(std::vector<std::uint32_t> inputs, std::vector<
 Result<TraceBinning> bin_trace(const std::string& path, const LoadOptions& load_options,
                                const TraceBinningOptions& options) {
   std::vector<std::uint32_t> inputs, outputs;
-  std::vector<Job> jobs;
+  std::vector<TimedRequest> jobs;
   const bool want_jobs = options.service.has_value();
   auto sum = load_trace(path, load_options, [&](const Request& r) {
     const auto i = static_cast<std::uint32_t>(r.input_tokens);  // loaders cap lengths at 2^32 - 1
     const auto o = static_cast<std::uint32_t>(r.output_tokens);
     inputs.push_back(i);
     outputs.push_back(o);
-    if (want_jobs && r.arrival_s) jobs.push_back(Job{*r.arrival_s, i, o});
+    if (want_jobs && r.arrival_s) jobs.push_back(TimedRequest{*r.arrival_s, i, o});
   });
   if (!sum.ok()) return sum.error();
   return bin_lengths(std::move(inputs), std::move(outputs), std::move(jobs), std::move(*sum), options);

@@ -133,7 +133,7 @@ TEST(Batching, LargestBatchWithinMemory) {
 
 TEST(Batching, ConcurrencyOfOverlappingRequests) {
   // Service time = 1 s per output token. Jobs: [0,2), [1,2), [1.5,4.5), [10,11).
-  std::vector<Job> jobs = {{10.0, 0, 1}, {0.0, 0, 2}, {1.0, 0, 1}, {1.5, 0, 3}};
+  std::vector<TimedRequest> jobs = {{10.0, 0, 1}, {0.0, 0, 2}, {1.0, 0, 1}, {1.5, 0, 3}};
   auto c = concurrency_distribution(jobs, ServiceModel{1.0, 0.0});
   ASSERT_TRUE(c.ok()) << c.error().to_string();
   EXPECT_DOUBLE_EQ(c->span_s, 11.0);
@@ -151,7 +151,7 @@ TEST(Batching, ConcurrencyOfOverlappingRequests) {
   EXPECT_NEAR(c->busy_share, 5.5 / 11, 1e-12);
   auto capped = concurrency_distribution(jobs, ServiceModel{1.0, 0.0}, 2);
   EXPECT_NEAR(capped->above_cap_share, 0.5 / 11, 1e-12);
-  std::vector<Job> none;
+  std::vector<TimedRequest> none;
   EXPECT_FALSE(concurrency_distribution(none, ServiceModel{1.0, 0.0}).ok());
   EXPECT_FALSE(concurrency_distribution(jobs, ServiceModel{0.0, 0.0}).ok());
 }

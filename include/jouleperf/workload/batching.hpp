@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "jouleperf/core/result.hpp"
+#include "jouleperf/workload/request.hpp"
 
 namespace jouleperf::workload {
 
@@ -45,13 +46,6 @@ struct ServiceModel {
   double prefill_s_per_token = 0.0;  // prompt processing time per input token, s
 };
 
-// One request for the occupancy estimate.
-struct Job {
-  double arrival_s = 0.0;
-  std::uint32_t input_tokens = 0;
-  std::uint32_t output_tokens = 0;
-};
-
 // The time-weighted distribution of the number of requests in flight, from the first
 // arrival to the last completion.
 struct ConcurrencyStats {
@@ -70,7 +64,7 @@ struct ConcurrencyStats {
 // O(n log n) time, memory O(peak concurrency) beyond the jobs. `cap` > 0 reports the
 // share of time above a batch-size cap. kInvalidArgument for a negative or non-finite
 // per-token time or no jobs.
-Result<ConcurrencyStats> concurrency_distribution(std::vector<Job>& jobs, const ServiceModel& service,
+Result<ConcurrencyStats> concurrency_distribution(std::vector<TimedRequest>& jobs, const ServiceModel& service,
                                                   std::uint64_t cap = 0);
 
 }  // namespace jouleperf::workload

@@ -25,6 +25,14 @@ struct Request {
   std::span<const Tag> tags;        // format-specific string fields
 };
 
+// A request reduced to what the study needs, owned (no views): for arrival processes,
+// synthetic workloads and occupancy estimates. 16 bytes.
+struct TimedRequest {
+  double arrival_s = 0.0;          // seconds from the start of the workload
+  std::uint32_t input_tokens = 0;  // tokens
+  std::uint32_t output_tokens = 0;
+};
+
 // Lower-cases ASCII and drops spaces, '_' and '-', so "Log Type", "log_type" and
 // "logtype" name the same tag. Used for --where keys and column look-ups.
 std::string normalize_key(std::string_view key);

@@ -37,6 +37,6 @@ Result<TraceBinning> bin_trace(const std::string& path, const LoadOptions& load_
 
 // The same on lengths (and optional jobs) already in memory; `load` is copied into the result.
 Result<TraceBinning> bin_lengths(std::vector<std::uint32_t> inputs, std::vector<std::uint32_t> outputs,
-                                 std::vector<Job> jobs, LoadSummary load, const TraceBinningOptions& options);
+                                 std::vector<TimedRequest> jobs, LoadSummary load, const TraceBinningOptions& options);
 
 }  // namespace jouleperf::workload
