@@ -67,6 +67,9 @@ class CsvParser final : public RowParser {
         time_ = find_column(header_, spec_.time_col);
       }
     }
+    // The Azure layout "date,digits,digits" gets a fused one-pass parser.
+    fast_layout_ = spec_.time_kind == TimeKind::kDate && header_.size() == 3 && time_ == 0 && input_ == 1 &&
+                   output_ == 2 && !spec_.zero_output_is_failed;
     tag_index_.clear();
     for (std::size_t i = 0; i < header_.size(); ++i) {
       const int c = static_cast<int>(i);
@@ -80,6 +83,7 @@ class CsvParser final : public RowParser {
   }
 
   Status parse_row(std::string_view line, ParsedRow& row) override {
+    if (fast_layout_ && parse_fast(line, row)) return {};
     if (auto st = split_csv(line, fields_, scratch_); !st.ok()) return st;
     if (fields_.size() != header_.size())
       return make_error(Errc::kParse, "expected " + std::to_string(header_.size()) + " fields, found " +
@@ -109,6 +113,29 @@ class CsvParser final : public RowParser {
   bool tag_keys_fixed() const override { return true; }
 
  private:
+  // One pass over "YYYY-MM-DD HH:MM:SS[.f],<digits>,<digits>" when the date matches the
+  // previous row's. Accepts only what the general path accepts with the same result;
+  // anything else (offsets, spaces, signs, errors) returns false for the general path.
+  bool parse_fast(std::string_view line, ParsedRow& row) const {
+    const char* const end = line.data() + line.size();
+    const char* at = line.data();
+    std::int64_t ns = 0;
+    if (!dates_.parse_fast(at, end, ',', ns)) return false;
+    const char* p = at + 1;  // past the comma
+    std::uint64_t in = 0, out = 0;
+    const char* start = p;
+    while (p != end && static_cast<unsigned char>(*p - '0') <= 9) in = in * 10 + static_cast<unsigned char>(*p++ - '0');
+    if (p == start || p - start > 9 || p == end || *p != ',') return false;
+    start = ++p;
+    while (p != end && static_cast<unsigned char>(*p - '0') <= 9)
+      out = out * 10 + static_cast<unsigned char>(*p++ - '0');
+    if (p == start || p - start > 9 || p != end) return false;
+    row.time_ns = ns;
+    row.input_tokens = in;
+    row.output_tokens = out;
+    return true;
+  }
+
   Result<std::int64_t> parse_time(std::string_view field, const std::string& col) {
     TimeKind kind = spec_.time_kind;
     if (kind == TimeKind::kAuto) {
@@ -119,7 +146,7 @@ class CsvParser final : public RowParser {
       kind = decided_kind_;
     }
     if (kind == TimeKind::kDate) {
-      auto t = parse_datetime_ns(field);
+      auto t = dates_.parse(field);
       if (!t.ok()) return make_error(Errc::kParse, col + ": " + t.error().message);
       return t;
     }
@@ -134,6 +161,8 @@ class CsvParser final : public RowParser {
   std::vector<std::size_t> tag_index_;
   std::vector<std::string_view> fields_;
   std::string scratch_;
+  DateTimeParser dates_;
+  bool fast_layout_ = false;
   bool decided_ = false;
   TimeKind decided_kind_ = TimeKind::kNumber;
 };

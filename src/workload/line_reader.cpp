@@ -30,7 +30,8 @@ Result<LineReader> LineReader::open_file(const std::string& path, std::size_t ma
   r.gz_ = std::make_unique<GzHandle>();
   r.gz_->file = f;
   gzbuffer(f, 256 * 1024);
-  r.buf_.resize(kChunkBytes);
+  r.buf_ = std::make_unique_for_overwrite<char[]>(kChunkBytes);
+  r.cap_ = kChunkBytes;
   return r;
 }
 
@@ -47,19 +48,23 @@ Result<bool> LineReader::fill() {
   if (eof_) return false;
   // Keep the partial line, move it to the front, and grow when a line fills the buffer.
   if (begin_ > 0) {
-    std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
+    std::memmove(buf_.get(), buf_.get() + begin_, end_ - begin_);
     end_ -= begin_;
     begin_ = 0;
   }
-  if (end_ == buf_.size()) {
-    if (buf_.size() >= max_line_bytes_)
+  if (end_ == cap_) {
+    if (cap_ >= max_line_bytes_)
       return make_error(Errc::kParse, name_ + ":" + std::to_string(line_number_ + 1) + ": line longer than " +
                                           std::to_string(max_line_bytes_) + " bytes");
-    buf_.resize(std::min(buf_.size() * 2, max_line_bytes_ + 1));
+    const std::size_t grown = std::min(cap_ * 2, max_line_bytes_ + 1);
+    auto bigger = std::make_unique_for_overwrite<char[]>(grown);
+    std::memcpy(bigger.get(), buf_.get(), end_);
+    buf_ = std::move(bigger);
+    cap_ = grown;
   }
-  const std::size_t want = std::min<std::size_t>(buf_.size() - end_, 1u << 30);
+  const std::size_t want = std::min<std::size_t>(cap_ - end_, 1u << 30);
   errno = 0;
-  const int got = gzread(gz_->file, buf_.data() + end_, static_cast<unsigned>(want));
+  const int got = gzread(gz_->file, buf_.get() + end_, static_cast<unsigned>(want));
   if (got < 0) {
     int zerr = Z_OK;
     const char* msg = gzerror(gz_->file, &zerr);
@@ -100,9 +105,9 @@ Result<bool> LineReader::next(std::string_view& line) {
   }
   std::size_t scanned = begin_;  // bytes before this are known to hold no newline
   for (;;) {
-    const void* nl = std::memchr(buf_.data() + scanned, '\n', end_ - scanned);
+    const void* nl = std::memchr(buf_.get() + scanned, '\n', end_ - scanned);
     if (nl != nullptr) {
-      const char* start = buf_.data() + begin_;
+      const char* start = buf_.get() + begin_;
       std::size_t len = static_cast<std::size_t>(static_cast<const char*>(nl) - start);
       begin_ += len + 1;
       if (len > 0 && start[len - 1] == '\r') --len;
@@ -117,7 +122,7 @@ Result<bool> LineReader::next(std::string_view& line) {
     scanned = begin_ + pending;
     if (!*more) {
       if (begin_ == end_) return false;
-      const char* start = buf_.data() + begin_;
+      const char* start = buf_.get() + begin_;
       std::size_t len = end_ - begin_;
       begin_ = end_;
       if (start[len - 1] == '\r') --len;

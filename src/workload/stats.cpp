@@ -27,6 +27,22 @@ double quantile_impl(std::span<const T> x, double q) {
   return gamma >= 0.5 ? b - diff * (1.0 - gamma) : a + diff * gamma;
 }
 
+// Sorts lengths: a counting sort when the largest length is small next to the count
+// (token lengths nearly always are), else std::sort.
+void sort_lengths(std::vector<std::uint32_t>& v) {
+  if (v.empty()) return;
+  const std::uint32_t max = *std::max_element(v.begin(), v.end());
+  if (max > 4 * v.size() + 65536) {
+    std::sort(v.begin(), v.end());
+    return;
+  }
+  std::vector<std::uint32_t> count(static_cast<std::size_t>(max) + 1, 0);
+  for (auto x : v) ++count[x];
+  std::size_t k = 0;
+  for (std::uint64_t value = 0; value <= max; ++value)
+    for (std::uint32_t c = count[value]; c > 0; --c) v[k++] = static_cast<std::uint32_t>(value);
+}
+
 std::int64_t floor_div(std::int64_t a, std::int64_t b) {
   const std::int64_t q = a / b;
   return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
@@ -41,7 +57,7 @@ LengthStats summarize_lengths(std::vector<std::uint32_t>& values) {
   LengthStats s;
   s.count = values.size();
   if (values.empty()) return s;
-  std::sort(values.begin(), values.end());
+  sort_lengths(values);
   for (auto v : values) s.total += v;
   s.mean = static_cast<double>(s.total) / static_cast<double>(s.count);
   double m2 = 0.0;

@@ -51,10 +51,11 @@ class LineReader {
 
   std::string name_;
   std::unique_ptr<GzHandle> gz_;
-  std::string_view memory_;  // when reading from memory
-  std::vector<char> buf_;
-  std::size_t begin_ = 0;  // first unread byte in buf_
-  std::size_t end_ = 0;    // one past the last valid byte in buf_
+  std::string_view memory_;      // when reading from memory
+  std::unique_ptr<char[]> buf_;  // not zero-filled: only [begin_, end_) is ever read
+  std::size_t cap_ = 0;          // bytes allocated in buf_
+  std::size_t begin_ = 0;        // first unread byte in buf_
+  std::size_t end_ = 0;          // one past the last valid byte in buf_
   std::size_t max_line_bytes_ = kDefaultMaxLineBytes;
   bool eof_ = false;
   bool unterminated_ = false;
