@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <array>
 #include <filesystem>
 #include <fstream>
 
@@ -364,6 +365,51 @@ TEST(LineReader, LongLinesAcrossChunksAndCrlf) {
   auto too_long = small->next(line);
   ASSERT_FALSE(too_long.ok());
   EXPECT_EQ(too_long.error().code, Errc::kParse);
+}
+
+}  // namespace
+}  // namespace jouleperf::workload
+
+namespace jouleperf::workload {
+namespace {
+
+// The Azure layout has a fused fast parser; a permuted header takes the general path.
+// Both must agree on every row, and on which rows are errors.
+TEST(Loader, AzureFastPathAgreesWithGeneralPath) {
+  const std::vector<std::array<std::string, 3>> rows = {
+      {"2023-11-16 23:59:59.9999999", "1", "2"}, {"2023-11-17 00:00:00", "3", "4"},
+      {"2023-11-17 00:00:00.5", "007", "0"},     {"2023-11-17 00:00:01.1234567891234", "12", "13"},
+      {"2023-11-17 00:00:02", " 14", "15 "},     {"2023-11-17 00:00:03", "1234567890", "16"},
+      {"2023-11-17T00:00:04", "17", "18"},       {"2023-11-17 00:00:05+01:00", "19", "20"},
+      {"2023-11-17 00:00:06.", "21", "22"},      {"2023-11-17 24:00:07", "23", "24"},
+      {"2023-11-17 00:60:08", "25", "26"},       {"2023-11-17 00:00:09", "-1", "27"},
+      {"2023-11-17 00:00:10", "28", ""},         {"2023-11-17 00:00:11", "29.0", "30"},
+      {"2023-11-17 00:00:12 ", "31", "32"},      {"2023-11-17 00:00:13", "+33", "34"},
+      {"2023-11-17 0:00:14", "35", "36"},        {"2023-11-18 00:00:15", "37", "38"},
+  };
+  std::string fast = "TIMESTAMP,ContextTokens,GeneratedTokens\n";
+  std::string slow = "ContextTokens,GeneratedTokens,TIMESTAMP\n";
+  for (const auto& r : rows) {
+    fast += r[0] + "," + r[1] + "," + r[2] + "\n";
+    slow += r[1] + "," + r[2] + "," + r[0] + "\n";
+  }
+  LoadOptions skip;
+  skip.skip_bad = true;
+  auto a = testing::load_text(fast, skip);
+  auto b = testing::load_text(slow, skip);
+  ASSERT_TRUE(a.ok()) << a.error().to_string();
+  ASSERT_TRUE(b.ok()) << b.error().to_string();
+  ASSERT_EQ(a->rows.size(), b->rows.size());
+  EXPECT_EQ(a->summary.skipped_bad, b->summary.skipped_bad);
+  EXPECT_GE(a->summary.skipped_bad, 7u);
+  for (std::size_t i = 0; i < a->rows.size(); ++i) {
+    EXPECT_EQ(a->rows[i].line, b->rows[i].line);
+    EXPECT_EQ(*a->rows[i].arrival_s, *b->rows[i].arrival_s) << "line " << a->rows[i].line;
+    EXPECT_EQ(a->rows[i].input, b->rows[i].input);
+    EXPECT_EQ(a->rows[i].output, b->rows[i].output);
+  }
+  for (std::size_t i = 0; i < a->summary.bad_examples.size(); ++i)
+    EXPECT_EQ(a->summary.bad_examples[i].line, b->summary.bad_examples[i].line);
 }
 
 }  // namespace
