@@ -44,8 +44,10 @@ void add_trace_flags(CLI::App* cmd, TraceFlags& f) {
   cmd->add_option("--output-col", f.output_col, "generic CSV/JSONL: output-length column");
   cmd->add_option("--time-col", f.time_col, "generic CSV/JSONL: arrival-time column (number or date)");
   cmd->add_option("--time-unit", f.time_unit, "unit of a numeric --time-col: s|ms|us|ns");
-  cmd->add_flag("--skip-bad", f.skip_bad, "skip malformed rows (counted and reported) instead of failing");
-  cmd->add_flag("--include-failed", f.include_failed, "BurstGPT: keep failed requests (Response tokens = 0)");
+  cmd->add_flag("--skip-bad", f.skip_bad, "skip malformed rows (counted and reported) instead of failing")
+      ->envname("JOULEPERF_SKIP_BAD");
+  cmd->add_flag("--include-failed", f.include_failed, "BurstGPT: keep failed requests (Response tokens = 0)")
+      ->envname("JOULEPERF_INCLUDE_FAILED");
   cmd->add_option("--where", f.where, "keep rows whose tag KEY equals VALUE (KEY=VALUE; repeatable)");
   f.from_opt = cmd->add_option("--from", f.from_s, "keep arrivals at or after this time, s from the first request");
   f.to_opt = cmd->add_option("--to", f.to_s, "keep arrivals before this time, s from the first request");
@@ -239,11 +241,14 @@ void add_bin(CLI::App* trace, Context& ctx) {
   auto* cmd = trace->add_subcommand("bin", "the paper's bins: N(I*, O*), exclusions, fidelity, batch sizes");
   add_trace_flags(cmd, *flags);
   cmd->add_option("--input-edges", bf->input_edges, "input edges: a list, pow2:LO:HI or quantiles:K")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->envname("JOULEPERF_INPUT_EDGES");
   cmd->add_option("--output-edges", bf->output_edges, "output edges: a list, pow2:LO:HI or quantiles:K")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->envname("JOULEPERF_OUTPUT_EDGES");
   cmd->add_option("--out-of-range", bf->policy, "requests past the last edge: exclude|clamp|overflow")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->envname("JOULEPERF_OUT_OF_RANGE");
   cmd->add_option("--show", bf->show, "matrix to print: counts|requests|tokens (shares in %)")->capture_default_str();
   cmd->add_option("--memory-budget", bf->budget, "device memory for weights + KV cache (e.g. 80GiB): B(I*, O*)");
   cmd->add_option("--weights", bf->weights, "model weight bytes (e.g. 16GB)")->capture_default_str();
@@ -319,7 +324,9 @@ void add_synth(CLI::App* trace, Context& ctx) {
   f->from_opt = cmd->add_option("--from", f->from_s, "replay: window start, s of trace time");
   f->to_opt = cmd->add_option("--to", f->to_s, "replay: window end, s of trace time");
   cmd->add_option("--lengths", f->lengths, "empirical | lognormal | bins")->capture_default_str();
-  cmd->add_option("--seed", f->seed, "random seed (same seed, same workload)")->capture_default_str();
+  cmd->add_option("--seed", f->seed, "random seed (same seed, same workload)")
+      ->capture_default_str()
+      ->envname("JOULEPERF_SEED");
   cmd->add_option("--format", f->trace.format, "trace format (see trace stats)");
   cmd->add_option("--input-col", f->trace.input_col, "generic CSV/JSONL: input-length column");
   cmd->add_option("--output-col", f->trace.output_col, "generic CSV/JSONL: output-length column");
