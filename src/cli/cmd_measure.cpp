@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -52,6 +53,14 @@ void install_forwarding() {
   for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaction(sig, &sa, nullptr);
 }
 
+// CPU time this process (not its child) has used, s: the measurement's own cost.
+double self_cpu_s() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
+}
+
 std::string join(const std::vector<std::string>& v) {
   std::string out;
   for (const auto& s : v) {
@@ -61,7 +70,7 @@ std::string join(const std::vector<std::string>& v) {
   return out;
 }
 
-void print_summary(const std::vector<std::string>& command, int exit_code, const Measurement& m) {
+void print_summary(const std::vector<std::string>& command, int exit_code, const Measurement& m, double self_cpu) {
   const IntervalEnergy& t = m.total;
   auto& err = std::cerr;
   err << fmt::format("\n Energy stats for '{}' (exit {}):\n\n", join(command), exit_code);
@@ -84,6 +93,8 @@ void print_summary(const std::vector<std::string>& command, int exit_code, const
     err << fmt::format("  {:<11} {:<16} {:>12.3f} {:>10.3f} {:>8}  {}{}\n", d.sensor, d.domain, d.energy_j, d.power_w,
                        d.samples, energy_source_name(d.source), note);
   }
+  err << fmt::format("\n  jouleperf's own CPU time: {:.1f} ms ({:.2f}% of one core over the run)\n", self_cpu * 1e3,
+                     t.duration_s > 0 ? 100.0 * self_cpu / t.duration_s : 0.0);
   if (t.estimated)
     err << "\n  Energy is ESTIMATED from CPU time (no hardware energy sensor was read); see docs/sensors.md.\n";
   err << "\n";
@@ -94,6 +105,7 @@ int run_measure(const MeasureArgs& a) {
     std::cerr << "jouleperf measure: no command given (usage: jouleperf measure [options] -- CMD ARGS...)\n";
     return kExitUsage;
   }
+  const double cpu0 = self_cpu_s();
   SteadyClock clock;
   auto set = open_sensors(default_sensor_registry(), to_sensor_options(a.flags), clock);
   if (!set) {
@@ -160,11 +172,14 @@ int run_measure(const MeasureArgs& a) {
     std::cerr << "jouleperf measure: " << m.error().to_string() << "\n";
     return exit_code != 0 ? exit_code : kExitFailure;
   }
-  print_summary(a.command, exit_code, *m);
+  const double self_cpu = self_cpu_s() - cpu0;
+  print_summary(a.command, exit_code, *m, self_cpu);
   if (!a.json_path.empty()) {
     nlohmann::json j = to_json(*m);
     j["command"] = a.command;
     j["exit_code"] = exit_code;
+    j["overhead"] = {{"cpu_s", self_cpu},
+                     {"share_of_one_core", m->total.duration_s > 0 ? self_cpu / m->total.duration_s : 0.0}};
     nlohmann::json cond = nlohmann::json::object();
     for (const auto& [k, v] : host_conditions()) cond[k] = v;
     for (const auto& [k, v] : sampler.conditions()) cond[k] = v;

@@ -41,7 +41,7 @@ void add_sensor_flags(CLI::App* cmd, SensorFlags& f) {
       ->envname("JOULEPERF_HZ")
       ->check(CLI::Range(0.1, 10000.0))
       ->capture_default_str();
-  cmd->add_option("--counter-hz", f.counter_hz, "Sampling rate of energy counters, Hz (0 = same as --hz)")
+  cmd->add_option("--counter-hz", f.counter_hz, "Sampling rate of energy counters, Hz (0 = same as --hz); counters accumulate, so a slower rate loses no energy")
       ->envname("JOULEPERF_COUNTER_HZ")
       ->check(CLI::Range(0.0, 10000.0))
       ->capture_default_str();

@@ -23,7 +23,7 @@ struct SensorFlags {
   std::optional<double> cpu_idle_w;
   std::optional<double> cpu_max_w;
   double hz = 100.0;
-  double counter_hz = 0.0;
+  double counter_hz = 10.0;
 };
 
 // Adds --sensor, --powercap-root, --nvml-lib, --prometheus, --prometheus-timeout,

@@ -108,8 +108,9 @@ TEST(Meter, CounterDeltasSurviveWrapsAndFailedReads) {
   auto info = fake_info("cpu-package:0");
   info.caps.resolution_j = 1e-6;
   info.caps.update_interval_s = 0.001;
-  Sampler sampler(one(std::make_unique<FakeCounterSensor>(info, script, 1'000'000, 1e-6, clock)), SamplerConfig{},
-                  clock);
+  SamplerConfig cfg;
+  cfg.counter_hz = 100;  // read the counter every 10 ms step below
+  Sampler sampler(one(std::make_unique<FakeCounterSensor>(info, script, 1'000'000, 1e-6, clock)), cfg, clock);
   ASSERT_TRUE(sampler.start(false).ok());  // reads 900000
   Meter meter(sampler);
   ASSERT_TRUE(meter.start().ok());  // reads 950000
@@ -204,6 +205,20 @@ TEST(Sampler, MeasuredIdleIsTheMeanPowerOverTheWindow) {
   ASSERT_TRUE(idle.ok());
   EXPECT_NEAR(idle->total_power_w, 12.5, 1e-6);
   ASSERT_EQ(idle->power_w.size(), 1u);
+}
+
+TEST(Sampler, ReadsCountersLessOftenThanPowerByDefault) {
+  ManualClock clock;
+  std::vector<std::unique_ptr<Sensor>> sensors;
+  sensors.push_back(
+      std::make_unique<FakePowerSensor>(fake_info("p:0"), PowerProfile().point(Seconds(0), Watts(1)), clock));
+  sensors.push_back(std::make_unique<FakeCounterSensor>(fake_info("c:0"), std::vector<FakeCounterSensor::Step>{{0, {}}},
+                                                        0, 1.0, clock));
+  Sampler sampler(std::move(sensors), SamplerConfig{}, clock);
+  ASSERT_TRUE(sampler.start(false).ok());
+  for (int i = 0; i < 100; ++i) clock.advance(Seconds(0.01)), sampler.poll_due();
+  EXPECT_EQ(sampler.samples(0).size(), 101u);  // 100 Hz power: start + 100
+  EXPECT_EQ(sampler.samples(1).size(), 11u);   // 10 Hz counter: start + 10
 }
 
 TEST(Sampler, RingKeepsTheNewestSamplesAndCountsTheDropped) {

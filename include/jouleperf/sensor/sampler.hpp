@@ -18,7 +18,7 @@ namespace jouleperf {
 
 struct SamplerConfig {
   double hz = 100.0;                  // read rate of power sensors, Hz (env JOULEPERF_HZ)
-  double counter_hz = 0.0;            // read rate of counter sensors, Hz; 0 = same as hz. A sensor's
+  double counter_hz = 10.0;           // read rate of counter sensors, Hz; 0 = same as hz. A sensor's
                                       // own poll_interval_s caps either rate.
   std::size_t ring_capacity = 65536;  // samples kept per sensor (about 11 minutes at 100 Hz)
 };
