@@ -70,7 +70,8 @@ double process_cpu_s() {
 
 // The polling thread at 100 Hz on the CPU-time model for 5 s of wall time while the
 // main thread sleeps: process CPU time / wall time is the sampler's share of one core.
-// Arg 0: the CPU-time model (reads /proc/stat); arg 1: a fake sensor (the thread's own cost).
+// First arg: 0 = the CPU-time model (reads /proc/stat), 1 = a fake sensor (the thread's
+// own cost). Second arg: the read rate, Hz, for power and counters alike.
 void BM_SamplerThreadCoreShare(benchmark::State& state) {
   SteadyClock clock;
   for (auto _ : state) {
@@ -79,7 +80,10 @@ void BM_SamplerThreadCoreShare(benchmark::State& state) {
                             : std::make_unique<FakePowerSensor>(SensorInfo{"fake", "fake:0", "", {}},
                                                                 PowerProfile().point(Seconds(0), Watts(10)), clock);
     if (!s) return state.SkipWithError("no /proc/stat");
-    Sampler sampler(one(std::move(s)), SamplerConfig{}, clock);
+    SamplerConfig cfg;
+    cfg.hz = static_cast<double>(state.range(1));
+    cfg.counter_hz = cfg.hz;
+    Sampler sampler(one(std::move(s)), cfg, clock);
     const double cpu0 = process_cpu_s();
     const double t0 = clock.now().value();
     if (!sampler.start(true)) return state.SkipWithError("start failed");
@@ -91,7 +95,7 @@ void BM_SamplerThreadCoreShare(benchmark::State& state) {
     state.counters["reads"] = static_cast<double>(sampler.samples(0).size());
   }
 }
-BENCHMARK(BM_SamplerThreadCoreShare)->Arg(0)->Arg(1)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_SamplerThreadCoreShare)->Args({0, 100})->Args({1, 100})->Args({0, 10})->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 }  // namespace jouleperf
