@@ -1,7 +1,28 @@
 // jouleperf: measure, model and reduce the energy of LLM inference.
+#include <cctype>
 #include <cstdio>
+#include <string>
 
 #include "commands.hpp"
+
+namespace {
+
+// Every option taking a value gets an environment mirror, JOULEPERF_<LONG_NAME> (e.g.
+// --powercap-root -> JOULEPERF_POWERCAP_ROOT), unless it declared its own. Flags
+// (switches without a value) and positionals have none.
+void mirror_options_in_environment(CLI::App& app) {
+  for (CLI::Option* opt : app.get_options()) {
+    if (!opt->get_envname().empty() || opt->get_type_size() == 0 || opt->get_expected_max() == 0 ||
+        opt->get_lnames().empty() || opt->get_lnames().front() == "help")
+      continue;
+    std::string env = "JOULEPERF_";
+    for (char c : opt->get_lnames().front()) env += c == '-' ? '_' : static_cast<char>(std::toupper(c));
+    opt->envname(env);
+  }
+  for (CLI::App* sub : app.get_subcommands({})) mirror_options_in_environment(*sub);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace jouleperf::cli;
@@ -15,6 +36,7 @@ int main(int argc, char** argv) {
   add_measure_command(app, ctx);
   add_burn_command(app, ctx);
   add_trace_command(app, ctx);
+  mirror_options_in_environment(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
