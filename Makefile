@@ -7,6 +7,8 @@ BUILD_TSAN ?= build-tsan
 BUILD_FUZZ ?= build-fuzz
 JOBS       ?= $(shell nproc)
 CMAKE_GEN  := -G Ninja
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := true
 CTEST      := ctest --output-on-failure --timeout 300 -j$(JOBS)
 
 .PHONY: all bootstrap llama build demo test test-unit test-asan test-tsan fuzz bench format format-check clean

@@ -10,6 +10,7 @@ PACKAGES=(
   nlohmann-json3-dev libcli11-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcurl4-openssl-dev libsqlite3-dev zlib1g-dev
+  ccache                           # compiler cache: rebuilds (llama.cpp, sanitizer builds) reuse objects
   python3                          # test helpers: local HTTP exporters, side-by-side baselines
 )
 # npm packs llama.cpp's source (scripts/build_llama.sh). Debian's nodejs + npm, unless a

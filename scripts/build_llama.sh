@@ -149,7 +149,15 @@ jobs="${JOBS:-$(nproc)}"
 echo "build_llama: building llama.cpp $tag ($variant) with $jobs jobs into $build_dir"
 start=$(date +%s)
 rm -f "$stamp"
-cmake -S "$source" -B "$build_dir" -G Ninja "${cmake_flags[@]}" -DCMAKE_INSTALL_PREFIX="$prefix" >"$build_root/configure-$variant.log" 2>&1 ||
+# ccache (when installed) makes a rebuild from a fresh clone cheap; paths are taken
+# relative to the project root so another checkout of it hits the same cache. It is not
+# part of the stamp key: it changes how fast the build is, not what it builds.
+launcher=()
+if command -v ccache >/dev/null 2>&1; then
+  export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=true
+  launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+fi
+cmake -S "$source" -B "$build_dir" -G Ninja "${cmake_flags[@]}" "${launcher[@]}" -DCMAKE_INSTALL_PREFIX="$prefix" >"$build_root/configure-$variant.log" 2>&1 ||
   { tail -n 40 "$build_root/configure-$variant.log" >&2; exit 1; }
 cmake --build "$build_dir" -j "$jobs" --target llama "${tools[@]}"
 rm -rf "$prefix"
