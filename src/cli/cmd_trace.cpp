@@ -5,11 +5,14 @@
 #include <cstdio>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "commands.hpp"
+#include "jouleperf/model/arch.hpp"
+#include "jouleperf/model/info.hpp"
 #include "jouleperf/workload/json.hpp"
 #include "jouleperf/workload/loader.hpp"
 #include "jouleperf/workload/stats.hpp"
@@ -148,6 +151,7 @@ struct BinFlags {
   std::string show = "counts";
   std::string budget, weights = "0";
   double kv_bytes_per_token = 0.0;
+  std::string model;  // a built-in architecture name or a GGUF file: weights and KV bytes from it
   std::uint64_t max_batch = 1024;
   double decode_ms = 0.0, prefill_ms = 0.0;
 };
@@ -163,17 +167,31 @@ Result<TraceBinningOptions> binning_options(const BinFlags& f) {
   auto policy = parse_out_of_range(f.policy);
   if (!policy.ok()) return policy.error();
   o.policy = *policy;
-  if (!f.budget.empty() || f.kv_bytes_per_token > 0) {
-    if (f.budget.empty() || !(f.kv_bytes_per_token > 0))
-      return make_error(Errc::kInvalidArgument, "batch sizes need both --memory-budget and --kv-bytes-per-token");
+  double kv_per_token = f.kv_bytes_per_token;
+  std::optional<double> model_weights;
+  if (!f.model.empty()) {
+    // A built-in architecture by name, else a GGUF file's own tensors and hyper-parameters.
+    auto arch = find_builtin_arch(f.model);
+    Result<ModelInfo> info = arch.ok() ? Result<ModelInfo>(info_from_arch(*arch)) : read_gguf_info(f.model);
+    if (!info.ok())
+      return make_error(info.error().code,
+                        "--model " + f.model + ": not a built-in architecture, and as a file: " + info.error().message);
+    if (!(kv_per_token > 0)) kv_per_token = static_cast<double>(info->kv_bytes_per_token);
+    model_weights = static_cast<double>(info->weight_bytes);
+  }
+  if (!f.budget.empty() || kv_per_token > 0) {
+    if (f.budget.empty() || !(kv_per_token > 0))
+      return make_error(
+          Errc::kInvalidArgument,
+          "batch sizes need --memory-budget and the KV bytes per token (--model or --kv-bytes-per-token)");
     MemoryModel m;
     auto budget = parse_bytes(f.budget);
     if (!budget.ok()) return budget.error();
     auto weights = parse_bytes(f.weights);
     if (!weights.ok()) return weights.error();
     m.budget_bytes = *budget;
-    m.weights_bytes = *weights;
-    m.kv_bytes_per_token = f.kv_bytes_per_token;
+    m.weights_bytes = (f.weights == "0" && model_weights) ? *model_weights : *weights;
+    m.kv_bytes_per_token = kv_per_token;
     m.max_batch = f.max_batch;
     o.memory = m;
   }
@@ -253,6 +271,10 @@ void add_bin(CLI::App* trace, Context& ctx) {
   cmd->add_option("--memory-budget", bf->budget, "device memory for weights + KV cache (e.g. 80GiB): B(I*, O*)");
   cmd->add_option("--weights", bf->weights, "model weight bytes (e.g. 16GB)")->capture_default_str();
   cmd->add_option("--kv-bytes-per-token", bf->kv_bytes_per_token, "KV-cache bytes per token (all layers)");
+  cmd->add_option("--model", bf->model,
+                  "model whose weight bytes and KV bytes/token set B(I*, O*): a built-in architecture "
+                  "(e.g. Llama-3.1-8B, see `jouleperf model info`) or a GGUF file; --weights and "
+                  "--kv-bytes-per-token override");
   cmd->add_option("--max-batch", bf->max_batch, "largest batch size considered")->capture_default_str();
   cmd->add_option("--decode-ms-per-token", bf->decode_ms,
                   "occupancy estimate: decode time per generated token of one request, ms");
