@@ -36,6 +36,8 @@ int main(int argc, char** argv) {
   add_measure_command(app, ctx);
   add_burn_command(app, ctx);
   add_trace_command(app, ctx);
+  add_model_command(app, ctx);
+  add_run_command(app, ctx);
   mirror_options_in_environment(app);
   try {
     app.parse(argc, argv);

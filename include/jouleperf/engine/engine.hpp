@@ -1,0 +1,100 @@
+// The Engine interface: run one batch of B sequences, each with exactly I prompt tokens
+// and exactly O generated tokens (end-of-sequence ignored), with per-token timestamps on
+// the caller's clock and `prefill` / `decode` marks on a Meter so energy splits by phase.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "jouleperf/core/clock.hpp"
+#include "jouleperf/core/result.hpp"
+#include "jouleperf/sensor/meter.hpp"
+
+namespace jouleperf {
+
+enum class DecodeStrategy {
+  kGreedy,  // the most likely token at every step
+  kSample,  // drawn through llama.cpp's sampler chain: top-k, top-p, temperature, seeded
+};
+
+enum class BatchingMode {
+  kStatic,  // all B sequences start together; the batch lasts until its longest member ends
+};
+
+// "greedy", "sample"; fails with kInvalidArgument (kUnsupported for strategies not built yet).
+Result<DecodeStrategy> parse_strategy(std::string_view s);
+std::string_view strategy_name(DecodeStrategy s);
+// "static"; fails like parse_strategy.
+Result<BatchingMode> parse_batching(std::string_view s);
+std::string_view batching_name(BatchingMode m);
+
+// Sampling settings (strategy kSample).
+struct SamplingParams {
+  double temperature = 0.8;  // <= 0: always the most likely token
+  int top_k = 40;            // keep the k most likely tokens; <= 0: all
+  double top_p = 0.95;       // keep the smallest set with this much probability; 1: all
+  std::uint64_t seed = 1;    // sequence s draws from seed + s
+};
+
+struct BatchRequest {
+  std::uint64_t batch = 1;          // B: sequences run together
+  std::uint64_t input_tokens = 1;   // I: prompt tokens per sequence (>= 1)
+  std::uint64_t output_tokens = 1;  // O: generated tokens per sequence (>= 1), EOS ignored
+  std::uint64_t seed = 1;           // prompt token ids: sequence s draws from seed and s
+  DecodeStrategy strategy = DecodeStrategy::kGreedy;
+  SamplingParams sampling;  // with strategy kSample
+  BatchingMode batching = BatchingMode::kStatic;
+  bool keep_text = false;  // detokenize each sequence's output into SequenceResult::text
+};
+
+struct SequenceResult {
+  std::uint64_t input_tokens = 0;
+  std::vector<std::int32_t> tokens;  // the generated token ids, in order (size O)
+  std::vector<double> token_s;       // when each generated token existed, clock seconds
+  double start_s = 0.0;              // when the sequence was admitted, clock seconds
+  std::string text;                  // with keep_text
+  std::uint64_t output_tokens() const { return tokens.size(); }
+  double ttft_s() const { return token_s.empty() ? 0.0 : token_s.front() - start_s; }  // time to first token
+  double e2e_s() const { return token_s.empty() ? 0.0 : token_s.back() - start_s; }    // admission to last token
+};
+
+struct BatchResult {
+  double start_s = 0.0;               // the first forward began, clock seconds
+  double prefill_end_s = 0.0;         // every sequence had its first token
+  double end_s = 0.0;                 // the last token of the batch existed
+  std::uint64_t input_tokens = 0;     // over the batch
+  std::uint64_t output_tokens = 0;    // over the batch
+  std::uint64_t decode_forwards = 0;  // engine forward calls after prefill
+  std::vector<SequenceResult> sequences;
+  double prefill_s() const { return prefill_end_s - start_s; }
+  double decode_s() const { return end_s - prefill_end_s; }
+};
+
+// What an engine runs: recorded with every result as its conditions.
+struct EngineInfo {
+  std::string engine;   // "llamacpp"
+  std::string version;  // e.g. the llama.cpp release and commit
+  std::string model;    // model name
+  std::string model_path;
+  bool synthetic_model = false;
+  std::vector<std::pair<std::string, std::string>> settings;  // threads, flash attention, ...
+};
+
+class Engine {
+ public:
+  virtual ~Engine() = default;
+  virtual const EngineInfo& info() const = 0;
+
+  // Runs one batch. Timestamps are read from `clock`, which must be the sampler's clock
+  // when `meter` is given. With a meter (not yet started), the engine starts it with
+  // phase "prefill" just before the first forward and marks "decode" once every sequence
+  // has its first token; it leaves the meter running for the caller to stop.
+  // Fails with kInvalidArgument for a request the engine cannot take (zero sizes, a
+  // context larger than the model allows), or the engine's own error.
+  virtual Result<BatchResult> run_batch(const BatchRequest& request, const Clock& clock, Meter* meter) = 0;
+};
+
+}  // namespace jouleperf

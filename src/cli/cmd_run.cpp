@@ -1,0 +1,233 @@
+// jouleperf run: one measured batch (B sequences, I prompt tokens, O generated tokens)
+// on an engine, with energy split into prefill and decode.
+#include <fmt/format.h>
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "commands.hpp"
+#include "jouleperf/engine/llamacpp.hpp"
+#include "jouleperf/engine/run_report.hpp"
+#include "jouleperf/sensor/meter.hpp"
+#include "sensor_flags.hpp"
+
+namespace jouleperf::cli {
+namespace {
+
+struct RunArgs {
+  SensorFlags flags;
+  std::string engine = "llamacpp";
+  std::string model;
+  std::uint64_t input = 128;
+  std::uint64_t output = 32;
+  std::uint64_t batch = 1;
+  std::uint64_t seed = 1;
+  std::string strategy = "greedy";
+  SamplingParams sampling;
+  std::optional<std::uint64_t> sample_seed;
+  std::string batching = "static";
+  int threads = 0;
+  int threads_batch = 0;
+  std::string flash_attn = "auto";
+  std::string kv_type = "f16";
+  std::uint32_t n_batch = 2048;
+  std::uint32_t n_ubatch = 512;
+  int gpu_layers = -1;
+  bool no_mmap = false;
+  std::uint64_t warmup = 1;
+  double idle_s = 0.0;
+  std::optional<double> idle_power_w;
+  bool print_output = false;
+  bool json = false;
+};
+
+void print_summary(const RunSummary& s, const BatchRequest& req, const EngineInfo& e, const Measurement& m) {
+  auto& o = std::cout;
+  o << fmt::format("\n {} on {}{}: batch {}, {} prompt + {} generated tokens per sequence, {}\n\n", e.engine, e.model,
+                   e.synthetic_model ? " [SYNTHETIC model]" : "", s.batch, req.input_tokens, req.output_tokens,
+                   strategy_name(req.strategy));
+  o << fmt::format("  {:<8} {:>10} {:>14} {:>12}\n", "phase", "time_s", "tokens/s", "energy_j");
+  auto energy = [](const std::optional<double>& v) { return v ? fmt::format("{:.3f}", *v) : std::string("-"); };
+  o << fmt::format("  {:<8} {:>10.4f} {:>14.1f} {:>12}\n", "prefill", s.prefill_s, s.prefill_tokens_per_s,
+                   energy(s.prefill_energy_j));
+  o << fmt::format("  {:<8} {:>10.4f} {:>14} {:>12}\n", "decode", s.decode_s,
+                   s.decode_tokens_per_s ? fmt::format("{:.1f}", *s.decode_tokens_per_s) : std::string("-"),
+                   energy(s.decode_energy_j));
+  o << fmt::format("  {:<8} {:>10.4f} {:>14} {:>12.3f}  [{}{}]\n", "total", m.total.duration_s, "", s.energy_j,
+                   s.energy_source, s.estimated ? ", ESTIMATED" : ", measured");
+  if (s.above_idle_j) o << fmt::format("  above idle: {:.3f} J\n", *s.above_idle_j);
+  if (s.below_resolution) o << "  (shorter than the sensor's update interval: not a precise figure)\n";
+  o << "\n  request  ttft_s     e2e_s      output_tokens\n";
+  for (std::size_t i = 0; i < s.requests.size(); ++i) {
+    const auto& q = s.requests[i];
+    o << fmt::format("  {:<8} {:<10.4f} {:<10.4f} {}\n", i, q.ttft_s, q.e2e_s, q.output_tokens);
+    if (req.keep_text) o << "    " << nlohmann::json(q.text).dump() << "\n";
+  }
+  if (s.estimated)
+    o << "\n  Energy is ESTIMATED from CPU time (no hardware energy sensor was read); see docs/sensors.md.\n";
+  o << "\n";
+}
+
+int run_run(const RunArgs& a) {
+  if (a.engine != "llamacpp") {
+    std::cerr << "jouleperf run: unknown engine '" << a.engine << "' (built: llamacpp)\n";
+    return kExitUsage;
+  }
+  BatchRequest req;
+  req.batch = a.batch;
+  req.input_tokens = a.input;
+  req.output_tokens = a.output;
+  req.seed = a.seed;
+  req.keep_text = a.print_output;
+  auto strategy = parse_strategy(a.strategy);
+  auto batching = parse_batching(a.batching);
+  auto flash = parse_flash_attention(a.flash_attn);
+  for (const Error* e : {strategy ? nullptr : &strategy.error(), batching ? nullptr : &batching.error(),
+                         flash ? nullptr : &flash.error()}) {
+    if (e != nullptr) {
+      std::cerr << "jouleperf run: " << e->message << "\n";
+      return kExitUsage;
+    }
+  }
+  req.strategy = *strategy;
+  req.sampling = a.sampling;
+  req.sampling.seed = a.sample_seed.value_or(a.seed);
+  req.batching = *batching;
+
+  LlamaEngineConfig cfg;
+  cfg.model_path = a.model;
+  cfg.threads = a.threads;
+  cfg.threads_batch = a.threads_batch;
+  cfg.flash_attention = *flash;
+  cfg.kv_type = a.kv_type;
+  cfg.n_batch = a.n_batch;
+  cfg.n_ubatch = a.n_ubatch;
+  cfg.gpu_layers = a.gpu_layers;
+  cfg.mmap = !a.no_mmap;
+  auto engine = open_llamacpp_engine(cfg);
+  if (!engine) {
+    std::cerr << "jouleperf run: " << engine.error().to_string() << "\n";
+    return engine.error().code == Errc::kInvalidArgument ? kExitUsage : kExitFailure;
+  }
+  SteadyClock clock;
+  for (std::uint64_t i = 0; i < a.warmup; ++i) {
+    if (auto w = (*engine)->run_batch(req, clock, nullptr); !w) {
+      std::cerr << "jouleperf run: " << w.error().to_string() << "\n";
+      return w.error().code == Errc::kInvalidArgument ? kExitUsage : kExitFailure;
+    }
+  }
+
+  auto set = open_sensors(default_sensor_registry(), to_sensor_options(a.flags), clock);
+  if (!set) {
+    std::cerr << "jouleperf run: " << set.error().to_string() << "\n";
+    return kExitFailure;
+  }
+  const bool estimated_only = set->sensors.size() == 1 && set->sensors[0]->info().caps.estimated;
+  if (estimated_only && a.flags.sensors.empty()) {
+    std::cerr << "jouleperf run: no hardware energy sensor is readable here; using the CPU-time model (ESTIMATED).\n";
+  }
+  Sampler sampler(std::move(set->sensors), to_sampler_config(a.flags), clock);
+  if (auto st = sampler.start(true); !st) {
+    std::cerr << "jouleperf run: " << st.error().to_string() << "\n";
+    return kExitFailure;
+  }
+  Meter meter(sampler);
+  if (a.idle_power_w) {
+    meter.set_idle(given_idle(Watts(*a.idle_power_w)));
+  } else if (a.idle_s > 0) {
+    auto idle = measure_idle(sampler, Seconds(a.idle_s));
+    if (!idle) {
+      std::cerr << "jouleperf run: idle baseline: " << idle.error().to_string() << "\n";
+      return kExitFailure;
+    }
+    meter.set_idle(*idle);
+  }
+  auto result = (*engine)->run_batch(req, clock, &meter);
+  auto m = meter.stop();
+  sampler.stop();
+  if (!result) {
+    std::cerr << "jouleperf run: " << result.error().to_string() << "\n";
+    return result.error().code == Errc::kInvalidArgument ? kExitUsage : kExitFailure;
+  }
+  if (!m) {
+    std::cerr << "jouleperf run: " << m.error().to_string() << "\n";
+    return kExitFailure;
+  }
+  const RunSummary summary = summarize_run(*result, *m);
+  if (a.json) {
+    nlohmann::json j = to_json(summary, req, (*engine)->info(), *m);
+    j["warmup_batches"] = a.warmup;
+    nlohmann::json cond = nlohmann::json::object();
+    for (const auto& [k, v] : sampler.conditions()) cond[k] = v;
+    j["sensor_conditions"] = cond;
+    std::cout << j.dump(2) << "\n";
+  } else {
+    print_summary(summary, req, (*engine)->info(), *m);
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& app, Context& ctx) {
+  auto a = std::make_shared<RunArgs>();
+  auto* cmd =
+      app.add_subcommand("run", "One measured batch on an engine: B sequences of I prompt and O generated tokens");
+  add_sensor_flags(cmd, a->flags);
+  cmd->add_option("--engine", a->engine, "Engine: llamacpp (in-process)")
+      ->envname("JOULEPERF_ENGINE")
+      ->capture_default_str();
+  cmd->add_option("--model,-m", a->model, "GGUF model file (real or from `jouleperf model synth`)")
+      ->envname("JOULEPERF_MODEL")
+      ->required();
+  cmd->add_option("--input,-I", a->input, "Prompt tokens per sequence")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--output,-O", a->output, "Generated tokens per sequence (end-of-sequence ignored)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--batch,-B", a->batch, "Sequences in the batch")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--seed", a->seed, "Seed of the prompt tokens")->envname("JOULEPERF_SEED")->capture_default_str();
+  cmd->add_option("--strategy", a->strategy, "Decoding strategy: greedy, sample")->capture_default_str();
+  cmd->add_option("--temperature", a->sampling.temperature, "sample: temperature (<= 0: most likely token)")
+      ->capture_default_str();
+  cmd->add_option("--top-k", a->sampling.top_k, "sample: keep the k most likely tokens (<= 0: all)")
+      ->capture_default_str();
+  cmd->add_option("--top-p", a->sampling.top_p, "sample: nucleus probability (1: all)")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  cmd->add_option("--sample-seed", a->sample_seed, "sample: seed of sequence 0's draws (default: --seed)");
+  cmd->add_option("--batching", a->batching, "Batching: static")->capture_default_str();
+  cmd->add_option("--threads,-t", a->threads, "Decode threads (0 = every hardware thread)")
+      ->envname("JOULEPERF_THREADS")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--threads-batch", a->threads_batch, "Prefill threads (0 = --threads)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--flash-attn", a->flash_attn, "Flash attention: auto, on, off")->capture_default_str();
+  cmd->add_option("--kv-type", a->kv_type, "KV-cache type: f32, f16, bf16, q8_0, q4_0")->capture_default_str();
+  cmd->add_option("--n-batch", a->n_batch, "Most tokens per forward call")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--n-ubatch", a->n_ubatch, "Tokens per physical micro-batch")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--gpu-layers", a->gpu_layers, "Layers offloaded to a GPU backend when built (-1 = all)")
+      ->capture_default_str();
+  cmd->add_flag("--no-mmap", a->no_mmap, "Read the model into memory instead of mapping it");
+  cmd->add_option("--warmup", a->warmup, "Unmeasured batches run first")
+      ->envname("JOULEPERF_WARMUP")
+      ->capture_default_str();
+  cmd->add_option("--idle", a->idle_s, "Measure idle power for S seconds first and report energy above idle")
+      ->envname("JOULEPERF_IDLE")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--idle-power", a->idle_power_w, "Idle power to subtract, W (instead of measuring it)")
+      ->envname("JOULEPERF_IDLE_POWER")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--print-output", a->print_output, "Print each sequence's generated text");
+  cmd->add_flag("--json", a->json, "Print the result as JSON");
+  cmd->callback([a, &ctx] { ctx.exit_code = run_run(*a); });
+}
+
+}  // namespace jouleperf::cli

@@ -1,0 +1,107 @@
+// `jouleperf model` and `jouleperf run` as a user runs them, on a synthetic model.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "llama/tiny_model.hpp"
+#include "support/temp_dir.hpp"
+
+namespace jouleperf {
+namespace {
+
+struct CliRun {
+  int exit_code = -1;
+  std::string out;
+};
+
+// Runs jouleperf with `args` (shell words), stdout captured, stderr discarded.
+CliRun cli(const std::string& args) {
+  CliRun r;
+  FILE* p = popen((std::string(JP_CLI_PATH) + " " + args + " 2>/dev/null").c_str(), "r");
+  if (p == nullptr) return r;
+  char buf[4096];
+  std::size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  const int status = pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+TEST(LlamaCli, ModelInfoOfASyntheticFile) {
+  const CliRun r = cli("model info " + testing::tiny_model() + " --json -I 64 -O 16");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["synthetic"], true);
+  EXPECT_EQ(j["arch"]["layers"], 8);
+  EXPECT_EQ(j["kv_bytes_per_token"], 2 * 8 * 4 * 32 * 2);
+  EXPECT_NEAR(j["params_total"].get<double>(), 24.3e6, 0.1e6);
+  EXPECT_EQ(j["flops"]["decode_forwards"], 15);
+  const CliRun text = cli("model info " + testing::tiny_model());
+  EXPECT_NE(text.out.find("SYNTHETIC"), std::string::npos);
+}
+
+TEST(LlamaCli, ModelInfoOfABuiltinArchitecture) {
+  const CliRun r = cli("model info --arch Llama-3.1-8B --json");
+  ASSERT_EQ(r.exit_code, 0);
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["params_total"], 8030261248ull);
+  EXPECT_EQ(j["kv_bytes_per_token"], 131072);
+  EXPECT_EQ(j["synthetic"], false);
+  EXPECT_EQ(cli("model info --arch Nope").exit_code, 2);
+  EXPECT_EQ(cli("model info").exit_code, 2);
+  EXPECT_EQ(cli("model info /nonexistent.gguf").exit_code, 1);
+}
+
+TEST(LlamaCli, ModelSynthWritesALoadableFile) {
+  testing::TempDir dir;
+  const auto out = (dir.path() / "s.gguf").string();
+  const CliRun r = cli("model synth --dim 64 --layers 2 --heads 4 --ffn 128 --type q4_0 --seed 3 --json -o " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["synthetic_seed"], 3);
+  EXPECT_EQ(j["arch"]["kv_heads"], 4);  // defaults to --heads without a preset
+  EXPECT_EQ(j["weight_type"], "q4_0");
+  const CliRun run = cli("run --model " + out + " -I 4 -O 2 --threads 1 --warmup 0 --json");
+  EXPECT_EQ(run.exit_code, 0) << run.out;
+  EXPECT_EQ(cli("model synth --dim 64 -o " + out).exit_code, 2);  // incomplete shape
+}
+
+TEST(LlamaCli, RunPrintsTheDocumentedJson) {
+  const CliRun r = cli("run --engine llamacpp --model " + testing::tiny_model() +
+                       " --input 16 --output 6 --batch 3 --threads 1 --warmup 0 --print-output --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["input_tokens"], 48);
+  EXPECT_EQ(j["output_tokens"], 18);
+  EXPECT_EQ(j["batch"], 3);
+  EXPECT_EQ(j["synthetic_model"], true);
+  for (const char* k : {"prefill_s", "decode_s", "prefill_tokens_per_s", "decode_tokens_per_s", "energy_j",
+                        "prefill_energy_j", "decode_energy_j"}) {
+    ASSERT_TRUE(j[k].is_number()) << k;
+    EXPECT_GT(j[k].get<double>(), 0.0) << k;
+  }
+  EXPECT_TRUE(j["energy_source"].is_string());
+  EXPECT_TRUE(j["estimated"].is_boolean());
+  ASSERT_EQ(j["requests"].size(), 3u);
+  for (const auto& q : j["requests"]) {
+    EXPECT_EQ(q["output_tokens"], 6);
+    EXPECT_GT(q["ttft_s"].get<double>(), 0.0);
+    EXPECT_GE(q["e2e_s"].get<double>(), q["ttft_s"].get<double>());
+    EXPECT_TRUE(q["text"].is_string());
+  }
+  EXPECT_EQ(j["measurement"]["phases"].size(), 2u);
+}
+
+TEST(LlamaCli, RunUsageErrors) {
+  const std::string m = " --model " + testing::tiny_model() + " --warmup 0 --threads 1";
+  EXPECT_EQ(cli("run --engine vllm" + m).exit_code, 2);
+  EXPECT_EQ(cli("run --strategy beam" + m).exit_code, 2);
+  EXPECT_EQ(cli("run --input 0" + m).exit_code, 2);
+  EXPECT_EQ(cli("run --input 400 --output 200" + m).exit_code, 2);  // beyond the 512-token context
+  EXPECT_EQ(cli("run --model /nonexistent.gguf").exit_code, 1);
+}
+
+}  // namespace
+}  // namespace jouleperf
