@@ -197,3 +197,38 @@ TEST_F(LlamaServerTest, CliRunWithOpenAiEngine) {
 
 }  // namespace
 }  // namespace jouleperf
+
+namespace jouleperf {
+namespace {
+
+TEST_F(LlamaServerTest, PoissonReplayOfFiftyRequestsCompletes) {
+  const std::string cli = std::string(JP_BINARY_DIR) + "/jouleperf";
+  if (!std::filesystem::exists(cli)) GTEST_SKIP() << "jouleperf is not built";
+  auto server = start(4);
+  ASSERT_NE(server, nullptr);
+  const std::string out = (dir_.path() / "replay.json").string();
+  const std::string cmd =
+      cli + " replay --url " + server->url() +
+      " --poisson 20 --requests 50 -I 8 -O 4 --slo ttft=30 --timeout 60 --sensor cpu-model --json > " + out +
+      " 2>/dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  std::ifstream in(out);
+  auto j = nlohmann::json::parse(in, nullptr, false);
+  ASSERT_FALSE(j.is_discarded());
+  EXPECT_EQ(j["requests"], 50);
+  EXPECT_EQ(j["ok"], 50);
+  EXPECT_EQ(j["failed"], 0);
+  EXPECT_EQ(j["mismatched"], 0);
+  EXPECT_EQ(j["output_tokens"], 200);
+  EXPECT_EQ(j["input_tokens"], 400);
+  EXPECT_EQ(j["per_request"].size(), 50u);
+  EXPECT_EQ(j["ttft_s"]["n"], 50);
+  EXPECT_GT(j["energy_j"].get<double>(), 0.0);
+  for (const auto& q : j["per_request"]) {
+    EXPECT_EQ(q["output_tokens"], 4);
+    EXPECT_LT(q["ttft_s"].get<double>(), q["e2e_s"].get<double>());
+  }
+}
+
+}  // namespace
+}  // namespace jouleperf
