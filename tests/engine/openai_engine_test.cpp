@@ -205,6 +205,20 @@ TEST(OpenAi, RejectsBadConfig) {
   EXPECT_FALSE(parse_openai_api("x").ok());
 }
 
+TEST(OpenAi, ApiKeyIsSentAsBearerAndNotInEngineInfo) {
+  FakeOpenAiServer server(FakeOpenAiOptions{});
+  OpenAiConfig c;
+  c.url = server.base_url();
+  c.api_key = "sk-test-123";
+  auto e = OpenAiEngine::open(c);
+  ASSERT_TRUE(e.ok());
+  SteadyClock clock;
+  ASSERT_TRUE((*e)->run_batch(batch(1, 2, 2), clock, nullptr).ok());
+  EXPECT_EQ(server.authorizations().at(0), "Bearer sk-test-123");
+  for (const auto& [k, v] : (*e)->info().settings) EXPECT_EQ(v.find("sk-test"), std::string::npos) << k;
+  EXPECT_EQ(server.bodies().at(0).find("sk-test"), std::string::npos);
+}
+
 TEST(OpenAi, ApiKeyFromFileOrEnvironment) {
   testing::TempDir dir;
   const std::string path = dir.write("key", "  sk-secret \nsecond line\n").string();

@@ -29,6 +29,7 @@ FakeOpenAiServer::FakeOpenAiServer(FakeOpenAiOptions opts)
         {
           std::lock_guard lock(mu_);
           bodies_.push_back(req.body);
+          authorizations_.push_back(req.header("Authorization").value_or(""));
         }
         const FakeFault fault = opts_.fault(req.index);
         auto body = nlohmann::json::parse(req.body, nullptr, false);
@@ -80,6 +81,11 @@ FakeOpenAiServer::FakeOpenAiServer(FakeOpenAiOptions opts)
 std::vector<std::string> FakeOpenAiServer::bodies() const {
   std::lock_guard lock(mu_);
   return bodies_;
+}
+
+std::vector<std::string> FakeOpenAiServer::authorizations() const {
+  std::lock_guard lock(mu_);
+  return authorizations_;
 }
 
 }  // namespace jouleperf::testing

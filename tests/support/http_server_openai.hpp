@@ -36,11 +36,14 @@ class FakeOpenAiServer {
   HttpServer& server() { return server_; }
   // Bodies of the requests received, in arrival order (thread-safe copy).
   std::vector<std::string> bodies() const;
+  // Authorization headers of the requests received, in arrival order ("" when absent).
+  std::vector<std::string> authorizations() const;
 
  private:
   FakeOpenAiOptions opts_;
   mutable std::mutex mu_;
   std::vector<std::string> bodies_;
+  std::vector<std::string> authorizations_;
   HttpServer server_;  // last: destroyed first, so handlers never outlive the members
 };
 
