@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include "jouleperf/engine/openai.hpp"
+#include "jouleperf/sensor/fake.hpp"
+#include "jouleperf/sensor/sampler.hpp"
 #include "support/http_server_openai.hpp"
 #include "support/temp_dir.hpp"
 
@@ -72,6 +74,34 @@ TEST(OpenAi, BatchGetsExactLengthsAndTimestamps) {
   ASSERT_TRUE(e->run_batch(batch(4, 12, 9), clock, nullptr).ok());
   EXPECT_EQ(server.server().connections(), 4u);
   EXPECT_EQ(server.server().requests(), 8u);
+}
+
+TEST(OpenAi, MarksPrefillAndDecodeOnTheMeter) {
+  FakeOpenAiServer server(FakeOpenAiOptions{});
+  auto e = engine_for(server.base_url());
+  SteadyClock clock;
+  std::vector<std::unique_ptr<Sensor>> sensors;
+  SensorInfo info{"fake", "fake:0", "constant 40 W", {}};
+  sensors.push_back(std::make_unique<FakePowerSensor>(info, PowerProfile().point(Seconds(0), Watts(40)), clock));
+  Sampler sampler(std::move(sensors), SamplerConfig{}, clock);
+  ASSERT_TRUE(sampler.start(true).ok());
+  Meter meter(sampler);
+  auto r = e->run_batch(batch(3, 8, 20), clock, &meter);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  auto m = meter.stop();
+  sampler.stop();
+  ASSERT_TRUE(m.ok()) << m.error().to_string();
+  ASSERT_EQ(m->phases.size(), 2u);
+  EXPECT_EQ(m->phases[0].name, "prefill");
+  EXPECT_EQ(m->phases[1].name, "decode");
+  EXPECT_LE(m->phases[0].start_s, r->start_s);
+  EXPECT_NEAR(m->phases[0].end_s, r->prefill_end_s, 0.005);
+  // Every first token arrived before the decode mark, and the mark is no later than the
+  // last request's first token by more than one poll.
+  double last_first = 0;
+  for (const auto& q : e->last_results()) last_first = std::max(last_first, q.token_s.front());
+  EXPECT_LE(last_first, r->prefill_end_s);
+  EXPECT_LE(r->end_s, m->phases[1].end_s);
 }
 
 TEST(OpenAi, FaultsFailTheirRequestOnlyWithReasons) {
