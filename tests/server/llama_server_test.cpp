@@ -193,6 +193,16 @@ TEST_F(LlamaServerTest, CliRunWithOpenAiEngine) {
   for (const auto& q : j["requests"]) EXPECT_EQ(q["output_tokens"], 6);
   EXPECT_EQ(j["openai"]["requests_failed"], 0);
   EXPECT_EQ(j["openai"]["mismatches"].size(), 0u);
+  // Usage errors: no URL; an unknown API; a refused connection is a failure, not a hang.
+  EXPECT_EQ(WEXITSTATUS(std::system((cli + " run --engine openai -O 2 --warmup 0 2>/dev/null >/dev/null").c_str())), 2);
+  EXPECT_EQ(WEXITSTATUS(std::system(
+                (cli + " run --engine openai --api x --url " + server->url() + " 2>/dev/null >/dev/null").c_str())),
+            2);
+  server->kill();
+  EXPECT_EQ(WEXITSTATUS(std::system((cli + " run --engine openai --warmup 0 --sensor cpu-model --url " + server->url() +
+                                     " 2>/dev/null >/dev/null")
+                                        .c_str())),
+            1);
 }
 
 }  // namespace
