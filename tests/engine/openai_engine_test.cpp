@@ -123,7 +123,7 @@ TEST(OpenAi, FaultsFailTheirRequestOnlyWithReasons) {
   EXPECT_EQ(r->sequences.size(), 1u);
   const auto& all = e->last_results();
   ASSERT_EQ(all.size(), 5u);
-  int ok = 0, http500 = 0, malformed = 0, cut = 0;
+  int ok = 0, http500 = 0, malformed = 0, cut = 0, cut_kept = 0;
   for (const auto& res : all) {
     if (res.ok) {
       ++ok;
@@ -138,13 +138,17 @@ TEST(OpenAi, FaultsFailTheirRequestOnlyWithReasons) {
       ++malformed;
     } else {
       ++cut;
-      EXPECT_EQ(res.output_tokens, 2u);  // the tokens that arrived are kept in the result
+      EXPECT_LE(res.output_tokens, 2u);
+      if (res.output_tokens == 2) ++cut_kept;
     }
   }
   EXPECT_EQ(ok, 1);
   EXPECT_EQ(http500, 1);
   EXPECT_EQ(malformed, 1);
   EXPECT_EQ(cut, 2);
+  // The tokens that arrived before a close are kept in the result (after a TCP RST the
+  // kernel may drop unread data, so only the closed connection is sure to keep both).
+  EXPECT_GE(cut_kept, 1);
 }
 
 TEST(OpenAi, StalledStreamTimesOutAndOthersFinish) {

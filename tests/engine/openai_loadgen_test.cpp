@@ -106,7 +106,9 @@ TEST(Loadgen, HoldsAFastPoissonSchedule) {
   RecordProperty("lateness_p99_us", static_cast<int>(s.lateness_s.p99 * 1e6));
   std::printf("1000 req/s Poisson, 1000 requests: send lateness p50 %.0f us, p99 %.0f us, max %.0f us\n",
               s.lateness_s.p50 * 1e6, s.lateness_s.p99 * 1e6, s.lateness_s.max * 1e6);
-  EXPECT_LT(s.lateness_s.p50, 0.02);
+#if defined(NDEBUG) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+  EXPECT_LT(s.lateness_s.p50, 0.02);  // optimized builds only: a sanitizer build is many times slower
+#endif
 }
 
 TEST(Loadgen, RejectsBadSchedules) {
