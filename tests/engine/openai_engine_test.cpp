@@ -70,9 +70,10 @@ TEST(OpenAi, BatchGetsExactLengthsAndTimestamps) {
     EXPECT_EQ(j["cache_prompt"], false);
     EXPECT_EQ(j["stream"], true);
   }
-  // Keep-alive: a second batch reuses the four connections.
+  // Keep-alive: a second batch reuses the connections (at most one per request in flight;
+  // a request that ends before the last is sent may already lend its connection).
   ASSERT_TRUE(e->run_batch(batch(4, 12, 9), clock, nullptr).ok());
-  EXPECT_EQ(server.server().connections(), 4u);
+  EXPECT_LE(server.server().connections(), 4u);
   EXPECT_EQ(server.server().requests(), 8u);
 }
 
