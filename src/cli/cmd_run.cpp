@@ -7,6 +7,7 @@
 
 #include "commands.hpp"
 #include "jouleperf/engine/llamacpp.hpp"
+#include "jouleperf/engine/openai.hpp"
 #include "jouleperf/engine/run_report.hpp"
 #include "jouleperf/sensor/meter.hpp"
 #include "sensor_flags.hpp"
@@ -39,7 +40,53 @@ struct RunArgs {
   std::optional<double> idle_power_w;
   bool print_output = false;
   bool json = false;
+  // --engine openai
+  std::string url;
+  std::string api = "completions";
+  double timeout_s = 60.0;
+  std::string api_key_env = "OPENAI_API_KEY";
+  std::string api_key_file;
+  bool http2 = false;
+  std::int32_t token_min = 10;
+  std::int32_t token_max = 200;
 };
+
+// The openai engine's own report: every request, failures and length mismatches included.
+nlohmann::json openai_json(const OpenAiEngine& e) {
+  nlohmann::json failures = nlohmann::json::array();
+  nlohmann::json mismatches = nlohmann::json::array();
+  nlohmann::json reqs = nlohmann::json::array();
+  std::uint64_t ok = 0;
+  for (const auto& r : e.last_results()) {
+    if (r.ok) ++ok;
+    if (!r.ok)
+      failures.push_back({{"request", r.tag},
+                          {"error", r.error},
+                          {"http_status", r.http_status},
+                          {"output_tokens_received", r.output_tokens}});
+    if (!r.mismatch.empty()) mismatches.push_back({{"request", r.tag}, {"mismatch", r.mismatch}});
+    reqs.push_back({{"request", r.tag},
+                    {"ok", r.ok},
+                    {"send_s", r.send_s},
+                    {"end_s", r.end_s},
+                    {"output_tokens", r.output_tokens},
+                    {"usage_prompt_tokens",
+                     r.usage_prompt_tokens ? nlohmann::json(*r.usage_prompt_tokens) : nlohmann::json(nullptr)},
+                    {"usage_completion_tokens",
+                     r.usage_completion_tokens ? nlohmann::json(*r.usage_completion_tokens) : nlohmann::json(nullptr)},
+                    {"ttft_s", r.ttft_s()},
+                    {"tpot_s", r.tpot_s()},
+                    {"e2e_s", r.e2e_s()},
+                    {"itl_s", r.itl_s()},
+                    {"finish_reason", r.finish_reason}});
+  }
+  return {{"requests_total", e.last_results().size()},
+          {"requests_ok", ok},
+          {"requests_failed", e.last_results().size() - ok},
+          {"failures", std::move(failures)},
+          {"mismatches", std::move(mismatches)},
+          {"requests", std::move(reqs)}};
+}
 
 void print_summary(const RunSummary& s, const BatchRequest& req, const EngineInfo& e, const Measurement& m) {
   auto& o = std::cout;
@@ -69,8 +116,16 @@ void print_summary(const RunSummary& s, const BatchRequest& req, const EngineInf
 }
 
 int run_run(const RunArgs& a) {
-  if (a.engine != "llamacpp") {
-    std::cerr << "jouleperf run: unknown engine '" << a.engine << "' (built: llamacpp)\n";
+  if (a.engine != "llamacpp" && a.engine != "openai") {
+    std::cerr << "jouleperf run: unknown engine '" << a.engine << "' (built: llamacpp, openai)\n";
+    return kExitUsage;
+  }
+  if (a.engine == "llamacpp" && a.model.empty()) {
+    std::cerr << "jouleperf run: --model is required with --engine llamacpp\n";
+    return kExitUsage;
+  }
+  if (a.engine == "openai" && a.url.empty()) {
+    std::cerr << "jouleperf run: --url is required with --engine openai\n";
     return kExitUsage;
   }
   BatchRequest req;
@@ -94,24 +149,57 @@ int run_run(const RunArgs& a) {
   req.sampling.seed = a.sample_seed.value_or(a.seed);
   req.batching = *batching;
 
-  LlamaEngineConfig cfg;
-  cfg.model_path = a.model;
-  cfg.threads = a.threads;
-  cfg.threads_batch = a.threads_batch;
-  cfg.flash_attention = *flash;
-  cfg.kv_type = a.kv_type;
-  cfg.n_batch = a.n_batch;
-  cfg.n_ubatch = a.n_ubatch;
-  cfg.gpu_layers = a.gpu_layers;
-  cfg.mmap = !a.no_mmap;
-  auto engine = open_llamacpp_engine(cfg);
-  if (!engine) {
-    std::cerr << "jouleperf run: " << engine.error().to_string() << "\n";
-    return engine.error().code == Errc::kInvalidArgument ? kExitUsage : kExitFailure;
+  std::unique_ptr<Engine> engine_ptr;
+  OpenAiEngine* openai = nullptr;
+  if (a.engine == "openai") {
+    auto api = parse_openai_api(a.api);
+    if (!api) {
+      std::cerr << "jouleperf run: " << api.error().message << "\n";
+      return kExitUsage;
+    }
+    auto key = load_api_key(a.api_key_env, a.api_key_file);
+    if (!key) {
+      std::cerr << "jouleperf run: API key: " << key.error().to_string() << "\n";
+      return kExitUsage;
+    }
+    OpenAiConfig oc;
+    oc.url = a.url;
+    oc.api = *api;
+    oc.model = a.model;
+    oc.api_key = std::move(*key);
+    oc.timeout_s = a.timeout_s;
+    oc.http2 = a.http2;
+    oc.prompt_token_min = a.token_min;
+    oc.prompt_token_max = a.token_max;
+    auto oe = OpenAiEngine::open(std::move(oc));
+    if (!oe) {
+      std::cerr << "jouleperf run: " << oe.error().to_string() << "\n";
+      return kExitUsage;
+    }
+    openai = oe->get();
+    engine_ptr = std::move(*oe);
+  } else {
+    LlamaEngineConfig cfg;
+    cfg.model_path = a.model;
+    cfg.threads = a.threads;
+    cfg.threads_batch = a.threads_batch;
+    cfg.flash_attention = *flash;
+    cfg.kv_type = a.kv_type;
+    cfg.n_batch = a.n_batch;
+    cfg.n_ubatch = a.n_ubatch;
+    cfg.gpu_layers = a.gpu_layers;
+    cfg.mmap = !a.no_mmap;
+    auto opened = open_llamacpp_engine(cfg);
+    if (!opened) {
+      std::cerr << "jouleperf run: " << opened.error().to_string() << "\n";
+      return opened.error().code == Errc::kInvalidArgument ? kExitUsage : kExitFailure;
+    }
+    engine_ptr = std::move(*opened);
   }
+  Engine* engine = engine_ptr.get();
   SteadyClock clock;
   for (std::uint64_t i = 0; i < a.warmup; ++i) {
-    if (auto w = (*engine)->run_batch(req, clock, nullptr); !w) {
+    if (auto w = engine->run_batch(req, clock, nullptr); !w) {
       std::cerr << "jouleperf run: " << w.error().to_string() << "\n";
       return w.error().code == Errc::kInvalidArgument ? kExitUsage : kExitFailure;
     }
@@ -142,11 +230,13 @@ int run_run(const RunArgs& a) {
     }
     meter.set_idle(*idle);
   }
-  auto result = (*engine)->run_batch(req, clock, &meter);
+  auto result = engine->run_batch(req, clock, &meter);
   auto m = meter.stop();
   sampler.stop();
   if (!result) {
     std::cerr << "jouleperf run: " << result.error().to_string() << "\n";
+    if (openai != nullptr)
+      for (const auto& r : openai->last_results()) std::cerr << "  request " << r.tag << ": " << r.error << "\n";
     return result.error().code == Errc::kInvalidArgument ? kExitUsage : kExitFailure;
   }
   if (!m) {
@@ -155,14 +245,24 @@ int run_run(const RunArgs& a) {
   }
   const RunSummary summary = summarize_run(*result, *m);
   if (a.json) {
-    nlohmann::json j = to_json(summary, req, (*engine)->info(), *m);
+    nlohmann::json j = to_json(summary, req, engine->info(), *m);
     j["warmup_batches"] = a.warmup;
     nlohmann::json cond = nlohmann::json::object();
     for (const auto& [k, v] : sampler.conditions()) cond[k] = v;
     j["sensor_conditions"] = cond;
+    if (openai != nullptr) j["openai"] = openai_json(*openai);
     std::cout << j.dump(2) << "\n";
   } else {
-    print_summary(summary, req, (*engine)->info(), *m);
+    print_summary(summary, req, engine->info(), *m);
+    if (openai != nullptr) {
+      const auto oj = openai_json(*openai);
+      std::cout << fmt::format("  requests: {} ok, {} failed\n", oj["requests_ok"].get<std::uint64_t>(),
+                               oj["requests_failed"].get<std::uint64_t>());
+      for (const auto& f : oj["failures"])
+        std::cout << "  FAILED request " << f["request"] << ": " << f["error"].get<std::string>() << "\n";
+      for (const auto& f : oj["mismatches"])
+        std::cout << "  LENGTH MISMATCH request " << f["request"] << ": " << f["mismatch"].get<std::string>() << "\n";
+    }
   }
   return kExitOk;
 }
@@ -174,12 +274,23 @@ void add_run_command(CLI::App& app, Context& ctx) {
   auto* cmd =
       app.add_subcommand("run", "One measured batch on an engine: B sequences of I prompt and O generated tokens");
   add_sensor_flags(cmd, a->flags);
-  cmd->add_option("--engine", a->engine, "Engine: llamacpp (in-process)")
+  cmd->add_option("--engine", a->engine, "Engine: llamacpp (in-process), openai (an OpenAI-compatible server)")
       ->envname("JOULEPERF_ENGINE")
       ->capture_default_str();
-  cmd->add_option("--model,-m", a->model, "GGUF model file (real or from `jouleperf model synth`)")
-      ->envname("JOULEPERF_MODEL")
-      ->required();
+  cmd->add_option("--model,-m", a->model,
+                  "llamacpp: GGUF model file (real or from `jouleperf model synth`); openai: the served model name")
+      ->envname("JOULEPERF_MODEL");
+  cmd->add_option("--url", a->url, "openai: server base URL, e.g. http://127.0.0.1:8080")->envname("JOULEPERF_URL");
+  cmd->add_option("--api", a->api, "openai: completions (token-id prompts) or chat")->capture_default_str();
+  cmd->add_option("--timeout", a->timeout_s, "openai: a request silent for this long fails, s")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--api-key-env", a->api_key_env, "openai: environment variable holding the API key")
+      ->capture_default_str();
+  cmd->add_option("--api-key-file", a->api_key_file, "openai: file whose first line is the API key");
+  cmd->add_flag("--http2", a->http2, "openai: HTTP/2 (prior knowledge on http://)");
+  cmd->add_option("--prompt-token-min", a->token_min, "openai: smallest prompt token id")->capture_default_str();
+  cmd->add_option("--prompt-token-max", a->token_max, "openai: prompt token ids are below this")->capture_default_str();
   cmd->add_option("--input,-I", a->input, "Prompt tokens per sequence")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();

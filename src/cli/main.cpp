@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
   add_trace_command(app, ctx);
   add_model_command(app, ctx);
   add_run_command(app, ctx);
+  add_replay_command(app, ctx);
   mirror_options_in_environment(app);
   try {
     app.parse(argc, argv);

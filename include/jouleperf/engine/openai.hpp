@@ -1,0 +1,138 @@
+// The `openai` engine: drives any OpenAI-compatible server (vLLM, SGLang, TGI,
+// llama-server, Ollama) over HTTP with streamed completions, many requests in flight
+// from one thread through libcurl's multi interface (keep-alive connections reused).
+//
+// Exact lengths: on /v1/completions the prompt is an array of token ids (vLLM and
+// llama-server accept it), `max_tokens` = O with `ignore_eos: true` and `min_tokens` =
+// O, and `cache_prompt: false` so llama-server does not serve a repeated prompt from its
+// cache. Tokens are counted from the stream (per chunk: the running count from
+// `usage.completion_tokens` or llama-server's `timings.predicted_n` when the chunk has
+// one, else one per chunk with text) and checked against `usage` and what was asked; a
+// mismatch is reported in the result, never hidden.
+//
+// Faults (connection refused, HTTP 4xx/5xx, a stream silent for longer than timeout_s,
+// a server that closes mid-stream, a malformed event) fail that request with a reason;
+// the others go on. The API key is sent as a Bearer header and kept nowhere else.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "jouleperf/core/clock.hpp"
+#include "jouleperf/core/result.hpp"
+#include "jouleperf/engine/engine.hpp"
+
+namespace jouleperf {
+
+enum class OpenAiApi {
+  kCompletions,  // POST /v1/completions, prompt as token ids
+  kChat,         // POST /v1/chat/completions, prompt as text (input length from usage)
+};
+
+// "completions", "chat"; kInvalidArgument otherwise.
+Result<OpenAiApi> parse_openai_api(std::string_view s);
+
+struct OpenAiConfig {
+  std::string url;  // server base, "http://127.0.0.1:8080" (a trailing "/v1" is accepted)
+  OpenAiApi api = OpenAiApi::kCompletions;
+  std::string model;                    // the "model" field; "" omits it (llama-server serves its one model)
+  std::string api_key;                  // "" = none; sent as "Authorization: Bearer", never printed or stored
+  double timeout_s = 60.0;              // a request that receives no byte for this long fails (stall), s
+  double connect_timeout_s = 10.0;      // s
+  std::int32_t prompt_token_min = 10;   // prompt ids are drawn from [min, max): ids every vocabulary has
+  std::int32_t prompt_token_max = 200;  //
+  bool http2 = false;                   // ask for HTTP/2 (prior knowledge on http://); default HTTP/1.1 keep-alive
+};
+
+// Reads an API key: the file's first line when `file` is set, else the environment
+// variable `env_var`; "" when neither is set. Fails with kNotFound / kPermissionDenied /
+// kIo for an unreadable file and kInvalidArgument for an empty one.
+Result<std::string> load_api_key(const std::string& env_var, const std::string& file);
+
+struct OpenAiRequest {
+  std::uint64_t input_tokens = 1;        // I (the length of prompt_ids on kCompletions)
+  std::uint64_t output_tokens = 1;       // O: max_tokens, min_tokens, ignore_eos
+  std::vector<std::int32_t> prompt_ids;  // kCompletions
+  std::string prompt_text;               // kChat
+  bool keep_text = false;
+  std::uint64_t tag = 0;  // the caller's number for it, returned in the result
+};
+
+// One request's outcome; times are seconds on the caller's clock.
+struct OpenAiResult {
+  std::uint64_t tag = 0;
+  bool ok = false;
+  std::string error;  // why it failed ("" when ok): "HTTP 500: ...", "stalled: ...", ...
+  long http_status = 0;
+  std::uint64_t input_tokens_asked = 0;
+  std::uint64_t output_tokens_asked = 0;
+  std::uint64_t output_tokens = 0;                       // counted from the stream
+  std::optional<std::uint64_t> usage_prompt_tokens;      // as the server reported
+  std::optional<std::uint64_t> usage_completion_tokens;  //
+  std::string mismatch;  // "" when every count agrees with what was asked; else what differs
+  std::string finish_reason;
+  double send_s = 0.0;          // the request was handed to the transport
+  std::vector<double> token_s;  // arrival of each counted token (several may share a chunk)
+  double end_s = 0.0;           // the stream ended (or the failure was seen)
+  std::string text;             // with keep_text
+  double ttft_s() const { return token_s.empty() ? 0.0 : token_s.front() - send_s; }
+  double e2e_s() const { return end_s - send_s; }
+  // Time per output token after the first: (last - first) / (n - 1); 0 with n < 2.
+  double tpot_s() const;
+  // Inter-token latencies: token_s[i] - token_s[i-1].
+  std::vector<double> itl_s() const;
+};
+
+// Many streamed requests in flight on one thread. Not thread-safe.
+class OpenAiClient {
+ public:
+  // Checks the config (URL scheme, timeouts, id range); does no I/O. kInvalidArgument.
+  static Result<std::unique_ptr<OpenAiClient>> open(OpenAiConfig config);
+  ~OpenAiClient();
+  OpenAiClient(const OpenAiClient&) = delete;
+  OpenAiClient& operator=(const OpenAiClient&) = delete;
+
+  // Starts a request now: its send_s is clock.now(). Fails (kInvalidArgument, kInternal)
+  // only when it cannot be started at all; network faults show up in its result.
+  Status submit(const OpenAiRequest& request, const Clock& clock);
+  // Drives every transfer, waiting at most max_wait_s for activity, and appends the
+  // requests that ended (well or not) to `done`. `first_token` (optional) is called with
+  // each request's tag when its first token arrives.
+  void step(double max_wait_s, const Clock& clock, std::vector<OpenAiResult>& done,
+            const std::function<void(std::uint64_t)>& first_token = {});
+  std::size_t in_flight() const;
+  const OpenAiConfig& config() const;
+
+ private:
+  struct Impl;
+  explicit OpenAiClient(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// The Engine over an OpenAiClient: run_batch sends B requests at once and waits for all.
+// BatchResult::sequences holds the requests that succeeded (their `tokens` are -1 per
+// counted token: the stream carries text, not ids); last_results() has every request,
+// failures included. run_batch fails (kNetwork) only when every request failed.
+class OpenAiEngine final : public Engine {
+ public:
+  static Result<std::unique_ptr<OpenAiEngine>> open(OpenAiConfig config);
+  const EngineInfo& info() const override { return info_; }
+  Result<BatchResult> run_batch(const BatchRequest& request, const Clock& clock, Meter* meter) override;
+  const std::vector<OpenAiResult>& last_results() const { return last_; }
+  OpenAiClient& client() { return *client_; }
+
+ private:
+  explicit OpenAiEngine(std::unique_ptr<OpenAiClient> client);
+  std::unique_ptr<OpenAiClient> client_;
+  EngineInfo info_;
+  std::vector<OpenAiResult> last_;
+};
+
+// The request for sequence `s` of a batch: prompt ids (or text) drawn from seed and s.
+OpenAiRequest make_openai_request(const OpenAiConfig& config, const BatchRequest& batch, std::uint64_t s);
+
+}  // namespace jouleperf

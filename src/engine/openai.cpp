@@ -1,0 +1,451 @@
+#include "jouleperf/engine/openai.hpp"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "jouleperf/core/text.hpp"
+#include "jouleperf/engine/prompt.hpp"
+#include "jouleperf/engine/sse.hpp"
+
+namespace jouleperf {
+namespace {
+
+Status curl_global() {
+  // See core/http.hpp: curl_global_init exactly once, never cleaned up.
+  static std::once_flag once;
+  static CURLcode rc = CURLE_OK;
+  std::call_once(once, [] { rc = curl_global_init(CURL_GLOBAL_DEFAULT); });
+  if (rc != CURLE_OK) return make_error(Errc::kInternal, std::string("curl_global_init: ") + curl_easy_strerror(rc));
+  return {};
+}
+
+std::optional<std::uint64_t> count_field(const nlohmann::json& j, const char* key) {
+  if (!j.is_object()) return std::nullopt;
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_number_integer() || it->get<std::int64_t>() < 0) return std::nullopt;
+  return it->get<std::uint64_t>();
+}
+
+constexpr std::size_t kErrorBodyBytes = 512;
+
+}  // namespace
+
+Result<OpenAiApi> parse_openai_api(std::string_view s) {
+  if (s == "completions") return OpenAiApi::kCompletions;
+  if (s == "chat") return OpenAiApi::kChat;
+  return make_error(Errc::kInvalidArgument, "unknown API '" + std::string(s) + "' (completions, chat)");
+}
+
+Result<std::string> load_api_key(const std::string& env_var, const std::string& file) {
+  if (!file.empty()) {
+    auto text = read_text_file(file);
+    if (!text) return text.error();
+    std::string key(trim(text->substr(0, text->find('\n'))));
+    if (key.empty()) return make_error(Errc::kInvalidArgument, "API key file " + file + " is empty");
+    return key;
+  }
+  if (env_var.empty()) return std::string();
+  const char* v = std::getenv(env_var.c_str());
+  return std::string(v == nullptr ? "" : v);
+}
+
+double OpenAiResult::tpot_s() const {
+  if (token_s.size() < 2) return 0.0;
+  return (token_s.back() - token_s.front()) / static_cast<double>(token_s.size() - 1);
+}
+
+std::vector<double> OpenAiResult::itl_s() const {
+  std::vector<double> out;
+  for (std::size_t i = 1; i < token_s.size(); ++i) out.push_back(token_s[i] - token_s[i - 1]);
+  return out;
+}
+
+// One transfer: its easy handle, body, parser and the result being filled.
+struct Transfer {
+  CURL* easy = nullptr;
+  curl_slist* headers = nullptr;
+  std::string body;
+  SseParser parser;
+  std::vector<SseEvent> events;
+  OpenAiResult result;
+  bool keep_text = false;
+  bool done_marker = false;  // "data: [DONE]" seen
+  bool failed = false;       // result.error set by us (the transfer was aborted)
+  bool error_body = false;   // HTTP status >= 400: the body is the error, not a stream
+  std::string error_text;
+  double last_byte_s = 0.0;
+  bool first_called = false;
+  const Clock* clock = nullptr;
+  char errbuf[CURL_ERROR_SIZE] = {};
+  ~Transfer() {
+    if (easy != nullptr) curl_easy_cleanup(easy);
+    if (headers != nullptr) curl_slist_free_all(headers);
+  }
+  void fail(std::string why) {
+    if (failed) return;
+    failed = true;
+    result.error = std::move(why);
+  }
+  // One event's data: a JSON chunk, "[DONE]" or an error object.
+  bool on_event(const SseEvent& ev, double now) {
+    if (done_marker) return true;  // anything after [DONE] is ignored
+    if (ev.data == "[DONE]") {
+      done_marker = true;
+      return true;
+    }
+    auto j = nlohmann::json::parse(ev.data, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+      fail("malformed event data: " + ev.data.substr(0, 120));
+      return false;
+    }
+    if (auto e = j.find("error"); e != j.end()) {
+      std::string msg = e->is_object() && e->contains("message") && (*e)["message"].is_string()
+                            ? (*e)["message"].get<std::string>()
+                            : e->dump();
+      fail("server error in stream: " + msg.substr(0, kErrorBodyBytes));
+      return false;
+    }
+    std::string piece;
+    bool has_piece = false;
+    std::optional<std::string> finish;
+    if (auto c = j.find("choices"); c != j.end() && c->is_array() && !c->empty() && (*c)[0].is_object()) {
+      const auto& ch = (*c)[0];
+      if (auto t = ch.find("text"); t != ch.end() && t->is_string()) {
+        piece = t->get<std::string>();
+        has_piece = true;
+      } else if (auto d = ch.find("delta"); d != ch.end() && d->is_object()) {
+        for (const char* k : {"content", "reasoning_content", "reasoning"}) {
+          if (auto t2 = d->find(k); t2 != d->end() && t2->is_string()) {
+            piece += t2->get<std::string>();
+            has_piece = true;
+          }
+        }
+      }
+      if (auto f = ch.find("finish_reason"); f != ch.end() && f->is_string()) finish = f->get<std::string>();
+    }
+    std::optional<std::uint64_t> running;
+    if (auto u = j.find("usage"); u != j.end() && u->is_object()) {
+      result.usage_prompt_tokens =
+          count_field(*u, "prompt_tokens").has_value() ? count_field(*u, "prompt_tokens") : result.usage_prompt_tokens;
+      if (auto ct = count_field(*u, "completion_tokens")) {
+        result.usage_completion_tokens = ct;
+        running = ct;
+      }
+    }
+    if (!running) {
+      if (auto t = j.find("timings"); t != j.end()) running = count_field(*t, "predicted_n");
+    }
+    std::uint64_t target = result.output_tokens;
+    if (running) {
+      target = std::max(target, *running);
+    } else if (has_piece && !piece.empty()) {
+      target += 1;
+    }
+    // A final chunk (finish_reason set) with no running count adds no token unless it has text.
+    while (result.output_tokens < target) {
+      result.token_s.push_back(now);
+      ++result.output_tokens;
+    }
+    if (keep_text) result.text += piece;
+    if (finish) result.finish_reason = *finish;
+    return true;
+  }
+};
+
+struct OpenAiClient::Impl {
+  OpenAiConfig cfg;
+  std::string endpoint;
+  CURLM* multi = nullptr;
+  std::vector<std::unique_ptr<Transfer>> live;
+  ~Impl() {
+    for (auto& t : live) curl_multi_remove_handle(multi, t->easy);
+    live.clear();
+    if (multi != nullptr) curl_multi_cleanup(multi);
+  }
+
+  static std::size_t on_data(char* ptr, std::size_t size, std::size_t n, void* user) {
+    auto* t = static_cast<Transfer*>(user);
+    const std::size_t bytes = size * n;
+    const double now = t->clock->now().value();
+    t->last_byte_s = now;
+    long status = 0;
+    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+    t->result.http_status = status;
+    if (status >= 400 || t->error_body) {
+      t->error_body = true;
+      if (t->error_text.size() < kErrorBodyBytes)
+        t->error_text.append(ptr, std::min(bytes, kErrorBodyBytes - t->error_text.size()));
+      return bytes;
+    }
+    t->events.clear();
+    if (auto st = t->parser.feed(std::string_view(ptr, bytes), t->events); !st) {
+      t->fail(st.error().message);
+      return 0;  // aborts the transfer (CURLE_WRITE_ERROR)
+    }
+    for (const auto& ev : t->events)
+      if (!t->on_event(ev, now)) return 0;
+    return bytes;
+  }
+};
+
+OpenAiClient::OpenAiClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+OpenAiClient::~OpenAiClient() = default;
+const OpenAiConfig& OpenAiClient::config() const { return impl_->cfg; }
+std::size_t OpenAiClient::in_flight() const { return impl_->live.size(); }
+
+Result<std::unique_ptr<OpenAiClient>> OpenAiClient::open(OpenAiConfig cfg) {
+  if (cfg.url.rfind("http://", 0) != 0 && cfg.url.rfind("https://", 0) != 0)
+    return make_error(Errc::kInvalidArgument, "server URL must start with http:// or https://: '" + cfg.url + "'");
+  if (!(cfg.timeout_s > 0) || !(cfg.connect_timeout_s > 0))
+    return make_error(Errc::kInvalidArgument, "timeouts must be > 0 s");
+  if (cfg.prompt_token_min < 0 || cfg.prompt_token_max <= cfg.prompt_token_min)
+    return make_error(Errc::kInvalidArgument, "prompt token id range is empty");
+  if (auto st = curl_global(); !st) return st.error();
+  auto impl = std::make_unique<Impl>();
+  std::string base = cfg.url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  if (base.size() >= 3 && base.compare(base.size() - 3, 3, "/v1") == 0) base.resize(base.size() - 3);
+  impl->endpoint = base + (cfg.api == OpenAiApi::kChat ? "/v1/chat/completions" : "/v1/completions");
+  impl->cfg = std::move(cfg);
+  impl->multi = curl_multi_init();
+  if (impl->multi == nullptr) return make_error(Errc::kInternal, "curl_multi_init failed");
+  curl_multi_setopt(impl->multi, CURLMOPT_MAXCONNECTS, 1024L);
+  return std::unique_ptr<OpenAiClient>(new OpenAiClient(std::move(impl)));
+}
+
+Status OpenAiClient::submit(const OpenAiRequest& req, const Clock& clock) {
+  if (req.output_tokens == 0) return make_error(Errc::kInvalidArgument, "output tokens must be >= 1");
+  const auto& cfg = impl_->cfg;
+  nlohmann::json body = {{"stream", true},
+                         {"max_tokens", req.output_tokens},
+                         {"min_tokens", req.output_tokens},
+                         {"ignore_eos", true},
+                         {"cache_prompt", false},
+                         {"timings_per_token", true},
+                         {"temperature", 0.0},
+                         {"stream_options", {{"include_usage", true}, {"continuous_usage_stats", true}}}};
+  if (!cfg.model.empty()) body["model"] = cfg.model;
+  if (cfg.api == OpenAiApi::kChat) {
+    body["messages"] = nlohmann::json::array({{{"role", "user"}, {"content", req.prompt_text}}});
+  } else {
+    if (req.prompt_ids.empty()) return make_error(Errc::kInvalidArgument, "empty prompt");
+    body["prompt"] = req.prompt_ids;
+  }
+  auto t = std::make_unique<Transfer>();
+  t->body = body.dump();
+  t->clock = &clock;
+  t->keep_text = req.keep_text;
+  t->result.tag = req.tag;
+  t->result.input_tokens_asked = req.input_tokens;
+  t->result.output_tokens_asked = req.output_tokens;
+  t->easy = curl_easy_init();
+  if (t->easy == nullptr) return make_error(Errc::kInternal, "curl_easy_init failed");
+  t->headers = curl_slist_append(t->headers, "Content-Type: application/json");
+  t->headers = curl_slist_append(t->headers, "Accept: text/event-stream");
+  if (!cfg.api_key.empty())
+    t->headers = curl_slist_append(t->headers, ("Authorization: Bearer " + cfg.api_key).c_str());
+  CURL* c = t->easy;
+  curl_easy_setopt(c, CURLOPT_URL, impl_->endpoint.c_str());
+  curl_easy_setopt(c, CURLOPT_POST, 1L);
+  curl_easy_setopt(c, CURLOPT_POSTFIELDS, t->body.c_str());
+  curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(t->body.size()));
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, t->headers);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(cfg.connect_timeout_s * 1000));
+  curl_easy_setopt(c, CURLOPT_PROXY, "");
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, t->errbuf);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &Impl::on_data);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, t.get());
+  curl_easy_setopt(c, CURLOPT_PRIVATE, t.get());
+  curl_easy_setopt(c, CURLOPT_USERAGENT, "jouleperf/0.1");
+  curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
+  curl_easy_setopt(
+      c, CURLOPT_HTTP_VERSION,
+      cfg.http2 ? static_cast<long>(CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE) : static_cast<long>(CURL_HTTP_VERSION_1_1));
+  t->result.send_s = clock.now().value();
+  t->last_byte_s = t->result.send_s;
+  if (curl_multi_add_handle(impl_->multi, c) != CURLM_OK)
+    return make_error(Errc::kInternal, "curl_multi_add_handle failed");
+  impl_->live.push_back(std::move(t));
+  int running = 0;
+  curl_multi_perform(impl_->multi, &running);
+  return {};
+}
+
+void OpenAiClient::step(double max_wait_s, const Clock& clock, std::vector<OpenAiResult>& done,
+                        const std::function<void(std::uint64_t)>& first_token) {
+  auto& im = *impl_;
+  int running = 0;
+  curl_multi_perform(im.multi, &running);
+  if (running > 0) {
+    const int ms = static_cast<int>(std::clamp(max_wait_s * 1000.0, 0.0, 1000.0));
+    curl_multi_poll(im.multi, nullptr, 0, ms, nullptr);
+    curl_multi_perform(im.multi, &running);
+  }
+  const double now = clock.now().value();
+  // First-token callbacks and stalls.
+  for (auto& t : im.live) {
+    if (!t->first_called && !t->result.token_s.empty()) {
+      t->first_called = true;
+      if (first_token) first_token(t->result.tag);
+    }
+  }
+  std::vector<Transfer*> finished;
+  int left = 0;
+  while (CURLMsg* msg = curl_multi_info_read(im.multi, &left)) {
+    if (msg->msg != CURLMSG_DONE) continue;
+    Transfer* t = nullptr;
+    curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, reinterpret_cast<char**>(&t));
+    const CURLcode rc = msg->data.result;
+    if (!t->failed) {
+      if (t->error_body) {
+        t->fail("HTTP " + std::to_string(t->result.http_status) + ": " + std::string(trim(t->error_text)));
+      } else if (rc != CURLE_OK) {
+        const std::string detail = t->errbuf[0] != '\0' ? t->errbuf : curl_easy_strerror(rc);
+        t->fail((rc == CURLE_COULDNT_CONNECT ? "connection refused: " : "transfer failed: ") + detail);
+      } else {
+        long status = 0;
+        curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+        t->result.http_status = status;
+        if (status >= 400)
+          t->fail("HTTP " + std::to_string(status));
+        else if (!t->done_marker && t->result.finish_reason.empty())
+          t->fail("stream ended before the end of the answer (no finish_reason, no [DONE])");
+        else if (t->parser.mid_event() && !t->done_marker)
+          t->fail("stream ended mid-event");
+      }
+    }
+    finished.push_back(t);
+  }
+  for (auto& t : im.live) {
+    if (std::find(finished.begin(), finished.end(), t.get()) != finished.end()) continue;
+    if (now - t->last_byte_s > im.cfg.timeout_s) {
+      t->fail("stalled: no data for " + std::to_string(im.cfg.timeout_s) + " s");
+      finished.push_back(t.get());
+    }
+  }
+  for (Transfer* t : finished) {
+    curl_multi_remove_handle(im.multi, t->easy);
+    auto& r = t->result;
+    r.end_s = now;
+    r.ok = !t->failed;
+    if (t->failed) r.error = r.error.empty() ? "failed" : r.error;
+    // Counts against what was asked: reported, never hidden.
+    std::string mm;
+    if (r.ok && r.output_tokens != r.output_tokens_asked)
+      mm += "stream had " + std::to_string(r.output_tokens) + " tokens, asked " +
+            std::to_string(r.output_tokens_asked) + "; ";
+    if (r.usage_completion_tokens && *r.usage_completion_tokens != r.output_tokens_asked)
+      mm += "usage.completion_tokens " + std::to_string(*r.usage_completion_tokens) + ", asked " +
+            std::to_string(r.output_tokens_asked) + "; ";
+    if (r.usage_prompt_tokens && im.cfg.api == OpenAiApi::kCompletions &&
+        *r.usage_prompt_tokens != r.input_tokens_asked)
+      mm += "usage.prompt_tokens " + std::to_string(*r.usage_prompt_tokens) + ", asked " +
+            std::to_string(r.input_tokens_asked) + "; ";
+    if (r.ok && !r.usage_completion_tokens) mm += "no usage block; ";
+    if (!mm.empty()) mm.resize(mm.size() - 2);
+    r.mismatch = std::move(mm);
+    done.push_back(std::move(r));
+    auto it = std::find_if(im.live.begin(), im.live.end(), [t](const auto& p) { return p.get() == t; });
+    im.live.erase(it);
+  }
+}
+
+OpenAiRequest make_openai_request(const OpenAiConfig& cfg, const BatchRequest& b, std::uint64_t s) {
+  OpenAiRequest r;
+  r.input_tokens = b.input_tokens;
+  r.output_tokens = b.output_tokens;
+  r.keep_text = b.keep_text;
+  r.tag = s;
+  std::vector<std::int32_t> allowed;
+  for (std::int32_t id = cfg.prompt_token_min; id < cfg.prompt_token_max; ++id) allowed.push_back(id);
+  r.prompt_ids = random_prompt(allowed, b.input_tokens, b.seed, s);
+  if (cfg.api == OpenAiApi::kChat) {
+    // Text for chat: one short word per asked token (the server's count is in usage).
+    for (std::size_t i = 0; i < r.prompt_ids.size(); ++i)
+      r.prompt_text += (i ? " w" : "w") + std::to_string(r.prompt_ids[i]);
+    r.prompt_ids.clear();
+  }
+  return r;
+}
+
+OpenAiEngine::OpenAiEngine(std::unique_ptr<OpenAiClient> client) : client_(std::move(client)) {
+  const auto& c = client_->config();
+  info_.engine = "openai";
+  info_.version = c.api == OpenAiApi::kChat ? "chat/completions" : "completions";
+  info_.model = c.model.empty() ? "(server default)" : c.model;
+  info_.model_path = c.url;
+  info_.settings = {{"url", c.url},
+                    {"api", c.api == OpenAiApi::kChat ? "chat" : "completions"},
+                    {"timeout_s", std::to_string(c.timeout_s)},
+                    {"http", c.http2 ? "2" : "1.1"}};
+}
+
+Result<std::unique_ptr<OpenAiEngine>> OpenAiEngine::open(OpenAiConfig config) {
+  auto client = OpenAiClient::open(std::move(config));
+  if (!client) return client.error();
+  return std::unique_ptr<OpenAiEngine>(new OpenAiEngine(std::move(*client)));
+}
+
+Result<BatchResult> OpenAiEngine::run_batch(const BatchRequest& req, const Clock& clock, Meter* meter) {
+  if (req.batch == 0 || req.input_tokens == 0 || req.output_tokens == 0)
+    return make_error(Errc::kInvalidArgument, "batch, input and output tokens must be >= 1");
+  if (req.strategy != DecodeStrategy::kGreedy)
+    return make_error(Errc::kUnsupported, "the openai engine sends temperature 0 (greedy) only");
+  last_.clear();
+  std::vector<OpenAiRequest> reqs;
+  for (std::uint64_t s = 0; s < req.batch; ++s) reqs.push_back(make_openai_request(client_->config(), req, s));
+  if (meter != nullptr)
+    if (auto st = meter->start("prefill"); !st) return st.error();
+  BatchResult out;
+  out.start_s = clock.now().value();
+  for (const auto& r : reqs)
+    if (auto st = client_->submit(r, clock); !st) return st.error();
+  std::uint64_t firsts = 0;
+  bool marked = false;
+  auto mark_decode = [&] {
+    if (marked) return Status{};
+    marked = true;
+    out.prefill_end_s = clock.now().value();
+    return meter != nullptr ? meter->mark("decode") : Status{};
+  };
+  std::vector<OpenAiResult> done;
+  while (client_->in_flight() > 0) {
+    std::size_t before = done.size();
+    client_->step(0.05, clock, done, [&](std::uint64_t) { ++firsts; });
+    for (std::size_t i = before; i < done.size(); ++i)
+      if (done[i].token_s.empty()) ++firsts;  // failed before a token: it no longer holds prefill open
+    if (firsts >= req.batch)
+      if (auto st = mark_decode(); !st) return st.error();
+  }
+  if (auto st = mark_decode(); !st) return st.error();
+  out.end_s = out.prefill_end_s;
+  std::sort(done.begin(), done.end(), [](const auto& a, const auto& b) { return a.tag < b.tag; });
+  for (const auto& r : done) {
+    if (!r.ok) continue;
+    SequenceResult seq;
+    seq.input_tokens = r.usage_prompt_tokens.value_or(r.input_tokens_asked);
+    seq.tokens.assign(r.output_tokens, -1);
+    seq.token_s = r.token_s;
+    seq.start_s = r.send_s;
+    seq.text = r.text;
+    out.input_tokens += seq.input_tokens;
+    out.output_tokens += seq.tokens.size();
+    if (!r.token_s.empty()) out.end_s = std::max(out.end_s, r.token_s.back());
+    out.sequences.push_back(std::move(seq));
+  }
+  // A server's forward calls are not visible; a static batch of O tokens needs O - 1 decode steps.
+  out.decode_forwards = req.output_tokens - 1;
+  last_ = std::move(done);
+  if (out.sequences.empty()) {
+    return make_error(Errc::kNetwork,
+                      "every request failed; first: " + (last_.empty() ? std::string("?") : last_.front().error));
+  }
+  return out;
+}
+
+}  // namespace jouleperf
