@@ -9,17 +9,21 @@ JOBS       ?= $(shell nproc)
 CMAKE_GEN  := -G Ninja
 CTEST      := ctest --output-on-failure --timeout 300 -j$(JOBS)
 
-.PHONY: all bootstrap build demo test test-unit test-asan test-tsan fuzz bench format format-check clean
+.PHONY: all bootstrap llama build demo test test-unit test-asan test-tsan fuzz bench format format-check clean
 
 all: build
 
 bootstrap:
 	@scripts/bootstrap.sh
 
-$(BUILD)/build.ninja: | bootstrap
+# llama.cpp from the pinned npm bundle (third_party/llama.cpp.lock); a no-op once built.
+llama: bootstrap
+	@scripts/build_llama.sh
+
+$(BUILD)/build.ninja: | bootstrap llama
 	cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DJOULEPERF_WERROR=ON
 
-build: bootstrap $(BUILD)/build.ninja
+build: bootstrap llama $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j$(JOBS)
 
 # The main job on embedded defaults: which sensors exist here, then the energy of a
@@ -35,20 +39,20 @@ test: build test-unit test-asan test-tsan fuzz format-check
 test-unit: build
 	$(CTEST) --test-dir $(BUILD)
 
-test-asan: bootstrap
+test-asan: bootstrap llama
 	cmake -S . -B $(BUILD_ASAN) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DJOULEPERF_WERROR=ON \
 	  -DJOULEPERF_SANITIZE=address,undefined -DJOULEPERF_BUILD_BENCH=OFF
 	cmake --build $(BUILD_ASAN) -j$(JOBS)
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(CTEST) --test-dir $(BUILD_ASAN) -LE 'server|llama'
 
-test-tsan: bootstrap
+test-tsan: bootstrap llama
 	cmake -S . -B $(BUILD_TSAN) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DJOULEPERF_WERROR=ON \
 	  -DJOULEPERF_SANITIZE=thread -DJOULEPERF_BUILD_BENCH=OFF
 	cmake --build $(BUILD_TSAN) -j$(JOBS) --target test_sampler
 	TSAN_OPTIONS=halt_on_error=1 $(CTEST) --test-dir $(BUILD_TSAN) -L '^sampler$$'
 
 # Builds the libFuzzer targets with clang and runs each for a bounded number of inputs.
-fuzz: bootstrap
+fuzz: bootstrap llama
 	CC=clang CXX=clang++ cmake -S . -B $(BUILD_FUZZ) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug \
 	  -DJOULEPERF_BUILD_FUZZ=ON -DJOULEPERF_BUILD_TESTS=OFF -DJOULEPERF_BUILD_BENCH=OFF
 	cmake --build $(BUILD_FUZZ) -j$(JOBS) --target fuzz_all

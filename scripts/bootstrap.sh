@@ -12,6 +12,10 @@ PACKAGES=(
   libcurl4-openssl-dev libsqlite3-dev zlib1g-dev
   python3                          # test helpers: local HTTP exporters, side-by-side baselines
 )
+# npm packs llama.cpp's source (scripts/build_llama.sh). Debian's nodejs + npm, unless a
+# node with npm is already installed (NodeSource's nodejs bundles npm and conflicts with
+# Debian's npm package).
+command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

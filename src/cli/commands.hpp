@@ -19,5 +19,6 @@ void add_sensors_command(CLI::App& app, Context& ctx);
 void add_measure_command(CLI::App& app, Context& ctx);
 void add_burn_command(CLI::App& app, Context& ctx);
 void add_trace_command(CLI::App& app, Context& ctx);
+void add_model_command(CLI::App& app, Context& ctx);
 
 }  // namespace jouleperf::cli
