@@ -20,5 +20,6 @@ void add_measure_command(CLI::App& app, Context& ctx);
 void add_burn_command(CLI::App& app, Context& ctx);
 void add_trace_command(CLI::App& app, Context& ctx);
 void add_model_command(CLI::App& app, Context& ctx);
+void add_hardware_command(CLI::App& app, Context& ctx);
 
 }  // namespace jouleperf::cli
