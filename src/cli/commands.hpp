@@ -21,5 +21,6 @@ void add_burn_command(CLI::App& app, Context& ctx);
 void add_trace_command(CLI::App& app, Context& ctx);
 void add_model_command(CLI::App& app, Context& ctx);
 void add_hardware_command(CLI::App& app, Context& ctx);
+void add_simulate_command(CLI::App& app, Context& ctx);
 
 }  // namespace jouleperf::cli

@@ -25,13 +25,26 @@ Status validate_power_model(const PowerModel& m) {
   return {};
 }
 
-double activity(const PowerModel& m, double compute_util, double memory_util) {
-  return std::clamp(compute_util + m.memory_weight * memory_util, 0.0, 1.0);
-}
-
 double step_power_w(const PowerModel& m, const hardware::HardwareProfile& hw, double a) {
   const double f = m.active_floor + (1.0 - m.active_floor) * std::pow(std::clamp(a, 0.0, 1.0), m.exponent);
   return hw.idle_w + (hw.tdp_w - hw.idle_w) * f;
+}
+
+PowerCurve::PowerCurve(const PowerModel& m, const hardware::HardwareProfile& hw)
+    : value_(kIntervals + 1), slope_(kIntervals) {
+  auto at = [](int i) {
+    const double x = static_cast<double>(i) / kIntervals;
+    return x * x;
+  };
+  for (int i = 0; i <= kIntervals; ++i) value_[i] = step_power_w(m, hw, at(i));
+  for (int i = 0; i < kIntervals; ++i) slope_[i] = (value_[i + 1] - value_[i]) / (at(i + 1) - at(i));
+}
+
+double PowerCurve::power_w(double a) const {
+  const double x = std::clamp(a, 0.0, 1.0);
+  const int i = std::min(static_cast<int>(std::sqrt(x) * kIntervals), kIntervals - 1);
+  const double ai = static_cast<double>(i) / kIntervals;
+  return value_[i] + slope_[i] * (x - ai * ai);
 }
 
 }  // namespace jouleperf::sim

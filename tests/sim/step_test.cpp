@@ -140,8 +140,27 @@ TEST(StepModel, BareRooflineAndPowerByHand) {
   const double uc = flops / 154.8e12 / c.duration_s, um = bytes / 768e9 / c.duration_s;
   EXPECT_NEAR(um, 1.0, 1e-12);  // memory-bound, no overheads: the memory runs all the step
   const double a = std::min(1.0, uc + 0.4 * um);
-  EXPECT_NEAR(c.power_w, 70 + (300 - 70) * (0.1 + 0.9 * std::pow(a, 0.8)), 1e-9);
+  // (tabulated: within 3e-4 of TDP of the formula)
+  EXPECT_NEAR(c.power_w, 70 + (300 - 70) * (0.1 + 0.9 * std::pow(a, 0.8)), 3e-4 * 300);
   EXPECT_NEAR(c.energy_j, c.power_w * c.duration_s, 1e-12);
+}
+
+TEST(PowerCurve, TableFollowsTheFormulaAndStaysAboveActivity) {
+  const auto h = hw("h100-sxm");
+  for (const PowerModel& pm : {default_power_model(hardware::DeviceKind::kGpu), PowerModel{0.0, 0.4, 0.5}}) {
+    const PowerCurve curve(pm, h);
+    double worst = 0;
+    for (int i = 0; i <= 100000; ++i) {
+      const double a = i / 100000.0;
+      const double p = curve.power_w(a);
+      worst = std::max(worst, std::abs(p - step_power_w(pm, h, a)));
+      // f(a) >= a: power at least idle + (TDP - idle) * a.
+      EXPECT_GE(p, h.idle_w + (h.tdp_w - h.idle_w) * a - 1e-9) << a;
+    }
+    EXPECT_LT(worst, 3e-4 * h.tdp_w);
+    EXPECT_DOUBLE_EQ(curve.power_w(0.0), h.idle_w + (h.tdp_w - h.idle_w) * pm.active_floor);
+    EXPECT_DOUBLE_EQ(curve.power_w(2.0), h.tdp_w);  // clamped
+  }
 }
 
 TEST(StepModel, TensorParallelSplitsWeightsAndAddsAllReduces) {

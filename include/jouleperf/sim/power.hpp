@@ -3,6 +3,9 @@
 // streams at peak bandwidth. f and its parameters are documented in docs/simulator.md.
 #pragma once
 
+#include <algorithm>
+#include <vector>
+
 #include "jouleperf/core/result.hpp"
 #include "jouleperf/hardware/profile.hpp"
 
@@ -26,9 +29,28 @@ PowerModel default_power_model(hardware::DeviceKind kind);
 Status validate_power_model(const PowerModel& m);
 
 // Activity a in [0, 1] from the two utilizations (each the share of the step at peak).
-double activity(const PowerModel& m, double compute_util, double memory_util);
+inline double activity(const PowerModel& m, double compute_util, double memory_util) {
+  return std::clamp(compute_util + m.memory_weight * memory_util, 0.0, 1.0);
+}
 
 // Power of one device during a step of activity `a`, W.
 double step_power_w(const PowerModel& m, const hardware::HardwareProfile& hw, double a);
+
+// step_power_w tabulated for the simulator's inner loop: 4096 intervals whose ends are at
+// (i/4096)^2 (finer near 0, where a^exponent is steep), linear in between. Chords of the
+// concave curve lie just below it (within 3e-4 of TDP) and above the chords of a, so
+// f(a) >= a still holds.
+class PowerCurve {
+ public:
+  PowerCurve() = default;
+  PowerCurve(const PowerModel& m, const hardware::HardwareProfile& hw);
+  // Power at activity a (clamped to [0, 1]), W.
+  double power_w(double a) const;
+
+ private:
+  static constexpr int kIntervals = 4096;
+  std::vector<double> value_;  // power at a_i = (i / kIntervals)^2
+  std::vector<double> slope_;  // W per unit of activity on [a_i, a_i+1]
+};
 
 }  // namespace jouleperf::sim

@@ -103,14 +103,21 @@ class StepModel {
   hardware::HardwareProfile hw_;
   SoftwareStack stack_;
   PowerModel power_;
+  PowerCurve curve_;
   WeightPrecision precision_ = WeightPrecision::kBf16;
   std::uint32_t tp_ = 1;
-  double bpw_ = 2.0;
   double mm_peak_ = 0, other_peak_ = 0;
-  double kv_share_ = 1.0;  // share of the KV cache one device holds
   double weights_per_device_b_ = 0, kv_per_token_dev_b_ = 0;
-  double kernels_per_forward_ = 0;
-  double link_bps_ = 0;
+  // Per-step constants, precomputed so evaluate() is a few dozen multiply-adds.
+  double mm_flops_per_token_ = 0;  // FLOPs
+  double inv_mm_peak_ = 0, inv_other_peak_ = 0, inv_tp_ = 1, inv_ce_ = 1;
+  double dense_bytes_ = 0, head_bytes_ = 0, expert_bytes_ = 0;  // per device
+  double kv_bytes_per_entry_ = 0;                               // per device
+  double gqa_factor_ = 0;                                       // extra KV passes per cached/written entry
+  double act_bytes_per_token_ = 0, act_bytes_per_logit_ = 0;    // per device
+  double s_per_byte_ = 0, inv_bw_ = 0;
+  double kernel_gap_total_s_ = 0, eager_dispatch_s_ = 0, host_serial_base_s_ = 0;
+  double comm_fixed_s_ = 0, comm_s_per_token_ = 0;
 };
 
 // Achieved fraction of link bandwidth in an all-reduce (NCCL bus bandwidth ~80% of peak).
