@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   add_model_command(app, ctx);
   add_hardware_command(app, ctx);
   add_simulate_command(app, ctx);
+  add_optimize_command(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -8,7 +8,10 @@
 namespace jouleperf::sim::detail {
 
 Accounting::Accounting(std::size_t requests, double bin_width_s, std::size_t want_bins)
-    : out_(requests), bin_w_(bin_width_s), want_bins_(std::max<std::size_t>(1, want_bins)) {
+    : out_(requests, RequestOutcome{std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::quiet_NaN(),
+                                    std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::quiet_NaN()}),
+      bin_w_(bin_width_s),
+      want_bins_(std::max<std::size_t>(1, want_bins)) {
   bins_.reserve(want_bins_ + 1);
 }
 
@@ -119,6 +122,8 @@ void Accounting::finish(SimResult& r, double end_s, double devices_total, bool k
   r.completed = completed_;
   r.rejected = rejected_;
   r.preemptions = preemptions_;
+  r.peak_sequences = static_cast<std::uint64_t>(peak_);
+  r.kv_limited = kv_limited_;
   r.steps = steps_;
   r.events = events_;
   r.devices = devices_total;

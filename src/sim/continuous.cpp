@@ -186,7 +186,10 @@ void ContinuousReplica::one_step() {
     const std::uint32_t slot = waiting_.front();
     Seq& s = slots_[slot];
     const double need = kv_prompt_need(s.prompt);
-    if (kv_used + need > admit_cap) return false;
+    if (kv_used + need > admit_cap) {
+      acc_.kv_limited();
+      return false;
+    }
     waiting_.pop_front();
     s.state = State::kPrefilling;
     s.prefilled = 0;
@@ -276,6 +279,7 @@ void ContinuousReplica::one_step() {
       mu += dc.memory_util * dc.duration_s;
     }
   }
+  acc_.peak_sequences(static_cast<double>(decoding_ + prefilling_.size()));
   acc_.step(now_, now_ + dur, energy, d_.devices, cu / dur, mu / dur, rows + static_cast<double>(chunks_.size()),
             flops);
   now_ += dur;

@@ -53,7 +53,14 @@ class Accounting {
   void idle(double t0, double t1, double idle_w);
   void complete(std::uint32_t req, double ttft_s, double tpot_s, double e2e_s, double energy_j);
   void reject(std::uint32_t req);
-  void preempted() { ++preemptions_; }
+  void preempted() {
+    ++preemptions_;
+    kv_limited_ = true;
+  }
+  // The KV capacity held a request back (admission or batch formation).
+  void kv_limited() { kv_limited_ = true; }
+  // Sequences running in one step (continuous) or in one batch (static).
+  void peak_sequences(double n) { peak_ = n > peak_ ? n : peak_; }
   void event() { ++events_; }
 
   // Fills the totals, summaries and timeline of `r` (span from 0 to end_s).
@@ -72,6 +79,8 @@ class Accounting {
   std::size_t want_bins_;
   double active_j_ = 0, idle_j_ = 0, busy_s_ = 0, replica_busy_s_ = 0, batch_s_ = 0, flops_ = 0;
   std::uint64_t steps_ = 0, events_ = 0, preemptions_ = 0, completed_ = 0, rejected_ = 0;
+  double peak_ = 0;
+  bool kv_limited_ = false;
 };
 
 // A request as the schedulers see it.

@@ -32,16 +32,27 @@ std::string describe(const SimConfig& c, const detail::Deployment& d) {
   return s;
 }
 
+struct RunEnd {
+  double end_s = 0;
+  bool truncated = false;
+};
+
 template <class Replica>
-double run_replicas(const SimConfig& c, const detail::Deployment& d, std::span<const Req> reqs,
+RunEnd run_replicas(const SimConfig& c, const detail::Deployment& d, std::span<const Req> reqs,
                     std::span<const std::uint32_t> order, detail::Accounting& acc) {
   std::vector<Replica> reps;
   reps.reserve(c.replicas);
   for (std::uint32_t i = 0; i < c.replicas; ++i) reps.emplace_back(c, d, reqs, acc);
+  const double stop = c.stop_after_s > 0 ? c.stop_after_s : std::numeric_limits<double>::infinity();
   std::size_t rr = 0;
   double last_arrival = 0;
+  RunEnd out;
   for (std::uint32_t idx : order) {
     const Req& r = reqs[idx];
+    if (r.arrival_s > stop) {
+      out.truncated = true;
+      break;
+    }
     last_arrival = std::max(last_arrival, r.arrival_s);
     if (!detail::fits_alone(c, d, r)) {
       acc.reject(idx);
@@ -57,14 +68,20 @@ double run_replicas(const SimConfig& c, const detail::Deployment& d, std::span<c
         if (reps[i].in_flight() < reps[pick].in_flight()) pick = i;
     }
     reps[pick].arrive(idx, r.arrival_s);
+    if (reps[pick].now() > stop) {  // overloaded: the replica runs far behind its arrivals
+      out.truncated = true;
+      break;
+    }
   }
   double end = last_arrival;
   for (auto& rep : reps) {
-    rep.run_until(std::numeric_limits<double>::infinity());
+    rep.run_until(stop);
+    if (rep.in_flight() > 0) out.truncated = true;
     end = std::max(end, rep.now());
   }
   for (auto& rep : reps) rep.idle_until(end);
-  return end;
+  out.end_s = end;
+  return out;
 }
 
 }  // namespace
@@ -93,14 +110,16 @@ Result<SimResult> simulate(const SimConfig& c, std::span<const workload::TimedRe
 
   const double bin_w = std::max(last, 1e-3) / static_cast<double>(c.timeline_bins);
   detail::Accounting acc(reqs.size(), bin_w, c.timeline_bins);
-  const double end = c.batching == Batching::kStatic
+  const RunEnd ran = c.batching == Batching::kStatic
                          ? run_replicas<detail::StaticReplica>(c, *dep, reqs, order, acc)
                          : run_replicas<detail::ContinuousReplica>(c, *dep, reqs, order, acc);
+  const double end = ran.end_s;
 
   SimResult r;
   r.description = describe(c, *dep);
   r.requests = reqs.size();
   r.kv_capacity_tokens = dep->kv_capacity_tokens;
+  r.truncated = ran.truncated;
   // Request totals over completed requests, before the accounting's per-token figures.
   acc.finish(r, end, dep->devices * c.replicas, /*keep_requests=*/true);
   double req_flops = 0;

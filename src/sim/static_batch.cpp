@@ -56,7 +56,10 @@ void StaticReplica::run_batch() {
     const double n = static_cast<double>(batch_.size() + 1);
     const double per_row = d_.beams_share_prompt ? in / w + out : in + out;
     const double need = n * w * (per_row + kBlockWasteTokens) + n * w * d_.q;
-    if (!batch_.empty() && need > cap) break;
+    if (!batch_.empty() && need > cap) {
+      acc_.kv_limited();
+      break;
+    }
     batch_.push_back(waiting_.front());
     waiting_.pop_front();
     in_max = in;
@@ -64,6 +67,7 @@ void StaticReplica::run_batch() {
   }
   const double n = static_cast<double>(batch_.size());
   const double rows = n * w;
+  acc_.peak_sequences(n);
 
   double energy = 0;
   auto run = [&](const StepShape& target_shape, const StepShape& draft_first, std::uint32_t draft_forwards,

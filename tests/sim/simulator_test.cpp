@@ -286,6 +286,22 @@ TEST(Simulator, ReplicasShareTheLoad) {
   EXPECT_GT(r2.idle_energy_j, r1.idle_energy_j);
 }
 
+TEST(Simulator, StopsAnOverloadedRunAtTheLimit) {
+  SimConfig c = config("a6000", "hf-eager");
+  c.max_batch = 4;
+  const auto reqs = synthetic(2000, 20.0);  // far more than 4-request HF batches can serve
+  c.stop_after_s = 300;
+  const SimResult r = run(c, reqs);
+  EXPECT_TRUE(r.truncated);
+  EXPECT_LT(r.completed, 2000u);
+  EXPECT_LT(r.span_s, 400.0);
+  std::size_t done = 0;
+  for (const auto& o : r.per_request) done += std::isnan(o.e2e_s) ? 0 : 1;
+  EXPECT_EQ(done, r.completed);
+  c.stop_after_s = 0;
+  EXPECT_FALSE(run(c, synthetic(50, 0.1)).truncated);
+}
+
 TEST(Simulator, RejectsBadSchedulerSettings) {
   SimConfig c = config("h100-sxm", "vllm");
   c.max_batch = 0;

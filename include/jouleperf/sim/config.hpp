@@ -56,6 +56,8 @@ struct SimConfig {
   PowerModel power;
   std::size_t timeline_bins = 60;  // utilization over time: this many bins over the arrivals' span
   bool keep_requests = true;       // keep per-request outcomes in the result
+  double stop_after_s = 0.0;       // > 0: stop once a replica's clock passes this (overload
+                                   // guard); unfinished requests are left out (truncated)
 };
 
 // A configuration with the stack's scheduler and the device kind's power model.

@@ -36,8 +36,8 @@ inline double activity(const PowerModel& m, double compute_util, double memory_u
 // Power of one device during a step of activity `a`, W.
 double step_power_w(const PowerModel& m, const hardware::HardwareProfile& hw, double a);
 
-// step_power_w tabulated for the simulator's inner loop: 4096 intervals whose ends are at
-// (i/4096)^2 (finer near 0, where a^exponent is steep), linear in between. Chords of the
+// step_power_w tabulated for the simulator's inner loop: 1024 intervals whose ends are at
+// (i/1024)^2 (finer near 0, where a^exponent is steep), linear in between. Chords of the
 // concave curve lie just below it (within 3e-4 of TDP) and above the chords of a, so
 // f(a) >= a still holds.
 class PowerCurve {
@@ -48,7 +48,7 @@ class PowerCurve {
   double power_w(double a) const;
 
  private:
-  static constexpr int kIntervals = 4096;
+  static constexpr int kIntervals = 1024;
   std::vector<double> value_;  // power at a_i = (i / kIntervals)^2
   std::vector<double> slope_;  // W per unit of activity on [a_i, a_i+1]
 };

@@ -39,12 +39,15 @@ struct SimResult {
 
   std::uint64_t requests = 0;  // in the workload
   std::uint64_t completed = 0;
-  std::uint64_t rejected = 0;       // longer than the KV capacity or the model's context
-  std::uint64_t preemptions = 0;    // sequences evicted (recomputed) when the KV cache was full
-  std::uint64_t steps = 0;          // engine iterations (all replicas; draft forwards not counted)
-  std::uint64_t events = 0;         // arrivals + steps + completions
-  std::uint64_t input_tokens = 0;   // of completed requests
-  std::uint64_t output_tokens = 0;  // of completed requests
+  std::uint64_t rejected = 0;        // longer than the KV capacity or the model's context
+  bool truncated = false;            // stopped at SimConfig::stop_after_s with requests unfinished
+  std::uint64_t preemptions = 0;     // sequences evicted (recomputed) when the KV cache was full
+  std::uint64_t peak_sequences = 0;  // most sequences in one step (static: in one batch)
+  bool kv_limited = false;           // the KV capacity held a request back or preempted one
+  std::uint64_t steps = 0;           // engine iterations (all replicas; draft forwards not counted)
+  std::uint64_t events = 0;          // arrivals + steps + completions
+  std::uint64_t input_tokens = 0;    // of completed requests
+  std::uint64_t output_tokens = 0;   // of completed requests
 
   double devices = 0;                    // tp * replicas
   double span_s = 0;                     // 0 to the last completion
