@@ -22,5 +22,8 @@ void add_trace_command(CLI::App& app, Context& ctx);
 void add_model_command(CLI::App& app, Context& ctx);
 void add_run_command(CLI::App& app, Context& ctx);
 void add_replay_command(CLI::App& app, Context& ctx);
+void add_hardware_command(CLI::App& app, Context& ctx);
+void add_simulate_command(CLI::App& app, Context& ctx);
+void add_optimize_command(CLI::App& app, Context& ctx);
 
 }  // namespace jouleperf::cli

@@ -39,6 +39,9 @@ int main(int argc, char** argv) {
   add_model_command(app, ctx);
   add_run_command(app, ctx);
   add_replay_command(app, ctx);
+  add_hardware_command(app, ctx);
+  add_simulate_command(app, ctx);
+  add_optimize_command(app, ctx);
   mirror_options_in_environment(app);
   try {
     app.parse(argc, argv);

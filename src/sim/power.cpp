@@ -1,0 +1,50 @@
+#include "jouleperf/sim/power.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace jouleperf::sim {
+
+PowerModel default_power_model(hardware::DeviceKind kind) {
+  PowerModel m;
+  if (kind == hardware::DeviceKind::kCpu) {
+    m.active_floor = 0.30;
+    m.memory_weight = 0.70;
+    m.exponent = 0.8;
+  }
+  return m;
+}
+
+Status validate_power_model(const PowerModel& m) {
+  if (!(m.active_floor >= 0.0 && m.active_floor <= 1.0))
+    return make_error(Errc::kInvalidArgument, "power model: active_floor must be in [0, 1]");
+  if (!(m.memory_weight >= 0.0) || !std::isfinite(m.memory_weight))
+    return make_error(Errc::kInvalidArgument, "power model: memory_weight must be finite and >= 0");
+  if (!(m.exponent > 0.0 && m.exponent <= 1.0))
+    return make_error(Errc::kInvalidArgument, "power model: exponent must be in (0, 1]");
+  return {};
+}
+
+double step_power_w(const PowerModel& m, const hardware::HardwareProfile& hw, double a) {
+  const double f = m.active_floor + (1.0 - m.active_floor) * std::pow(std::clamp(a, 0.0, 1.0), m.exponent);
+  return hw.idle_w + (hw.tdp_w - hw.idle_w) * f;
+}
+
+PowerCurve::PowerCurve(const PowerModel& m, const hardware::HardwareProfile& hw)
+    : value_(kIntervals + 1), slope_(kIntervals) {
+  auto at = [](int i) {
+    const double x = static_cast<double>(i) / kIntervals;
+    return x * x;
+  };
+  for (int i = 0; i <= kIntervals; ++i) value_[i] = step_power_w(m, hw, at(i));
+  for (int i = 0; i < kIntervals; ++i) slope_[i] = (value_[i + 1] - value_[i]) / (at(i + 1) - at(i));
+}
+
+double PowerCurve::power_w(double a) const {
+  const double x = std::clamp(a, 0.0, 1.0);
+  const int i = std::min(static_cast<int>(std::sqrt(x) * kIntervals), kIntervals - 1);
+  const double ai = static_cast<double>(i) / kIntervals;
+  return value_[i] + slope_[i] * (x - ai * ai);
+}
+
+}  // namespace jouleperf::sim
