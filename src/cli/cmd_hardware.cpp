@@ -25,7 +25,7 @@ struct HardwareFlags {
 
 int fail(const char* cmd, const Error& e) {
   std::fprintf(stderr, "jouleperf hardware %s: %s\n", cmd, e.to_string().c_str());
-  return e.code == Errc::kInvalidArgument || e.code == Errc::kNotFound ? kExitUsage : kExitFailure;
+  return e.code == Errc::kInvalidArgument ? kExitUsage : kExitFailure;
 }
 
 Result<HardwareRegistry> registry_with(const std::vector<std::string>& files) {
@@ -91,7 +91,8 @@ void print_show(const HardwareProfile& p) {
 
 void add_hardware_command(CLI::App& app, Context& ctx) {
   auto f = std::make_shared<HardwareFlags>();
-  auto* cmd = app.add_subcommand("hardware", "hardware profiles for the simulator: peak FLOP/s, bandwidth, power");
+  auto* cmd = app.add_subcommand(
+      "hardware", "Hardware profiles for the simulator: peak FLOP/s, bandwidth, memory, power, with sources");
   cmd->require_subcommand(1);
   auto add_common = [f](CLI::App* sub) {
     sub->add_option("--profiles", f->files, "JSON file(s) of user profiles (format: docs/simulator.md)")
@@ -125,8 +126,8 @@ void add_hardware_command(CLI::App& app, Context& ctx) {
       return;
     }
     auto p = r->find(f->name);
-    if (!p) {
-      ctx.exit_code = fail("show", p.error());
+    if (!p) {  // an unknown name is a usage error; an unreadable --profiles file is not
+      ctx.exit_code = fail("show", make_error(Errc::kInvalidArgument, p.error().message));
       return;
     }
     if (f->json)

@@ -39,7 +39,7 @@ struct OptimizeFlags {
 
 int fail(const Error& e) {
   std::fprintf(stderr, "jouleperf optimize: %s\n", e.to_string().c_str());
-  return e.code == Errc::kInvalidArgument || e.code == Errc::kNotFound ? kExitUsage : kExitFailure;
+  return e.code == Errc::kInvalidArgument ? kExitUsage : kExitFailure;
 }
 
 // "key=value,key=value" over a base configuration: hardware, stack, batching, max-batch,
@@ -289,7 +289,7 @@ int run(const OptimizeFlags& f) {
 void add_optimize_command(CLI::App& app, Context& ctx) {
   auto f = std::make_shared<OptimizeFlags>();
   auto* cmd = app.add_subcommand("optimize",
-                                 "the simulated configuration with the least energy under latency SLOs, the "
+                                 "The simulated configuration with the least energy under latency SLOs, the "
                                  "energy-latency Pareto front and the savings against a baseline");
   add_deployment_flags(cmd, f->deploy, /*hardware_required=*/false);
   add_workload_flags(cmd, f->work);

@@ -25,7 +25,7 @@ struct SimulateFlags {
 
 int fail(const Error& e) {
   std::fprintf(stderr, "jouleperf simulate: %s\n", e.to_string().c_str());
-  return e.code == Errc::kInvalidArgument || e.code == Errc::kNotFound ? kExitUsage : kExitFailure;
+  return e.code == Errc::kInvalidArgument ? kExitUsage : kExitFailure;
 }
 
 constexpr const char* kBanner = "SIMULATED — a model, not a measurement (docs/simulator.md; unvalidated on GPUs)";
@@ -153,7 +153,7 @@ int run(const SimulateFlags& f) {
 void add_simulate_command(CLI::App& app, Context& ctx) {
   auto f = std::make_shared<SimulateFlags>();
   auto* cmd = app.add_subcommand("simulate",
-                                 "simulated serving on hardware you do not have: latencies, energy, idle share, "
+                                 "Simulated serving on hardware you do not have: latencies, energy, idle share, "
                                  "utilization (a model, not a measurement)");
   add_deployment_flags(cmd, f->deploy, /*hardware_required=*/false);
   // --hardware is required unless --list-stacks: checked in the callback.
