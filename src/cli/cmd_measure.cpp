@@ -107,22 +107,9 @@ int run_measure(const MeasureArgs& a) {
   }
   const double cpu0 = self_cpu_s();
   SteadyClock clock;
-  auto set = open_sensors(default_sensor_registry(), to_sensor_options(a.flags), clock);
-  if (!set) {
-    std::cerr << "jouleperf measure: " << set.error().to_string() << "\n";
-    return kExitFailure;
-  }
-  const bool estimated_only = set->sensors.size() == 1 && set->sensors[0]->info().caps.estimated;
-  if (estimated_only && a.flags.sensors.empty()) {
-    std::cerr << "jouleperf measure: no hardware energy sensor is readable here; using the CPU-time model (ESTIMATED).";
-    for (const auto& p : set->problems) std::cerr << "\n  " << p.name << ": " << p.error.message;
-    std::cerr << "\n";
-  }
-  Sampler sampler(std::move(set->sensors), to_sampler_config(a.flags), clock);
-  if (auto st = sampler.start(true); !st) {
-    std::cerr << "jouleperf measure: " << st.error().to_string() << "\n";
-    return kExitFailure;
-  }
+  auto sampler_ptr = start_sampler(a.flags, clock, "measure");
+  if (!sampler_ptr) return kExitFailure;
+  Sampler& sampler = *sampler_ptr;
   Meter meter(sampler);
   std::optional<IdleBaseline> idle;
   if (a.idle_power_w) {

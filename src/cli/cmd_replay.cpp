@@ -110,16 +110,9 @@ int run_replay(const ReplayArgs& a) {
     return kExitUsage;
   }
   SteadyClock clock;
-  auto set = open_sensors(default_sensor_registry(), to_sensor_options(a.flags), clock);
-  if (!set) {
-    std::cerr << "jouleperf replay: " << set.error().to_string() << "\n";
-    return kExitFailure;
-  }
-  Sampler sampler(std::move(set->sensors), to_sampler_config(a.flags), clock);
-  if (auto st = sampler.start(true); !st) {
-    std::cerr << "jouleperf replay: " << st.error().to_string() << "\n";
-    return kExitFailure;
-  }
+  auto sampler_ptr = start_sampler(a.flags, clock, "replay");
+  if (!sampler_ptr) return kExitFailure;
+  Sampler& sampler = *sampler_ptr;
   Meter meter(sampler);
   LoadgenOptions lo;
   lo.max_concurrency = a.max_concurrency;

@@ -205,20 +205,9 @@ int run_run(const RunArgs& a) {
     }
   }
 
-  auto set = open_sensors(default_sensor_registry(), to_sensor_options(a.flags), clock);
-  if (!set) {
-    std::cerr << "jouleperf run: " << set.error().to_string() << "\n";
-    return kExitFailure;
-  }
-  const bool estimated_only = set->sensors.size() == 1 && set->sensors[0]->info().caps.estimated;
-  if (estimated_only && a.flags.sensors.empty()) {
-    std::cerr << "jouleperf run: no hardware energy sensor is readable here; using the CPU-time model (ESTIMATED).\n";
-  }
-  Sampler sampler(std::move(set->sensors), to_sampler_config(a.flags), clock);
-  if (auto st = sampler.start(true); !st) {
-    std::cerr << "jouleperf run: " << st.error().to_string() << "\n";
-    return kExitFailure;
-  }
+  auto sampler_ptr = start_sampler(a.flags, clock, "run");
+  if (!sampler_ptr) return kExitFailure;
+  Sampler& sampler = *sampler_ptr;
   Meter meter(sampler);
   if (a.idle_power_w) {
     meter.set_idle(given_idle(Watts(*a.idle_power_w)));

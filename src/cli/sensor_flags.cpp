@@ -1,5 +1,7 @@
 #include "sensor_flags.hpp"
 
+#include <iostream>
+
 namespace jouleperf::cli {
 
 void add_sensor_flags(CLI::App* cmd, SensorFlags& f) {
@@ -41,7 +43,9 @@ void add_sensor_flags(CLI::App* cmd, SensorFlags& f) {
       ->envname("JOULEPERF_HZ")
       ->check(CLI::Range(0.1, 10000.0))
       ->capture_default_str();
-  cmd->add_option("--counter-hz", f.counter_hz, "Sampling rate of energy counters, Hz (0 = same as --hz); counters accumulate, so a slower rate loses no energy")
+  cmd->add_option("--counter-hz", f.counter_hz,
+                  "Sampling rate of energy counters, Hz (0 = same as --hz); counters accumulate, so a slower rate "
+                  "loses no energy")
       ->envname("JOULEPERF_COUNTER_HZ")
       ->check(CLI::Range(0.0, 10000.0))
       ->capture_default_str();
@@ -66,6 +70,27 @@ SamplerConfig to_sampler_config(const SensorFlags& f) {
   c.hz = f.hz;
   c.counter_hz = f.counter_hz;
   return c;
+}
+
+std::unique_ptr<Sampler> start_sampler(const SensorFlags& flags, const Clock& clock, std::string_view command) {
+  auto set = open_sensors(default_sensor_registry(), to_sensor_options(flags), clock);
+  if (!set) {
+    std::cerr << "jouleperf " << command << ": " << set.error().to_string() << "\n";
+    return nullptr;
+  }
+  const bool estimated_only = set->sensors.size() == 1 && set->sensors[0]->info().caps.estimated;
+  if (estimated_only && flags.sensors.empty()) {
+    std::cerr << "jouleperf " << command
+              << ": no hardware energy sensor is readable here; using the CPU-time model (ESTIMATED).";
+    for (const auto& p : set->problems) std::cerr << "\n  " << p.name << ": " << p.error.message;
+    std::cerr << "\n";
+  }
+  auto sampler = std::make_unique<Sampler>(std::move(set->sensors), to_sampler_config(flags), clock);
+  if (auto st = sampler->start(true); !st) {
+    std::cerr << "jouleperf " << command << ": " << st.error().to_string() << "\n";
+    return nullptr;
+  }
+  return sampler;
 }
 
 }  // namespace jouleperf::cli

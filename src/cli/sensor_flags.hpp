@@ -3,8 +3,10 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "jouleperf/sensor/factory.hpp"
@@ -32,5 +34,11 @@ void add_sensor_flags(CLI::App* cmd, SensorFlags& flags);
 
 SensorOptions to_sensor_options(const SensorFlags& flags);
 SamplerConfig to_sampler_config(const SensorFlags& flags);
+
+// Opens the sensors the flags choose and starts a background Sampler on `clock`. When the
+// CPU-time model is all there is (and no --sensor was named) it says so on stderr, with
+// why each hardware family was not usable. On failure it prints "jouleperf <command>:
+// <error>" on stderr and returns nullptr (the caller exits with kExitFailure).
+std::unique_ptr<Sampler> start_sampler(const SensorFlags& flags, const Clock& clock, std::string_view command);
 
 }  // namespace jouleperf::cli
