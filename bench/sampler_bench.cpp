@@ -95,7 +95,13 @@ void BM_SamplerThreadCoreShare(benchmark::State& state) {
     state.counters["reads"] = static_cast<double>(sampler.samples(0).size());
   }
 }
-BENCHMARK(BM_SamplerThreadCoreShare)->Args({0, 100})->Args({1, 100})->Args({0, 10})->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_SamplerThreadCoreShare)
+    ->Args({0, 100})
+    ->Args({1, 100})
+    ->Args({0, 10})
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace
 }  // namespace jouleperf
