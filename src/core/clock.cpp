@@ -1,7 +1,9 @@
 #include "jouleperf/core/clock.hpp"
 
+#include <cerrno>
 #include <chrono>
-#include <thread>
+#include <cmath>
+#include <ctime>
 
 namespace jouleperf {
 
@@ -11,9 +13,20 @@ Seconds SteadyClock::now() const {
 }
 
 void SteadyClock::sleep_until(Seconds t) const {
-  const auto target = std::chrono::steady_clock::time_point(
-      std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(t.value())));
-  std::this_thread::sleep_until(target);
+  // One absolute-time sleep on CLOCK_MONOTONIC (what steady_clock reads on Linux), the
+  // target rounded up to the next nanosecond so the sleeper never wakes just before it.
+  const double ceil_ns = std::ceil(t.value() * 1e9);
+  timespec ts{};
+  ts.tv_sec = static_cast<time_t>(ceil_ns / 1e9);
+  ts.tv_nsec = static_cast<long>(ceil_ns - static_cast<double>(ts.tv_sec) * 1e9);
+  if (ts.tv_nsec >= 1000000000L) {
+    ts.tv_sec += 1;
+    ts.tv_nsec -= 1000000000L;
+  } else if (ts.tv_nsec < 0) {
+    ts.tv_nsec = 0;
+  }
+  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
+  }
 }
 
 void ManualClock::sleep_until(Seconds t) const {
