@@ -10,6 +10,8 @@ PACKAGES=(
   nlohmann-json3-dev libcli11-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcurl4-openssl-dev libsqlite3-dev zlib1g-dev
+  libyaml-cpp-dev                  # study files
+  chromium                         # the HTML report's test renders it headless
   ccache                           # compiler cache: rebuilds (llama.cpp, sanitizer builds) reuse objects
   python3                          # test helpers: local HTTP exporters, side-by-side baselines
 )

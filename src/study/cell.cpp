@@ -1,0 +1,245 @@
+#include "jouleperf/study/cell.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace jouleperf::study {
+
+void Config::canonicalize() {
+  std::stable_sort(settings.begin(), settings.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+}
+
+std::string Config::key() const {
+  Config c = *this;
+  c.canonicalize();
+  // JSON of every field: unambiguous whatever the strings hold.
+  return to_json(c).dump();
+}
+
+std::optional<std::string> Config::setting(std::string_view name) const {
+  for (const auto& [k, v] : settings) {
+    if (k == name) return v;
+  }
+  return std::nullopt;
+}
+
+std::string to_string(const CellKey& key) {
+  return fmt::format("{} I={} O={} B={}", key.config, key.input_tokens, key.output_tokens, key.batch);
+}
+
+std::string_view status_name(CellStatus s) { return s == CellStatus::kDone ? "done" : "skipped"; }
+
+Spread spread_of(const std::vector<double>& xs) {
+  Spread s;
+  s.n = xs.size();
+  if (xs.empty()) return s;
+  double sum = 0.0;
+  s.min = xs.front();
+  s.max = xs.front();
+  for (double x : xs) {
+    sum += x;
+    s.min = std::min(s.min, x);
+    s.max = std::max(s.max, x);
+  }
+  s.mean = sum / static_cast<double>(xs.size());
+  if (xs.size() >= 2) {
+    double ss = 0.0;
+    for (double x : xs) ss += (x - s.mean) * (x - s.mean);
+    s.stddev = std::sqrt(ss / static_cast<double>(xs.size() - 1));
+  }
+  return s;
+}
+
+namespace {
+
+std::vector<double> per_rep(const CellResult& r, double divisor) {
+  std::vector<double> v;
+  v.reserve(r.reps.size());
+  for (const auto& rep : r.reps) v.push_back(rep.energy_j / divisor);
+  return v;
+}
+
+}  // namespace
+
+Spread CellResult::energy_per_batch_j() const { return spread_of(per_rep(*this, 1.0)); }
+
+Spread CellResult::energy_per_request_j() const {
+  return spread_of(per_rep(*this, static_cast<double>(std::max<std::uint64_t>(key.batch, 1))));
+}
+
+Spread CellResult::energy_per_output_token_j() const {
+  const double tokens = static_cast<double>(std::max<std::uint64_t>(key.batch * key.output_tokens, 1));
+  return spread_of(per_rep(*this, tokens));
+}
+
+Spread CellResult::duration_s() const {
+  std::vector<double> v;
+  for (const auto& rep : reps) v.push_back(rep.duration_s);
+  return spread_of(v);
+}
+
+double CellResult::mean_uncertainty_j() const {
+  if (reps.empty()) return 0.0;
+  double sum = 0.0;
+  for (const auto& rep : reps) sum += rep.uncertainty_j;
+  return sum / static_cast<double>(reps.size());
+}
+
+double CellResult::output_tokens_per_s() const {
+  const double d = duration_s().mean;
+  if (d <= 0.0) return 0.0;
+  return static_cast<double>(key.batch * key.output_tokens) / d;
+}
+
+nlohmann::json to_json(const Config& c) {
+  nlohmann::json settings = nlohmann::json::object();
+  for (const auto& [k, v] : c.settings) settings[k] = v;
+  return {{"name", c.name},         {"engine", c.engine},     {"model", c.model},     {"weight_type", c.weight_type},
+          {"strategy", c.strategy}, {"batching", c.batching}, {"threads", c.threads}, {"baseline", c.baseline},
+          {"settings", settings}};
+}
+
+namespace {
+
+nlohmann::json opt(const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
+
+}  // namespace
+
+nlohmann::json to_json(const CellResult& r) {
+  nlohmann::json reps = nlohmann::json::array();
+  for (const auto& rep : r.reps) {
+    reps.push_back({{"energy_j", rep.energy_j},
+                    {"prefill_energy_j", opt(rep.prefill_energy_j)},
+                    {"decode_energy_j", opt(rep.decode_energy_j)},
+                    {"above_idle_j", opt(rep.above_idle_j)},
+                    {"duration_s", rep.duration_s},
+                    {"prefill_s", rep.prefill_s},
+                    {"decode_s", rep.decode_s},
+                    {"uncertainty_j", rep.uncertainty_j},
+                    {"ttft_mean_s", rep.ttft_mean_s}});
+  }
+  return {{"config", r.key.config},
+          {"input_tokens", r.key.input_tokens},
+          {"output_tokens", r.key.output_tokens},
+          {"batch", r.key.batch},
+          {"config_key", r.config_key},
+          {"status", status_name(r.status)},
+          {"reason", r.reason},
+          {"warmup", r.warmup},
+          {"reps", reps},
+          {"energy_source", r.energy_source},
+          {"estimated", r.estimated},
+          {"simulated", r.simulated},
+          {"below_resolution", r.below_resolution},
+          {"idle_power_w", opt(r.idle_power_w)},
+          {"conditions", r.conditions},
+          {"finished_unix_s", r.finished_unix_s}};
+}
+
+namespace {
+
+// Reads field `name` of object `j` into `out`; a missing or mistyped field is a kParse
+// error naming it.
+template <typename T>
+Status field(const nlohmann::json& j, const char* name, T& out) {
+  auto it = j.find(name);
+  if (it == j.end()) return make_error(Errc::kParse, fmt::format("missing field \"{}\"", name));
+  try {
+    out = it->template get<T>();
+  } catch (const nlohmann::json::exception& e) {
+    return make_error(Errc::kParse, fmt::format("field \"{}\": {}", name, e.what()));
+  }
+  return {};
+}
+
+Status opt_field(const nlohmann::json& j, const char* name, std::optional<double>& out) {
+  auto it = j.find(name);
+  if (it == j.end() || it->is_null()) {
+    out.reset();
+    return {};
+  }
+  if (!it->is_number()) return make_error(Errc::kParse, fmt::format("field \"{}\" is not a number", name));
+  out = it->get<double>();
+  return {};
+}
+
+#define JP_TRY_FIELD(expr)        \
+  do {                            \
+    Status st_ = (expr);          \
+    if (!st_) return st_.error(); \
+  } while (false)
+
+}  // namespace
+
+Result<Config> config_from_json(const nlohmann::json& j) {
+  if (!j.is_object()) return make_error(Errc::kParse, "a configuration must be a JSON object");
+  Config c;
+  JP_TRY_FIELD(field(j, "name", c.name));
+  JP_TRY_FIELD(field(j, "engine", c.engine));
+  JP_TRY_FIELD(field(j, "model", c.model));
+  JP_TRY_FIELD(field(j, "weight_type", c.weight_type));
+  JP_TRY_FIELD(field(j, "strategy", c.strategy));
+  JP_TRY_FIELD(field(j, "batching", c.batching));
+  JP_TRY_FIELD(field(j, "threads", c.threads));
+  JP_TRY_FIELD(field(j, "baseline", c.baseline));
+  auto it = j.find("settings");
+  if (it != j.end()) {
+    if (!it->is_object()) return make_error(Errc::kParse, "field \"settings\" is not an object");
+    for (const auto& [k, v] : it->items()) {
+      if (!v.is_string()) return make_error(Errc::kParse, fmt::format("setting \"{}\" is not a string", k));
+      c.settings.emplace_back(k, v.get<std::string>());
+    }
+  }
+  c.canonicalize();
+  return c;
+}
+
+Result<CellResult> cell_from_json(const nlohmann::json& j) {
+  if (!j.is_object()) return make_error(Errc::kParse, "a cell must be a JSON object");
+  CellResult r;
+  JP_TRY_FIELD(field(j, "config", r.key.config));
+  JP_TRY_FIELD(field(j, "input_tokens", r.key.input_tokens));
+  JP_TRY_FIELD(field(j, "output_tokens", r.key.output_tokens));
+  JP_TRY_FIELD(field(j, "batch", r.key.batch));
+  JP_TRY_FIELD(field(j, "config_key", r.config_key));
+  std::string status;
+  JP_TRY_FIELD(field(j, "status", status));
+  if (status == "done") {
+    r.status = CellStatus::kDone;
+  } else if (status == "skipped") {
+    r.status = CellStatus::kSkipped;
+  } else {
+    return make_error(Errc::kParse, fmt::format("field \"status\": unknown value \"{}\"", status));
+  }
+  JP_TRY_FIELD(field(j, "reason", r.reason));
+  JP_TRY_FIELD(field(j, "warmup", r.warmup));
+  auto reps = j.find("reps");
+  if (reps == j.end() || !reps->is_array()) return make_error(Errc::kParse, "field \"reps\" is not an array");
+  for (const auto& rj : *reps) {
+    if (!rj.is_object()) return make_error(Errc::kParse, "a repetition must be an object");
+    Repetition rep;
+    JP_TRY_FIELD(field(rj, "energy_j", rep.energy_j));
+    JP_TRY_FIELD(opt_field(rj, "prefill_energy_j", rep.prefill_energy_j));
+    JP_TRY_FIELD(opt_field(rj, "decode_energy_j", rep.decode_energy_j));
+    JP_TRY_FIELD(opt_field(rj, "above_idle_j", rep.above_idle_j));
+    JP_TRY_FIELD(field(rj, "duration_s", rep.duration_s));
+    JP_TRY_FIELD(field(rj, "prefill_s", rep.prefill_s));
+    JP_TRY_FIELD(field(rj, "decode_s", rep.decode_s));
+    JP_TRY_FIELD(field(rj, "uncertainty_j", rep.uncertainty_j));
+    JP_TRY_FIELD(field(rj, "ttft_mean_s", rep.ttft_mean_s));
+    r.reps.push_back(rep);
+  }
+  JP_TRY_FIELD(field(j, "energy_source", r.energy_source));
+  JP_TRY_FIELD(field(j, "estimated", r.estimated));
+  JP_TRY_FIELD(field(j, "simulated", r.simulated));
+  JP_TRY_FIELD(field(j, "below_resolution", r.below_resolution));
+  JP_TRY_FIELD(opt_field(j, "idle_power_w", r.idle_power_w));
+  auto cond = j.find("conditions");
+  if (cond != j.end()) r.conditions = *cond;
+  JP_TRY_FIELD(field(j, "finished_unix_s", r.finished_unix_s));
+  return r;
+}
+
+}  // namespace jouleperf::study
