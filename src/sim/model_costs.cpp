@@ -9,12 +9,13 @@
 namespace jouleperf::sim {
 
 Result<WeightPrecision> parse_weight_precision(std::string_view s) {
-  if (s == "bf16" || s == "fp16") return WeightPrecision::kBf16;
+  if (s == "bf16" || s == "fp16" || s == "f16") return WeightPrecision::kBf16;
   if (s == "fp8") return WeightPrecision::kFp8;
-  if (s == "int8") return WeightPrecision::kInt8;
-  if (s == "int4") return WeightPrecision::kInt4;
+  if (s == "int8" || s == "q8_0") return WeightPrecision::kInt8;
+  if (s == "int4" || s == "q4_0") return WeightPrecision::kInt4;
+  if (s == "fp32" || s == "f32") return WeightPrecision::kFp32;
   return make_error(Errc::kInvalidArgument,
-                    fmt::format("weight precision '{}': expected bf16, fp16, fp8, int8 or int4", s));
+                    fmt::format("weight precision '{}': expected bf16, fp16, fp8, int8, int4 or fp32", s));
 }
 
 std::string_view weight_precision_name(WeightPrecision p) {
@@ -23,6 +24,7 @@ std::string_view weight_precision_name(WeightPrecision p) {
     case WeightPrecision::kFp8: return "fp8";
     case WeightPrecision::kInt8: return "int8";
     case WeightPrecision::kInt4: return "int4";
+    case WeightPrecision::kFp32: return "fp32";
   }
   return "bf16";
 }
@@ -33,6 +35,7 @@ double bytes_per_weight(WeightPrecision p) {
     case WeightPrecision::kFp8: return 1.0;
     case WeightPrecision::kInt8: return 1.0;
     case WeightPrecision::kInt4: return 0.5625;
+    case WeightPrecision::kFp32: return 4.0;
   }
   return 2.0;
 }

@@ -97,6 +97,7 @@ Result<StepModel> StepModel::create(const ModelInfo& model, const hardware::Hard
       break;
     case WeightPrecision::kInt8: m.mm_peak_ = rate_with_fallback(f, hardware::Precision::kInt8); break;
     case WeightPrecision::kInt4: m.mm_peak_ = rate_with_fallback(f, hardware::Precision::kBf16); break;
+    case WeightPrecision::kFp32: m.mm_peak_ = f.fp32 > 0.0 ? f.fp32 : f.bf16; break;
   }
   m.other_peak_ = rate_with_fallback(f, hardware::Precision::kBf16);
   const ModelCosts& c = m.costs_;

@@ -15,13 +15,15 @@ namespace jouleperf::sim {
 
 // How the weights are stored. Compute runs at the matching tensor rate where the device
 // has one (fp8: W8A8 FP8; int8: W8A8 INT8, SmoothQuant-style); int4 is weight-only
-// (4-bit weights with an fp16 scale per 32, dequantized to bf16 for the matmul).
-enum class WeightPrecision { kBf16, kFp8, kInt8, kInt4 };
+// (4-bit weights with an fp16 scale per 32, dequantized to bf16 for the matmul); fp32
+// runs at the vector FP32 rate (CPU inference of an f32 GGUF).
+enum class WeightPrecision { kBf16, kFp8, kInt8, kInt4, kFp32 };
 
-// "bf16" (or "fp16"), "fp8", "int8", "int4"; kInvalidArgument otherwise.
+// "bf16" (or "fp16", "f16"), "fp8", "int8" (or "q8_0"), "int4" (or "q4_0"), "fp32" (or
+// "f32"): GGUF weight type names are accepted; kInvalidArgument otherwise.
 Result<WeightPrecision> parse_weight_precision(std::string_view s);
 std::string_view weight_precision_name(WeightPrecision p);
-// Bytes per stored weight: 2, 1, 1, 0.5625 (4.5 bits: Q4_0 layout).
+// Bytes per stored weight: 2, 1, 1, 0.5625 (4.5 bits: Q4_0 layout), 4.
 double bytes_per_weight(WeightPrecision p);
 
 struct ModelCosts {

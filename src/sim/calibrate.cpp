@@ -1,0 +1,249 @@
+#include "jouleperf/sim/calibrate.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <limits>
+
+#include "jouleperf/sim/simulator.hpp"
+
+namespace jouleperf::sim {
+
+namespace {
+
+// The fitted figures, as logs (so every figure stays positive), in this order.
+enum Param : std::size_t {
+  kMatmulRate,    // FLOP/s at the weights' precision (and the other rates scaled with it)
+  kBandwidth,     // bytes/s
+  kHostStep,      // s per step
+  kHostSequence,  // s per sequence per step
+  kIdlePower,     // W
+  kDynamicPower,  // TDP - idle, W
+  kActiveFloor,   // logit of the power model's active floor
+  kParams
+};
+using Point = std::array<double, kParams>;
+
+double logistic(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+
+// `base` with the figures of point p.
+SimConfig with_point(const SimConfig& base, const Point& p) {
+  SimConfig c = base;
+  const double rate = std::exp(p[kMatmulRate]);
+  // Scale every precision's rate by the same factor, so the weights' precision keeps its
+  // relation to the others (attention and logits run at the bf16 / fp32 rate).
+  auto& f = c.hardware.peak_flops;
+  const double ref =
+      base.precision == WeightPrecision::kFp32 ? base.hardware.peak_flops.fp32
+      : base.precision == WeightPrecision::kInt8 && base.hardware.peak_flops.int8 > 0
+          ? base.hardware.peak_flops.int8
+          : (base.hardware.peak_flops.bf16 > 0 ? base.hardware.peak_flops.bf16 : base.hardware.peak_flops.fp32);
+  const double k = ref > 0 ? rate / ref : 1.0;
+  f.fp32 *= k;
+  f.tf32 *= k;
+  f.bf16 *= k;
+  f.fp8 *= k;
+  f.int8 *= k;
+  c.hardware.memory_bandwidth_bps = std::exp(p[kBandwidth]);
+  c.stack.compute_efficiency = 1.0;
+  c.stack.memory_efficiency = 1.0;
+  c.stack.host_s_per_step = std::exp(p[kHostStep]);
+  c.stack.host_s_per_sequence = std::exp(p[kHostSequence]);
+  c.hardware.idle_w = std::exp(p[kIdlePower]);
+  c.hardware.tdp_w = c.hardware.idle_w + std::exp(p[kDynamicPower]);
+  c.power.active_floor = logistic(p[kActiveFloor]);
+  c.keep_requests = false;
+  c.timeline_bins = 1;
+  return c;
+}
+
+struct Prediction {
+  double duration_s = 0.0;
+  double energy_j = 0.0;
+};
+
+Result<Prediction> predict(const SimConfig& c, const MeasuredBatch& m) {
+  auto run = simulate_batch(c, m.input_tokens, m.output_tokens, m.batch);
+  if (!run) return run.error();
+  if (!run->fits)
+    return make_error(Errc::kInvalidArgument, fmt::format("{}: does not fit the simulated device's memory", m.label));
+  return Prediction{run->duration_s, run->energy_j};
+}
+
+double sq_log_error(double predicted, double measured) {
+  const double e = std::log(std::max(predicted, 1e-12) / measured);
+  return e * e;
+}
+
+double mape(const std::vector<double>& errs) {
+  if (errs.empty()) return 0.0;
+  double s = 0.0;
+  for (double e : errs) s += e;
+  return 100.0 * s / static_cast<double>(errs.size());
+}
+
+}  // namespace
+
+Result<CalibrationResult> calibrate(const SimConfig& base, const std::vector<MeasuredBatch>& cells,
+                                    const CalibrationOptions& options) {
+  if (options.hold_out_every < 2)
+    return make_error(Errc::kInvalidArgument, "calibrate: hold_out_every must be at least 2");
+  if (cells.size() < 4)
+    return make_error(
+        Errc::kInvalidArgument,
+        fmt::format("calibrate: {} measured cells; at least 4 are needed (3 to fit, 1 to check)", cells.size()));
+  for (const auto& m : cells) {
+    if (!(m.duration_s > 0.0) || !(m.energy_j > 0.0) || m.batch == 0 || m.input_tokens == 0 || m.output_tokens == 0)
+      return make_error(Errc::kInvalidArgument,
+                        fmt::format("calibrate: cell '{}' has a zero length, batch, duration or energy", m.label));
+  }
+  std::vector<bool> held(cells.size(), false);
+  for (std::size_t k = 1; k < cells.size(); k += options.hold_out_every) held[k] = true;
+
+  // Start from the base figures at the stack's efficiencies.
+  Point x0{};
+  {
+    const auto& hw = base.hardware;
+    const double rate = base.precision == WeightPrecision::kFp32
+                            ? hw.peak_flops.fp32
+                            : (hw.peak_flops.bf16 > 0 ? hw.peak_flops.bf16 : hw.peak_flops.fp32);
+    x0[kMatmulRate] = std::log(std::max(rate * base.stack.compute_efficiency, 1e6));
+    x0[kBandwidth] = std::log(std::max(hw.memory_bandwidth_bps * base.stack.memory_efficiency, 1e6));
+    x0[kHostStep] = std::log(std::max(base.stack.host_s_per_step, 1e-6));
+    x0[kHostSequence] = std::log(std::max(base.stack.host_s_per_sequence, 1e-7));
+    x0[kIdlePower] = std::log(std::max(hw.idle_w, 0.1));
+    x0[kDynamicPower] = std::log(std::max(hw.tdp_w - hw.idle_w, 0.1));
+    const double floor = std::clamp(base.power.active_floor, 0.01, 0.99);
+    x0[kActiveFloor] = std::log(floor / (1.0 - floor));
+  }
+
+  // Objective over the training cells; an error from the simulator is remembered and
+  // makes the point infinitely bad.
+  std::optional<Error> sim_error;
+  std::uint32_t evaluations = 0;
+  auto objective = [&](const Point& p) {
+    ++evaluations;
+    const SimConfig c = with_point(base, p);
+    double sum = 0.0;
+    for (std::size_t k = 0; k < cells.size(); ++k) {
+      if (held[k]) continue;
+      auto pr = predict(c, cells[k]);
+      if (!pr) {
+        if (!sim_error) sim_error = pr.error();
+        return std::numeric_limits<double>::infinity();
+      }
+      sum += sq_log_error(pr->duration_s, cells[k].duration_s) + sq_log_error(pr->energy_j, cells[k].energy_j);
+    }
+    return sum;
+  };
+
+  // Nelder-Mead (Lagarias et al. coefficients), restarted from the best point so the
+  // simplex does not collapse early.
+  constexpr std::size_t n = kParams;
+  Point best = x0;
+  double best_f = objective(best);
+  if (!std::isfinite(best_f)) return sim_error ? *sim_error : make_error(Errc::kInternal, "calibrate: no start");
+  const std::uint32_t per_restart = std::max<std::uint32_t>(options.max_evaluations / 6, 200);
+  double step = 0.7;  // a factor of 2 on each figure, then smaller at each restart
+  int quiet_restarts = 0;
+  while (evaluations < options.max_evaluations) {
+    std::array<Point, n + 1> s;
+    std::array<double, n + 1> fs;
+    s[0] = best;
+    fs[0] = best_f;
+    for (std::size_t i = 0; i < n; ++i) {
+      s[i + 1] = best;
+      s[i + 1][i] += step;
+      fs[i + 1] = objective(s[i + 1]);
+    }
+    const std::uint32_t stop_at = std::min(options.max_evaluations, evaluations + per_restart);
+    while (evaluations < stop_at) {
+      std::array<std::size_t, n + 1> order;
+      for (std::size_t i = 0; i <= n; ++i) order[i] = i;
+      std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return fs[a] < fs[b]; });
+      const std::size_t lo = order[0], hi = order[n], second = order[n - 1];
+      if (std::abs(fs[hi] - fs[lo]) < 1e-10 * (1.0 + std::abs(fs[lo]))) break;
+      Point centroid{};
+      for (std::size_t i = 0; i <= n; ++i) {
+        if (i == hi) continue;
+        for (std::size_t d = 0; d < n; ++d) centroid[d] += s[i][d] / static_cast<double>(n);
+      }
+      auto along = [&](double t) {
+        Point p;
+        for (std::size_t d = 0; d < n; ++d) p[d] = centroid[d] + t * (s[hi][d] - centroid[d]);
+        return p;
+      };
+      const Point xr = along(-1.0);
+      const double fr = objective(xr);
+      if (fr < fs[lo]) {
+        const Point xe = along(-2.0);
+        const double fe = objective(xe);
+        if (fe < fr) {
+          s[hi] = xe;
+          fs[hi] = fe;
+        } else {
+          s[hi] = xr;
+          fs[hi] = fr;
+        }
+      } else if (fr < fs[second]) {
+        s[hi] = xr;
+        fs[hi] = fr;
+      } else {
+        const bool outside = fr < fs[hi];
+        const Point xc = along(outside ? -0.5 : 0.5);
+        const double fc = objective(xc);
+        if (fc < (outside ? fr : fs[hi])) {
+          s[hi] = xc;
+          fs[hi] = fc;
+        } else {
+          for (std::size_t i = 0; i <= n; ++i) {
+            if (i == lo) continue;
+            for (std::size_t d = 0; d < n; ++d) s[i][d] = s[lo][d] + 0.5 * (s[i][d] - s[lo][d]);
+            fs[i] = objective(s[i]);
+          }
+        }
+      }
+    }
+    const auto it = std::min_element(fs.begin(), fs.end());
+    const double improvement = best_f - *it;
+    if (*it < best_f) {
+      best_f = *it;
+      best = s[static_cast<std::size_t>(it - fs.begin())];
+    }
+    step = std::max(step * 0.5, 0.02);
+    quiet_restarts = improvement < 1e-9 ? quiet_restarts + 1 : 0;
+    if (quiet_restarts >= 2) break;
+  }
+
+  CalibrationResult out;
+  out.config = with_point(base, best);
+  out.config.keep_requests = base.keep_requests;
+  out.config.timeline_bins = base.timeline_bins;
+  out.config.hardware.sources["peak_flops"] = "fitted by jouleperf calibrate (effective rate, efficiency 1)";
+  out.config.hardware.sources["memory_bandwidth_bps"] = "fitted by jouleperf calibrate (effective, efficiency 1)";
+  out.config.hardware.sources["idle_w"] = "fitted by jouleperf calibrate";
+  out.config.hardware.sources["tdp_w"] = "fitted by jouleperf calibrate (idle + dynamic)";
+  out.evaluations = evaluations;
+  std::vector<double> te, tl, he, hl;
+  for (std::size_t k = 0; k < cells.size(); ++k) {
+    auto pr = predict(out.config, cells[k]);
+    if (!pr) return pr.error();
+    CellFit fit{cells[k], pr->duration_s, pr->energy_j, held[k]};
+    const double ee = std::abs(pr->energy_j / cells[k].energy_j - 1.0);
+    const double el = std::abs(pr->duration_s / cells[k].duration_s - 1.0);
+    (held[k] ? he : te).push_back(ee);
+    (held[k] ? hl : tl).push_back(el);
+    out.cells.push_back(fit);
+  }
+  out.train_cells = static_cast<std::uint32_t>(te.size());
+  out.heldout_cells = static_cast<std::uint32_t>(he.size());
+  out.train_mape_energy_pct = mape(te);
+  out.train_mape_latency_pct = mape(tl);
+  out.heldout_mape_energy_pct = mape(he);
+  out.heldout_mape_latency_pct = mape(hl);
+  return out;
+}
+
+}  // namespace jouleperf::sim
