@@ -1,6 +1,7 @@
-// jouleperf replay: open-loop load on an OpenAI-compatible server (Poisson/gamma at a
-// rate, or a trace replayed), with latency percentiles, goodput under an SLO and the
-// energy of the phase from the chosen sensors.
+// jouleperf replay: open-loop load (Poisson/gamma at a rate, or a trace replayed) on an
+// OpenAI-compatible server or served in-process by llama.cpp with continuous or static
+// batching, with latency percentiles, goodput under an SLO and the energy of the run
+// from the chosen sensors (optionally against the same requests batched offline).
 #include <fmt/format.h>
 
 #include <iostream>
@@ -8,8 +9,10 @@
 #include <random>
 
 #include "commands.hpp"
+#include "jouleperf/engine/llamacpp.hpp"
 #include "jouleperf/engine/loadgen.hpp"
 #include "jouleperf/engine/openai.hpp"
+#include "jouleperf/engine/serve.hpp"
 #include "jouleperf/sensor/measurement_json.hpp"
 #include "jouleperf/sensor/meter.hpp"
 #include "jouleperf/workload/arrivals.hpp"
@@ -34,12 +37,29 @@ struct ReplayArgs {
   std::size_t requests = 100;
   std::string trace;
   double speed = 1.0;
+  std::optional<double> from_s;
+  std::optional<double> to_s;
   std::uint64_t input = 128;
   std::uint64_t output = 32;
   std::optional<std::size_t> max_concurrency;
   std::string slo;
   std::uint64_t seed = 1;
+  double idle_s = 0.0;
+  std::optional<double> idle_power_w;
   bool json = false;
+  // --engine llamacpp
+  std::string batching = "continuous";
+  std::uint32_t max_batch = 8;
+  double static_wait_s = 0.0;
+  bool offline_compare = false;
+  std::uint64_t warmup = 1;
+  int threads = 0;
+  int threads_batch = 0;
+  std::string flash_attn = "auto";
+  std::string kv_type = "f16";
+  std::uint32_t n_batch = 2048;
+  std::uint32_t n_ubatch = 512;
+  int gpu_layers = -1;
 };
 
 nlohmann::json pct_json(const Percentiles& p) {
@@ -59,6 +79,8 @@ Result<std::vector<ScheduledRequest>> build_schedule(const ReplayArgs& a) {
     if (!sum->has_arrivals) return make_error(Errc::kInvalidArgument, "trace " + a.trace + " has no arrival times");
     workload::ReplayOptions ro;
     ro.speed = a.speed;
+    ro.from_s = a.from_s;
+    ro.to_s = a.to_s;
     auto rep = workload::replay(timed, ro);
     if (!rep) return rep.error();
     for (const auto& t : *rep) {
@@ -78,24 +100,335 @@ Result<std::vector<ScheduledRequest>> build_schedule(const ReplayArgs& a) {
   return out;
 }
 
-int run_replay(const ReplayArgs& a) {
-  if (a.engine != "openai") {
-    std::cerr << "jouleperf replay: only --engine openai drives load (got '" << a.engine << "')\n";
+// What a run used, for the report: the openai server or the in-process engine.
+struct ReplayTarget {
+  std::string engine;                               // "openai" or "llamacpp"
+  std::string where;                                // URL or model path
+  nlohmann::json extra = nlohmann::json::object();  // engine-specific keys merged into the JSON
+};
+
+nlohmann::json opt_json(const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
+
+// Energy figures of one run: total, per successful request, per output token, above idle.
+struct EnergyFigures {
+  double energy_j = 0;
+  std::optional<double> per_request_j, per_output_token_j, above_idle_j;
+};
+
+EnergyFigures energy_figures(const Measurement& m, std::size_t ok, std::uint64_t output_tokens) {
+  EnergyFigures f;
+  f.energy_j = m.total.energy_j;
+  if (ok) f.per_request_j = f.energy_j / static_cast<double>(ok);
+  if (output_tokens) f.per_output_token_j = f.energy_j / static_cast<double>(output_tokens);
+  f.above_idle_j = m.total.above_idle_j;
+  return f;
+}
+
+int report(const ReplayArgs& a, const ReplayTarget& target, const LoadgenRun& run, const Measurement& m,
+           const std::vector<double>& admitted_s, const Slo& slo) {
+  const LoadgenSummary s = summarize_load(run, slo);
+  const EnergyFigures ef = energy_figures(m, s.ok, s.output_tokens);
+  const bool served = target.engine == "llamacpp";
+  if (a.json) {
+    nlohmann::json reqs = nlohmann::json::array();
+    for (std::size_t i = 0; i < run.requests.size(); ++i) {
+      const auto& q = run.requests[i];
+      const auto& r = q.result;
+      nlohmann::json rj = {{"scheduled_s", q.scheduled_s - run.start_s},
+                           {"lateness_s", q.lateness_s},
+                           {"send_s", r.send_s - run.start_s},
+                           {"end_s", r.end_s - run.start_s},
+                           {"ok", r.ok},
+                           {"error", r.error},
+                           {"http_status", r.http_status},
+                           {"input_tokens_asked", r.input_tokens_asked},
+                           {"output_tokens_asked", r.output_tokens_asked},
+                           {"output_tokens", r.output_tokens},
+                           {"mismatch", r.mismatch},
+                           {"ttft_s", r.ttft_s()},
+                           {"tpot_s", r.tpot_s()},
+                           {"e2e_s", r.e2e_s()}};
+      if (served) {
+        rj["admitted_s"] = admitted_s[i] - run.start_s;
+        rj["queue_s"] = admitted_s[i] - r.send_s;
+      }
+      reqs.push_back(std::move(rj));
+    }
+    nlohmann::json j = {{"engine", target.engine},
+                        {"url", served ? nlohmann::json(nullptr) : nlohmann::json(target.where)},
+                        {"requests", s.requests},
+                        {"ok", s.ok},
+                        {"failed", s.failed},
+                        {"mismatched", s.mismatched},
+                        {"duration_s", s.duration_s},
+                        {"throughput_rps", s.throughput_rps},
+                        {"output_tokens", s.output_tokens},
+                        {"input_tokens", s.input_tokens},
+                        {"output_tokens_per_s", s.output_tokens_per_s},
+                        {"ttft_s", pct_json(s.ttft_s)},
+                        {"tpot_s", pct_json(s.tpot_s)},
+                        {"itl_s", pct_json(s.itl_s)},
+                        {"e2e_s", pct_json(s.e2e_s)},
+                        {"send_lateness_s", pct_json(s.lateness_s)},
+                        {"slo", a.slo},
+                        {"slo_met", s.slo_met},
+                        {"goodput_rps", s.goodput_rps},
+                        {"energy_j", ef.energy_j},
+                        {"energy_source", m.total.energy_source},
+                        {"estimated", m.total.estimated},
+                        {"energy_per_request_j", opt_json(ef.per_request_j)},
+                        {"energy_per_output_token_j", opt_json(ef.per_output_token_j)},
+                        {"above_idle_j", opt_json(ef.above_idle_j)},
+                        {"measurement", to_json(m)},
+                        {"per_request", std::move(reqs)}};
+    for (const auto& [k, v] : target.extra.items()) j[k] = v;
+    std::cout << j.dump(2) << "\n";
+    return kExitOk;
+  }
+  auto& o = std::cout;
+  o << fmt::format("\n replay on {}: {} requests, {} ok, {} failed, {} length mismatches, {:.3f} s\n", target.where,
+                   s.requests, s.ok, s.failed, s.mismatched, s.duration_s);
+  if (served)
+    o << fmt::format(
+        "  llamacpp, {} batching, max batch {}: {} forwards, {:.2f} sequences per step (peak {}), "
+        "busy {:.3f} s\n",
+        target.extra["batching"].get<std::string>(), a.max_batch, target.extra["forwards"].get<std::uint64_t>(),
+        target.extra["mean_batch"].get<double>(), target.extra["peak_batch"].get<std::uint64_t>(),
+        target.extra["busy_s"].get<double>());
+  o << fmt::format("  throughput {:.2f} req/s, {:.1f} output tokens/s; goodput {:.2f} req/s ({} met the SLO '{}')\n",
+                   s.throughput_rps, s.output_tokens_per_s, s.goodput_rps, s.slo_met, a.slo);
+  o << fmt::format("  {:<14} {:>10} {:>10} {:>10} {:>10} {:>10}\n", "", "mean", "p50", "p90", "p99", "max");
+  for (const auto& [name, p] : {std::pair<const char*, const Percentiles*>{"ttft_s", &s.ttft_s},
+                                {"tpot_s", &s.tpot_s},
+                                {"itl_s", &s.itl_s},
+                                {"e2e_s", &s.e2e_s},
+                                {"send_late_s", &s.lateness_s}})
+    o << fmt::format("  {:<14} {:>10.4f} {:>10.4f} {:>10.4f} {:>10.4f} {:>10.4f}\n", name, p->mean, p->p50, p->p90,
+                     p->p99, p->max);
+  o << fmt::format("  energy {:.3f} J [{}{}]", ef.energy_j, m.total.energy_source,
+                   m.total.estimated ? ", ESTIMATED" : "");
+  if (ef.per_request_j) o << fmt::format(", {:.3f} J/request", *ef.per_request_j);
+  if (ef.per_output_token_j) o << fmt::format(", {:.4f} J/output token", *ef.per_output_token_j);
+  if (ef.above_idle_j) o << fmt::format(", {:.3f} J above idle", *ef.above_idle_j);
+  o << "\n";
+  if (served && target.extra.contains("offline")) {
+    const auto& off = target.extra["offline"];
+    o << fmt::format(
+        "  offline (all at t=0, static batches of {}): {:.3f} s, energy {:.3f} J, {:.3f} J/request, "
+        "{:.4f} J/output token; online/offline energy {:.2f}x\n",
+        a.max_batch, off["duration_s"].get<double>(), off["energy_j"].get<double>(),
+        off["energy_per_request_j"].get<double>(), off["energy_per_output_token_j"].get<double>(),
+        off["energy_j"].get<double>() > 0 ? ef.energy_j / off["energy_j"].get<double>() : 0.0);
+  }
+  if (served) {
+    o << "\n  request  arrival_s  queue_s    ttft_s     e2e_s      output_tokens\n";
+    for (std::size_t i = 0; i < run.requests.size(); ++i) {
+      const auto& r = run.requests[i].result;
+      o << fmt::format("  {:<8} {:<10.4f} {:<10.4f} {:<10.4f} {:<10.4f} {}\n", i, r.send_s - run.start_s,
+                       admitted_s[i] - r.send_s, r.ttft_s(), r.e2e_s(), r.output_tokens);
+    }
+  }
+  for (const auto& q : run.requests)
+    if (!q.result.ok) o << "  FAILED request " << q.result.tag << ": " << q.result.error << "\n";
+  if (m.total.estimated)
+    o << "\n  Energy is ESTIMATED from CPU time (no hardware energy sensor was read); see docs/sensors.md.\n";
+  o << "\n";
+  return kExitOk;
+}
+
+// A served run in the load generator's shape, so both engines share the summary.
+LoadgenRun as_loadgen_run(const ServeResult& sr, const std::vector<ServeRequest>& reqs) {
+  LoadgenRun run;
+  run.start_s = sr.start_s;
+  run.end_s = sr.end_s;
+  for (std::size_t i = 0; i < reqs.size(); ++i) {
+    const ServedRequest& q = sr.requests[i];
+    LoadgenRequest lr;
+    lr.scheduled_s = q.arrival_s;
+    lr.lateness_s = 0.0;  // in-process: a request arrives exactly on schedule; its wait is queue_s
+    OpenAiResult& r = lr.result;
+    r.tag = i;
+    r.ok = true;
+    r.input_tokens_asked = reqs[i].input_tokens;
+    r.output_tokens_asked = reqs[i].output_tokens;
+    r.output_tokens = q.output_tokens;
+    if (q.output_tokens != reqs[i].output_tokens)
+      r.mismatch = fmt::format("{} output tokens, {} asked", q.output_tokens, reqs[i].output_tokens);
+    r.send_s = q.arrival_s;
+    r.token_s = q.token_s;
+    r.end_s = q.end_s;
+    run.requests.push_back(std::move(lr));
+  }
+  return run;
+}
+
+// The idle baseline asked for (--idle-power, or --idle measured now), if any.
+Result<std::optional<IdleBaseline>> idle_baseline(const ReplayArgs& a, Sampler& sampler) {
+  if (a.idle_power_w) return std::optional<IdleBaseline>(given_idle(Watts(*a.idle_power_w)));
+  if (a.idle_s > 0) {
+    auto idle = measure_idle(sampler, Seconds(a.idle_s));
+    if (!idle) return idle.error();
+    return std::optional<IdleBaseline>(std::move(*idle));
+  }
+  return std::optional<IdleBaseline>();
+}
+
+int fail(const Error& e) {
+  std::cerr << "jouleperf replay: " << e.to_string() << "\n";
+  return e.code == Errc::kInvalidArgument ? kExitUsage : kExitFailure;
+}
+
+int run_replay_llamacpp(const ReplayArgs& a, const std::vector<ScheduledRequest>& schedule, const Slo& slo) {
+  if (a.model.empty()) {
+    std::cerr << "jouleperf replay: --model FILE (a GGUF) is required with --engine llamacpp\n";
     return kExitUsage;
   }
-  auto api = parse_openai_api(a.api);
-  auto slo = parse_slo(a.slo);
-  auto key = load_api_key(a.api_key_env, a.api_key_file);
-  for (const Error* e : {api ? nullptr : &api.error(), slo ? nullptr : &slo.error(), key ? nullptr : &key.error()}) {
+  auto batching = parse_batching(a.batching);
+  auto flash = parse_flash_attention(a.flash_attn);
+  for (const Error* e : {batching ? nullptr : &batching.error(), flash ? nullptr : &flash.error()}) {
     if (e != nullptr) {
-      std::cerr << "jouleperf replay: " << e->to_string() << "\n";
+      std::cerr << "jouleperf replay: " << e->message << "\n";
       return kExitUsage;
     }
+  }
+  std::vector<ServeRequest> reqs;
+  for (const auto& q : schedule) reqs.push_back({q.at_s, q.input_tokens, q.output_tokens, a.seed});
+  ServeOptions so;
+  so.batching = *batching;
+  so.max_batch = a.max_batch;
+  so.static_wait_s = a.static_wait_s;
+  if (auto st = validate_serve(reqs, so); !st) return fail(st.error());
+
+  LlamaEngineConfig cfg;
+  cfg.model_path = a.model;
+  cfg.threads = a.threads;
+  cfg.threads_batch = a.threads_batch;
+  cfg.flash_attention = *flash;
+  cfg.kv_type = a.kv_type;
+  cfg.n_batch = a.n_batch;
+  cfg.n_ubatch = a.n_ubatch;
+  cfg.gpu_layers = a.gpu_layers;
+  auto opened = open_llamacpp_engine(cfg);
+  if (!opened) return fail(opened.error());
+  Engine& engine = **opened;
+  SteadyClock clock;
+  // Warm-up: the first request alone, unmeasured (it also sizes the context for all).
+  std::vector<ServeRequest> all_at_zero = reqs;
+  for (auto& r : all_at_zero) r.arrival_s = 0.0;
+  for (std::uint64_t i = 0; i < a.warmup; ++i) {
+    ServeOptions wo = so;
+    auto w = engine.serve({all_at_zero.front()}, wo, clock, nullptr);
+    if (!w) return fail(w.error());
+  }
+
+  auto sampler_ptr = start_sampler(a.flags, clock, "replay");
+  if (!sampler_ptr) return kExitFailure;
+  Sampler& sampler = *sampler_ptr;
+  Meter meter(sampler);
+  auto idle = idle_baseline(a, sampler);
+  if (!idle) {
+    sampler.stop();
+    return fail(idle.error());
+  }
+  if (*idle) meter.set_idle(**idle);
+  auto served = engine.serve(reqs, so, clock, &meter);
+  auto m = meter.stop();
+  if (!served) {
+    sampler.stop();
+    return fail(served.error());
+  }
+  if (!m) {
+    sampler.stop();
+    return fail(m.error());
+  }
+  ReplayTarget target{"llamacpp", a.model, nlohmann::json::object()};
+  const EngineInfo& info = engine.info();
+  target.extra["model"] = info.model;
+  target.extra["model_path"] = info.model_path;
+  target.extra["synthetic_model"] = info.synthetic_model;
+  target.extra["engine_version"] = info.version;
+  nlohmann::json settings = nlohmann::json::object();
+  for (const auto& [k, v] : info.settings) settings[k] = v;
+  target.extra["settings"] = settings;
+  target.extra["batching"] = std::string(batching_name(so.batching));
+  target.extra["max_batch"] = so.max_batch;
+  target.extra["static_wait_s"] = so.static_wait_s;
+  target.extra["forwards"] = served->forwards;
+  target.extra["mean_batch"] = served->mean_batch;
+  target.extra["peak_batch"] = served->peak_batch;
+  target.extra["busy_s"] = served->busy_s;
+
+  if (a.offline_compare) {
+    // The same requests all at t=0, static batches of max_batch: the offline figure.
+    ServeOptions off = so;
+    off.batching = BatchingMode::kStatic;
+    off.static_wait_s = 0.0;
+    Meter meter2(sampler);
+    if (*idle) meter2.set_idle(**idle);
+    auto offline = engine.serve(all_at_zero, off, clock, &meter2);
+    auto m2 = meter2.stop();
+    if (!offline) {
+      sampler.stop();
+      return fail(offline.error());
+    }
+    if (!m2) {
+      sampler.stop();
+      return fail(m2.error());
+    }
+    std::uint64_t out_tokens = 0;
+    for (const auto& q : offline->requests) out_tokens += q.output_tokens;
+    const EnergyFigures f = energy_figures(*m2, offline->requests.size(), out_tokens);
+    std::vector<double> e2e;
+    for (const auto& q : offline->requests) e2e.push_back(q.e2e_s());
+    target.extra["offline"] = {{"batching", "static"},
+                               {"max_batch", off.max_batch},
+                               {"duration_s", offline->end_s - offline->start_s},
+                               {"forwards", offline->forwards},
+                               {"e2e_s", pct_json(percentiles(e2e))},
+                               {"energy_j", f.energy_j},
+                               {"energy_source", m2->total.energy_source},
+                               {"estimated", m2->total.estimated},
+                               {"energy_per_request_j", opt_json(f.per_request_j)},
+                               {"energy_per_output_token_j", opt_json(f.per_output_token_j)},
+                               {"above_idle_j", opt_json(f.above_idle_j)}};
+  }
+  sampler.stop();
+  std::vector<double> admitted;
+  for (const auto& q : served->requests) admitted.push_back(q.admitted_s);
+  return report(a, target, as_loadgen_run(*served, reqs), *m, admitted, slo);
+}
+
+int run_replay(const ReplayArgs& a) {
+  if (a.engine != "openai" && a.engine != "llamacpp") {
+    std::cerr << "jouleperf replay: unknown engine '" << a.engine << "' (openai, llamacpp)\n";
+    return kExitUsage;
+  }
+  auto slo = parse_slo(a.slo);
+  if (!slo) {
+    std::cerr << "jouleperf replay: " << slo.error().to_string() << "\n";
+    return kExitUsage;
   }
   auto schedule = build_schedule(a);
   if (!schedule) {
     std::cerr << "jouleperf replay: " << schedule.error().to_string() << "\n";
     return schedule.error().code == Errc::kInvalidArgument ? kExitUsage : kExitFailure;
+  }
+  if (a.engine == "llamacpp") return run_replay_llamacpp(a, *schedule, *slo);
+  if (a.url.empty()) {
+    std::cerr << "jouleperf replay: --url is required with --engine openai\n";
+    return kExitUsage;
+  }
+  if (a.offline_compare) {
+    std::cerr << "jouleperf replay: --offline-compare needs --engine llamacpp\n";
+    return kExitUsage;
+  }
+  auto api = parse_openai_api(a.api);
+  auto key = load_api_key(a.api_key_env, a.api_key_file);
+  for (const Error* e : {api ? nullptr : &api.error(), key ? nullptr : &key.error()}) {
+    if (e != nullptr) {
+      std::cerr << "jouleperf replay: " << e->to_string() << "\n";
+      return kExitUsage;
+    }
   }
   OpenAiConfig oc;
   oc.url = a.url;
@@ -114,6 +447,12 @@ int run_replay(const ReplayArgs& a) {
   if (!sampler_ptr) return kExitFailure;
   Sampler& sampler = *sampler_ptr;
   Meter meter(sampler);
+  auto idle = idle_baseline(a, sampler);
+  if (!idle) {
+    sampler.stop();
+    return fail(idle.error());
+  }
+  if (*idle) meter.set_idle(**idle);
   LoadgenOptions lo;
   lo.max_concurrency = a.max_concurrency;
   lo.seed = a.seed;
@@ -128,90 +467,22 @@ int run_replay(const ReplayArgs& a) {
     std::cerr << "jouleperf replay: " << m.error().to_string() << "\n";
     return kExitFailure;
   }
-  const LoadgenSummary s = summarize_load(*run, *slo);
-  const double energy = m->total.energy_j;
-  if (a.json) {
-    nlohmann::json reqs = nlohmann::json::array();
-    for (const auto& q : run->requests) {
-      const auto& r = q.result;
-      reqs.push_back({{"scheduled_s", q.scheduled_s - run->start_s},
-                      {"lateness_s", q.lateness_s},
-                      {"send_s", r.send_s - run->start_s},
-                      {"end_s", r.end_s - run->start_s},
-                      {"ok", r.ok},
-                      {"error", r.error},
-                      {"http_status", r.http_status},
-                      {"input_tokens_asked", r.input_tokens_asked},
-                      {"output_tokens_asked", r.output_tokens_asked},
-                      {"output_tokens", r.output_tokens},
-                      {"mismatch", r.mismatch},
-                      {"ttft_s", r.ttft_s()},
-                      {"tpot_s", r.tpot_s()},
-                      {"e2e_s", r.e2e_s()}});
-    }
-    nlohmann::json j = {
-        {"engine", "openai"},
-        {"url", a.url},
-        {"requests", s.requests},
-        {"ok", s.ok},
-        {"failed", s.failed},
-        {"mismatched", s.mismatched},
-        {"duration_s", s.duration_s},
-        {"throughput_rps", s.throughput_rps},
-        {"output_tokens", s.output_tokens},
-        {"input_tokens", s.input_tokens},
-        {"output_tokens_per_s", s.output_tokens_per_s},
-        {"ttft_s", pct_json(s.ttft_s)},
-        {"tpot_s", pct_json(s.tpot_s)},
-        {"itl_s", pct_json(s.itl_s)},
-        {"e2e_s", pct_json(s.e2e_s)},
-        {"send_lateness_s", pct_json(s.lateness_s)},
-        {"slo", a.slo},
-        {"slo_met", s.slo_met},
-        {"goodput_rps", s.goodput_rps},
-        {"energy_j", energy},
-        {"energy_source", m->total.energy_source},
-        {"estimated", m->total.estimated},
-        {"energy_per_request_j", s.ok ? nlohmann::json(energy / static_cast<double>(s.ok)) : nlohmann::json(nullptr)},
-        {"energy_per_output_token_j",
-         s.output_tokens ? nlohmann::json(energy / static_cast<double>(s.output_tokens)) : nlohmann::json(nullptr)},
-        {"measurement", to_json(*m)},
-        {"per_request", std::move(reqs)}};
-    std::cout << j.dump(2) << "\n";
-    return kExitOk;
-  }
-  auto& o = std::cout;
-  o << fmt::format("\n replay on {}: {} requests, {} ok, {} failed, {} length mismatches, {:.3f} s\n", a.url,
-                   s.requests, s.ok, s.failed, s.mismatched, s.duration_s);
-  o << fmt::format("  throughput {:.2f} req/s, {:.1f} output tokens/s; goodput {:.2f} req/s ({} met the SLO '{}')\n",
-                   s.throughput_rps, s.output_tokens_per_s, s.goodput_rps, s.slo_met, a.slo);
-  o << fmt::format("  {:<14} {:>10} {:>10} {:>10} {:>10}\n", "", "p50", "p90", "p99", "max");
-  for (const auto& [name, p] : {std::pair<const char*, const Percentiles*>{"ttft_s", &s.ttft_s},
-                                {"tpot_s", &s.tpot_s},
-                                {"itl_s", &s.itl_s},
-                                {"e2e_s", &s.e2e_s},
-                                {"send_late_s", &s.lateness_s}})
-    o << fmt::format("  {:<14} {:>10.4f} {:>10.4f} {:>10.4f} {:>10.4f}\n", name, p->p50, p->p90, p->p99, p->max);
-  o << fmt::format("  energy {:.3f} J [{}{}]", energy, m->total.energy_source, m->total.estimated ? ", ESTIMATED" : "");
-  if (s.ok) o << fmt::format(", {:.3f} J/request", energy / static_cast<double>(s.ok));
-  if (s.output_tokens) o << fmt::format(", {:.4f} J/output token", energy / static_cast<double>(s.output_tokens));
-  o << "\n";
-  for (const auto& q : run->requests)
-    if (!q.result.ok) o << "  FAILED request " << q.result.tag << ": " << q.result.error << "\n";
-  o << "\n";
-  return kExitOk;
+  return report(a, ReplayTarget{"openai", a.url, nlohmann::json::object()}, *run, *m, {}, *slo);
 }
 
 }  // namespace
 
 void add_replay_command(CLI::App& app, Context& ctx) {
   auto a = std::make_shared<ReplayArgs>();
-  auto* cmd = app.add_subcommand("replay", "Open-loop load on an OpenAI-compatible server, with latency and energy");
+  auto* cmd = app.add_subcommand(
+      "replay",
+      "Open-loop load on an OpenAI-compatible server or served in-process by llama.cpp, with latency and energy");
   add_sensor_flags(cmd, a->flags);
-  cmd->add_option("--engine", a->engine, "Engine: openai")->capture_default_str();
-  cmd->add_option("--url", a->url, "Server base URL, e.g. http://127.0.0.1:8080")->envname("JOULEPERF_URL")->required();
+  cmd->add_option("--engine", a->engine, "Engine: openai (a server), llamacpp (in-process, online batching)")
+      ->capture_default_str();
+  cmd->add_option("--url", a->url, "openai: server base URL, e.g. http://127.0.0.1:8080")->envname("JOULEPERF_URL");
   cmd->add_option("--api", a->api, "completions (token-id prompts) or chat")->capture_default_str();
-  cmd->add_option("--model,-m", a->model, "The served model name (the request's \"model\")");
+  cmd->add_option("--model,-m", a->model, "openai: the served model name; llamacpp: the GGUF model file");
   cmd->add_option("--timeout", a->timeout_s, "A request silent for this long fails, s")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
@@ -228,6 +499,8 @@ void add_replay_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--speed", a->speed, "Trace time compression (2 = twice as fast)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  cmd->add_option("--from", a->from_s, "Trace window: arrivals from this trace time on, s");
+  cmd->add_option("--to", a->to_s, "Trace window: arrivals before this trace time, s");
   cmd->add_option("--input,-I", a->input, "Prompt tokens per request (with --poisson)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
@@ -238,6 +511,38 @@ void add_replay_command(CLI::App& app, Context& ctx) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--slo", a->slo, "Goodput objective, e.g. ttft=0.5,tpot=0.05 (seconds)");
   cmd->add_option("--seed", a->seed, "Seed of arrivals and prompts")->envname("JOULEPERF_SEED")->capture_default_str();
+  cmd->add_option("--idle", a->idle_s, "Measure idle power for S seconds first and report energy above idle")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--idle-power", a->idle_power_w, "Idle power to subtract, W (instead of measuring it)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--batching", a->batching, "llamacpp: continuous or static")->capture_default_str();
+  cmd->add_option("--max-batch", a->max_batch, "llamacpp: most sequences at once (continuous) / batch size (static)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--static-wait", a->static_wait_s,
+                  "llamacpp static: longest wait for a batch to fill after its first arrival, s")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_flag("--offline-compare", a->offline_compare,
+                "llamacpp: also run the same requests all at t=0 in static batches of --max-batch and compare energy");
+  cmd->add_option("--warmup", a->warmup, "llamacpp: unmeasured runs of the first request first")->capture_default_str();
+  cmd->add_option("--threads,-t", a->threads, "llamacpp: decode threads (0 = every hardware thread)")
+      ->envname("JOULEPERF_THREADS")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--threads-batch", a->threads_batch, "llamacpp: prefill threads (0 = --threads)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--flash-attn", a->flash_attn, "llamacpp: flash attention: auto, on, off")->capture_default_str();
+  cmd->add_option("--kv-type", a->kv_type, "llamacpp: KV-cache type: f32, f16, bf16, q8_0, q4_0")
+      ->capture_default_str();
+  cmd->add_option("--n-batch", a->n_batch, "llamacpp: most tokens per forward call")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--n-ubatch", a->n_ubatch, "llamacpp: tokens per physical micro-batch")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--gpu-layers", a->gpu_layers, "llamacpp: layers offloaded to a GPU backend when built (-1 = all)")
+      ->capture_default_str();
   cmd->add_flag("--json", a->json, "Print the result as JSON");
   cmd->callback([a, &ctx] { ctx.exit_code = run_replay(*a); });
 }

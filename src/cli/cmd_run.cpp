@@ -297,7 +297,9 @@ void add_run_command(CLI::App& app, Context& ctx) {
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
   cmd->add_option("--sample-seed", a->sample_seed, "sample: seed of sequence 0's draws (default: --seed)");
-  cmd->add_option("--batching", a->batching, "Batching: static")->capture_default_str();
+  cmd->add_option("--batching", a->batching,
+                  "Batching: static, continuous (one batch of equal sequences runs the same either way; see replay)")
+      ->capture_default_str();
   cmd->add_option("--threads,-t", a->threads, "Decode threads (0 = every hardware thread)")
       ->envname("JOULEPERF_THREADS")
       ->check(CLI::NonNegativeNumber)

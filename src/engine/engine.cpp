@@ -16,11 +16,10 @@ std::string_view strategy_name(DecodeStrategy s) { return s == DecodeStrategy::k
 
 Result<BatchingMode> parse_batching(std::string_view s) {
   if (s == "static") return BatchingMode::kStatic;
-  if (s == "continuous")
-    return make_error(Errc::kUnsupported, "batching 'continuous' is not implemented yet (static is)");
-  return make_error(Errc::kInvalidArgument, fmt::format("batching '{}': expected static", s));
+  if (s == "continuous") return BatchingMode::kContinuous;
+  return make_error(Errc::kInvalidArgument, fmt::format("batching '{}': expected static or continuous", s));
 }
 
-std::string_view batching_name(BatchingMode) { return "static"; }
+std::string_view batching_name(BatchingMode m) { return m == BatchingMode::kContinuous ? "continuous" : "static"; }
 
 }  // namespace jouleperf

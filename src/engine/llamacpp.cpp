@@ -2,7 +2,10 @@
 // clears its memory first. Prefill goes in forward calls of at most n_batch tokens, all
 // sequences together; a sequence's first token is taken right after the call that holds
 // its last prompt token. Decode runs one forward per step over every sequence's last
-// token (static batching), O - 1 steps.
+// token (static batching), O - 1 steps. serve() runs the shared scheduler
+// (engine/serve.hpp) on a backend that puts newcomers' prompts and running sequences'
+// decode tokens in the same llama_batch, and frees a finished sequence's KV cells with
+// llama_memory_seq_rm.
 #include "jouleperf/engine/llamacpp.hpp"
 
 #include <fmt/format.h>
@@ -17,6 +20,7 @@
 #include "../model/ggml_log.hpp"
 #include "jouleperf/core/text.hpp"
 #include "jouleperf/engine/prompt.hpp"
+#include "jouleperf/engine/serve.hpp"
 #include "jouleperf/model/info.hpp"
 
 namespace jouleperf {
@@ -55,6 +59,27 @@ std::int32_t argmax(const float* logits, std::int32_t n) {
   return best;
 }
 
+// llama.cpp's sampler chain for kSample: top-k, top-p, temperature, a draw seeded `seed`.
+std::unique_ptr<llama_sampler, SamplerFree> make_chain(const SamplingParams& sp, std::uint64_t seed64) {
+  llama_sampler_chain_params chp = llama_sampler_chain_default_params();
+  chp.no_perf = true;
+  std::unique_ptr<llama_sampler, SamplerFree> chain(llama_sampler_chain_init(chp));
+  if (sp.temperature <= 0) {
+    llama_sampler_chain_add(chain.get(), llama_sampler_init_greedy());
+  } else {
+    if (sp.top_k > 0) llama_sampler_chain_add(chain.get(), llama_sampler_init_top_k(sp.top_k));
+    if (sp.top_p < 1.0) llama_sampler_chain_add(chain.get(), llama_sampler_init_top_p(static_cast<float>(sp.top_p), 1));
+    llama_sampler_chain_add(chain.get(), llama_sampler_init_temp(static_cast<float>(sp.temperature)));
+    // LLAMA_DEFAULT_SEED (0xFFFFFFFF) would mean "random": never pass it.
+    auto seed = static_cast<std::uint32_t>(seed64);
+    if (seed == LLAMA_DEFAULT_SEED) seed = 0;
+    llama_sampler_chain_add(chain.get(), llama_sampler_init_dist(seed));
+  }
+  return chain;
+}
+
+class LlamaServeBackend;
+
 class LlamaEngine final : public Engine {
  public:
   LlamaEngine(LlamaEngineConfig config, std::unique_ptr<llama_model, ModelFree> model, ggml_type kv_type,
@@ -74,8 +99,11 @@ class LlamaEngine final : public Engine {
   const EngineInfo& info() const override { return info_; }
 
   Result<BatchResult> run_batch(const BatchRequest& r, const Clock& clock, Meter* meter) override;
+  Result<ServeResult> serve(const std::vector<ServeRequest>& requests, const ServeOptions& options, const Clock& clock,
+                            Meter* meter) override;
 
  private:
+  friend class LlamaServeBackend;
   Status ensure_context(std::uint64_t batch, std::uint64_t tokens_per_seq);
   Status decode(llama_batch& view);
 
@@ -170,27 +198,9 @@ Result<BatchResult> LlamaEngine::run_batch(const BatchRequest& r, const Clock& c
 
   // One sampler chain per sequence for kSample (seeded seed + s); greedy takes the argmax.
   std::vector<std::unique_ptr<llama_sampler, SamplerFree>> chains;
-  if (r.strategy == DecodeStrategy::kSample) {
-    const SamplingParams& sp = r.sampling;
-    for (std::int32_t s = 0; s < B; ++s) {
-      llama_sampler_chain_params chp = llama_sampler_chain_default_params();
-      chp.no_perf = true;
-      std::unique_ptr<llama_sampler, SamplerFree> chain(llama_sampler_chain_init(chp));
-      if (sp.temperature <= 0) {
-        llama_sampler_chain_add(chain.get(), llama_sampler_init_greedy());
-      } else {
-        if (sp.top_k > 0) llama_sampler_chain_add(chain.get(), llama_sampler_init_top_k(sp.top_k));
-        if (sp.top_p < 1.0)
-          llama_sampler_chain_add(chain.get(), llama_sampler_init_top_p(static_cast<float>(sp.top_p), 1));
-        llama_sampler_chain_add(chain.get(), llama_sampler_init_temp(static_cast<float>(sp.temperature)));
-        // LLAMA_DEFAULT_SEED (0xFFFFFFFF) would mean "random": never pass it.
-        auto seed = static_cast<std::uint32_t>(sp.seed + static_cast<std::uint64_t>(s));
-        if (seed == LLAMA_DEFAULT_SEED) seed = 0;
-        llama_sampler_chain_add(chain.get(), llama_sampler_init_dist(seed));
-      }
-      chains.push_back(std::move(chain));
-    }
-  }
+  if (r.strategy == DecodeStrategy::kSample)
+    for (std::int32_t s = 0; s < B; ++s)
+      chains.push_back(make_chain(r.sampling, r.sampling.seed + static_cast<std::uint64_t>(s)));
   auto pick = [&](std::int32_t s, std::int32_t idx) {
     if (chains.empty()) return argmax(llama_get_logits_ith(ctx_.get(), idx), n_vocab_);
     return llama_sampler_sample(chains[static_cast<std::size_t>(s)].get(), ctx_.get(), idx);
@@ -265,6 +275,123 @@ Result<BatchResult> LlamaEngine::run_batch(const BatchRequest& r, const Clock& c
     }
   }
   return out;
+}
+
+// serve()'s backend: one slot per sequence id; a step's tokens go into llama_batch
+// calls of at most n_batch tokens (running sequences' decode tokens first, then each
+// newcomer's whole prompt), and a token is chosen right after the call holding its logits.
+class LlamaServeBackend final : public ServeBackend {
+ public:
+  LlamaServeBackend(LlamaEngine& e, const std::vector<ServeRequest>& requests, const ServeOptions& options)
+      : e_(e),
+        requests_(requests),
+        options_(options),
+        slots_(options.max_batch),
+        batch_(new llama_batch(llama_batch_init(static_cast<std::int32_t>(e.n_batch_), 0, 1))) {
+    if (llama_vocab_get_add_bos(e.vocab_) && llama_vocab_bos(e.vocab_) != LLAMA_TOKEN_NULL)
+      bos_ = llama_vocab_bos(e.vocab_);
+  }
+
+  Result<std::uint64_t> forward(std::span<const StepSequence> step,
+                                const std::function<void(std::size_t)>& token_ready) override {
+    std::uint64_t calls = 0;
+    std::int32_t n = 0;
+    std::vector<std::size_t> owner;  // batch index -> step index, for tokens with logits
+    owner.reserve(e_.n_batch_);
+    auto flush = [&]() -> Status {
+      if (n == 0) return {};
+      batch_->n_tokens = n;
+      if (auto st = e_.decode(*batch_); !st) return st;
+      ++calls;
+      for (std::int32_t i = 0; i < n; ++i) {
+        if (!batch_->logits[i]) continue;
+        const std::size_t k = owner[static_cast<std::size_t>(i)];
+        Slot& slot = slots_[step[k].slot];
+        slot.last = slot.chain ? llama_sampler_sample(slot.chain.get(), e_.ctx_.get(), i)
+                               : argmax(llama_get_logits_ith(e_.ctx_.get(), i), e_.n_vocab_);
+        token_ready(k);
+      }
+      n = 0;
+      owner.clear();
+      return {};
+    };
+    auto push = [&](std::int32_t token, std::int32_t pos, std::uint32_t seq, bool logits, std::size_t k) -> Status {
+      if (n == static_cast<std::int32_t>(e_.n_batch_))
+        if (auto st = flush(); !st) return st;
+      batch_->token[n] = token;
+      batch_->pos[n] = pos;
+      batch_->n_seq_id[n] = 1;
+      batch_->seq_id[n][0] = static_cast<llama_seq_id>(seq);
+      batch_->logits[n] = logits;
+      owner.push_back(k);
+      ++n;
+      return {};
+    };
+    for (std::size_t k = 0; k < step.size(); ++k) {
+      const StepSequence& q = step[k];
+      Slot& slot = slots_[q.slot];
+      if (q.prefill) {
+        const ServeRequest& r = requests_[q.request];
+        slot.chain.reset();
+        if (options_.strategy == DecodeStrategy::kSample)
+          slot.chain = make_chain(options_.sampling, options_.sampling.seed + q.request);
+        const auto prompt = random_prompt(e_.prompt_tokens_, r.input_tokens, r.seed, q.request, bos_);
+        const auto I = static_cast<std::int32_t>(prompt.size());
+        for (std::int32_t p = 0; p < I; ++p)
+          if (auto st = push(prompt[static_cast<std::size_t>(p)], p, q.slot, p == I - 1, k); !st) return st.error();
+        slot.pos = I;
+      } else {
+        if (auto st = push(slot.last, slot.pos, q.slot, true, k); !st) return st.error();
+        ++slot.pos;
+      }
+    }
+    if (auto st = flush(); !st) return st.error();
+    return calls;
+  }
+
+  Status release(std::uint32_t slot) override {
+    if (!llama_memory_seq_rm(llama_get_memory(e_.ctx_.get()), static_cast<llama_seq_id>(slot), -1, -1))
+      return make_error(Errc::kInternal, fmt::format("llama.cpp could not free sequence {}'s memory", slot));
+    slots_[slot] = Slot{};
+    return {};
+  }
+
+ private:
+  struct Slot {
+    std::int32_t last = 0;  // the last token chosen: the next decode step feeds it
+    std::int32_t pos = 0;   // its position
+    std::unique_ptr<llama_sampler, SamplerFree> chain;
+  };
+  LlamaEngine& e_;
+  const std::vector<ServeRequest>& requests_;
+  const ServeOptions& options_;
+  std::vector<Slot> slots_;
+  std::unique_ptr<llama_batch, BatchFree> batch_;
+  std::optional<std::int32_t> bos_;
+};
+
+Result<ServeResult> LlamaEngine::serve(const std::vector<ServeRequest>& requests, const ServeOptions& options,
+                                       const Clock& clock, Meter* meter) {
+  if (auto st = validate_serve(requests, options); !st) return st.error();
+  if (options.max_batch > llama_max_parallel_sequences())
+    return make_error(Errc::kInvalidArgument, fmt::format("max_batch {} exceeds llama.cpp's {} parallel sequences",
+                                                          options.max_batch, llama_max_parallel_sequences()));
+  const auto n_train = static_cast<std::uint64_t>(llama_model_n_ctx_train(model_.get()));
+  std::uint64_t longest = 0;
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    const std::uint64_t len = requests[i].input_tokens + requests[i].output_tokens;
+    if (len > n_train)
+      return make_error(
+          Errc::kInvalidArgument,
+          fmt::format("request {}: input + output = {} tokens exceeds the model's context length {}", i, len, n_train));
+    longest = std::max(longest, len);
+  }
+  detail::quiet_ggml_log();
+  // Every slot can hold the longest request, so any mix fits.
+  if (auto st = ensure_context(options.max_batch, longest); !st) return st.error();
+  llama_memory_clear(llama_get_memory(ctx_.get()), true);
+  LlamaServeBackend backend(*this, requests, options);
+  return run_serve_loop(backend, requests, options, clock, meter);
 }
 
 }  // namespace

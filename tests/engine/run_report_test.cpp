@@ -108,7 +108,9 @@ TEST(RunReport, ParsesKnobs) {
   EXPECT_EQ(parse_strategy("beam").error().code, Errc::kUnsupported);
   EXPECT_EQ(parse_strategy("random").error().code, Errc::kInvalidArgument);
   EXPECT_EQ(*parse_batching("static"), BatchingMode::kStatic);
-  EXPECT_EQ(parse_batching("continuous").error().code, Errc::kUnsupported);
+  EXPECT_EQ(*parse_batching("continuous"), BatchingMode::kContinuous);
+  EXPECT_EQ(batching_name(BatchingMode::kContinuous), "continuous");
+  EXPECT_EQ(parse_batching("dynamic").error().code, Errc::kInvalidArgument);
 }
 
 }  // namespace

@@ -103,5 +103,53 @@ TEST(LlamaCli, RunUsageErrors) {
   EXPECT_EQ(cli("run --model /nonexistent.gguf").exit_code, 1);
 }
 
+TEST(LlamaCli, ReplayServesInProcessWithOfflineComparison) {
+  const CliRun r = cli("replay --engine llamacpp --model " + testing::tiny_model() +
+                       " --poisson 200 --requests 6 --input 8 --output 4 --max-batch 2 --threads 1 --warmup 0"
+                       " --idle-power 1 --offline-compare --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["engine"], "llamacpp");
+  EXPECT_TRUE(j["url"].is_null());
+  EXPECT_EQ(j["batching"], "continuous");
+  EXPECT_EQ(j["max_batch"], 2);
+  EXPECT_EQ(j["requests"], 6);
+  EXPECT_EQ(j["ok"], 6);
+  EXPECT_EQ(j["mismatched"], 0);
+  EXPECT_EQ(j["output_tokens"], 24);
+  EXPECT_EQ(j["input_tokens"], 48);
+  EXPECT_LE(j["peak_batch"].get<int>(), 2);
+  EXPECT_EQ(j["synthetic_model"], true);
+  for (const char* k : {"energy_j", "energy_per_request_j", "energy_per_output_token_j", "duration_s"}) {
+    ASSERT_TRUE(j[k].is_number()) << k;
+    EXPECT_GT(j[k].get<double>(), 0.0) << k;
+  }
+  EXPECT_TRUE(j["above_idle_j"].is_number());
+  EXPECT_TRUE(j["estimated"].is_boolean());
+  ASSERT_EQ(j["per_request"].size(), 6u);
+  for (const auto& q : j["per_request"]) {
+    EXPECT_EQ(q["output_tokens"], 4);
+    EXPECT_GE(q["queue_s"].get<double>(), 0.0);
+    EXPECT_GE(q["e2e_s"].get<double>(), q["ttft_s"].get<double>());
+  }
+  EXPECT_EQ(j["e2e_s"]["n"], 6);
+  const auto& off = j["offline"];
+  EXPECT_EQ(off["batching"], "static");
+  EXPECT_GT(off["energy_j"].get<double>(), 0.0);
+  EXPECT_EQ(off["e2e_s"]["n"], 6);
+  // Offline: three batches of two, 4 tokens each = 12 forwards (prefill included).
+  EXPECT_EQ(off["forwards"], 12);
+}
+
+TEST(LlamaCli, ReplayLlamacppUsageErrors) {
+  const std::string m = " --model " + testing::tiny_model() + " --warmup 0 --threads 1 --poisson 10 -n 2 -O 2";
+  EXPECT_EQ(cli("replay --engine llamacpp --poisson 10 -n 2").exit_code, 2);  // no model
+  EXPECT_EQ(cli("replay --engine llamacpp --batching dynamic -I 4" + m).exit_code, 2);
+  EXPECT_EQ(cli("replay --engine llamacpp -I 600" + m).exit_code, 2);  // beyond the 512-token context
+  EXPECT_EQ(cli("replay --engine openai --poisson 10 -n 2 --offline-compare --url http://127.0.0.1:9").exit_code, 2);
+  EXPECT_EQ(cli("replay --engine openai --poisson 10 -n 2").exit_code, 2);  // no URL
+  EXPECT_EQ(cli("replay --engine llamacpp --batching static -I 4" + m).exit_code, 0);
+}
+
 }  // namespace
 }  // namespace jouleperf

@@ -15,19 +15,25 @@
 
 namespace jouleperf {
 
+struct ServeRequest;  // engine/serve.hpp
+struct ServeOptions;
+struct ServeResult;
+
 enum class DecodeStrategy {
   kGreedy,  // the most likely token at every step
   kSample,  // drawn through llama.cpp's sampler chain: top-k, top-p, temperature, seeded
 };
 
 enum class BatchingMode {
-  kStatic,  // all B sequences start together; the batch lasts until its longest member ends
+  kStatic,      // all B sequences start together; the batch lasts until its longest member ends
+  kContinuous,  // sequences join and leave a running batch at every decode step (Engine::serve);
+                // run_batch's B equal sequences arriving together are batched the same either way
 };
 
 // "greedy", "sample"; fails with kInvalidArgument (kUnsupported for strategies not built yet).
 Result<DecodeStrategy> parse_strategy(std::string_view s);
 std::string_view strategy_name(DecodeStrategy s);
-// "static"; fails like parse_strategy.
+// "static", "continuous"; fails with kInvalidArgument otherwise.
 Result<BatchingMode> parse_batching(std::string_view s);
 std::string_view batching_name(BatchingMode m);
 
@@ -95,6 +101,12 @@ class Engine {
   // Fails with kInvalidArgument for a request the engine cannot take (zero sizes, a
   // context larger than the model allows), or the engine's own error.
   virtual Result<BatchResult> run_batch(const BatchRequest& request, const Clock& clock, Meter* meter) = 0;
+
+  // Serves requests online as they arrive, batched by options.batching (see
+  // engine/serve.hpp, which callers include). The default fails with kUnsupported
+  // naming the engine; the llamacpp engine implements it.
+  virtual Result<ServeResult> serve(const std::vector<ServeRequest>& requests, const ServeOptions& options,
+                                    const Clock& clock, Meter* meter);
 };
 
 }  // namespace jouleperf
