@@ -82,15 +82,15 @@ int wait_child(const Child& c) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-struct Run {
+struct CliRun {
   int exit_code = -1;
   std::string out, err;
 };
 
-Run run_cli(const std::vector<std::string>& args, const std::filesystem::path& dir, const std::string& tag) {
+CliRun run_cli(const std::vector<std::string>& args, const std::filesystem::path& dir, const std::string& tag) {
   Child c = spawn_cli(args, dir, tag);
   if (c.pid < 0) return {};
-  Run r;
+  CliRun r;
   r.exit_code = wait_child(c);
   r.out = slurp(c.out);
   r.err = slurp(c.err);
@@ -149,7 +149,7 @@ TEST(SweepCrash, KilledAtRandomCellsAndResumedMatchesAnUninterruptedRun) {
   testing::TempDir dir;
   const std::string study = dir.write("study.yaml", kStudy).string();
   const std::string ref_path = (dir.path() / "ref.db").string();
-  const Run ref_run = run_cli(sweep_args(study, ref_path), dir.path(), "ref");
+  const CliRun ref_run = run_cli(sweep_args(study, ref_path), dir.path(), "ref");
   ASSERT_EQ(ref_run.exit_code, 0) << ref_run.err;
   const auto ref = cells_of(ref_path);
   ASSERT_EQ(ref.size(), kCells);
@@ -189,7 +189,7 @@ TEST(SweepCrash, KilledAtRandomCellsAndResumedMatchesAnUninterruptedRun) {
       EXPECT_EQ(c.reps.size(), ref.at(key).reps.size()) << "a half-written cell: " << study::to_string(key);
     }
 
-    const Run resumed = run_cli(sweep_args(study, path, {"--idle-gap", "0"}), dir.path(), "resume");
+    const CliRun resumed = run_cli(sweep_args(study, path, {"--idle-gap", "0"}), dir.path(), "resume");
     ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
     std::size_t to_measure = 0;
     for (const auto& [key, c] : ref) to_measure += !before.count(key) && c.status == study::CellStatus::kDone;
@@ -215,7 +215,7 @@ TEST(SweepCrash, ShardsMergeIntoTheWholeGrid) {
   std::size_t total = 0;
   for (int i = 0; i < 3; ++i) {
     const std::string shard = (dir.path() / ("shard" + std::to_string(i) + ".db")).string();
-    const Run r = run_cli(sweep_args(study, shard, {"--shard", std::to_string(i) + "/3"}), dir.path(), "shard");
+    const CliRun r = run_cli(sweep_args(study, shard, {"--shard", std::to_string(i) + "/3"}), dir.path(), "shard");
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const auto cells = cells_of(shard);
     EXPECT_EQ(cells.size(), kCells / 3);
@@ -223,7 +223,7 @@ TEST(SweepCrash, ShardsMergeIntoTheWholeGrid) {
     merge.push_back(shard);
   }
   EXPECT_EQ(total, kCells);
-  const Run m = run_cli(merge, dir.path(), "merge");
+  const CliRun m = run_cli(merge, dir.path(), "merge");
   ASSERT_EQ(m.exit_code, 0) << m.err;
   EXPECT_NE(m.out.find(std::to_string(kCells) + " cells"), std::string::npos) << m.out;
   expect_same_cells(cells_of((dir.path() / "merged.db").string()), cells_of(ref_path));
@@ -234,11 +234,11 @@ TEST(SweepCrash, ShardsMergeIntoTheWholeGrid) {
   const std::string changed_study = dir.write("changed.yaml", changed).string();
   const std::string changed_store = (dir.path() / "changed.db").string();
   ASSERT_EQ(run_cli(sweep_args(changed_study, changed_store, {"--shard", "0/3"}), dir.path(), "ch").exit_code, 0);
-  const Run bad = run_cli({"merge", (dir.path() / "bad.db").string(), ref_path, changed_store}, dir.path(), "bad");
+  const CliRun bad = run_cli({"merge", (dir.path() / "bad.db").string(), ref_path, changed_store}, dir.path(), "bad");
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("a100-vllm"), std::string::npos) << bad.err;
   // Nor does the sweep resume into it.
-  const Run resume = run_cli(sweep_args(study, changed_store), dir.path(), "res");
+  const CliRun resume = run_cli(sweep_args(study, changed_store), dir.path(), "res");
   EXPECT_NE(resume.exit_code, 0);
   EXPECT_NE(resume.err.find("a100-vllm"), std::string::npos) << resume.err;
 }
@@ -246,7 +246,7 @@ TEST(SweepCrash, ShardsMergeIntoTheWholeGrid) {
 TEST(SweepCrash, FlagsMakeAOneConfigGridAndBadFlagsAreUsageErrors) {
   testing::TempDir dir;
   const std::string store = (dir.path() / "s.db").string();
-  const Run r = run_cli(
+  const CliRun r = run_cli(
       {"sweep", "--store",      store, "--engine", "sim", "--model", "Llama-3.1-8B", "--setting", "hardware=h100-sxm",
        "-I",    "128,256",      "-O",  "16",       "-B",  "1..4",    "--reps",       "1",         "--warmup",
        "0",     "--no-progress"},
@@ -259,7 +259,7 @@ TEST(SweepCrash, FlagsMakeAOneConfigGridAndBadFlagsAreUsageErrors) {
   EXPECT_EQ(run_cli({"sweep", "--store", store, "--engine", "sim", "-I", "0"}, dir.path(), "e1").exit_code, 2);
   EXPECT_EQ(run_cli({"sweep", "--store", store, "--engine", "sim", "--shard", "3/3"}, dir.path(), "e2").exit_code, 2);
   const std::string bad = dir.write("bad.yaml", "configs:\n  - name: a\n    engin: sim\n").string();
-  const Run b = run_cli({"sweep", bad, "--store", store}, dir.path(), "e3");
+  const CliRun b = run_cli({"sweep", bad, "--store", store}, dir.path(), "e3");
   EXPECT_EQ(b.exit_code, 2);
   EXPECT_NE(b.err.find("bad.yaml:3: configs[0].engin: unknown key"), std::string::npos) << b.err;
 }
