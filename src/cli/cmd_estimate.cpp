@@ -222,6 +222,15 @@ int run(const EstimateFlags& f) {
   hardware::HardwareRegistry registry;
   if (!f.hardware_file.empty())
     if (auto st = registry.load_file(f.hardware_file); !st.ok()) return fail(st.error());
+  // Names given on the command line must resolve; a config's own model or hardware that
+  // does not only leaves that config without an ideal baseline (said in the table).
+  if (!f.hardware.empty())
+    if (auto p = registry.find(f.hardware); !p.ok()) return fail(make_error(Errc::kInvalidArgument, p.error().message));
+  if (!f.precision.empty())
+    if (auto p = hardware::parse_precision(f.precision); !p.ok()) return fail(p.error());
+  if (!f.arch.empty())
+    if (auto m = model_of(study::Config{}, f.arch); !m.ok())
+      return fail(make_error(Errc::kInvalidArgument, "--arch: " + m.error().message));
   std::vector<ConfigInputs> inputs;
   for (const auto& c : *configs) {
     ConfigInputs in;

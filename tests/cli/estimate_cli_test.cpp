@@ -157,6 +157,11 @@ TEST_F(EstimateCli, EmbeddedWorkloadScaledAndUsageErrors) {
   EXPECT_EQ(run("--workload no-such"), 2) << output_;
   EXPECT_EQ(run("--workload azure-code-2023 --missing maybe"), 2) << output_;
   EXPECT_EQ(run("--workload azure-code-2023 --pue 0.5"), 2) << output_;
+  EXPECT_EQ(run("--workload azure-code-2023 --hardware no-such-gpu"), 2) << output_;
+  EXPECT_NE(output_.find("no-such-gpu"), std::string::npos) << output_;
+  EXPECT_EQ(run("--workload azure-code-2023 --arch No-Such-Model"), 2) << output_;
+  EXPECT_EQ(run("--workload azure-code-2023 --tdp-w 300"), 2) << output_;
+  EXPECT_EQ(run("--workload azure-code-2023 --store-typo x"), 2) << output_;
 }
 
 }  // namespace
