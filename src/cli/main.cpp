@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
   add_optimize_command(app, ctx);
   add_sweep_command(app, ctx);
   add_merge_command(app, ctx);
+  add_estimate_command(app, ctx);
   mirror_options_in_environment(app);
   try {
     app.parse(argc, argv);
