@@ -18,6 +18,7 @@ Result<LoadgenRun> run_open_loop(OpenAiClient& client, std::span<const Scheduled
     if (schedule[i].input_tokens == 0 || schedule[i].output_tokens == 0)
       return make_error(Errc::kInvalidArgument, "request " + std::to_string(i) + " has a zero length");
   }
+  if (!(opt.spin_s >= 0) || !(opt.spin_s < 1)) return make_error(Errc::kInvalidArgument, "spin_s must be in [0, 1) s");
   if (opt.max_concurrency && *opt.max_concurrency == 0)
     return make_error(Errc::kInvalidArgument, "max concurrency must be >= 1");
   // Prompts are built before the clock starts so building them never delays a send.
@@ -48,9 +49,10 @@ Result<LoadgenRun> run_open_loop(OpenAiClient& client, std::span<const Scheduled
     }
     double wait = 0.05;
     if (next < schedule.size() && (!opt.max_concurrency || client.in_flight() < *opt.max_concurrency)) {
+      // The client sleeps to the microsecond (a timer fd), but the kernel may wake it up
+      // to its timer slack (50 us) late: sleep until spin_s before the send, then poll.
       const double due = run.start_s + schedule[next].at_s - now;
-      // curl_multi_poll waits in whole milliseconds: within 2 ms of a send, do not sleep.
-      wait = due > 0.002 ? due - 0.001 : 0.0;
+      wait = due > opt.spin_s ? due - opt.spin_s : 0.0;
     }
     client.step(wait, clock, done);
     for (auto& r : done) {

@@ -1,8 +1,11 @@
 #include "jouleperf/engine/openai.hpp"
 
 #include <curl/curl.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -78,11 +81,12 @@ struct Transfer {
   bool error_body = false;   // HTTP status >= 400: the body is the error, not a stream
   std::string error_text;
   double last_byte_s = 0.0;
+  bool head_sent = false;  // send_s is when the request head was written to the socket
   bool first_called = false;
   const Clock* clock = nullptr;
   char errbuf[CURL_ERROR_SIZE] = {};
   ~Transfer() {
-    if (easy != nullptr) curl_easy_cleanup(easy);
+    if (easy != nullptr) curl_easy_cleanup(easy);  // a pooled handle was taken back (easy = nullptr)
     if (headers != nullptr) curl_slist_free_all(headers);
   }
   void fail(std::string why) {
@@ -160,11 +164,45 @@ struct OpenAiClient::Impl {
   OpenAiConfig cfg;
   std::string endpoint;
   CURLM* multi = nullptr;
+  int timer_fd = -1;         // wakes curl_multi_poll with sub-millisecond precision
+  std::vector<CURL*> spare;  // easy handles of ended transfers, reset for reuse
   std::vector<std::unique_ptr<Transfer>> live;
   ~Impl() {
     for (auto& t : live) curl_multi_remove_handle(multi, t->easy);
     live.clear();
+    for (CURL* e : spare) curl_easy_cleanup(e);
     if (multi != nullptr) curl_multi_cleanup(multi);
+    if (timer_fd >= 0) ::close(timer_fd);
+  }
+
+  // libcurl calls this with CURLINFO_HEADER_OUT right after it has written the request
+  // head to the socket (Curl_buffer_send in lib/http.c): that instant is the send time.
+  static int on_debug(CURL*, curl_infotype type, char*, std::size_t, void* user) {
+    auto* t = static_cast<Transfer*>(user);
+    if (type == CURLINFO_HEADER_OUT && !t->head_sent) {
+      t->head_sent = true;
+      t->result.send_s = t->clock->now().value();
+      t->last_byte_s = t->result.send_s;
+    }
+    return 0;
+  }
+
+  // Waits up to wait_s for socket activity (or curl's own timers), to the microsecond.
+  void wait(double wait_s) {
+    itimerspec its{};
+    const double w = std::clamp(wait_s, 1e-6, 1.0);
+    its.it_value.tv_sec = static_cast<time_t>(w);
+    its.it_value.tv_nsec = static_cast<long>((w - std::floor(w)) * 1e9);
+    if (timer_fd >= 0 && ::timerfd_settime(timer_fd, 0, &its, nullptr) == 0) {
+      curl_waitfd extra{timer_fd, CURL_WAIT_POLLIN, 0};
+      curl_multi_poll(multi, &extra, 1, static_cast<int>(std::ceil(w * 1000.0)) + 1, nullptr);
+      itimerspec off{};
+      ::timerfd_settime(timer_fd, 0, &off, nullptr);
+      std::uint64_t expirations = 0;
+      [[maybe_unused]] const ssize_t r = ::read(timer_fd, &expirations, sizeof expirations);
+    } else {
+      curl_multi_poll(multi, nullptr, 0, static_cast<int>(std::ceil(w * 1000.0)), nullptr);
+    }
   }
 
   static std::size_t on_data(char* ptr, std::size_t size, std::size_t n, void* user) {
@@ -213,6 +251,7 @@ Result<std::unique_ptr<OpenAiClient>> OpenAiClient::open(OpenAiConfig cfg) {
   impl->cfg = std::move(cfg);
   impl->multi = curl_multi_init();
   if (impl->multi == nullptr) return make_error(Errc::kInternal, "curl_multi_init failed");
+  impl->timer_fd = ::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);  // -1: whole-ms waits
   curl_multi_setopt(impl->multi, CURLMOPT_MAXCONNECTS, 1024L);
   return std::unique_ptr<OpenAiClient>(new OpenAiClient(std::move(impl)));
 }
@@ -242,7 +281,12 @@ Status OpenAiClient::submit(const OpenAiRequest& req, const Clock& clock) {
   t->result.tag = req.tag;
   t->result.input_tokens_asked = req.input_tokens;
   t->result.output_tokens_asked = req.output_tokens;
-  t->easy = curl_easy_init();
+  if (!impl_->spare.empty()) {
+    t->easy = impl_->spare.back();
+    impl_->spare.pop_back();
+  } else {
+    t->easy = curl_easy_init();
+  }
   if (t->easy == nullptr) return make_error(Errc::kInternal, "curl_easy_init failed");
   t->headers = curl_slist_append(t->headers, "Content-Type: application/json");
   t->headers = curl_slist_append(t->headers, "Accept: text/event-stream");
@@ -263,10 +307,13 @@ Status OpenAiClient::submit(const OpenAiRequest& req, const Clock& clock) {
   curl_easy_setopt(c, CURLOPT_PRIVATE, t.get());
   curl_easy_setopt(c, CURLOPT_USERAGENT, "jouleperf/0.1");
   curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
+  curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);  // for CURLINFO_HEADER_OUT; nothing is printed
+  curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, &Impl::on_debug);
+  curl_easy_setopt(c, CURLOPT_DEBUGDATA, t.get());
   curl_easy_setopt(
       c, CURLOPT_HTTP_VERSION,
       cfg.http2 ? static_cast<long>(CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE) : static_cast<long>(CURL_HTTP_VERSION_1_1));
-  t->result.send_s = clock.now().value();
+  t->result.send_s = clock.now().value();  // replaced once the head is on the socket
   t->last_byte_s = t->result.send_s;
   if (curl_multi_add_handle(impl_->multi, c) != CURLM_OK)
     return make_error(Errc::kInternal, "curl_multi_add_handle failed");
@@ -281,9 +328,10 @@ void OpenAiClient::step(double max_wait_s, const Clock& clock, std::vector<OpenA
   auto& im = *impl_;
   int running = 0;
   curl_multi_perform(im.multi, &running);
-  if (running > 0) {
-    const int ms = static_cast<int>(std::clamp(max_wait_s * 1000.0, 0.0, 1000.0));
-    curl_multi_poll(im.multi, nullptr, 0, ms, nullptr);
+  // Sleep when transfers run, or when none is live (nothing to collect); not when one
+  // just ended, so its result is collected at once.
+  if (max_wait_s > 0 && (running > 0 || im.live.empty())) {
+    im.wait(max_wait_s);
     curl_multi_perform(im.multi, &running);
   }
   const double now = clock.now().value();
@@ -330,6 +378,9 @@ void OpenAiClient::step(double max_wait_s, const Clock& clock, std::vector<OpenA
   }
   for (Transfer* t : finished) {
     curl_multi_remove_handle(im.multi, t->easy);
+    curl_easy_reset(t->easy);
+    im.spare.push_back(t->easy);  // its connection stays in the multi handle's cache
+    t->easy = nullptr;
     auto& r = t->result;
     r.end_s = now;
     r.ok = !t->failed;

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <ctime>
 #include <random>
 
 #include "jouleperf/engine/loadgen.hpp"
@@ -109,6 +110,67 @@ TEST(Loadgen, HoldsAFastPoissonSchedule) {
 #if defined(NDEBUG) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
   EXPECT_LT(s.lateness_s.p50, 0.02);  // optimized builds only: a sanitizer build is many times slower
 #endif
+}
+
+TEST(Loadgen, ReusesOneKeepAliveConnectionForSequentialRequests) {
+  FakeOpenAiServer server(FakeOpenAiOptions{});
+  auto c = client_for(server.base_url());
+  SteadyClock clock;
+  LoadgenOptions lo;
+  lo.max_concurrency = 1;  // one at a time: every request can take the pooled handle's connection
+  auto run = run_open_loop(*c, evenly(20, 0.0, 4, 2), lo, clock, nullptr);
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ(summarize_load(*run, {}).ok, 20u);
+  EXPECT_EQ(server.server().connections(), 1u);
+  EXPECT_EQ(server.server().requests(), 20u);
+}
+
+TEST(Loadgen, SendTimeIsWhenTheHeadWasWrittenAndNeverBeforeTheSchedule) {
+  FakeOpenAiServer server(FakeOpenAiOptions{});
+  auto c = client_for(server.base_url());
+  SteadyClock clock;
+  auto run = run_open_loop(*c, evenly(10, 0.003, 4, 3), {}, clock, nullptr);
+  ASSERT_TRUE(run.ok());
+  for (const auto& q : run->requests) {
+    ASSERT_TRUE(q.result.ok) << q.result.error;
+    EXPECT_GE(q.result.send_s, q.scheduled_s);
+    EXPECT_DOUBLE_EQ(q.lateness_s, q.result.send_s - q.scheduled_s);
+    EXPECT_LE(q.result.send_s, q.result.token_s.front());
+  }
+  // A refused connection never writes a head: its send time is when it was submitted.
+  auto refused = client_for("http://127.0.0.1:" + std::to_string(testing::HttpServer::closed_port()));
+  auto r2 = run_open_loop(*refused, evenly(1, 0.0, 4, 3), {}, clock, nullptr);
+  ASSERT_TRUE(r2.ok());
+  EXPECT_FALSE(r2->requests[0].result.ok);
+  EXPECT_GE(r2->requests[0].result.send_s, r2->start_s);
+  EXPECT_LE(r2->requests[0].result.send_s, r2->requests[0].result.end_s);
+}
+
+TEST(Loadgen, SleepsRatherThanSpinsBetweenDistantSends) {
+  FakeOpenAiServer server(FakeOpenAiOptions{});
+  auto c = client_for(server.base_url());
+  SteadyClock clock;
+  auto cpu = [] {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+  };
+  const double cpu0 = cpu();
+  auto run = run_open_loop(*c, evenly(3, 0.15, 4, 2), {}, clock, nullptr);
+  const double used = cpu() - cpu0;
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ(summarize_load(*run, {}).ok, 3u);
+  EXPECT_GE(run->end_s - run->start_s, 0.3);
+  EXPECT_LT(used, 0.1);  // a busy loop would burn most of the 0.3 s
+}
+
+TEST(Loadgen, RejectsABadSpinWindow) {
+  FakeOpenAiServer server(FakeOpenAiOptions{});
+  auto c = client_for(server.base_url());
+  SteadyClock clock;
+  LoadgenOptions lo;
+  lo.spin_s = -1e-6;
+  EXPECT_EQ(run_open_loop(*c, evenly(1, 0.0, 1, 1), lo, clock, nullptr).error().code, Errc::kInvalidArgument);
 }
 
 TEST(Loadgen, RejectsBadSchedules) {

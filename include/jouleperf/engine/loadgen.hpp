@@ -27,6 +27,8 @@ struct ScheduledRequest {
 struct LoadgenOptions {
   std::optional<std::size_t> max_concurrency;  // requests in flight at most; none = unbounded
   std::uint64_t seed = 1;                      // prompt token ids of request i come from (seed, i)
+  double spin_s = 100e-6;  // the last stretch before a send is polled without sleeping (kernel wake-ups are
+                           // up to the timer slack, 50 us, late), s; [0, 1)
 };
 
 struct LoadgenRequest {
