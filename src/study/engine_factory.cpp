@@ -19,7 +19,7 @@ Error bad(const Config& c, const std::string& what) {
 // Settings this engine understands; any other is an error (a typo must not pass silently).
 Status check_settings(const Config& c, std::initializer_list<std::string_view> known) {
   for (const auto& [k, v] : c.settings) {
-    bool ok = false;
+    bool ok = k == "batches";  // the study's, not the engine's (grid.hpp)
     for (auto n : known) ok = ok || k == n;
     if (!ok) {
       std::string list;

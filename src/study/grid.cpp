@@ -59,6 +59,10 @@ Status validate_study(Study& s) {
       if (c.settings[i].first == c.settings[i - 1].first)
         return make_error(Errc::kInvalidArgument,
                           fmt::format("config \"{}\": setting \"{}\" given twice", c.name, c.settings[i].first));
+    if (auto b = c.setting("batches")) {
+      auto list = parse_size_list(*b, fmt::format("config \"{}\": setting batches", c.name));
+      if (!list) return list.error();
+    }
   }
   if (auto st = check_axis(s.input_tokens, "input lengths"); !st) return st;
   if (auto st = check_axis(s.output_tokens, "output lengths"); !st) return st;
@@ -327,16 +331,22 @@ Result<Study> load_study_file(const std::string& path, const std::vector<std::st
 
 std::vector<GridCell> expand_grid(const Study& study) {
   std::vector<GridCell> out;
-  for (std::size_t c = 0; c < study.configs.size(); ++c)
+  for (std::size_t c = 0; c < study.configs.size(); ++c) {
+    // A config's own batch sizes (setting "batches") replace the study's.
+    std::vector<std::uint64_t> batches = study.batch_sizes;
+    if (auto b = study.configs[c].setting("batches")) {
+      if (auto list = parse_size_list(*b, "batches")) batches = *list;
+    }
     for (auto i : study.input_tokens)
       for (auto o : study.output_tokens)
-        for (auto b : study.batch_sizes) {
+        for (auto b : batches) {
           GridCell cell;
           cell.key = CellKey{study.configs[c].name, i, o, b};
           cell.config_index = c;
           cell.position = out.size();
           out.push_back(std::move(cell));
         }
+  }
   return out;
 }
 

@@ -66,7 +66,9 @@ struct GridCell {
   std::size_t position = 0;  // in the whole grid (before sharding)
 };
 
-// Every cell, config-major, then I, O and B ascending as listed: configs x I x O x B.
+// Every cell, config-major, then I, O and B as listed: configs x I x O x B, where a
+// config with the setting "batches" (a size list) runs at those batch sizes instead of
+// the study's.
 std::vector<GridCell> expand_grid(const Study& study);
 
 // Shard `index` of `count` (0 <= index < count): the cells whose grid position p has

@@ -1,0 +1,48 @@
+// Validation, which the paper did not do: run a subset of a workload's actual requests
+// (their real lengths, batched offline by bin at the estimate's batch size), measure it,
+// and compare with the paper's binned estimate and the corrected estimate for exactly
+// those requests. The "validation" document of a study.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "jouleperf/core/clock.hpp"
+#include "jouleperf/core/result.hpp"
+#include "jouleperf/engine/engine.hpp"
+#include "jouleperf/estimate/workload_bins.hpp"
+#include "jouleperf/sensor/meter.hpp"
+#include "jouleperf/study/cell.hpp"
+
+namespace jouleperf::study {
+
+struct ValidationOptions {
+  std::string config;                 // the configuration whose cells estimate the subset
+  std::vector<std::string> siblings;  // configurations with the same engine, model and
+                                      // threads at other batch sizes: price partial batches
+  std::uint64_t batch = 1;            // B: the estimate's batch size, and the run's
+  std::size_t requests = 32;          // how many of the workload's binned requests to run
+  std::uint64_t seed = 1;             // which ones (a seeded, stratified choice) and their prompts
+  std::optional<IdleBaseline> idle;
+};
+
+// Picks `count` binned requests of `bins` / `lengths` (deterministic for `seed`): the
+// requests sorted by bin, then every k-th from a seeded offset, so each bin is
+// represented in proportion to N. Returns their indices into `lengths`.
+std::vector<std::size_t> pick_validation_requests(const estimate::WorkloadBins& bins,
+                                                  const estimate::RequestLengths& lengths, std::size_t count,
+                                                  std::uint64_t seed);
+
+// Runs the chosen requests on `engine` bin by bin (all at t = 0, static batches of
+// options.batch, Engine::serve), each bin measured on `sampler`, and compares the total
+// with the estimates over the same requests. Fails as Engine::serve or the Meter fail,
+// or with kNotFound when the configuration has no usable cell for a bin of the subset.
+Result<nlohmann::json> validate_estimate(Engine& engine, Sampler& sampler, const Clock& clock,
+                                         const estimate::WorkloadBins& bins, const estimate::RequestLengths& lengths,
+                                         std::span<const CellResult> cells, const ValidationOptions& options);
+
+}  // namespace jouleperf::study

@@ -1,0 +1,199 @@
+#include "jouleperf/study/validate.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <numeric>
+#include <random>
+
+#include "jouleperf/engine/serve.hpp"
+#include "jouleperf/estimate/interpolate.hpp"
+#include "jouleperf/estimate/workload_estimate.hpp"
+
+namespace jouleperf::study {
+
+std::vector<std::size_t> pick_validation_requests(const estimate::WorkloadBins& bins,
+                                                  const estimate::RequestLengths& lengths, std::size_t count,
+                                                  std::uint64_t seed) {
+  const auto bin_of = estimate::bin_index_of_requests(bins, lengths);
+  std::vector<std::size_t> binned;
+  for (std::size_t k = 0; k < bin_of.size(); ++k) {
+    if (bin_of[k] < bins.bins.size()) binned.push_back(k);
+  }
+  if (binned.empty() || count == 0) return {};
+  // Within a bin, a seeded shuffle; bins in order; then every k-th request.
+  std::mt19937_64 rng(seed);
+  std::shuffle(binned.begin(), binned.end(), rng);
+  std::stable_sort(binned.begin(), binned.end(), [&](std::size_t a, std::size_t b) { return bin_of[a] < bin_of[b]; });
+  if (count >= binned.size()) return binned;
+  const double step = static_cast<double>(binned.size()) / static_cast<double>(count);
+  std::uniform_real_distribution<double> u(0.0, step);
+  const double offset = u(rng);
+  std::vector<std::size_t> out;
+  out.reserve(count);
+  for (std::size_t k = 0; k < count; ++k) {
+    const auto at = static_cast<std::size_t>(offset + step * static_cast<double>(k));
+    out.push_back(binned[std::min(at, binned.size() - 1)]);
+  }
+  return out;
+}
+
+namespace {
+
+// E_batch(I*, O*, b) from the cells of the configuration and its siblings measured at
+// (I*, O*): exact at a measured batch size, linear in b between the nearest two, the
+// nearest one's value scaled by b outside them. nullopt without any cell there.
+std::optional<double> energy_at_batch(const std::vector<estimate::CellGrid>& grids, std::uint64_t input,
+                                      std::uint64_t output, std::uint64_t b) {
+  std::map<std::uint64_t, double> at;  // batch -> mean energy per batch
+  for (const auto& g : grids) {
+    for (auto batch : g.batches_at(input, output)) {
+      if (const auto* c = g.find(input, output, batch)) at.emplace(batch, c->energy_per_batch_j().mean);
+    }
+  }
+  if (at.empty()) return std::nullopt;
+  if (auto it = at.find(b); it != at.end()) return it->second;
+  auto hi = at.lower_bound(b);
+  if (hi == at.begin()) return hi->second * static_cast<double>(b) / static_cast<double>(hi->first);
+  auto lo = std::prev(hi);
+  if (hi == at.end()) return lo->second * static_cast<double>(b) / static_cast<double>(lo->first);
+  const double t = static_cast<double>(b - lo->first) / static_cast<double>(hi->first - lo->first);
+  return lo->second + t * (hi->second - lo->second);
+}
+
+double pct_of(double part, double whole) { return whole > 0 ? 100.0 * part / whole : 0.0; }
+
+}  // namespace
+
+Result<nlohmann::json> validate_estimate(Engine& engine, Sampler& sampler, const Clock& clock,
+                                         const estimate::WorkloadBins& bins, const estimate::RequestLengths& lengths,
+                                         std::span<const CellResult> cells, const ValidationOptions& o) {
+  if (o.batch == 0) return make_error(Errc::kInvalidArgument, "validation: batch size 0");
+  const auto picked = pick_validation_requests(bins, lengths, o.requests, o.seed);
+  if (picked.empty()) return make_error(Errc::kInvalidArgument, "validation: the workload has no binned request");
+  estimate::RequestLengths subset;
+  for (auto k : picked) {
+    subset.inputs.push_back(lengths.inputs[k]);
+    subset.outputs.push_back(lengths.outputs[k]);
+  }
+  workload::BinningOptions bo;
+  bo.input_edges = bins.input_edges;
+  bo.output_edges = bins.output_edges;
+  bo.policy = bins.policy;
+  auto sub_bins = estimate::bin_lengths(subset, bo, bins.name + " (validation subset)", bins.trace);
+  if (!sub_bins) return sub_bins.error();
+
+  // The estimates for exactly these requests, at the run's batch size.
+  const auto grid = estimate::CellGrid::of_config(cells, o.config);
+  estimate::EstimateOptions eo;
+  eo.max_batch = o.batch;
+  auto est = estimate::estimate_config(grid, o.config, *sub_bins, &subset, eo);
+  if (!est) return est.error();
+
+  // Run them bin by bin.
+  const auto bin_of = estimate::bin_index_of_requests(*sub_bins, subset);
+  std::vector<estimate::CellGrid> grids = {grid};
+  for (const auto& s : o.siblings) grids.push_back(estimate::CellGrid::of_config(cells, s));
+  double measured_j = 0.0, measured_u = 0.0, as_run_j = 0.0;
+  bool as_run_known = true;
+  std::string source;
+  bool estimated = false;
+  nlohmann::json per_bin = nlohmann::json::array();
+  std::uint64_t real_in = 0, real_out = 0, binned_in = 0, binned_out = 0;
+  for (std::size_t b = 0; b < sub_bins->bins.size(); ++b) {
+    const auto& bin = sub_bins->bins[b];
+    std::vector<ServeRequest> reqs;
+    for (std::size_t k = 0; k < subset.inputs.size(); ++k) {
+      if (bin_of[k] != b) continue;
+      ServeRequest r;
+      r.input_tokens = subset.inputs[k];
+      r.output_tokens = subset.outputs[k];
+      r.seed = o.seed + k;
+      reqs.push_back(r);
+      real_in += subset.inputs[k];
+      real_out += subset.outputs[k];
+      binned_in += bin.input_tokens;
+      binned_out += bin.output_tokens;
+    }
+    if (reqs.empty()) continue;
+    ServeOptions so;
+    so.batching = BatchingMode::kStatic;
+    so.max_batch = static_cast<std::uint32_t>(o.batch);
+    Meter meter(sampler);
+    if (o.idle) meter.set_idle(*o.idle);
+    auto served = engine.serve(reqs, so, clock, &meter);
+    if (!served) return served.error();
+    auto m = meter.stop();
+    if (!m) return m.error();
+    measured_j += m->total.energy_j;
+    measured_u += m->total.uncertainty_j;
+    estimated = estimated || m->total.estimated;
+    if (source.empty()) {
+      source = m->total.energy_source;
+    } else if (source != m->total.energy_source) {
+      source = "mixed";
+    }
+    // As run: full batches at B, the last one at its real size.
+    const std::uint64_t n = reqs.size(), full = n / o.batch, rest = n % o.batch;
+    auto e_full = energy_at_batch(grids, bin.input_tokens, bin.output_tokens, o.batch);
+    std::optional<double> e_rest = rest ? energy_at_batch(grids, bin.input_tokens, bin.output_tokens, rest) : 0.0;
+    if (e_full && e_rest) {
+      as_run_j += static_cast<double>(full) * *e_full + *e_rest;
+    } else {
+      as_run_known = false;
+    }
+    per_bin.push_back({{"input_tokens", bin.input_tokens},
+                       {"output_tokens", bin.output_tokens},
+                       {"requests", n},
+                       {"batches", full + (rest ? 1 : 0)},
+                       {"measured_energy_j", m->total.energy_j},
+                       {"duration_s", served->end_s - served->start_s}});
+  }
+
+  const double paper = est->paper.value_j;
+  const double corrected = est->corrected ? est->corrected->value_j : paper;
+  // Shares are signed: the part of (paper - measured) / measured each source explains.
+  nlohmann::json sources = nlohmann::json::array();
+  sources.push_back({{"name", "ceiling bins (token over-count)"},
+                     {"share_pct", pct_of(paper - corrected, measured_j)},
+                     {"how", "paper estimate minus the corrected one, over the measured energy"}});
+  if (as_run_known) {
+    sources.push_back({{"name", "batch sizes (partial batches priced at full-batch energy per request)"},
+                       {"share_pct", pct_of(paper - as_run_j, measured_j)},
+                       {"how",
+                        "paper estimate minus the same bins priced as run (the last batch of a bin at its "
+                        "real size, E_batch linear in B between measured batch sizes)"}});
+    sources.push_back({{"name", "the rest (lengths inside a batch, measurement spread)"},
+                       // paper - measured = (paper - corrected) + (paper - as_run) + rest
+                       {"share_pct", pct_of(corrected + as_run_j - paper - measured_j, measured_j)},
+                       {"how", "what the two above do not explain"}});
+  }
+  nlohmann::json j = {{"config", o.config},
+                      {"workload", bins.name},
+                      {"requests", picked.size()},
+                      {"batch", o.batch},
+                      {"energy_source", source},
+                      {"estimated", estimated},
+                      {"simulated", false},
+                      {"measured_energy_j", measured_j},
+                      {"measured_uncertainty_j", measured_u},
+                      {"paper_estimate_j", paper},
+                      {"paper_lo_j", est->paper.lo_j},
+                      {"paper_hi_j", est->paper.hi_j},
+                      {"paper_error_pct", measured_j > 0 ? 100.0 * (paper / measured_j - 1.0) : 0.0},
+                      {"corrected_estimate_j", corrected},
+                      {"corrected_error_pct", measured_j > 0 ? 100.0 * (corrected / measured_j - 1.0) : 0.0},
+                      {"as_run_estimate_j", as_run_known ? nlohmann::json(as_run_j) : nlohmann::json(nullptr)},
+                      {"error_sources", sources},
+                      {"tokens",
+                       {{"real_input", real_in},
+                        {"real_output", real_out},
+                        {"binned_input", binned_in},
+                        {"binned_output", binned_out}}},
+                      {"bins", per_bin}};
+  return j;
+}
+
+}  // namespace jouleperf::study
