@@ -61,6 +61,14 @@ struct SequenceResult {
   double e2e_s() const { return token_s.empty() ? 0.0 : token_s.back() - start_s; }    // admission to last token
 };
 
+// Energy the simulator gives for a batch (the `sim` engine): nothing was measured.
+struct SimulatedEnergy {
+  double energy_j = 0.0;          // the whole batch, all devices, J
+  double prefill_energy_j = 0.0;  // until every sequence had its first token, J
+  double decode_energy_j = 0.0;   // the rest, J
+  std::string description;        // the simulated deployment, one line
+};
+
 struct BatchResult {
   double start_s = 0.0;               // the first forward began, clock seconds
   double prefill_end_s = 0.0;         // every sequence had its first token
@@ -69,6 +77,7 @@ struct BatchResult {
   std::uint64_t output_tokens = 0;    // over the batch
   std::uint64_t decode_forwards = 0;  // engine forward calls after prefill
   std::vector<SequenceResult> sequences;
+  std::optional<SimulatedEnergy> simulated;  // set by the sim engine only
   double prefill_s() const { return prefill_end_s - start_s; }
   double decode_s() const { return end_s - prefill_end_s; }
 };

@@ -1,0 +1,33 @@
+// The `sim` engine: an Engine whose batches are priced by the serving simulator
+// (sim::simulate_batch) on a hardware profile under a software stack. Nothing runs:
+// timestamps are simulated offsets from the clock's now() (no sleeping) and the energy is
+// BatchResult::simulated, always estimated. It lets a sweep cover hardware that is not here.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "jouleperf/core/result.hpp"
+#include "jouleperf/engine/engine.hpp"
+#include "jouleperf/hardware/registry.hpp"
+#include "jouleperf/sim/config.hpp"
+
+namespace jouleperf {
+
+struct SimEngineConfig {
+  std::string hardware = "h100-sxm";   // a profile of the registry (jouleperf hardware list)
+  std::string stack = "vllm";          // hf-eager | hf-compiled | vllm | llamacpp-cpu
+  std::string model = "Llama-3.1-8B";  // a built-in architecture, or a .gguf path (read for its shape)
+  std::string precision = "bf16";      // bf16 | fp8 | int8 | int4 ("" = bf16)
+  std::uint32_t tp = 1;                // tensor-parallel devices
+};
+
+// Opens a sim engine. Fails with kInvalidArgument for an unknown hardware, stack, model or
+// precision (the message names which), or as read_gguf_info fails for a .gguf path.
+Result<std::unique_ptr<Engine>> open_sim_engine(const SimEngineConfig& config,
+                                                const hardware::HardwareRegistry& registry);
+
+// The same from an already built simulator configuration.
+std::unique_ptr<Engine> make_sim_engine(sim::SimConfig config, EngineInfo info);
+
+}  // namespace jouleperf

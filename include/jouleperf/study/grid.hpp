@@ -1,0 +1,82 @@
+// A study's definition (configurations x input lengths x output lengths x batch sizes,
+// warm-up, repetitions, idle gap), read from a YAML study file or built from flags, and
+// its expansion into an ordered list of cells, with `--shard i/n` selection.
+// The file format is documented in docs/study.md.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "jouleperf/core/result.hpp"
+#include "jouleperf/study/cell.hpp"
+
+namespace jouleperf::study {
+
+// How many unmeasured batches run before a cell's repetitions. Unless `fixed` is set:
+//   warmup = min(max_batches, max(1, floor(budget_tokens / (B * (I + O)))))
+// so small cells get up to 20 (as the paper), large cells fewer, never none.
+struct WarmupPolicy {
+  std::uint32_t max_batches = 20;
+  std::uint64_t budget_tokens = 65536;  // tokens (B * (I + O) per batch) to spend warming up
+  std::optional<std::uint32_t> fixed;   // exactly this many (0 allowed) for every cell
+};
+
+// Warm-up batches for one cell under `policy`.
+std::uint32_t warmup_batches(const WarmupPolicy& policy, const CellKey& cell);
+
+struct Study {
+  std::string name = "study";
+  std::vector<Config> configs;               // names unique
+  std::vector<std::uint64_t> input_tokens;   // I values, tokens (>= 1)
+  std::vector<std::uint64_t> output_tokens;  // O values, tokens (>= 1)
+  std::vector<std::uint64_t> batch_sizes;    // B values (>= 1)
+  WarmupPolicy warmup;
+  std::uint32_t repetitions = 3;  // measured batches per cell (>= 1)
+  double idle_gap_s = 0.0;        // cool-down between cells, s (>= 0)
+  std::uint64_t seed = 1;         // prompt tokens of repetition r use seed + r
+};
+
+// Checks the study: at least one config and one value per axis, values >= 1, config names
+// non-empty and unique, known engines (llamacpp, sim, openai), strategies and batching
+// modes the engine layer parses, repetitions >= 1, idle gap >= 0. kInvalidArgument naming
+// the config or field. Also sorts every config's settings.
+Status validate_study(Study& study);
+
+// Reads a YAML study file (docs/study.md). Errors name the file, the line and the field:
+// kNotFound / kPermissionDenied / kIo reading it, kParse for bad YAML, an unknown key or a
+// value of the wrong type, kInvalidArgument as validate_study fails. Top-level keys listed
+// in `other_sections` are accepted and ignored (sections other commands read).
+Result<Study> load_study_file(const std::string& path, const std::vector<std::string>& other_sections = {});
+// The same from text; `source` names it in errors.
+Result<Study> parse_study_yaml(const std::string& text, const std::string& source,
+                               const std::vector<std::string>& other_sections = {});
+
+// "128,512,2048" -> {128, 512, 2048}; "32..8192" -> powers of two from 32 to 8192.
+// kInvalidArgument naming `what` for an empty list, a zero or a malformed number.
+Result<std::vector<std::uint64_t>> parse_size_list(std::string_view text, std::string_view what);
+
+// One cell of the grid: its key and the index of its config in Study::configs.
+struct GridCell {
+  CellKey key;
+  std::size_t config_index = 0;
+  std::size_t position = 0;  // in the whole grid (before sharding)
+};
+
+// Every cell, config-major, then I, O and B ascending as listed: configs x I x O x B.
+std::vector<GridCell> expand_grid(const Study& study);
+
+// Shard `index` of `count` (0 <= index < count): the cells whose grid position p has
+// p % count == index. The shards of one study are disjoint and together are the grid.
+struct Shard {
+  std::uint32_t index = 0;
+  std::uint32_t count = 1;
+};
+// "i/n" with 0 <= i < n; kInvalidArgument otherwise.
+Result<Shard> parse_shard(std::string_view text);
+std::vector<GridCell> select_shard(const std::vector<GridCell>& cells, Shard shard);
+
+}  // namespace jouleperf::study

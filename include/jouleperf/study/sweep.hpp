@@ -1,0 +1,97 @@
+// The sweep runner: runs the cells of a study's grid (or one shard of it) on their
+// engines, warm-ups first, then measured repetitions, an idle gap between cells, and
+// stores each cell durably before the next starts. A sweep started again on the same
+// store resumes: cells already stored are not run again.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "jouleperf/core/clock.hpp"
+#include "jouleperf/core/result.hpp"
+#include "jouleperf/engine/engine.hpp"
+#include "jouleperf/sensor/meter.hpp"
+#include "jouleperf/sensor/sampler.hpp"
+#include "jouleperf/study/grid.hpp"
+#include "jouleperf/study/store.hpp"
+
+namespace jouleperf::study {
+
+// Opens the engine of a configuration:
+//   llamacpp: open_llamacpp_engine with model (GGUF path), threads and the settings
+//             threads_batch, flash_attention (auto|on|off), kv_type, n_batch, n_ubatch,
+//             gpu_layers, mmap (true|false); weight_type, when set, must match the file's.
+//   sim:      open_sim_engine with settings hardware (default h100-sxm), stack (vllm),
+//             precision (else weight_type, else bf16), tp (1); model = architecture name.
+//   openai:   OpenAiEngine with setting url (required), api, timeout_s; model = served name;
+//             the API key from the environment variable in setting api_key_env
+//             (default OPENAI_API_KEY).
+// Fails with kInvalidArgument for an unknown engine or a bad setting (naming it), or as
+// the engine's own open fails.
+Result<std::unique_ptr<Engine>> open_engine(const Config& config);
+
+using EngineFactory = std::function<Result<std::unique_ptr<Engine>>(const Config&)>;
+
+// Where a sweep stands, for progress displays.
+struct SweepState {
+  std::size_t total = 0;        // cells of this shard
+  std::size_t done = 0;         // stored: resumed + measured + skipped so far
+  std::size_t resumed = 0;      // found in the store at the start
+  std::size_t run = 0;          // run by this sweep (done or skipped)
+  double elapsed_s = 0.0;       // since the sweep started, on its clock
+  std::optional<double> eta_s;  // remaining, from the mean time of cells run so far
+};
+
+// Callbacks; the library never prints. Each has an empty default.
+class SweepProgress {
+ public:
+  virtual ~SweepProgress() = default;
+  virtual void on_start(const SweepState&) {}
+  // A cell is about to run (warm-ups included).
+  virtual void on_cell_start(const CellKey&, const SweepState&) {}
+  // A cell was stored (kDone or kSkipped).
+  virtual void on_cell_stored(const CellResult&, const SweepState&) {}
+};
+
+struct SweepEnv {
+  const Clock* clock = nullptr;      // required: timestamps, the idle gap; the sampler's clock
+  Sampler* sampler = nullptr;        // started; required when a config other than sim runs
+  std::optional<IdleBaseline> idle;  // idle baseline for energy above idle
+  EngineFactory open_engine;         // empty: study::open_engine
+  // Merged into every cell's conditions (host_conditions(), sensor conditions, ...).
+  nlohmann::json conditions = nlohmann::json::object();
+};
+
+struct SweepSummary {
+  std::size_t total = 0;     // cells of this shard
+  std::size_t resumed = 0;   // already in the store
+  std::size_t measured = 0;  // run and stored as kDone
+  std::size_t skipped = 0;   // stored as kSkipped (cannot run here)
+  double elapsed_s = 0.0;
+};
+
+// Runs `cells` (from expand_grid / select_shard of `study`) into `store`. First records
+// every config (put_config: a store made under another definition of a config is refused,
+// kInvalidArgument). For each cell not already stored: opens the config's engine (kept
+// open across consecutive cells of one config), runs the warm-ups, then
+// study.repetitions measured batches (a Meter on env.sampler; for the sim engine the
+// simulated energy instead, marked simulated and estimated), waits study.idle_gap_s on
+// the clock before the next cell, and stores the CellResult before going on.
+// A cell that cannot run (the engine says kInvalidArgument — e.g. context too long —,
+// kUnsupported — does not fit —, or out of memory) is stored as kSkipped with the
+// engine's reason. Any other failure (engine open, sensor, store) stops the sweep and is
+// returned; cells stored so far stay stored.
+Result<SweepSummary> run_sweep(const Study& study, const std::vector<GridCell>& cells, Store& store, SweepEnv& env,
+                               SweepProgress* progress = nullptr);
+
+// Builds one repetition from a measured batch (phases "prefill" and "decode").
+Repetition repetition_from(const BatchResult& result, const Measurement& measurement);
+// Builds one repetition from a simulated batch (BatchResult::simulated set).
+Repetition repetition_from_simulated(const BatchResult& result);
+
+}  // namespace jouleperf::study

@@ -1,0 +1,133 @@
+// The sim engine: one controlled batch priced by sim::simulate_batch. The prefill phase's
+// energy is the simulation of the same batch with one output token (every sequence has
+// its first token when it ends); decode is the rest.
+#include "jouleperf/engine/sim_engine.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <limits>
+
+#include "jouleperf/model/arch.hpp"
+#include "jouleperf/model/info.hpp"
+#include "jouleperf/sim/simulator.hpp"
+#include "jouleperf/sim/stack.hpp"
+
+namespace jouleperf {
+
+namespace {
+
+class SimEngine final : public Engine {
+ public:
+  SimEngine(sim::SimConfig config, EngineInfo info) : config_(std::move(config)), info_(std::move(info)) {}
+
+  const EngineInfo& info() const override { return info_; }
+
+  Result<BatchResult> run_batch(const BatchRequest& request, const Clock& clock, Meter* meter) override {
+    constexpr std::uint64_t kMax = std::numeric_limits<std::uint32_t>::max();
+    if (request.batch == 0 || request.input_tokens == 0 || request.output_tokens == 0)
+      return make_error(Errc::kInvalidArgument, "sim engine: batch, input and output tokens must be >= 1");
+    if (request.batch > kMax || request.input_tokens > kMax || request.output_tokens > kMax)
+      return make_error(Errc::kInvalidArgument, "sim engine: batch or length too large");
+    const auto b = static_cast<std::uint32_t>(request.batch);
+    const auto in = static_cast<std::uint32_t>(request.input_tokens);
+    const auto out = static_cast<std::uint32_t>(request.output_tokens);
+    if (config_.model.arch.context_length > 0 &&
+        request.input_tokens + request.output_tokens > config_.model.arch.context_length)
+      return make_error(Errc::kInvalidArgument,
+                        fmt::format("context too long: {} + {} tokens > the model's context of {}",
+                                    request.input_tokens, request.output_tokens, config_.model.arch.context_length));
+
+    sim::SimConfig c = config_;
+    c.batching = request.batching == BatchingMode::kStatic ? sim::Batching::kStatic : sim::Batching::kContinuous;
+    c.keep_requests = false;
+    c.timeline_bins = 1;
+    auto run = sim::simulate_batch(c, in, out, b);
+    if (!run) return run.error();
+    if (!run->fits)
+      return make_error(Errc::kUnsupported,
+                        fmt::format("does not fit: {} sequences of {} + {} tokens exceed the KV cache of {}",
+                                    request.batch, request.input_tokens, request.output_tokens,
+                                    run->detail.description.empty() ? info_.model : run->detail.description));
+    double prefill_j = run->energy_j;
+    if (out > 1) {
+      auto first = sim::simulate_batch(c, in, 1, b);
+      if (!first) return first.error();
+      prefill_j = std::min(first->energy_j, run->energy_j);
+    }
+
+    // Timestamps: simulated offsets from now; the meter, if any, is started and marked so
+    // callers can stop it, but measures only the simulation's own host work.
+    BatchResult r;
+    r.start_s = clock.now().value();
+    if (meter) {
+      if (auto st = meter->start("prefill"); !st) return st.error();
+      if (auto st = meter->mark("decode"); !st) return st.error();
+    }
+    r.prefill_end_s = r.start_s + run->prefill_s;
+    r.end_s = r.start_s + run->duration_s;
+    r.input_tokens = request.batch * request.input_tokens;
+    r.output_tokens = request.batch * request.output_tokens;
+    r.decode_forwards = run->steps;
+    const double tpot = out > 1 ? (run->duration_s - run->ttft_mean_s) / static_cast<double>(out - 1) : 0.0;
+    r.sequences.resize(request.batch);
+    for (auto& s : r.sequences) {
+      s.input_tokens = request.input_tokens;
+      s.start_s = r.start_s;
+      s.tokens.assign(out, 0);
+      s.token_s.resize(out);
+      for (std::uint32_t k = 0; k < out; ++k) s.token_s[k] = r.start_s + run->ttft_mean_s + tpot * k;
+    }
+    r.simulated = SimulatedEnergy{run->energy_j, prefill_j, run->energy_j - prefill_j, run->detail.description};
+    return r;
+  }
+
+ private:
+  sim::SimConfig config_;
+  EngineInfo info_;
+};
+
+Result<ModelInfo> model_of(const std::string& name_or_path) {
+  auto a = find_builtin_arch(name_or_path);
+  if (a) return info_from_arch(*a);
+  if (name_or_path.size() > 5 && name_or_path.ends_with(".gguf")) return read_gguf_info(name_or_path);
+  return make_error(Errc::kInvalidArgument, a.error().message + " (or give a .gguf path)");
+}
+
+}  // namespace
+
+std::unique_ptr<Engine> make_sim_engine(sim::SimConfig config, EngineInfo info) {
+  return std::make_unique<SimEngine>(std::move(config), std::move(info));
+}
+
+Result<std::unique_ptr<Engine>> open_sim_engine(const SimEngineConfig& config,
+                                                const hardware::HardwareRegistry& registry) {
+  auto hw = registry.find(config.hardware);
+  if (!hw) return make_error(Errc::kInvalidArgument, "sim engine: hardware: " + hw.error().message);
+  auto stack = sim::find_stack(config.stack);
+  if (!stack) return make_error(Errc::kInvalidArgument, "sim engine: stack: " + stack.error().message);
+  auto model = model_of(config.model);
+  if (!model) return make_error(model.error().code, "sim engine: model: " + model.error().message);
+  auto precision = sim::parse_weight_precision(config.precision.empty() ? "bf16" : config.precision);
+  if (!precision) return make_error(Errc::kInvalidArgument, "sim engine: precision: " + precision.error().message);
+  if (config.tp == 0) return make_error(Errc::kInvalidArgument, "sim engine: tp must be >= 1");
+  sim::SimConfig c = sim::make_config(*hw, *stack, *model);
+  c.precision = *precision;
+  c.tp = config.tp;
+  if (auto st = sim::validate_config(c); !st) return st.error();
+
+  EngineInfo info;
+  info.engine = "sim";
+  info.version = JOULEPERF_VERSION;
+  info.model = config.model;
+  info.model_path = model->origin == "built-in" ? "" : model->origin;
+  info.synthetic_model = model->synthetic;
+  info.settings = {{"hardware", hw->name},
+                   {"stack", stack->name},
+                   {"precision", std::string(sim::weight_precision_name(*precision))},
+                   {"tp", std::to_string(config.tp)},
+                   {"simulated", "true"}};
+  return make_sim_engine(std::move(c), std::move(info));
+}
+
+}  // namespace jouleperf

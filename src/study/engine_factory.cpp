@@ -1,0 +1,152 @@
+// Opens the engine a study configuration names, from its fields and settings.
+#include <fmt/format.h>
+
+#include "jouleperf/core/text.hpp"
+#include "jouleperf/engine/llamacpp.hpp"
+#include "jouleperf/engine/openai.hpp"
+#include "jouleperf/engine/sim_engine.hpp"
+#include "jouleperf/model/info.hpp"
+#include "jouleperf/study/sweep.hpp"
+
+namespace jouleperf::study {
+
+namespace {
+
+Error bad(const Config& c, const std::string& what) {
+  return make_error(Errc::kInvalidArgument, fmt::format("config \"{}\": {}", c.name, what));
+}
+
+// Settings this engine understands; any other is an error (a typo must not pass silently).
+Status check_settings(const Config& c, std::initializer_list<std::string_view> known) {
+  for (const auto& [k, v] : c.settings) {
+    bool ok = false;
+    for (auto n : known) ok = ok || k == n;
+    if (!ok) {
+      std::string list;
+      for (auto n : known) list += (list.empty() ? "" : ", ") + std::string(n);
+      return bad(c, fmt::format("setting \"{}\" is not one the {} engine takes ({})", k, c.engine, list));
+    }
+  }
+  return {};
+}
+
+Result<std::uint64_t> setting_u64(const Config& c, std::string_view name, std::uint64_t dflt) {
+  auto s = c.setting(name);
+  if (!s) return dflt;
+  auto v = parse_u64(*s);
+  if (!v) return bad(c, fmt::format("setting {}: \"{}\" is not a whole number", name, *s));
+  return *v;
+}
+
+Result<std::unique_ptr<Engine>> open_llamacpp(const Config& c) {
+  if (auto st = check_settings(
+          c, {"threads_batch", "flash_attention", "kv_type", "n_batch", "n_ubatch", "gpu_layers", "mmap"});
+      !st)
+    return st.error();
+  LlamaEngineConfig lc;
+  lc.model_path = c.model;
+  lc.threads = c.threads;
+  auto tb = setting_u64(c, "threads_batch", 0);
+  auto nb = setting_u64(c, "n_batch", lc.n_batch);
+  auto nub = setting_u64(c, "n_ubatch", lc.n_ubatch);
+  for (const auto* r : {&tb, &nb, &nub})
+    if (!*r) return r->error();
+  if (*nb == 0 || *nb > (1u << 24) || *nub == 0 || *nub > (1u << 24) || *tb > 4096)
+    return bad(c, "n_batch / n_ubatch must be between 1 and 2^24, threads_batch at most 4096");
+  lc.threads_batch = static_cast<int>(*tb);
+  lc.n_batch = static_cast<std::uint32_t>(*nb);
+  lc.n_ubatch = static_cast<std::uint32_t>(*nub);
+  if (auto fa = c.setting("flash_attention")) {
+    auto f = parse_flash_attention(*fa);
+    if (!f) return bad(c, f.error().message);
+    lc.flash_attention = *f;
+  }
+  if (auto kv = c.setting("kv_type")) lc.kv_type = *kv;
+  if (auto gl = c.setting("gpu_layers")) {
+    auto v = parse_i64(*gl);
+    if (!v || *v < -1 || *v > 100000)
+      return bad(c, fmt::format("setting gpu_layers: \"{}\" is not -1 or a layer count", *gl));
+    lc.gpu_layers = static_cast<int>(*v);
+  }
+  if (auto mm = c.setting("mmap")) {
+    if (*mm != "true" && *mm != "false") return bad(c, "setting mmap: expected true or false");
+    lc.mmap = *mm == "true";
+  }
+  if (!c.weight_type.empty()) {
+    auto info = read_gguf_info(c.model);
+    if (!info) return make_error(info.error().code, fmt::format("config \"{}\": {}", c.name, info.error().message));
+    if (info->weight_type != c.weight_type)
+      return bad(c, fmt::format("weight_type {} but {} stores {}", c.weight_type, c.model, info->weight_type));
+  }
+  auto e = open_llamacpp_engine(lc);
+  if (!e) return make_error(e.error().code, fmt::format("config \"{}\": {}", c.name, e.error().message));
+  return e;
+}
+
+// The simulator's precision from a weight type: q8_0 -> int8, q4_0 -> int4, f16 -> bf16.
+std::string sim_precision(const Config& c) {
+  if (auto p = c.setting("precision")) return *p;
+  const std::string& w = c.weight_type;
+  if (w.empty() || w == "f16" || w == "bf16" || w == "f32") return "bf16";
+  if (w == "q8_0") return "int8";
+  if (w == "q4_0") return "int4";
+  return w;
+}
+
+Result<std::unique_ptr<Engine>> open_sim(const Config& c) {
+  if (auto st = check_settings(c, {"hardware", "stack", "precision", "tp", "profiles"}); !st) return st.error();
+  SimEngineConfig sc;
+  if (auto v = c.setting("hardware")) sc.hardware = *v;
+  if (auto v = c.setting("stack")) sc.stack = *v;
+  if (!c.model.empty()) sc.model = c.model;
+  sc.precision = sim_precision(c);
+  auto tp = setting_u64(c, "tp", 1);
+  if (!tp) return tp.error();
+  if (*tp == 0 || *tp > 1024) return bad(c, "setting tp must be between 1 and 1024");
+  sc.tp = static_cast<std::uint32_t>(*tp);
+  hardware::HardwareRegistry registry;
+  if (auto p = c.setting("profiles")) {
+    if (auto st = registry.load_file(*p); !st)
+      return make_error(st.error().code, fmt::format("config \"{}\": profiles: {}", c.name, st.error().message));
+  }
+  auto e = open_sim_engine(sc, registry);
+  if (!e) return make_error(e.error().code, fmt::format("config \"{}\": {}", c.name, e.error().message));
+  return e;
+}
+
+Result<std::unique_ptr<Engine>> open_openai(const Config& c) {
+  if (auto st = check_settings(c, {"url", "api", "timeout_s", "api_key_env", "http2"}); !st) return st.error();
+  OpenAiConfig oc;
+  auto url = c.setting("url");
+  if (!url || url->empty()) return bad(c, "engine openai needs the setting url (e.g. http://127.0.0.1:8080)");
+  oc.url = *url;
+  oc.model = c.model;
+  if (auto a = c.setting("api")) {
+    auto api = parse_openai_api(*a);
+    if (!api) return bad(c, api.error().message);
+    oc.api = *api;
+  }
+  if (auto t = c.setting("timeout_s")) {
+    auto v = parse_double(*t);
+    if (!v || !(*v > 0)) return bad(c, fmt::format("setting timeout_s: \"{}\" is not a positive number", *t));
+    oc.timeout_s = *v;
+  }
+  if (auto h = c.setting("http2")) oc.http2 = *h == "true";
+  auto key = load_api_key(c.setting("api_key_env").value_or("OPENAI_API_KEY"), "");
+  if (!key) return make_error(key.error().code, fmt::format("config \"{}\": API key: {}", c.name, key.error().message));
+  oc.api_key = std::move(*key);
+  auto e = OpenAiEngine::open(std::move(oc));
+  if (!e) return make_error(e.error().code, fmt::format("config \"{}\": {}", c.name, e.error().message));
+  return std::unique_ptr<Engine>(std::move(*e));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Engine>> open_engine(const Config& config) {
+  if (config.engine == "llamacpp") return open_llamacpp(config);
+  if (config.engine == "sim") return open_sim(config);
+  if (config.engine == "openai") return open_openai(config);
+  return bad(config, fmt::format("engine \"{}\": expected llamacpp, sim or openai", config.engine));
+}
+
+}  // namespace jouleperf::study

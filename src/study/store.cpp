@@ -1,0 +1,444 @@
+// The results store on SQLite: configs, cells and artifacts as JSON beside indexed key
+// columns. Every write is one transaction committed with journal_mode=WAL and
+// synchronous=FULL before the call returns.
+#include "jouleperf/study/store.hpp"
+
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <utility>
+
+namespace jouleperf::study {
+
+namespace {
+
+constexpr int kSchemaVersion = 1;
+constexpr int kBusyTimeoutMs = 10000;
+// application_id marks the file as a jouleperf store ("JPst").
+constexpr int kApplicationId = 0x4a507374;
+
+double now_unix_s() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// A prepared statement, finalized at scope end.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) { rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr); }
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  bool ok() const { return rc_ == SQLITE_OK && stmt_ != nullptr; }
+  sqlite3_stmt* get() const { return stmt_; }
+  void bind(int i, const std::string& s) {
+    sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+  }
+  void bind(int i, std::uint64_t v) { sqlite3_bind_int64(stmt_, i, static_cast<sqlite3_int64>(v)); }
+  void bind(int i, double v) { sqlite3_bind_double(stmt_, i, v); }
+  int step() { return sqlite3_step(stmt_); }
+  std::string text(int col) const {
+    const auto* p = sqlite3_column_text(stmt_, col);
+    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
+             : std::string();
+  }
+  double real(int col) const { return sqlite3_column_double(stmt_, col); }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+  int rc_ = SQLITE_ERROR;
+};
+
+Errc code_of(int rc) {
+  switch (rc & 0xff) {
+    case SQLITE_PERM:
+    case SQLITE_READONLY:
+    case SQLITE_AUTH: return Errc::kPermissionDenied;
+    case SQLITE_NOTADB:
+    case SQLITE_CORRUPT: return Errc::kParse;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: return Errc::kTimeout;
+    default: return Errc::kIo;
+  }
+}
+
+Error db_error(sqlite3* db, const std::string& path, const std::string& what) {
+  const int rc = db ? sqlite3_extended_errcode(db) : SQLITE_CANTOPEN;
+  const char* msg = db ? sqlite3_errmsg(db) : "out of memory";
+  return make_error(code_of(rc), fmt::format("results store {}: {}: {}", path, what, msg));
+}
+
+Status exec(sqlite3* db, const std::string& path, const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    const int rc = sqlite3_extended_errcode(db);
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    return make_error(code_of(rc), fmt::format("results store {}: {}", path, msg));
+  }
+  return {};
+}
+
+Result<int> pragma_int(sqlite3* db, const std::string& path, const char* sql) {
+  Stmt s(db, sql);
+  if (!s.ok()) return db_error(db, path, sql);
+  const int rc = s.step();
+  if (rc == SQLITE_ROW) return sqlite3_column_int(s.get(), 0);
+  if (rc == SQLITE_DONE) return 0;
+  return db_error(db, path, sql);
+}
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS configs(
+  name TEXT PRIMARY KEY NOT NULL,
+  key TEXT NOT NULL,
+  json TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS cells(
+  config TEXT NOT NULL,
+  input_tokens INTEGER NOT NULL,
+  output_tokens INTEGER NOT NULL,
+  batch INTEGER NOT NULL,
+  json TEXT NOT NULL,
+  PRIMARY KEY(config, input_tokens, output_tokens, batch));
+CREATE TABLE IF NOT EXISTS artifacts(
+  kind TEXT NOT NULL,
+  name TEXT NOT NULL,
+  json TEXT NOT NULL,
+  stored_unix_s REAL NOT NULL,
+  PRIMARY KEY(kind, name));
+)sql";
+
+// Runs `body` inside BEGIN IMMEDIATE ... COMMIT; rolls back when it fails.
+template <typename F>
+Status in_transaction(sqlite3* db, const std::string& path, F&& body) {
+  if (auto st = exec(db, path, "BEGIN IMMEDIATE"); !st) return st;
+  Status st = body();
+  if (!st) {
+    (void)exec(db, path, "ROLLBACK");
+    return st;
+  }
+  if (auto c = exec(db, path, "COMMIT"); !c) {
+    (void)exec(db, path, "ROLLBACK");
+    return c;
+  }
+  return {};
+}
+
+Result<nlohmann::json> parse_json(const std::string& text, const std::string& path, const std::string& what) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded())
+    return make_error(Errc::kParse, fmt::format("results store {}: {} is not valid JSON", path, what));
+  return j;
+}
+
+}  // namespace
+
+struct Store::Impl {
+  std::string path;
+  sqlite3* db = nullptr;
+  ~Impl() {
+    if (db) sqlite3_close_v2(db);
+  }
+};
+
+Result<Store> Store::open(const std::string& path) {
+  auto impl = std::make_unique<Impl>();
+  impl->path = path;
+  const int rc = sqlite3_open_v2(path.c_str(), &impl->db,
+                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    if (!impl->db) return make_error(Errc::kIo, fmt::format("results store {}: cannot open: out of memory", path));
+    const int err = sqlite3_extended_errcode(impl->db);
+    const Errc code = (err & 0xff) == SQLITE_CANTOPEN ? Errc::kIo : code_of(err);
+    return make_error(code, fmt::format("results store {}: cannot open: {}", path, sqlite3_errmsg(impl->db)));
+  }
+  sqlite3* db = impl->db;
+  sqlite3_busy_timeout(db, kBusyTimeoutMs);
+  sqlite3_extended_result_codes(db, 1);
+
+  // Reading the header first tells "not a database" apart from an I/O failure.
+  auto app = pragma_int(db, path, "PRAGMA application_id");
+  if (!app) {
+    if (app.error().code == Errc::kParse)
+      return make_error(Errc::kParse,
+                        fmt::format("results store {}: not a jouleperf results store (not an SQLite file)", path));
+    return app.error();
+  }
+  auto version = pragma_int(db, path, "PRAGMA user_version");
+  if (!version) return version.error();
+  auto tables = pragma_int(db, path, "SELECT count(*) FROM sqlite_master");
+  if (!tables) return tables.error();
+  const bool empty = *tables == 0 && *app == 0 && *version == 0;
+  if (!empty && *app != kApplicationId)
+    return make_error(Errc::kParse,
+                      fmt::format("results store {}: not a jouleperf results store (another SQLite database)", path));
+  if (*version > kSchemaVersion)
+    return make_error(
+        Errc::kParse,
+        fmt::format("results store {}: schema version {} is newer than this jouleperf reads ({}); upgrade jouleperf",
+                    path, *version, kSchemaVersion));
+
+  if (auto st = exec(db, path, "PRAGMA journal_mode=WAL"); !st) return st.error();
+  if (auto st = exec(db, path, "PRAGMA synchronous=FULL"); !st) return st.error();
+  if (empty || *version < kSchemaVersion) {
+    Status st = in_transaction(db, path, [&]() -> Status {
+      if (auto s = exec(db, path, kSchema); !s) return s;
+      if (auto s = exec(db, path, fmt::format("PRAGMA application_id={}", kApplicationId).c_str()); !s) return s;
+      return exec(db, path, fmt::format("PRAGMA user_version={}", kSchemaVersion).c_str());
+    });
+    if (!st) return st.error();
+  }
+  return Store(std::move(impl));
+}
+
+Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Store::Store(Store&&) noexcept = default;
+Store& Store::operator=(Store&&) noexcept = default;
+Store::~Store() = default;
+
+const std::string& Store::path() const { return impl_->path; }
+
+Status Store::put_config(const Config& config) {
+  sqlite3* db = impl_->db;
+  const std::string& path = impl_->path;
+  Config c = config;
+  c.canonicalize();
+  const std::string key = c.key();
+  return in_transaction(db, path, [&]() -> Status {
+    Stmt q(db, "SELECT key FROM configs WHERE name = ?1");
+    if (!q.ok()) return db_error(db, path, "reading configs");
+    q.bind(1, c.name);
+    const int rc = q.step();
+    if (rc == SQLITE_ROW) {
+      if (q.text(0) == key) return {};
+      return make_error(
+          Errc::kInvalidArgument,
+          fmt::format("results store {}: config \"{}\" is stored with other settings ({}) than this study's ({}); "
+                      "use a new store or rename the config",
+                      path, c.name, q.text(0), key));
+    }
+    if (rc != SQLITE_DONE) return db_error(db, path, "reading configs");
+    Stmt ins(db, "INSERT INTO configs(name, key, json) VALUES(?1, ?2, ?3)");
+    if (!ins.ok()) return db_error(db, path, "storing config");
+    ins.bind(1, c.name);
+    ins.bind(2, key);
+    ins.bind(3, to_json(c).dump());
+    if (ins.step() != SQLITE_DONE) return db_error(db, path, fmt::format("storing config \"{}\"", c.name));
+    return {};
+  });
+}
+
+Result<std::vector<Config>> Store::configs() const {
+  sqlite3* db = impl_->db;
+  const std::string& path = impl_->path;
+  Stmt q(db, "SELECT name, json FROM configs ORDER BY name");
+  if (!q.ok()) return db_error(db, path, "reading configs");
+  std::vector<Config> out;
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    auto j = parse_json(q.text(1), path, fmt::format("config \"{}\"", q.text(0)));
+    if (!j) return j.error();
+    auto c = config_from_json(*j);
+    if (!c)
+      return make_error(Errc::kParse,
+                        fmt::format("results store {}: config \"{}\": {}", path, q.text(0), c.error().message));
+    out.push_back(std::move(*c));
+  }
+  if (rc != SQLITE_DONE) return db_error(db, path, "reading configs");
+  return out;
+}
+
+Status Store::put_cell(const CellResult& cell) {
+  sqlite3* db = impl_->db;
+  const std::string& path = impl_->path;
+  const std::string json = to_json(cell).dump();
+  return in_transaction(db, path, [&]() -> Status {
+    Stmt ins(
+        db,
+        "INSERT OR REPLACE INTO cells(config, input_tokens, output_tokens, batch, json) VALUES(?1, ?2, ?3, ?4, ?5)");
+    if (!ins.ok()) return db_error(db, path, "storing cell");
+    ins.bind(1, cell.key.config);
+    ins.bind(2, cell.key.input_tokens);
+    ins.bind(3, cell.key.output_tokens);
+    ins.bind(4, cell.key.batch);
+    ins.bind(5, json);
+    if (ins.step() != SQLITE_DONE) return db_error(db, path, fmt::format("storing cell {}", to_string(cell.key)));
+    return {};
+  });
+}
+
+namespace {
+
+Result<CellResult> cell_from_row(const Stmt& q, int col, const std::string& path) {
+  const std::string what = fmt::format("cell {} I={} O={} B={}", q.text(0), sqlite3_column_int64(q.get(), 1),
+                                       sqlite3_column_int64(q.get(), 2), sqlite3_column_int64(q.get(), 3));
+  auto j = parse_json(q.text(col), path, what);
+  if (!j) return j.error();
+  auto c = cell_from_json(*j);
+  if (!c) return make_error(Errc::kParse, fmt::format("results store {}: {}: {}", path, what, c.error().message));
+  return c;
+}
+
+}  // namespace
+
+Result<std::optional<CellResult>> Store::cell(const CellKey& key) const {
+  sqlite3* db = impl_->db;
+  const std::string& path = impl_->path;
+  Stmt q(db,
+         "SELECT config, input_tokens, output_tokens, batch, json FROM cells "
+         "WHERE config = ?1 AND input_tokens = ?2 AND output_tokens = ?3 AND batch = ?4");
+  if (!q.ok()) return db_error(db, path, "reading cells");
+  q.bind(1, key.config);
+  q.bind(2, key.input_tokens);
+  q.bind(3, key.output_tokens);
+  q.bind(4, key.batch);
+  const int rc = q.step();
+  if (rc == SQLITE_DONE) return std::optional<CellResult>{};
+  if (rc != SQLITE_ROW) return db_error(db, path, "reading cells");
+  auto c = cell_from_row(q, 4, path);
+  if (!c) return c.error();
+  return std::optional<CellResult>(std::move(*c));
+}
+
+Result<std::vector<CellResult>> Store::cells() const {
+  sqlite3* db = impl_->db;
+  const std::string& path = impl_->path;
+  Stmt q(db,
+         "SELECT config, input_tokens, output_tokens, batch, json FROM cells "
+         "ORDER BY config, input_tokens, output_tokens, batch");
+  if (!q.ok()) return db_error(db, path, "reading cells");
+  std::vector<CellResult> out;
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    auto c = cell_from_row(q, 4, path);
+    if (!c) return c.error();
+    out.push_back(std::move(*c));
+  }
+  if (rc != SQLITE_DONE) return db_error(db, path, "reading cells");
+  return out;
+}
+
+Status Store::put_artifact(const Artifact& artifact) {
+  sqlite3* db = impl_->db;
+  const std::string& path = impl_->path;
+  if (artifact.kind.empty() || artifact.name.empty())
+    return make_error(Errc::kInvalidArgument,
+                      fmt::format("results store {}: an artifact needs a kind and a name", path));
+  const double stored = artifact.stored_unix_s > 0.0 ? artifact.stored_unix_s : now_unix_s();
+  const std::string json = artifact.body.dump();
+  return in_transaction(db, path, [&]() -> Status {
+    Stmt ins(db, "INSERT OR REPLACE INTO artifacts(kind, name, json, stored_unix_s) VALUES(?1, ?2, ?3, ?4)");
+    if (!ins.ok()) return db_error(db, path, "storing artifact");
+    ins.bind(1, artifact.kind);
+    ins.bind(2, artifact.name);
+    ins.bind(3, json);
+    ins.bind(4, stored);
+    if (ins.step() != SQLITE_DONE)
+      return db_error(db, path, fmt::format("storing artifact {}/{}", artifact.kind, artifact.name));
+    return {};
+  });
+}
+
+Result<std::vector<Artifact>> Store::artifacts(const std::string& kind) const {
+  sqlite3* db = impl_->db;
+  const std::string& path = impl_->path;
+  Stmt q(db, "SELECT kind, name, json, stored_unix_s FROM artifacts WHERE ?1 = '' OR kind = ?1 ORDER BY kind, name");
+  if (!q.ok()) return db_error(db, path, "reading artifacts");
+  q.bind(1, kind);
+  std::vector<Artifact> out;
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    auto j = parse_json(q.text(2), path, fmt::format("artifact {}/{}", q.text(0), q.text(1)));
+    if (!j) return j.error();
+    out.push_back(Artifact{q.text(0), q.text(1), std::move(*j), q.real(3)});
+  }
+  if (rc != SQLITE_DONE) return db_error(db, path, "reading artifacts");
+  return out;
+}
+
+namespace {
+
+// A cell's identity for merging: its JSON without the time it was stored.
+std::string cell_fingerprint(const CellResult& c) {
+  auto j = to_json(c);
+  j.erase("finished_unix_s");
+  return j.dump();
+}
+
+}  // namespace
+
+Status merge_stores(const std::vector<std::string>& inputs, const std::string& output) {
+  if (inputs.empty()) return make_error(Errc::kInvalidArgument, "merge: no input stores");
+  std::map<std::string, std::pair<Config, std::string>> configs;  // name -> (config, from)
+  std::map<CellKey, std::pair<CellResult, std::string>> cells;
+  std::map<std::pair<std::string, std::string>, std::pair<Artifact, std::string>> artifacts;
+
+  auto add_all = [&](const Store& in, const std::string& from) -> Status {
+    auto cs = in.configs();
+    if (!cs) return cs.error();
+    for (auto& c : *cs) {
+      auto it = configs.find(c.name);
+      if (it == configs.end()) {
+        configs.emplace(c.name, std::make_pair(c, from));
+      } else if (it->second.first.key() != c.key()) {
+        return make_error(Errc::kInvalidArgument, fmt::format("merge: config \"{}\" differs between {} and {}", c.name,
+                                                              it->second.second, from));
+      }
+    }
+    auto cl = in.cells();
+    if (!cl) return cl.error();
+    for (auto& c : *cl) {
+      auto it = cells.find(c.key);
+      if (it == cells.end()) {
+        CellKey k = c.key;
+        cells.emplace(std::move(k), std::make_pair(std::move(c), from));
+      } else if (cell_fingerprint(it->second.first) != cell_fingerprint(c)) {
+        return make_error(Errc::kInvalidArgument, fmt::format("merge: cell {} has different results in {} and {}",
+                                                              to_string(c.key), it->second.second, from));
+      }
+    }
+    auto as = in.artifacts();
+    if (!as) return as.error();
+    for (auto& a : *as) {
+      auto k = std::make_pair(a.kind, a.name);
+      auto it = artifacts.find(k);
+      if (it == artifacts.end()) {
+        artifacts.emplace(k, std::make_pair(std::move(a), from));
+      } else if (it->second.first.body != a.body) {
+        return make_error(Errc::kInvalidArgument, fmt::format("merge: artifact {}/{} differs between {} and {}", a.kind,
+                                                              a.name, it->second.second, from));
+      }
+    }
+    return {};
+  };
+
+  // The output may already hold results: they take part in the checks like any input.
+  auto out = Store::open(output);
+  if (!out) return out.error();
+  if (auto st = add_all(*out, output); !st) return st;
+  for (const auto& path : inputs) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec))
+      return make_error(Errc::kNotFound, fmt::format("merge: input store {} does not exist", path));
+    auto in = Store::open(path);
+    if (!in) return in.error();
+    if (auto st = add_all(*in, path); !st) return st;
+  }
+  for (const auto& [name, c] : configs) {
+    if (c.second == output) continue;
+    if (auto st = out->put_config(c.first); !st) return st;
+  }
+  for (const auto& [key, c] : cells) {
+    if (c.second == output) continue;
+    if (auto st = out->put_cell(c.first); !st) return st;
+  }
+  for (const auto& [key, a] : artifacts) {
+    if (a.second == output) continue;
+    if (auto st = out->put_artifact(a.first); !st) return st;
+  }
+  return {};
+}
+
+}  // namespace jouleperf::study
