@@ -25,5 +25,6 @@ void add_replay_command(CLI::App& app, Context& ctx);
 void add_hardware_command(CLI::App& app, Context& ctx);
 void add_simulate_command(CLI::App& app, Context& ctx);
 void add_optimize_command(CLI::App& app, Context& ctx);
+void add_report_command(CLI::App& app, Context& ctx);
 
 }  // namespace jouleperf::cli

@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
   add_hardware_command(app, ctx);
   add_simulate_command(app, ctx);
   add_optimize_command(app, ctx);
+  add_report_command(app, ctx);
   mirror_options_in_environment(app);
   try {
     app.parse(argc, argv);
