@@ -15,13 +15,13 @@
 namespace jouleperf {
 namespace {
 
-struct Run {
+struct CliRun {
   int rc = -1;
   std::string out;
 };
 
-Run run(const std::string& args) {
-  Run r;
+CliRun run(const std::string& args) {
+  CliRun r;
   const std::string cmd = std::string(JP_CLI_PATH) + " report " + args;
   std::unique_ptr<FILE, int (*)(FILE*)> p(popen(cmd.c_str(), "r"), pclose);
   if (!p) return r;
@@ -56,11 +56,11 @@ std::string make_store(const testing::TempDir& dir) {
 TEST(ReportCli, CsvJsonMarkdownConsoleAndHtml) {
   testing::TempDir dir;
   const std::string store = make_store(dir);
-  const Run csv = run("--store " + store + " --format csv");
+  const CliRun csv = run("--store " + store + " --format csv");
   ASSERT_EQ(csv.rc, 0);
   EXPECT_EQ(csv.out.rfind("config,engine,model,", 0), 0u) << csv.out;
   EXPECT_NE(csv.out.find("\"base,\"\"line\"\"\",llamacpp,tiny,"), std::string::npos) << csv.out;
-  const Run json = run("--store " + store + " --format json");
+  const CliRun json = run("--store " + store + " --format json");
   ASSERT_EQ(json.rc, 0);
   const auto j = nlohmann::json::parse(json.out);
   EXPECT_DOUBLE_EQ(j["cells"][0]["energy_per_batch_j"].get<double>(), 10.0);

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -44,6 +45,9 @@ int to_int(const std::string& s) { return s.empty() ? -1 : std::stoi(s); }
 PageState render(const std::string& html) {
   testing::TempDir dir;
   const auto page = dir.write("report.html", html);
+  // For looking at the page by hand: JP_KEEP_REPORT=/tmp/report.html keeps a copy.
+  if (const char* keep = std::getenv("JP_KEEP_REPORT"); keep != nullptr && *keep != '\0')
+    std::filesystem::copy_file(page, keep, std::filesystem::copy_options::overwrite_existing);
   const auto dom_file = dir.path() / "dom.html";
   // A private profile directory: chromium must not touch the user's.
   const std::string cmd = chromium_path() + " --headless --no-sandbox --disable-gpu --no-first-run " +
