@@ -261,13 +261,16 @@ Result<Chart> table4_chart(const ReportData& data) {
       "with real lengths inside each bin, and the FLOPs-ideal baseline.");
   spec["data"] = {{"values", values}};
   spec["facet"] = {{"column", nominal("workload", "workload")}};
+  // Side by side, not stacked: a log axis cannot stack, and the three are alternatives.
+  json energy_axis = quant("energy_j", "energy (J)", true);
+  energy_axis["stack"] = nullptr;
   spec["spec"] = {{"width", {{"step", 22}}},
                   {"height", 260},
                   {"mark", "bar"},
                   {"encoding",
                    {{"x", nominal("config", "configuration")},
                     {"xOffset", {{"field", "what"}, {"type", "nominal"}}},
-                    {"y", quant("energy_j", "energy (J)", true)},
+                    {"y", energy_axis},
                     {"color", nominal("what", "figure")},
                     {"tooltip", json::array({nominal("workload", "workload"), nominal("config", "config"),
                                              nominal("what", "figure"), quant("energy_j", "J")})}}}};

@@ -98,6 +98,16 @@ TEST_F(ChromiumTest, EveryChartRendersWithoutScriptErrors) {
     const auto next = st.dom.find("class=\"figure\"", at);
     EXPECT_TRUE(svg != std::string::npos && svg < next) << id << " has no <svg>";
   }
+  // Table 4's bars have height (a log axis that stacked them drew every bar 0 px high).
+  const auto t4 = st.dom.find("id=\"chart-table4\"");
+  const std::string t4_svg = st.dom.substr(t4, st.dom.find("class=\"figure\"", t4) - t4);
+  const std::regex bar(R"re(aria-roledescription="bar" d="M[-0-9.e]+,[-0-9.e]+h[-0-9.e]+v([-0-9.e]+)h)re");
+  int bars = 0;
+  for (auto it = std::sregex_iterator(t4_svg.begin(), t4_svg.end(), bar); it != std::sregex_iterator(); ++it) {
+    ++bars;
+    EXPECT_NE(std::stod((*it)[1]), 0.0) << "a zero-height bar in Table 4";
+  }
+  EXPECT_EQ(bars, 12);  // 2 workloads x 2 configs x 3 figures
   // The hostile model name was shown as text, not run.
   EXPECT_EQ(st.errors.find("xss"), std::string::npos);
 }
