@@ -1,0 +1,23 @@
+// The report's tables, built from ReportData with the Table row schema: cells (one row
+// per measured or skipped cell), estimates (the Table-4 comparison and savings),
+// replays and validations. Malformed artifact fields are errors naming the artifact and
+// field; absent fields are empty cells.
+#pragma once
+
+#include <vector>
+
+#include "jouleperf/core/result.hpp"
+#include "jouleperf/report/report_data.hpp"
+#include "jouleperf/report/table.hpp"
+
+namespace jouleperf::report {
+
+Table cells_table(const ReportData& data);
+Result<Table> estimates_table(const ReportData& data);
+Result<Table> replays_table(const ReportData& data);
+Result<Table> validations_table(const ReportData& data);
+
+// All four, in that order (empty tables included: their headers still document the schema).
+Result<std::vector<Table>> report_tables(const ReportData& data);
+
+}  // namespace jouleperf::report
