@@ -150,7 +150,7 @@ Status LlamaEngine::ensure_context(std::uint64_t batch, std::uint64_t tokens_per
                                                           batch, tokens_per_seq, why.empty() ? "" : ": ", why));
   }
   ctx_seqs_ = static_cast<std::uint32_t>(batch);
-  n_batch_ = cp.n_batch;
+  n_batch_ = llama_n_batch(ctx_.get());  // llama.cpp caps n_batch at the context size
   return {};
 }
 

@@ -78,7 +78,7 @@ namespace {
 // The measured values bracketing x: (lo, hi, t) with t the position of ln x between
 // ln lo and ln hi. False when x is outside [front, back] (after clamping below).
 bool bracket(const std::vector<std::uint64_t>& values, double& x, bool clamp_below, bool& clamped, std::uint64_t& lo,
-             std::uint64_t& hi, double& t) {
+             std::uint64_t& hi, double& t, LengthSpace space) {
   if (values.empty()) return false;
   if (x < static_cast<double>(values.front())) {
     if (!clamp_below) return false;
@@ -95,15 +95,19 @@ bool bracket(const std::vector<std::uint64_t>& values, double& x, bool clamp_bel
     return true;
   }
   lo = *(it - 1);
-  t = (std::log(x) - std::log(static_cast<double>(lo))) /
-      (std::log(static_cast<double>(hi)) - std::log(static_cast<double>(lo)));
+  if (space == LengthSpace::kLinear) {
+    t = (x - static_cast<double>(lo)) / (static_cast<double>(hi) - static_cast<double>(lo));
+  } else {
+    t = (std::log(x) - std::log(static_cast<double>(lo))) /
+        (std::log(static_cast<double>(hi)) - std::log(static_cast<double>(lo)));
+  }
   return true;
 }
 
 }  // namespace
 
 Result<Interpolation> interpolate_at(const CellGrid& grid, std::uint64_t batch, double input, double output,
-                                     bool clamp_below) {
+                                     bool clamp_below, LengthSpace space) {
   if (!(input > 0.0) || !(output > 0.0))
     return make_error(Errc::kInvalidArgument,
                       fmt::format("interpolation needs lengths > 0 (I={:g} O={:g})", input, output));
@@ -114,7 +118,8 @@ Result<Interpolation> interpolate_at(const CellGrid& grid, std::uint64_t batch, 
   double x = input, y = output;
   const auto ins = grid.inputs_at(batch);
   const auto outs = grid.outputs_at(batch);
-  if (!bracket(ins, x, clamp_below, r.clamped, i0, i1, t) || !bracket(outs, y, clamp_below, r.clamped, o0, o1, u))
+  if (!bracket(ins, x, clamp_below, r.clamped, i0, i1, t, space) ||
+      !bracket(outs, y, clamp_below, r.clamped, o0, o1, u, space))
     return make_error(Errc::kNotFound,
                       fmt::format("I={:g} O={:g} lies outside the lengths measured at B={}", input, output, batch));
   const std::uint64_t is[2] = {i0, i1};

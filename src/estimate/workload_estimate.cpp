@@ -168,7 +168,8 @@ Result<ConfigEstimate> estimate_config(const CellGrid& grid, const std::string& 
       const auto key = std::tuple{b, i, o};
       auto it = cache.find(key);
       if (it == cache.end()) {
-        auto interp = interpolate_at(grid, e.bins[b].batch, static_cast<double>(i), static_cast<double>(o), true);
+        auto interp = interpolate_at(grid, e.bins[b].batch, static_cast<double>(i), static_cast<double>(o), true,
+                                     LengthSpace::kLinear);
         Interpolation v = interp.ok() ? *interp : plans[b];
         if (!interp.ok()) {  // not inside the grid at the bin's B: the bin's own E_batch
           v.clamped = false;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "jouleperf/core/text.hpp"
 #include "jouleperf/workload/bin_draw.hpp"
 
 namespace jouleperf::study {
@@ -121,6 +122,109 @@ Study main_job_study(const std::vector<Config>& configs, const MainJobScale& sca
   s.warmup.fixed = warmup;
   s.repetitions = repetitions;
   return s;
+}
+
+namespace {
+
+// CDF points of `values`: (value, share of values <= it) at each distinct value, thinned
+// to about `points` (the last one always kept).
+nlohmann::json cdf(std::vector<std::uint64_t> values, std::size_t points) {
+  nlohmann::json out = nlohmann::json::array();
+  if (values.empty()) return out;
+  std::sort(values.begin(), values.end());
+  std::vector<std::pair<std::uint64_t, double>> steps;
+  const double n = static_cast<double>(values.size());
+  for (std::size_t k = 0; k < values.size(); ++k) {
+    if (k + 1 == values.size() || values[k + 1] != values[k])
+      steps.emplace_back(values[k], static_cast<double>(k + 1) / n);
+  }
+  const std::size_t stride = std::max<std::size_t>(1, (steps.size() + points - 1) / std::max<std::size_t>(points, 1));
+  for (std::size_t k = 0; k < steps.size(); ++k) {
+    if (k % stride == 0 || k + 1 == steps.size()) out.push_back({steps[k].first, steps[k].second});
+  }
+  return out;
+}
+
+}  // namespace
+
+nlohmann::json lengths_document(const ScaledWorkload& w, std::size_t points) {
+  const auto bin_of = estimate::bin_index_of_requests(w.bins, w.scaled);
+  std::vector<std::uint64_t> ri, ro, bi, bo;
+  for (std::size_t k = 0; k < bin_of.size(); ++k) {
+    if (bin_of[k] >= w.bins.bins.size()) continue;
+    ri.push_back(w.scaled.inputs[k]);
+    ro.push_back(w.scaled.outputs[k]);
+    bi.push_back(w.bins.bins[bin_of[k]].input_tokens);
+    bo.push_back(w.bins.bins[bin_of[k]].output_tokens);
+  }
+  return {{"workload", w.name},
+          {"lengths_source", w.lengths_source},
+          {"scaled", true},
+          {"real", {{"input", cdf(ri, points)}, {"output", cdf(ro, points)}}},
+          {"binned", {{"input", cdf(bi, points)}, {"output", cdf(bo, points)}}}};
+}
+
+Result<HostPeak> host_peak_flops_from(const std::string& cpuinfo, const std::string& weight_type, int threads) {
+  double mhz = 0.0;
+  bool avx512 = false, avx2 = false, fma = false;
+  std::string model;
+  std::size_t pos = 0;
+  while (pos < cpuinfo.size()) {
+    const std::size_t nl = std::min(cpuinfo.find('\n', pos), cpuinfo.size());
+    const std::string_view line(cpuinfo.data() + pos, nl - pos);
+    pos = nl + 1;
+    const auto colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    const auto key = trim(line.substr(0, colon));
+    const auto value = trim(line.substr(colon + 1));
+    if (key == "cpu MHz" && mhz == 0.0) {
+      if (auto v = parse_double(value)) mhz = *v;
+    } else if (key == "model name" && model.empty()) {
+      model = std::string(value);
+    } else if (key == "flags" && !avx2) {
+      const std::string f = " " + std::string(value) + " ";
+      avx512 = f.find(" avx512f ") != std::string::npos;
+      avx2 = f.find(" avx2 ") != std::string::npos;
+      fma = f.find(" fma ") != std::string::npos;
+    }
+  }
+  if (!(mhz > 0.0)) return make_error(Errc::kNotFound, "/proc/cpuinfo gives no clock (cpu MHz)");
+  const double per_cycle = avx512 ? 64.0 : (avx2 && fma) ? 32.0 : 8.0;
+  const bool quantized = weight_type.rfind("q", 0) == 0;
+  const double factor = quantized ? 4.0 : 1.0;
+  const int t = std::max(threads, 1);
+  HostPeak p;
+  p.flops_per_s = t * mhz * 1e6 * per_cycle * factor;
+  p.source = fmt::format("{} x {:.0f} MHz x {:g} FP32 FLOP/cycle ({}){} = {:.3g} FLOP/s, {}", t, mhz, per_cycle,
+                         avx512          ? "AVX-512"
+                         : (avx2 && fma) ? "AVX2+FMA"
+                                         : "no wide SIMD",
+                         quantized ? " x 4 (8-bit dot products)" : "", p.flops_per_s,
+                         model.empty() ? "from /proc/cpuinfo" : model + ", from /proc/cpuinfo");
+  return p;
+}
+
+Result<HostPeak> host_peak_flops(const std::string& weight_type, int threads) {
+  auto text = read_text_file("/proc/cpuinfo");
+  if (!text) return text.error();
+  return host_peak_flops_from(*text, weight_type, threads);
+}
+
+std::vector<Config> simulated_gpu_configs() {
+  auto make = [](std::string name, std::string stack, std::string batching, std::string batches) {
+    Config c;
+    c.name = std::move(name);
+    c.engine = "sim";
+    c.model = "Llama-3.1-8B";
+    c.weight_type = "bf16";
+    c.strategy = "greedy";
+    c.batching = std::move(batching);
+    c.threads = 0;
+    c.settings = {{"batches", std::move(batches)}, {"hardware", "a6000"}, {"stack", std::move(stack)}};
+    c.canonicalize();
+    return c;
+  };
+  return {make("a6000-hf-eager", "hf-eager", "static", "1,8"), make("a6000-vllm", "vllm", "continuous", "1,8,64")};
 }
 
 }  // namespace jouleperf::study

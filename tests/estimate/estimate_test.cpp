@@ -137,6 +137,14 @@ TEST(Interpolate, ExactAtGridPointsBilinearInLogsAndRefusesOutside) {
   ASSERT_TRUE(line.ok());
   EXPECT_NEAR(line->energy_batch_j(), 20.0, 1e-12);
   EXPECT_EQ(line->corners.size(), 2u);
+  // Linear weights: 64 is a third of the way from 32 to 128: 10 + (1/3) * 20; at (64, 16)
+  // t = 1/3, u = 1/3: (4/9) 10 + (2/9) 30 + (2/9) 20 + (1/9) 60 = 20.
+  auto lin = interpolate_at(g, 1, 64, 8, false, LengthSpace::kLinear);
+  ASSERT_TRUE(lin.ok());
+  EXPECT_NEAR(lin->energy_batch_j(), 10.0 + 20.0 / 3.0, 1e-12);
+  auto lin_mid = interpolate_at(g, 1, 64, 16, false, LengthSpace::kLinear);
+  ASSERT_TRUE(lin_mid.ok());
+  EXPECT_NEAR(lin_mid->energy_batch_j(), (4 * 10 + 2 * 30 + 2 * 20 + 60) / 9.0, 1e-12);
   // Monotone between grid points (the corners increase in I and in O).
   double prev = 0.0;
   for (double i = 32; i <= 128; i += 4) {
@@ -214,8 +222,9 @@ TEST(Estimate, CorrectedEqualsPaperOnCeilingsAndIsLowerBelowThem) {
   auto e_below = estimate_config(g, "c", *w_below, &below, EstimateOptions{});
   ASSERT_TRUE(e_below.ok());
   EXPECT_DOUBLE_EQ(e_below->paper.value_j, 40.0);  // both 64s round up to I* = 128
-  // Corrected: 2 * 10/2 + 2 * E(64)/2 with E(64) = 10 + 0.5 * 20 = 20: 10 + 20 = 30.
-  EXPECT_NEAR(e_below->corrected->value_j, 30.0, 1e-12);
+  // Corrected, linear in I between the measured 32 and 128: E(64) = 10 + (64 - 32) / (128 - 32) * 20
+  // = 16.667; 2 * 10/2 + 2 * 16.667/2 = 26.667. (In log space it would be 10 + 0.5 * 20 = 20.)
+  EXPECT_NEAR(e_below->corrected->value_j, 10.0 + 10.0 + 20.0 / 3.0, 1e-9);
   EXPECT_LT(e_below->corrected->value_j, e_below->paper.value_j);
   EXPECT_EQ(*e_below->real_output_tokens, 32u);
 

@@ -215,3 +215,24 @@ TEST(LlamaEngine, ReportsWhatItRuns) {
 
 }  // namespace
 }  // namespace jouleperf
+
+namespace jouleperf {
+namespace {
+
+// One engine across cells of growing prompts (as a sweep runs them): llama.cpp caps a
+// context's n_batch at its size, so a context sized for a short cell and reused for a
+// longer prompt must split prefill by the context's n_batch, not the configured one.
+TEST(LlamaEngine, ReusedContextTakesLongerPromptsThanItsFirstCell) {
+  auto e = open_tiny();
+  ASSERT_NE(e, nullptr);
+  SteadyClock clock;
+  for (auto [i, o] : {std::pair<std::uint64_t, std::uint64_t>{8, 1}, {8, 64}, {32, 1}, {128, 1}, {300, 2}}) {
+    const auto r = request(1, i, o);
+    auto res = e->run_batch(r, clock, nullptr);
+    ASSERT_TRUE(res.ok()) << "I=" << i << " O=" << o << ": " << res.error().to_string();
+    expect_exact(*res, r);
+  }
+}
+
+}  // namespace
+}  // namespace jouleperf

@@ -67,7 +67,13 @@ struct Interpolation {
 // otherwise such a point is outside. Fails with kNotFound naming the point when it lies
 // outside the measured lengths at that batch or a corner cell is missing; kInvalidArgument
 // for a length <= 0.
+// With LengthSpace::kLinear the weights use t = (i - I_lo) / (I_hi - I_lo) (and u
+// likewise) instead: energy grows about linearly with lengths between neighbouring cells
+// (decode steps with O, prefill with I), where bilinear weights in the logarithms
+// over-weight the longer corner (up to 25% at a 4x grid step). The corrected estimate
+// uses kLinear; missing bins kLog.
+enum class LengthSpace { kLog, kLinear };
 Result<Interpolation> interpolate_at(const CellGrid& grid, std::uint64_t batch, double input, double output,
-                                     bool clamp_below);
+                                     bool clamp_below, LengthSpace space = LengthSpace::kLog);
 
 }  // namespace jouleperf::estimate
