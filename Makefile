@@ -30,9 +30,12 @@ build: bootstrap llama $(BUILD)/build.ninja
 
 # The main job on embedded defaults: which sensors exist here, then the energy of a
 # built-in CPU workload measured like `perf stat` measures cycles.
+# The main job: `jouleperf study` on the embedded defaults (docs/method.md). DEMO_OUT holds
+# the results store, the synthetic models and report.html; a second run resumes the store.
+DEMO_OUT ?= out/demo
 demo: build
 	$(BUILD)/jouleperf sensors
-	$(BUILD)/jouleperf measure --idle 1 -- $(BUILD)/jouleperf burn --seconds 3 --threads $(JOBS)
+	$(BUILD)/jouleperf study --out $(DEMO_OUT)
 
 # Every test: the release build, unit tests under ASan+UBSan, sampler tests under
 # TSan, a short run of every fuzz target, and the format check.

@@ -26,6 +26,7 @@
 #include "jouleperf/report/html.hpp"
 #include "jouleperf/report/report_data.hpp"
 #include "jouleperf/sensor/cpu_model.hpp"
+#include "jouleperf/study/grid.hpp"
 #include "jouleperf/study/main_job.hpp"
 #include "jouleperf/study/online.hpp"
 #include "jouleperf/study/store.hpp"
@@ -129,6 +130,49 @@ Result<estimate::DeviceRating> host_rating(const SensorFlags& flags, const std::
 Result<ModelInfo> model_of(const study::Config& c) {
   if (auto a = find_builtin_arch(c.model); a.ok()) return info_from_arch(*a);
   return read_gguf_info(c.model);
+}
+
+// What the FLOPs-ideal baseline needs per config: the architecture, and the device's TDP
+// and peak — the named hardware profile for simulated configs, this host's CPU otherwise.
+std::vector<estimate::ConfigInputs> config_inputs(const std::vector<study::Config>& configs, const SensorFlags& flags) {
+  hardware::HardwareRegistry registry;
+  std::vector<estimate::ConfigInputs> out;
+  for (const auto& c : configs) {
+    estimate::ConfigInputs in;
+    in.config = c;
+    if (auto m = model_of(c); m)
+      in.model = *m;
+    else
+      in.ideal_note = m.error().message;
+    if (auto hw = c.setting("hardware")) {
+      auto prof = registry.find(*hw);
+      auto prec = estimate::precision_for_weight_type(c.weight_type);
+      if (prof && prec) {
+        if (auto r = estimate::rating_from_profile(*prof, *prec); r) in.device = *r;
+      }
+      if (!in.device) in.ideal_note += (in.ideal_note.empty() ? "" : "; ") + std::string("no rating for ") + *hw;
+    } else if (auto r = host_rating(flags, c.weight_type, c.threads); r) {
+      in.device = *r;
+    } else {
+      in.ideal_note += (in.ideal_note.empty() ? "" : "; ") + r.error().message;
+    }
+    out.push_back(std::move(in));
+  }
+  return out;
+}
+
+// Writes the HTML report of `store` to `path`; returns its absolute path.
+Result<std::string> write_report(const study::Store& store, const fs::path& path) {
+  auto data = report::load_report_data(store);
+  if (!data) return data.error();
+  auto html = report::html_report(*data);
+  if (!html) return html.error();
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  if (f == nullptr) return make_error(Errc::kIo, "cannot write " + path.string());
+  const bool ok = std::fwrite(html->data(), 1, html->size(), f) == html->size();
+  if (std::fclose(f) != 0 || !ok) return make_error(Errc::kIo, "cannot write " + path.string());
+  std::error_code ec;
+  return fs::absolute(path, ec).string();
 }
 
 struct WorkloadRun {
@@ -279,20 +323,7 @@ int run_main_job(const StudyArgs& a) {
   if (!stored_cells) return fail("results store", stored_cells.error());
 
   step(5, kSteps, "workload estimates, the FLOPs-ideal baseline and the savings");
-  std::vector<estimate::ConfigInputs> inputs;
-  for (const auto& c : configs) {
-    estimate::ConfigInputs in;
-    in.config = c;
-    if (auto m = model_of(c); m)
-      in.model = *m;
-    else
-      in.ideal_note = m.error().message;
-    if (auto r = host_rating(a.flags, c.weight_type, c.threads); r)
-      in.device = *r;
-    else
-      in.ideal_note += r.error().message;
-    inputs.push_back(std::move(in));
-  }
+  const auto inputs = config_inputs(configs, a.flags);
   std::vector<WorkloadRun> runs;
   for (const char* name : {"azure-conv-2023", "azure-code-2023"}) {
     auto w = workload::find_default_workload(name);
@@ -404,18 +435,7 @@ int run_main_job(const StudyArgs& a) {
     if (!sres) return fail("simulated sweep", sres.error());
     auto all = store->cells();
     if (!all) return fail("results store", all.error());
-    hardware::HardwareRegistry registry;
-    std::vector<estimate::ConfigInputs> sin;
-    for (const auto& c : sim_configs) {
-      estimate::ConfigInputs in;
-      in.config = c;
-      if (auto m = model_of(c); m) in.model = *m;
-      auto prof = registry.find(c.setting("hardware").value_or("a6000"));
-      if (prof) {
-        if (auto r = estimate::rating_from_profile(*prof, hardware::Precision::kBf16); r) in.device = *r;
-      }
-      sin.push_back(std::move(in));
-    }
+    const auto sin = config_inputs(sim_configs, a.flags);
     for (const auto& run : runs) {
       auto w = workload::find_default_workload(run.workload.name);
       if (!w) return fail("workload", w.error());
@@ -442,18 +462,8 @@ int run_main_job(const StudyArgs& a) {
                             {"host", conditions}};
   if (auto st = store->put_artifact({"study", "summary", summary, now_unix()}); !st)
     return fail("results store", st.error());
-  auto data = report::load_report_data(*store);
-  if (!data) return fail("report", data.error());
-  auto html = report::html_report(*data);
-  if (!html) return fail("report", html.error());
-  const fs::path report_path = out / "report.html";
-  {
-    std::FILE* f = std::fopen(report_path.c_str(), "wb");
-    if (f == nullptr) return fail("report", make_error(Errc::kIo, "cannot write " + report_path.string()));
-    const bool ok = std::fwrite(html->data(), 1, html->size(), f) == html->size();
-    if (std::fclose(f) != 0 || !ok)
-      return fail("report", make_error(Errc::kIo, "cannot write " + report_path.string()));
-  }
+  auto report_path = write_report(*store, out / "report.html");
+  if (!report_path) return fail("report", report_path.error());
 
   fmt::print("\n== jouleperf study: summary ==\n{}\n{}\n", sensor_note, scale.note());
   for (const auto& run : runs) print_estimate(run.workload.name + " (scaled)", run.estimate);
@@ -465,7 +475,79 @@ int run_main_job(const StudyArgs& a) {
                v["corrected_error_pct"].get<double>());
   }
   fmt::print("\nstudy took {}; results in {}\nreport: {}\n", format_duration(now_unix() - started), store_path,
-             fs::absolute(report_path).string());
+             *report_path);
+  return kExitOk;
+}
+
+// A study file: its sweep into OUT/results.db, the estimates of both embedded workloads
+// binned on the study's own lengths (unscaled), and the report.
+int run_file_study(const StudyArgs& a) {
+  auto plan = study::load_study_file(a.file);
+  if (!plan) return fail("study file", plan.error());
+  std::error_code ec;
+  const fs::path out(a.out);
+  fs::create_directories(out, ec);
+  if (ec) return fail("output directory", make_error(Errc::kIo, fmt::format("{}: {}", a.out, ec.message())));
+  const std::string store_path = (out / "results.db").string();
+  auto store = study::Store::open(store_path);
+  if (!store) return fail("results store", store.error());
+  SteadyClock clock;
+  study::SweepEnv env;
+  env.clock = &clock;
+  std::unique_ptr<Sampler> sampler;
+  bool measured = false;
+  for (const auto& c : plan->configs) measured = measured || c.engine != "sim";
+  std::string sensor_note = "Every config is simulated: nothing was measured.";
+  if (measured) {
+    sampler = start_sampler(a.flags, clock, "study");
+    if (!sampler) return kExitFailure;
+    bool estimated = false;
+    for (std::size_t i = 0; i < sampler->size(); ++i) estimated = estimated || sampler->info(i).caps.estimated;
+    sensor_note = estimated ? "No hardware energy sensor was read: measured configs' energies are ESTIMATED from "
+                              "CPU time (docs/sensors.md)."
+                            : "Energies of measured configs come from hardware sensors.";
+    if (a.idle_s > 0) {
+      auto m = measure_idle(*sampler, Seconds(a.idle_s));
+      if (!m) return fail("idle baseline", m.error());
+      env.idle = *m;
+    }
+  }
+  env.sampler = sampler.get();
+  nlohmann::json conditions = nlohmann::json::object();
+  for (const auto& [k, v] : host_conditions()) conditions[k] = v;
+  env.conditions = conditions;
+  const bool bar = !a.no_progress_bar && (a.progress_bar || isatty(STDERR_FILENO) == 1);
+  Progress progress(bar);
+  auto swept = study::run_sweep(*plan, study::expand_grid(*plan), *store, env, &progress);
+  if (sampler) sampler->stop();
+  if (!swept) return fail("sweep", swept.error());
+  auto cells = store->cells();
+  if (!cells) return fail("results store", cells.error());
+  const auto inputs = config_inputs(plan->configs, a.flags);
+  for (const auto& w : workload::default_workloads()) {
+    const auto real = estimate::lengths_from_default(w);
+    workload::BinningOptions bo;
+    bo.input_edges = plan->input_tokens;
+    bo.output_edges = plan->output_tokens;
+    std::sort(bo.input_edges.begin(), bo.input_edges.end());
+    std::sort(bo.output_edges.begin(), bo.output_edges.end());
+    auto bins = estimate::bin_lengths(real, bo, std::string(w.name), "embedded:" + std::string(w.name));
+    if (!bins) return fail("estimate", bins.error());
+    auto est = estimate_and_store(*store, *bins, real, "drawn inside the embedded bins", inputs, *cells,
+                                  estimate::LengthScale{}, "", std::string(w.name));
+    if (!est) return fail("estimate " + std::string(w.name), est.error());
+    print_estimate(std::string(w.name), *est);
+  }
+  nlohmann::json summary = {{"title", "jouleperf study: " + plan->name},
+                            {"scale_note", "lengths as measured, binned on the study's own lengths"},
+                            {"sensor_note", sensor_note},
+                            {"host", conditions},
+                            {"finished_unix_s", now_unix()}};
+  if (auto st = store->put_artifact({"study", "summary", summary, now_unix()}); !st)
+    return fail("results store", st.error());
+  auto path = write_report(*store, out / "report.html");
+  if (!path) return fail("report", path.error());
+  fmt::print("\nresults in {}\nreport: {}\n", store_path, *path);
   return kExitOk;
 }
 
@@ -492,15 +574,7 @@ void add_study_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--seed", a->seed, "seed of request choices, arrivals and prompts")->capture_default_str();
   cmd->add_flag("--progress-bar", a->progress_bar, "draw the progress bar even when stderr is not a terminal");
   cmd->add_flag("--no-progress-bar", a->no_progress_bar, "plain log lines even on a terminal");
-  cmd->callback([a, &ctx] {
-    if (!a->file.empty()) {
-      std::cerr << "jouleperf study: a study FILE runs its sweep with `jouleperf sweep FILE --store S`, then "
-                   "`jouleperf estimate` and `jouleperf report`; `jouleperf study` with no FILE is the main job\n";
-      ctx.exit_code = kExitUsage;
-      return;
-    }
-    ctx.exit_code = run_main_job(*a);
-  });
+  cmd->callback([a, &ctx] { ctx.exit_code = a->file.empty() ? run_main_job(*a) : run_file_study(*a); });
 }
 
 }  // namespace jouleperf::cli

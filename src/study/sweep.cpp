@@ -99,6 +99,9 @@ Result<CellResult> run_cell(const Study& study, const Config& config, const Grid
     r.status = CellStatus::kSkipped;
     r.reason = e.to_string();
     r.reps.clear();
+    // The simulator's verdict ("does not fit") is itself simulated.
+    r.simulated = config.engine == "sim";
+    r.estimated = r.simulated;
     r.finished_unix_s = now_unix_s();
     return r;
   };
