@@ -6,7 +6,7 @@
 #include <algorithm>
 
 #include "jouleperf/core/text.hpp"
-#include "jouleperf/workload/bin_draw.hpp"
+#include "jouleperf/workload/length_scale.hpp"
 
 namespace jouleperf::study {
 
