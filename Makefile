@@ -11,7 +11,7 @@ export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := true
 CTEST      := ctest --output-on-failure --timeout 300 -j$(JOBS)
 
-.PHONY: all bootstrap llama build demo test test-unit test-asan test-tsan fuzz bench format format-check clean
+.PHONY: all bootstrap llama build program demo test test-unit test-asan test-tsan fuzz bench format format-check clean
 
 all: build
 
@@ -28,12 +28,14 @@ $(BUILD)/build.ninja: | bootstrap llama
 build: bootstrap llama $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j$(JOBS)
 
-# The main job on embedded defaults: which sensors exist here, then the energy of a
-# built-in CPU workload measured like `perf stat` measures cycles.
+# The program alone (what the demo needs; `build` also builds the tests and benchmarks).
+program: bootstrap llama $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j$(JOBS) --target jouleperf
+
 # The main job: `jouleperf study` on the embedded defaults (docs/method.md). DEMO_OUT holds
 # the results store, the synthetic models and report.html; a second run resumes the store.
 DEMO_OUT ?= out/demo
-demo: build
+demo: program
 	$(BUILD)/jouleperf sensors
 	$(BUILD)/jouleperf study --out $(DEMO_OUT)
 
