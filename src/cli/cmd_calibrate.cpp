@@ -235,13 +235,13 @@ int run_calibrate(const CalibrateArgs& a) {
   const auto& st = r->config.stack;
   std::cout << fmt::format(
       "fitted ({} evaluations): {} rate {:.3g} FLOP/s, bandwidth {:.3g} GB/s, host {:.3g} ms/step + {:.3g} ms/seq, "
-      "idle {:.3g} W, full load {:.3g} W, active floor {:.2f}\n",
+      "idle {:.3g} W, full load {:.3g} W, active floor {:.2f}, decode attention efficiency {:.3g}\n",
       r->evaluations, sim::weight_precision_name(base->config.precision),
       hw.peak_flops.at(base->config.precision == sim::WeightPrecision::kFp32   ? hardware::Precision::kFp32
                        : base->config.precision == sim::WeightPrecision::kInt8 ? hardware::Precision::kInt8
                                                                                : hardware::Precision::kBf16),
       hw.memory_bandwidth_bps / 1e9, st.host_s_per_step * 1e3, st.host_s_per_sequence * 1e3, hw.idle_w, hw.tdp_w,
-      r->config.power.active_floor);
+      r->config.power.active_floor, st.decode_attention_efficiency);
   if (!a.output.empty())
     std::cout << fmt::format("wrote {}: jouleperf simulate --profiles {} --hardware {} --stack-file {} ...\n", a.output,
                              a.output, profile_name, a.output);
