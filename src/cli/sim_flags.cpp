@@ -5,6 +5,7 @@
 #include <random>
 
 #include "jouleperf/model/arch.hpp"
+#include "jouleperf/sim/stack_json.hpp"
 #include "jouleperf/workload/synthetic.hpp"
 
 namespace jouleperf::cli {
@@ -130,8 +131,18 @@ Result<hardware::HardwareRegistry> load_registry(const DeploymentFlags& f) {
 Result<sim::SimConfig> to_sim_config(const DeploymentFlags& f, const hardware::HardwareRegistry& registry) {
   auto hw = registry.find(f.hardware);
   if (!hw) return make_error(Errc::kInvalidArgument, hw.error().message);
-  auto stack = sim::find_stack(f.stack);
-  if (!stack) return make_error(Errc::kInvalidArgument, stack.error().message);
+  std::optional<nlohmann::json> power;
+  std::optional<sim::SoftwareStack> stack;
+  if (!f.stack_file.empty()) {
+    auto file = sim::load_stack_file(f.stack_file);
+    if (!file) return make_error(file.error().code, "--stack-file: " + file.error().message);
+    stack = file->stack;
+    power = file->power;
+  } else {
+    auto named = sim::find_stack(f.stack);
+    if (!named) return make_error(Errc::kInvalidArgument, named.error().message);
+    stack = *named;
+  }
   auto model = resolve_model(f.model);
   if (!model) return model.error();
   auto precision = sim::parse_weight_precision(f.precision);
@@ -139,6 +150,11 @@ Result<sim::SimConfig> to_sim_config(const DeploymentFlags& f, const hardware::H
   auto router = sim::parse_router(f.router);
   if (!router) return router.error();
   sim::SimConfig c = sim::make_config(*hw, *stack, *model);
+  if (power) {
+    auto m = sim::power_from_json(*power, c.power, f.stack_file);
+    if (!m) return make_error(m.error().code, "--stack-file: " + m.error().message);
+    c.power = *m;
+  }
   c.precision = *precision;
   c.router = *router;
   if (!f.batching.empty()) {

@@ -39,6 +39,7 @@ struct DeploymentFlags {
   std::vector<std::string> profiles;
   std::string hardware;
   std::string stack = "vllm";
+  std::string stack_file;  // a stack (and power model) written by `jouleperf calibrate -o`; replaces --stack
   std::string model = "Llama-3.1-8B";
   std::string precision = "bf16";
   std::uint32_t tp = 1, replicas = 1;

@@ -15,13 +15,14 @@ namespace {
 
 // The fitted figures, as logs (so every figure stays positive), in this order.
 enum Param : std::size_t {
-  kMatmulRate,    // FLOP/s at the weights' precision (and the other rates scaled with it)
-  kBandwidth,     // bytes/s
-  kHostStep,      // s per step
-  kHostSequence,  // s per sequence per step
-  kIdlePower,     // W
-  kDynamicPower,  // TDP - idle, W
-  kActiveFloor,   // logit of the power model's active floor
+  kMatmulRate,       // FLOP/s at the weights' precision (and the other rates scaled with it)
+  kBandwidth,        // bytes/s
+  kHostStep,         // s per step
+  kHostSequence,     // s per sequence per step
+  kIdlePower,        // W
+  kDynamicPower,     // TDP - idle, W
+  kActiveFloor,      // logit of the power model's active floor
+  kDecodeAttention,  // log of the stack's decode attention efficiency (capped at 1)
   kParams
 };
 using Point = std::array<double, kParams>;
@@ -54,6 +55,7 @@ SimConfig with_point(const SimConfig& base, const Point& p) {
   c.hardware.idle_w = std::exp(p[kIdlePower]);
   c.hardware.tdp_w = c.hardware.idle_w + std::exp(p[kDynamicPower]);
   c.power.active_floor = logistic(p[kActiveFloor]);
+  c.stack.decode_attention_efficiency = std::min(1.0, std::exp(p[kDecodeAttention]));
   c.keep_requests = false;
   c.timeline_bins = 1;
   return c;
@@ -117,6 +119,7 @@ Result<CalibrationResult> calibrate(const SimConfig& base, const std::vector<Mea
     x0[kDynamicPower] = std::log(std::max(hw.tdp_w - hw.idle_w, 0.1));
     const double floor = std::clamp(base.power.active_floor, 0.01, 0.99);
     x0[kActiveFloor] = std::log(floor / (1.0 - floor));
+    x0[kDecodeAttention] = std::log(std::clamp(base.stack.decode_attention_efficiency, 1e-4, 1.0));
   }
 
   // Objective over the training cells; an error from the simulator is remembered and

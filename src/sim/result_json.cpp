@@ -107,6 +107,7 @@ nlohmann::json to_json(const SoftwareStack& s) {
       {"device", hardware::device_kind_name(s.device)},
       {"batching", batching_name(s.batching)},
       {"compute_efficiency", s.compute_efficiency},
+      {"decode_attention_efficiency", s.decode_attention_efficiency},
       {"memory_efficiency", s.memory_efficiency},
       {"kernels_per_layer", s.kernels_per_layer},
       {"kernels_fixed", s.kernels_fixed},

@@ -111,6 +111,7 @@ Result<StepModel> StepModel::create(const ModelInfo& model, const hardware::Hard
   m.inv_mm_peak_ = 1.0 / m.mm_peak_;
   m.inv_other_peak_ = 1.0 / m.other_peak_;
   m.inv_ce_ = 1.0 / stack.compute_efficiency;
+  m.decode_attention_extra_ = 1.0 / stack.decode_attention_efficiency - 1.0;
   m.dense_bytes_ = bpw * c.dense_params / t;
   m.head_bytes_ = bpw * c.head_params / t;
   m.expert_bytes_ = bpw * c.layers * c.expert_params / t;
@@ -141,7 +142,8 @@ StepCost StepModel::evaluate(const StepShape& s) const {
   StepCost r;
 
   const double mm_flops = s.tokens * mm_flops_per_token_;
-  const double other_flops = s.attn_pairs * c.attn_flops_per_pair + s.logit_tokens * c.logits_flops_per_token;
+  const double attn_flops = s.attn_pairs * c.attn_flops_per_pair;
+  const double other_flops = attn_flops + s.logit_tokens * c.logits_flops_per_token;
   r.flops = mm_flops + other_flops;
 
   // Weights: the dense part always, the routed experts the step's tokens touch, the
@@ -161,7 +163,10 @@ StepCost StepModel::evaluate(const StepShape& s) const {
 
   const double bytes = r.weight_bytes + r.kv_bytes + r.activation_bytes;
   const double at_peak_s = (mm_flops * inv_mm_peak_ + other_flops * inv_other_peak_) * inv_tp_;
-  r.compute_s = at_peak_s * inv_ce_;
+  // A decode-only step's attention runs slower than peak by the stack's decode attention
+  // efficiency: extra time, not extra utilization.
+  const double attn_extra_s = s.has_prompt ? 0.0 : attn_flops * inv_other_peak_ * inv_tp_ * decode_attention_extra_;
+  r.compute_s = (at_peak_s + attn_extra_s) * inv_ce_;
   r.memory_s = bytes * s_per_byte_;
   r.compute_bound = r.compute_s > r.memory_s;
   r.kernel_gap_s = kernel_gap_total_s_;

@@ -2,7 +2,8 @@
 // measured batches, and check the fit on batches it did not see. The fitted figures are
 // the effective matrix rate and memory bandwidth of the device (what the engine reaches,
 // so the stack's efficiencies are set to 1), the stack's host time per step and per
-// sequence, and the power model's idle and full-load power and active floor. Every
+// sequence and its decode attention efficiency, and the power model's idle and
+// full-load power and active floor. Every
 // prediction made with the result is still simulated; the calibration only says how far
 // the simulator was from this machine on cells like the held-out ones.
 #pragma once
@@ -40,7 +41,8 @@ struct CellFit {
 
 struct CalibrationResult {
   SimConfig config;  // `base` with the fitted figures (hardware.peak_flops, bandwidth,
-                     // idle_w, tdp_w; stack host times; power.active_floor)
+                     // idle_w, tdp_w; stack host times, decode_attention_efficiency;
+                     // power.active_floor)
   std::vector<CellFit> cells;
   // Mean absolute percentage errors, %: 100 * mean |predicted / measured - 1|.
   double train_mape_energy_pct = 0.0;

@@ -31,6 +31,11 @@ struct SoftwareStack {
   // compute-bound, and of its bandwidth when memory-bound.
   double compute_efficiency = 0.7;
   double memory_efficiency = 0.8;
+  // Decode-only steps: attention (one query per sequence against its cache) reaches this
+  // share of the compute-bound rate above. 1 for the built-in stacks; `jouleperf
+  // calibrate` fits it (llama.cpp's CPU attention kernels are far slower per FLOP in
+  // decode than its matmuls).
+  double decode_attention_efficiency = 1.0;
 
   // Kernels of one forward pass: layers * kernels_per_layer + kernels_fixed.
   double kernels_per_layer = 12;
