@@ -27,6 +27,10 @@ struct RunArgs {
   SamplingParams sampling;
   std::optional<std::uint64_t> sample_seed;
   std::string batching = "static";
+  std::uint32_t beam_width = 4;
+  std::string draft;
+  std::uint32_t draft_tokens = 4;
+  std::optional<double> accept_rate;
   int threads = 0;
   int threads_batch = 0;
   std::string flash_attn = "auto";
@@ -88,7 +92,8 @@ nlohmann::json openai_json(const OpenAiEngine& e) {
           {"requests", std::move(reqs)}};
 }
 
-void print_summary(const RunSummary& s, const BatchRequest& req, const EngineInfo& e, const Measurement& m) {
+void print_summary(const RunSummary& s, const BatchRequest& req, const BatchResult& r, const EngineInfo& e,
+                   const Measurement& m) {
   auto& o = std::cout;
   o << fmt::format("\n {} on {}{}: batch {}, {} prompt + {} generated tokens per sequence, {}\n\n", e.engine, e.model,
                    e.synthetic_model ? " [SYNTHETIC model]" : "", s.batch, req.input_tokens, req.output_tokens,
@@ -109,6 +114,17 @@ void print_summary(const RunSummary& s, const BatchRequest& req, const EngineInf
     const auto& q = s.requests[i];
     o << fmt::format("  {:<8} {:<10.4f} {:<10.4f} {}\n", i, q.ttft_s, q.e2e_s, q.output_tokens);
     if (req.keep_text) o << "    " << nlohmann::json(q.text).dump() << "\n";
+  }
+  if (req.strategy == DecodeStrategy::kBeam)
+    o << fmt::format("\n  beam width {} (the best beam's tokens)\n", req.beam_width);
+  if (req.strategy == DecodeStrategy::kSpeculative) {
+    o << fmt::format("\n  speculative: {} draft tokens per step, {} target + {} draft decode forwards\n",
+                     req.draft_tokens, r.decode_forwards, r.draft_forwards);
+    o << fmt::format("  draft acceptance: {}{}\n",
+                     r.draft_acceptance ? fmt::format("{:.3f}", *r.draft_acceptance) : std::string("- (none judged)"),
+                     req.forced_accept_rate ? fmt::format(" (FORCED at {}: the cost of that rate, not a real draft)",
+                                                          *req.forced_accept_rate)
+                                            : std::string(" (greedy verification)"));
   }
   if (s.estimated)
     o << "\n  Energy is ESTIMATED from CPU time (no hardware energy sensor was read); see docs/sensors.md.\n";
@@ -148,6 +164,17 @@ int run_run(const RunArgs& a) {
   req.sampling = a.sampling;
   req.sampling.seed = a.sample_seed.value_or(a.seed);
   req.batching = *batching;
+  req.beam_width = a.beam_width;
+  req.draft_tokens = a.draft_tokens;
+  req.forced_accept_rate = a.accept_rate;
+  if (req.strategy == DecodeStrategy::kSpeculative && (a.engine != "llamacpp" || a.draft.empty())) {
+    std::cerr << "jouleperf run: --strategy speculative needs --engine llamacpp and --draft FILE\n";
+    return kExitUsage;
+  }
+  if (!a.draft.empty() && req.strategy != DecodeStrategy::kSpeculative) {
+    std::cerr << "jouleperf run: --draft is used with --strategy speculative only\n";
+    return kExitUsage;
+  }
 
   std::unique_ptr<Engine> engine_ptr;
   OpenAiEngine* openai = nullptr;
@@ -189,6 +216,7 @@ int run_run(const RunArgs& a) {
     cfg.n_ubatch = a.n_ubatch;
     cfg.gpu_layers = a.gpu_layers;
     cfg.mmap = !a.no_mmap;
+    cfg.draft_model_path = a.draft;
     auto opened = open_llamacpp_engine(cfg);
     if (!opened) {
       std::cerr << "jouleperf run: " << opened.error().to_string() << "\n";
@@ -236,13 +264,23 @@ int run_run(const RunArgs& a) {
   if (a.json) {
     nlohmann::json j = to_json(summary, req, engine->info(), *m);
     j["warmup_batches"] = a.warmup;
+    const bool beam = req.strategy == DecodeStrategy::kBeam;
+    const bool spec = req.strategy == DecodeStrategy::kSpeculative;
+    j["beam_width"] = beam ? nlohmann::json(req.beam_width) : nlohmann::json(nullptr);
+    j["draft_tokens"] = spec ? nlohmann::json(req.draft_tokens) : nlohmann::json(nullptr);
+    j["draft_acceptance"] =
+        result->draft_acceptance ? nlohmann::json(*result->draft_acceptance) : nlohmann::json(nullptr);
+    j["forced_accept_rate"] =
+        spec && req.forced_accept_rate ? nlohmann::json(*req.forced_accept_rate) : nlohmann::json(nullptr);
+    j["decode_forwards"] = result->decode_forwards;
+    j["draft_forwards"] = result->draft_forwards;
     nlohmann::json cond = nlohmann::json::object();
     for (const auto& [k, v] : sampler.conditions()) cond[k] = v;
     j["sensor_conditions"] = cond;
     if (openai != nullptr) j["openai"] = openai_json(*openai);
     std::cout << j.dump(2) << "\n";
   } else {
-    print_summary(summary, req, engine->info(), *m);
+    print_summary(summary, req, *result, engine->info(), *m);
     if (openai != nullptr) {
       const auto oj = openai_json(*openai);
       std::cout << fmt::format("  requests: {} ok, {} failed\n", oj["requests_ok"].get<std::uint64_t>(),
@@ -288,7 +326,19 @@ void add_run_command(CLI::App& app, Context& ctx) {
       ->capture_default_str();
   cmd->add_option("--batch,-B", a->batch, "Sequences in the batch")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--seed", a->seed, "Seed of the prompt tokens")->envname("JOULEPERF_SEED")->capture_default_str();
-  cmd->add_option("--strategy", a->strategy, "Decoding strategy: greedy, sample")->capture_default_str();
+  cmd->add_option("--strategy", a->strategy, "Decoding strategy: greedy, sample, beam, speculative")
+      ->capture_default_str();
+  cmd->add_option("--beam-width", a->beam_width, "beam: beams per sequence")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--draft", a->draft, "speculative: draft GGUF model (same vocabulary as --model)");
+  cmd->add_option("--draft-tokens", a->draft_tokens, "speculative: tokens the draft proposes per step")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--accept-rate", a->accept_rate,
+                  "speculative: accept each draft token with this probability instead of verifying it "
+                  "(measures the cost of a given acceptance rate)")
+      ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--temperature", a->sampling.temperature, "sample: temperature (<= 0: most likely token)")
       ->capture_default_str();
   cmd->add_option("--top-k", a->sampling.top_k, "sample: keep the k most likely tokens (<= 0: all)")

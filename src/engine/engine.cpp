@@ -7,12 +7,21 @@ namespace jouleperf {
 Result<DecodeStrategy> parse_strategy(std::string_view s) {
   if (s == "greedy") return DecodeStrategy::kGreedy;
   if (s == "sample") return DecodeStrategy::kSample;
-  if (s == "beam" || s == "speculative")
-    return make_error(Errc::kUnsupported, fmt::format("strategy '{}' is not implemented yet (greedy, sample are)", s));
-  return make_error(Errc::kInvalidArgument, fmt::format("strategy '{}': expected greedy or sample", s));
+  if (s == "beam") return DecodeStrategy::kBeam;
+  if (s == "speculative") return DecodeStrategy::kSpeculative;
+  return make_error(Errc::kInvalidArgument,
+                    fmt::format("strategy '{}': expected greedy, sample, beam or speculative", s));
 }
 
-std::string_view strategy_name(DecodeStrategy s) { return s == DecodeStrategy::kSample ? "sample" : "greedy"; }
+std::string_view strategy_name(DecodeStrategy s) {
+  switch (s) {
+    case DecodeStrategy::kSample: return "sample";
+    case DecodeStrategy::kBeam: return "beam";
+    case DecodeStrategy::kSpeculative: return "speculative";
+    case DecodeStrategy::kGreedy: break;
+  }
+  return "greedy";
+}
 
 Result<BatchingMode> parse_batching(std::string_view s) {
   if (s == "static") return BatchingMode::kStatic;

@@ -105,7 +105,9 @@ TEST(RunReport, ParsesKnobs) {
   EXPECT_EQ(*parse_strategy("greedy"), DecodeStrategy::kGreedy);
   EXPECT_EQ(*parse_strategy("sample"), DecodeStrategy::kSample);
   EXPECT_EQ(strategy_name(DecodeStrategy::kSample), "sample");
-  EXPECT_EQ(parse_strategy("beam").error().code, Errc::kUnsupported);
+  EXPECT_EQ(*parse_strategy("beam"), DecodeStrategy::kBeam);
+  EXPECT_EQ(*parse_strategy("speculative"), DecodeStrategy::kSpeculative);
+  EXPECT_EQ(strategy_name(DecodeStrategy::kSpeculative), "speculative");
   EXPECT_EQ(parse_strategy("random").error().code, Errc::kInvalidArgument);
   EXPECT_EQ(*parse_batching("static"), BatchingMode::kStatic);
   EXPECT_EQ(*parse_batching("continuous"), BatchingMode::kContinuous);

@@ -94,10 +94,37 @@ TEST(LlamaCli, RunPrintsTheDocumentedJson) {
   EXPECT_EQ(j["measurement"]["phases"].size(), 2u);
 }
 
+TEST(LlamaCli, RunBeamAndSpeculative) {
+  const std::string m = " --model " + testing::tiny_model() + " --warmup 0 --threads 1 -I 6 -O 7 -B 2 --json";
+  const CliRun beam = cli("run --strategy beam --beam-width 3" + m);
+  ASSERT_EQ(beam.exit_code, 0) << beam.out;
+  const auto jb = nlohmann::json::parse(beam.out);
+  EXPECT_EQ(jb["strategy"], "beam");
+  EXPECT_EQ(jb["beam_width"], 3);
+  EXPECT_EQ(jb["output_tokens"], 14);
+  EXPECT_TRUE(jb["draft_acceptance"].is_null());
+  const CliRun spec = cli("run --strategy speculative --draft-tokens 3 --draft " + testing::tiny_model() + m);
+  ASSERT_EQ(spec.exit_code, 0) << spec.out;
+  const auto js = nlohmann::json::parse(spec.out);
+  EXPECT_EQ(js["strategy"], "speculative");
+  EXPECT_EQ(js["draft_tokens"], 3);
+  EXPECT_EQ(js["draft_acceptance"], 1.0);  // the draft is the model itself
+  EXPECT_EQ(js["output_tokens"], 14);
+  EXPECT_EQ(js["decode_forwards"], 2);  // 6 tokens after the first: 4, then 2
+  const CliRun forced = cli("run --strategy speculative --accept-rate 0 --draft " + testing::tiny_model() +
+                            " --model " + testing::tiny_model() + " --warmup 0 --threads 1 -I 6 -O 7");
+  ASSERT_EQ(forced.exit_code, 0) << forced.out;
+  EXPECT_NE(forced.out.find("draft acceptance: 0.000 (FORCED"), std::string::npos) << forced.out;
+}
+
 TEST(LlamaCli, RunUsageErrors) {
   const std::string m = " --model " + testing::tiny_model() + " --warmup 0 --threads 1";
   EXPECT_EQ(cli("run --engine vllm" + m).exit_code, 2);
-  EXPECT_EQ(cli("run --strategy beam" + m).exit_code, 2);
+  EXPECT_EQ(cli("run --strategy speculative" + m).exit_code, 2);            // no --draft
+  EXPECT_EQ(cli("run --draft " + testing::tiny_model() + m).exit_code, 2);  // --draft without speculative
+  EXPECT_EQ(cli("run --strategy beam --beam-width 0" + m).exit_code, 2);
+  EXPECT_EQ(cli("run --strategy speculative --accept-rate 1.5 --draft " + testing::tiny_model() + m).exit_code, 2);
+  EXPECT_EQ(cli("run --strategy nucleus" + m).exit_code, 2);
   EXPECT_EQ(cli("run --input 0" + m).exit_code, 2);
   EXPECT_EQ(cli("run --input 400 --output 200" + m).exit_code, 2);  // beyond the 512-token context
   EXPECT_EQ(cli("run --model /nonexistent.gguf").exit_code, 1);

@@ -69,9 +69,6 @@ TEST(Calibrate, RecoversAKnownMachineAndPredictsHeldOutCells) {
   ASSERT_TRUE(fit.ok()) << fit.error().message;
   EXPECT_EQ(fit->train_cells + fit->heldout_cells, cells.size());
   EXPECT_EQ(fit->heldout_cells, 6u);
-  std::cout << "DBG " << fit->train_mape_energy_pct << " " << fit->train_mape_latency_pct << " "
-            << fit->heldout_mape_energy_pct << " " << fit->heldout_mape_latency_pct << " evals " << fit->evaluations
-            << "\n";
   EXPECT_LT(fit->heldout_mape_latency_pct, 1.0);
   EXPECT_LT(fit->heldout_mape_energy_pct, 1.0);
   EXPECT_LT(fit->train_mape_latency_pct, 1.0);

@@ -20,8 +20,10 @@ struct ServeOptions;
 struct ServeResult;
 
 enum class DecodeStrategy {
-  kGreedy,  // the most likely token at every step
-  kSample,  // drawn through llama.cpp's sampler chain: top-k, top-p, temperature, seeded
+  kGreedy,       // the most likely token at every step
+  kSample,       // drawn through llama.cpp's sampler chain: top-k, top-p, temperature, seeded
+  kBeam,         // beam search: the beam_width most likely continuations by cumulative log-probability
+  kSpeculative,  // a draft model proposes draft_tokens tokens, the target verifies them in one forward
 };
 
 enum class BatchingMode {
@@ -30,7 +32,7 @@ enum class BatchingMode {
                 // run_batch's B equal sequences arriving together are batched the same either way
 };
 
-// "greedy", "sample"; fails with kInvalidArgument (kUnsupported for strategies not built yet).
+// "greedy", "sample", "beam", "speculative"; fails with kInvalidArgument otherwise.
 Result<DecodeStrategy> parse_strategy(std::string_view s);
 std::string_view strategy_name(DecodeStrategy s);
 // "static", "continuous"; fails with kInvalidArgument otherwise.
@@ -53,7 +55,14 @@ struct BatchRequest {
   DecodeStrategy strategy = DecodeStrategy::kGreedy;
   SamplingParams sampling;  // with strategy kSample
   BatchingMode batching = BatchingMode::kStatic;
-  bool keep_text = false;  // detokenize each sequence's output into SequenceResult::text
+  bool keep_text = false;        // detokenize each sequence's output into SequenceResult::text
+  std::uint32_t beam_width = 4;  // W, with strategy kBeam (>= 1)
+  // With strategy kSpeculative (the engine needs a draft model): tokens the draft proposes
+  // per step (>= 1), and, when set, a probability in [0, 1] with which each draft token
+  // is accepted regardless of the target's choice (seeded by sampling.seed + s) instead
+  // of greedy verification: it measures the cost of that acceptance rate, not a real draft.
+  std::uint32_t draft_tokens = 4;
+  std::optional<double> forced_accept_rate;
 };
 
 struct SequenceResult {
@@ -84,6 +93,11 @@ struct BatchResult {
   std::uint64_t decode_forwards = 0;  // engine forward calls after prefill
   std::vector<SequenceResult> sequences;
   std::optional<SimulatedEnergy> simulated;  // set by the sim engine only
+  // Speculative decoding only: accepted draft tokens / (accepted + rejected), counting one
+  // rejection per verification that stopped early (the tokens after it were not judged),
+  // i.e. the per-token acceptance rate; unset when no draft token was judged.
+  std::optional<double> draft_acceptance;
+  std::uint64_t draft_forwards = 0;  // draft-model forward calls after prefill
   double prefill_s() const { return prefill_end_s - start_s; }
   double decode_s() const { return end_s - prefill_end_s; }
 };

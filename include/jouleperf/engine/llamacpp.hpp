@@ -26,11 +26,14 @@ struct LlamaEngineConfig {
   std::uint32_t n_ubatch = 512;  // tokens per physical micro-batch
   int gpu_layers = -1;           // layers offloaded to a GPU backend, if built in; -1 = all
   bool mmap = true;              // map the model file instead of reading it
+  // A GGUF draft model for strategy kSpeculative (empty: none), loaded with the same
+  // settings; its vocabulary must equal the model's.
+  std::string draft_model_path;
 };
 
 // Loads the model. Fails with kNotFound / kPermissionDenied when the file cannot be
 // opened, kParse when llama.cpp cannot load it (with its reason), kInvalidArgument for
-// a bad setting.
+// a bad setting or a draft model whose vocabulary differs from the model's.
 Result<std::unique_ptr<Engine>> open_llamacpp_engine(const LlamaEngineConfig& config);
 
 }  // namespace jouleperf
