@@ -92,9 +92,11 @@ TEST_F(EstimateCli, TraceAgainstTheStoreByHand) {
   EXPECT_DOUBLE_EQ(base["energy_j"].get<double>(), 80.0);
   EXPECT_DOUBLE_EQ(j["configs"][1]["energy_j"].get<double>(), 40.0);
   EXPECT_DOUBLE_EQ(j["configs"][1]["saving_pct"].get<double>(), 50.0);
-  // Corrected: 10/2 + E(64,8)/2 + E(100,16)/2 + 60/2, E(64,8) = 20, E(100,16) = 20 + 40 * ln(100/32)/ln(4).
-  const double e100 = 20.0 + 40.0 * std::log(100.0 / 32.0) / std::log(4.0);
-  EXPECT_NEAR(base["corrected_energy_j"].get<double>(), 5.0 + 10.0 + e100 / 2.0 + 30.0, 1e-9);
+  // Corrected, linear in the lengths between measured cells: 10/2 + E(64,8)/2 + E(100,16)/2 + 60/2,
+  // E(64,8) = 10 + (64-32)/(128-32) * 20, E(100,16) = 20 + (100-32)/(128-32) * 40.
+  const double e64 = 10.0 + 32.0 / 96.0 * 20.0;
+  const double e100 = 20.0 + 68.0 / 96.0 * 40.0;
+  EXPECT_NEAR(base["corrected_energy_j"].get<double>(), 5.0 + e64 / 2.0 + e100 / 2.0 + 30.0, 1e-9);
   EXPECT_DOUBLE_EQ(base["per_request_j"].get<double>(), 20.0);
   EXPECT_DOUBLE_EQ(base["per_output_token_j"].get<double>(), 80.0 / (8 + 8 + 16 + 16));
   // Ideal: H100 SXM bf16 TDP / peak times the FLOPs of Llama-3.2-1B on the bins.
