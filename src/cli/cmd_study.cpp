@@ -19,6 +19,7 @@
 #include "jouleperf/core/host.hpp"
 #include "jouleperf/estimate/ideal.hpp"
 #include "jouleperf/estimate/workload_report.hpp"
+#include "jouleperf/hardware/host_profile.hpp"
 #include "jouleperf/hardware/registry.hpp"
 #include "jouleperf/model/arch.hpp"
 #include "jouleperf/model/info.hpp"
@@ -110,21 +111,25 @@ Result<double> probe_energy(const study::Config& config, Sampler& sampler, const
   return sum / reps;
 }
 
-// The CPU's rated power and peak for the FLOPs-ideal baseline: the CPU-time model's full-
-// load power (the watts every estimated cell is in) over a peak from /proc/cpuinfo.
+// The CPU's rated power and peak for the FLOPs-ideal baseline: this host's CPU profile
+// (hardware/host_profile.hpp: peak from /proc/cpuinfo at the config's thread count) with
+// the CPU-time model's full-load power as its TDP, the watts every estimated cell is in.
 Result<estimate::DeviceRating> host_rating(const SensorFlags& flags, const std::string& weight_type, int threads) {
   CpuModelOptions o;
   o.idle_w = flags.cpu_idle_w;
   o.max_w = flags.cpu_max_w;
   auto p = resolve_cpu_power_params(o);
   if (!p) return p.error();
-  auto peak = study::host_peak_flops(weight_type, threads);
-  if (!peak) return peak.error();
-  estimate::DeviceRating r;
-  r.tdp_w = p->max_w;
-  r.peak_flops_per_s = peak->flops_per_s;
-  r.source = fmt::format("this host: {:.0f} W (CPU-time model at full load) / {} ", p->max_w, peak->source);
-  return r;
+  hardware::HostProfileOptions ho;
+  ho.threads = threads;
+  ho.idle_w = p->idle_w;
+  ho.max_w = p->max_w;
+  ho.power_basis = "the CPU-time model's idle and full-load power";
+  auto profile = hardware::read_host_cpu_profile("/proc/cpuinfo", "/proc/meminfo", ho);
+  if (!profile) return profile.error();
+  auto precision = estimate::precision_for_weight_type(weight_type);
+  if (!precision) return precision.error();
+  return estimate::rating_from_profile(*profile, *precision);
 }
 
 Result<ModelInfo> model_of(const study::Config& c) {

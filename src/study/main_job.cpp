@@ -5,7 +5,6 @@
 
 #include <algorithm>
 
-#include "jouleperf/core/text.hpp"
 #include "jouleperf/workload/length_scale.hpp"
 
 namespace jouleperf::study {
@@ -162,52 +161,6 @@ nlohmann::json lengths_document(const ScaledWorkload& w, std::size_t points) {
           {"scaled", true},
           {"real", {{"input", cdf(ri, points)}, {"output", cdf(ro, points)}}},
           {"binned", {{"input", cdf(bi, points)}, {"output", cdf(bo, points)}}}};
-}
-
-Result<HostPeak> host_peak_flops_from(const std::string& cpuinfo, const std::string& weight_type, int threads) {
-  double mhz = 0.0;
-  bool avx512 = false, avx2 = false, fma = false;
-  std::string model;
-  std::size_t pos = 0;
-  while (pos < cpuinfo.size()) {
-    const std::size_t nl = std::min(cpuinfo.find('\n', pos), cpuinfo.size());
-    const std::string_view line(cpuinfo.data() + pos, nl - pos);
-    pos = nl + 1;
-    const auto colon = line.find(':');
-    if (colon == std::string_view::npos) continue;
-    const auto key = trim(line.substr(0, colon));
-    const auto value = trim(line.substr(colon + 1));
-    if (key == "cpu MHz" && mhz == 0.0) {
-      if (auto v = parse_double(value)) mhz = *v;
-    } else if (key == "model name" && model.empty()) {
-      model = std::string(value);
-    } else if (key == "flags" && !avx2) {
-      const std::string f = " " + std::string(value) + " ";
-      avx512 = f.find(" avx512f ") != std::string::npos;
-      avx2 = f.find(" avx2 ") != std::string::npos;
-      fma = f.find(" fma ") != std::string::npos;
-    }
-  }
-  if (!(mhz > 0.0)) return make_error(Errc::kNotFound, "/proc/cpuinfo gives no clock (cpu MHz)");
-  const double per_cycle = avx512 ? 64.0 : (avx2 && fma) ? 32.0 : 8.0;
-  const bool quantized = weight_type.rfind("q", 0) == 0;
-  const double factor = quantized ? 4.0 : 1.0;
-  const int t = std::max(threads, 1);
-  HostPeak p;
-  p.flops_per_s = t * mhz * 1e6 * per_cycle * factor;
-  p.source = fmt::format("{} x {:.0f} MHz x {:g} FP32 FLOP/cycle ({}){} = {:.3g} FLOP/s, {}", t, mhz, per_cycle,
-                         avx512          ? "AVX-512"
-                         : (avx2 && fma) ? "AVX2+FMA"
-                                         : "no wide SIMD",
-                         quantized ? " x 4 (8-bit dot products)" : "", p.flops_per_s,
-                         model.empty() ? "from /proc/cpuinfo" : model + ", from /proc/cpuinfo");
-  return p;
-}
-
-Result<HostPeak> host_peak_flops(const std::string& weight_type, int threads) {
-  auto text = read_text_file("/proc/cpuinfo");
-  if (!text) return text.error();
-  return host_peak_flops_from(*text, weight_type, threads);
 }
 
 std::vector<Config> simulated_gpu_configs() {

@@ -74,17 +74,6 @@ Study main_job_study(const std::vector<Config>& configs, const MainJobScale& sca
 // and output lengths, after scaling, at most `points` points each.
 nlohmann::json lengths_document(const ScaledWorkload& w, std::size_t points = 200);
 
-// A CPU's peak matrix throughput for the FLOPs-ideal baseline, estimated from
-// /proc/cpuinfo: threads x clock x FLOP per cycle (AVX-512: 64 FP32, AVX2 with FMA: 32,
-// else 8), integer-quantized weights (q8_0, q4_0) at 4x that (8-bit dot products).
-struct HostPeak {
-  double flops_per_s = 0.0;
-  std::string source;  // how it was derived
-};
-// kNotFound when /proc/cpuinfo cannot be read or has no clock; `cpuinfo` text for tests.
-Result<HostPeak> host_peak_flops(const std::string& weight_type, int threads);
-Result<HostPeak> host_peak_flops_from(const std::string& cpuinfo, const std::string& weight_type, int threads);
-
 // The simulated-GPU section: Llama-3.1-8B (bf16) on an A6000 under hf-eager (static
 // batching at batch 1 and 8, the group's baseline) and vllm (continuous, batch 1, 8 and
 // 64); each bin's estimate uses the largest batch that fits. Simulated, never measured.
