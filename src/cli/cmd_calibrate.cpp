@@ -30,6 +30,8 @@ struct CalibrateArgs {
   std::string name;       // of the written profile
   std::uint32_t hold_out_every = 3;
   std::uint32_t max_evaluations = 4000;
+  std::uint32_t random_starts = 6;
+  std::optional<double> max_uncertainty_pct;  // leave out cells whose sensor bound is a larger share of their energy
   std::optional<double> cpu_idle_w, cpu_max_w;
   double bandwidth_per_thread_gbps = 10.0;
   std::string output;
@@ -150,6 +152,7 @@ nlohmann::json result_json(const CalibrateArgs& a, const study::Config& cfg, con
         {"heldout_mape_energy_pct", r.heldout_mape_energy_pct},
         {"heldout_mape_latency_pct", r.heldout_mape_latency_pct},
         {"evaluations", r.evaluations},
+        {"max_uncertainty_pct", a.max_uncertainty_pct ? nlohmann::json(*a.max_uncertainty_pct) : nlohmann::json()},
         {"cells", cells},
         {"usage", fmt::format("jouleperf simulate --profiles FILE --hardware {} --stack-file FILE --model {} "
                               "--precision {} ...",
@@ -179,15 +182,25 @@ int run_calibrate(const CalibrateArgs& a) {
   if (!all) return fail(kExitFailure, all.error().to_string());
   std::vector<sim::MeasuredBatch> cells;
   std::string sources;
+  std::size_t coarse = 0, left_out = 0;  // cells whose sensor bound is > 10 % / > --max-uncertainty of their energy
   for (const auto& c : *all) {
     if (c.key.config != a.config || c.status != study::CellStatus::kDone || c.reps.empty()) continue;
+    const double bound_pct = 100.0 * c.mean_uncertainty_j() / c.energy_per_batch_j().mean;
+    if (a.max_uncertainty_pct && bound_pct > *a.max_uncertainty_pct) {
+      ++left_out;
+      continue;
+    }
+    if (bound_pct > 10.0) ++coarse;
     cells.push_back({static_cast<std::uint32_t>(c.key.input_tokens), static_cast<std::uint32_t>(c.key.output_tokens),
                      static_cast<std::uint32_t>(c.key.batch), c.duration_s().mean, c.energy_per_batch_j().mean,
                      study::to_string(c.key)});
     if (sources.find(c.energy_source) == std::string::npos) sources += (sources.empty() ? "" : ", ") + c.energy_source;
   }
   if (cells.empty())
-    return fail(kExitFailure, fmt::format("{}: config '{}' has no measured (done) cells", a.store, a.config));
+    return fail(
+        kExitFailure,
+        fmt::format("{}: config '{}' has no measured (done) cells{}", a.store, a.config,
+                    left_out > 0 ? fmt::format(" within --max-uncertainty ({} left out)", left_out) : std::string()));
 
   auto base = base_config(a, *cfg);
   if (!base)
@@ -195,6 +208,7 @@ int run_calibrate(const CalibrateArgs& a) {
   sim::CalibrationOptions o;
   o.hold_out_every = a.hold_out_every;
   o.max_evaluations = a.max_evaluations;
+  o.random_starts = a.random_starts;
   auto r = sim::calibrate(base->config, cells, o);
   if (!r) return fail(kExitFailure, r.error().to_string());
 
@@ -216,7 +230,17 @@ int run_calibrate(const CalibrateArgs& a) {
   std::cout << fmt::format("calibrate '{}' ({} engine, energy: {}): {} cells, {} to fit, {} held out (every {})\n",
                            cfg->name, cfg->engine, sources, cells.size(), r->train_cells, r->heldout_cells,
                            a.hold_out_every);
-  std::cout << fmt::format("base: {}\n\n", base->description);
+  std::cout << fmt::format("base: {}\n", base->description);
+  if (left_out > 0)
+    std::cout << fmt::format(
+        "{} cells left out: their sensor bound is above {:g} % of their energy (--max-uncertainty)\n", left_out,
+        *a.max_uncertainty_pct);
+  if (coarse > 0)
+    std::cout << fmt::format(
+        "note: {} of the {} cells have a sensor bound above 10 % of their energy: a prediction cannot be checked "
+        "to 10 % there (longer cells, or --max-uncertainty 10)\n",
+        coarse, cells.size());
+  std::cout << "\n";
   std::cout << fmt::format("{:<28} {:>11} {:>11} {:>7} {:>11} {:>11} {:>7}\n", "cell", "measured s", "predicted s",
                            "err", "measured J", "predicted J", "err");
   for (const auto& c : r->cells) {
@@ -235,13 +259,14 @@ int run_calibrate(const CalibrateArgs& a) {
   const auto& st = r->config.stack;
   std::cout << fmt::format(
       "fitted ({} evaluations): {} rate {:.3g} FLOP/s, bandwidth {:.3g} GB/s, host {:.3g} ms/step + {:.3g} ms/seq, "
-      "idle {:.3g} W, full load {:.3g} W, active floor {:.2f}, decode attention efficiency {:.3g}\n",
+      "idle {:.3g} W, full load {:.3g} W, active floor {:.2f}, decode attention efficiency {:.3g}, decode matmul "
+      "efficiency {:.3g}\n",
       r->evaluations, sim::weight_precision_name(base->config.precision),
       hw.peak_flops.at(base->config.precision == sim::WeightPrecision::kFp32   ? hardware::Precision::kFp32
                        : base->config.precision == sim::WeightPrecision::kInt8 ? hardware::Precision::kInt8
                                                                                : hardware::Precision::kBf16),
       hw.memory_bandwidth_bps / 1e9, st.host_s_per_step * 1e3, st.host_s_per_sequence * 1e3, hw.idle_w, hw.tdp_w,
-      r->config.power.active_floor, st.decode_attention_efficiency);
+      r->config.power.active_floor, st.decode_attention_efficiency, st.decode_matmul_efficiency);
   if (!a.output.empty())
     std::cout << fmt::format("wrote {}: jouleperf simulate --profiles {} --hardware {} --stack-file {} ...\n", a.output,
                              a.output, profile_name, a.output);
@@ -268,6 +293,11 @@ void add_calibrate_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--max-evaluations", a->max_evaluations, "Objective evaluations of the search")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--random-starts", a->random_starts,
+                  "Searches from seeded random points around the base, after the 3 set starts");
+  cmd->add_option("--max-uncertainty", a->max_uncertainty_pct,
+                  "Leave out cells whose sensor bound is above this share of their energy, %")
+      ->check(CLI::Range(0.0, 1000.0));
   cmd->add_option("--cpu-idle-w", a->cpu_idle_w, "Host profile: idle power, W (default: the CPU-time model's)");
   cmd->add_option("--cpu-max-w", a->cpu_max_w, "Host profile: full-load power, W (default: the CPU-time model's)");
   cmd->add_option("--bandwidth-per-thread", a->bandwidth_per_thread_gbps,

@@ -22,7 +22,8 @@ enum Param : std::size_t {
   kIdlePower,        // W
   kDynamicPower,     // TDP - idle, W
   kActiveFloor,      // logit of the power model's active floor
-  kDecodeAttention,  // log of the stack's decode attention efficiency (capped at 1)
+  kDecodeAttention,  // logit of the stack's decode attention efficiency, in (0, 1)
+  kDecodeMatmul,     // logit of the stack's decode matmul efficiency, in (0, 1)
   kParams
 };
 using Point = std::array<double, kParams>;
@@ -55,7 +56,10 @@ SimConfig with_point(const SimConfig& base, const Point& p) {
   c.hardware.idle_w = std::exp(p[kIdlePower]);
   c.hardware.tdp_w = c.hardware.idle_w + std::exp(p[kDynamicPower]);
   c.power.active_floor = logistic(p[kActiveFloor]);
-  c.stack.decode_attention_efficiency = std::min(1.0, std::exp(p[kDecodeAttention]));
+  // Smooth in (0, 1): a cap such as min(1, e^p) is flat above it, and a simplex that wanders
+  // there has no slope to come back by (seen: fits stuck at efficiency 1).
+  c.stack.decode_attention_efficiency = std::max(logistic(p[kDecodeAttention]), 1e-6);
+  c.stack.decode_matmul_efficiency = std::max(logistic(p[kDecodeMatmul]), 1e-6);
   c.keep_requests = false;
   c.timeline_bins = 1;
   return c;
@@ -86,72 +90,19 @@ double mape(const std::vector<double>& errs) {
   return 100.0 * s / static_cast<double>(errs.size());
 }
 
-}  // namespace
-
-Result<CalibrationResult> calibrate(const SimConfig& base, const std::vector<MeasuredBatch>& cells,
-                                    const CalibrationOptions& options) {
-  if (options.hold_out_every < 2)
-    return make_error(Errc::kInvalidArgument, "calibrate: hold_out_every must be at least 2");
-  if (cells.size() < 4)
-    return make_error(
-        Errc::kInvalidArgument,
-        fmt::format("calibrate: {} measured cells; at least 4 are needed (3 to fit, 1 to check)", cells.size()));
-  for (const auto& m : cells) {
-    if (!(m.duration_s > 0.0) || !(m.energy_j > 0.0) || m.batch == 0 || m.input_tokens == 0 || m.output_tokens == 0)
-      return make_error(Errc::kInvalidArgument,
-                        fmt::format("calibrate: cell '{}' has a zero length, batch, duration or energy", m.label));
-  }
-  std::vector<bool> held(cells.size(), false);
-  for (std::size_t k = 1; k < cells.size(); k += options.hold_out_every) held[k] = true;
-
-  // Start from the base figures at the stack's efficiencies.
-  Point x0{};
-  {
-    const auto& hw = base.hardware;
-    const double rate = base.precision == WeightPrecision::kFp32
-                            ? hw.peak_flops.fp32
-                            : (hw.peak_flops.bf16 > 0 ? hw.peak_flops.bf16 : hw.peak_flops.fp32);
-    x0[kMatmulRate] = std::log(std::max(rate * base.stack.compute_efficiency, 1e6));
-    x0[kBandwidth] = std::log(std::max(hw.memory_bandwidth_bps * base.stack.memory_efficiency, 1e6));
-    x0[kHostStep] = std::log(std::max(base.stack.host_s_per_step, 1e-6));
-    x0[kHostSequence] = std::log(std::max(base.stack.host_s_per_sequence, 1e-7));
-    x0[kIdlePower] = std::log(std::max(hw.idle_w, 0.1));
-    x0[kDynamicPower] = std::log(std::max(hw.tdp_w - hw.idle_w, 0.1));
-    const double floor = std::clamp(base.power.active_floor, 0.01, 0.99);
-    x0[kActiveFloor] = std::log(floor / (1.0 - floor));
-    x0[kDecodeAttention] = std::log(std::clamp(base.stack.decode_attention_efficiency, 1e-4, 1.0));
-  }
-
-  // Objective over the training cells; an error from the simulator is remembered and
-  // makes the point infinitely bad.
-  std::optional<Error> sim_error;
-  std::uint32_t evaluations = 0;
-  auto objective = [&](const Point& p) {
-    ++evaluations;
-    const SimConfig c = with_point(base, p);
-    double sum = 0.0;
-    for (std::size_t k = 0; k < cells.size(); ++k) {
-      if (held[k]) continue;
-      auto pr = predict(c, cells[k]);
-      if (!pr) {
-        if (!sim_error) sim_error = pr.error();
-        return std::numeric_limits<double>::infinity();
-      }
-      sum += sq_log_error(pr->duration_s, cells[k].duration_s) + sq_log_error(pr->energy_j, cells[k].energy_j);
-    }
-    return sum;
-  };
-
-  // Nelder-Mead (Lagarias et al. coefficients), restarted from the best point so the
-  // simplex does not collapse early.
+// Nelder-Mead (Lagarias et al. coefficients) from `x0` for at most `budget` more
+// evaluations (counted in `evaluations`), restarted from the best point so the simplex
+// does not collapse early. Returns the best point and its objective.
+template <typename F>
+std::pair<Point, double> nelder_mead(F& objective, const Point& x0, std::uint32_t budget, std::uint32_t& evaluations) {
   constexpr std::size_t n = kParams;
   Point best = x0;
   double best_f = objective(best);
-  if (!std::isfinite(best_f)) return sim_error ? *sim_error : make_error(Errc::kInternal, "calibrate: no start");
-  const std::uint32_t per_restart = std::max<std::uint32_t>(options.max_evaluations / 6, 200);
+  const std::uint32_t max_evaluations = evaluations + budget;
+  const std::uint32_t per_restart = std::max<std::uint32_t>(budget / 6, 200);
   double step = 0.7;  // a factor of 2 on each figure, then smaller at each restart
   int quiet_restarts = 0;
-  while (evaluations < options.max_evaluations) {
+  while (evaluations < max_evaluations) {
     std::array<Point, n + 1> s;
     std::array<double, n + 1> fs;
     s[0] = best;
@@ -161,7 +112,7 @@ Result<CalibrationResult> calibrate(const SimConfig& base, const std::vector<Mea
       s[i + 1][i] += step;
       fs[i + 1] = objective(s[i + 1]);
     }
-    const std::uint32_t stop_at = std::min(options.max_evaluations, evaluations + per_restart);
+    const std::uint32_t stop_at = std::min(max_evaluations, evaluations + per_restart);
     while (evaluations < stop_at) {
       std::array<std::size_t, n + 1> order;
       for (std::size_t i = 0; i <= n; ++i) order[i] = i;
@@ -218,6 +169,110 @@ Result<CalibrationResult> calibrate(const SimConfig& base, const std::vector<Mea
     step = std::max(step * 0.5, 0.02);
     quiet_restarts = improvement < 1e-9 ? quiet_restarts + 1 : 0;
     if (quiet_restarts >= 2) break;
+  }
+  return {best, best_f};
+}
+
+}  // namespace
+
+Result<CalibrationResult> calibrate(const SimConfig& base, const std::vector<MeasuredBatch>& cells,
+                                    const CalibrationOptions& options) {
+  if (options.hold_out_every < 2)
+    return make_error(Errc::kInvalidArgument, "calibrate: hold_out_every must be at least 2");
+  if (cells.size() < 4)
+    return make_error(
+        Errc::kInvalidArgument,
+        fmt::format("calibrate: {} measured cells; at least 4 are needed (3 to fit, 1 to check)", cells.size()));
+  for (const auto& m : cells) {
+    if (!(m.duration_s > 0.0) || !(m.energy_j > 0.0) || m.batch == 0 || m.input_tokens == 0 || m.output_tokens == 0)
+      return make_error(Errc::kInvalidArgument,
+                        fmt::format("calibrate: cell '{}' has a zero length, batch, duration or energy", m.label));
+  }
+  std::vector<bool> held(cells.size(), false);
+  for (std::size_t k = 1; k < cells.size(); k += options.hold_out_every) held[k] = true;
+
+  // Start from the base figures at the stack's efficiencies.
+  Point x0{};
+  {
+    const auto& hw = base.hardware;
+    const double rate = base.precision == WeightPrecision::kFp32
+                            ? hw.peak_flops.fp32
+                            : (hw.peak_flops.bf16 > 0 ? hw.peak_flops.bf16 : hw.peak_flops.fp32);
+    x0[kMatmulRate] = std::log(std::max(rate * base.stack.compute_efficiency, 1e6));
+    x0[kBandwidth] = std::log(std::max(hw.memory_bandwidth_bps * base.stack.memory_efficiency, 1e6));
+    x0[kHostStep] = std::log(std::max(base.stack.host_s_per_step, 1e-6));
+    x0[kHostSequence] = std::log(std::max(base.stack.host_s_per_sequence, 1e-7));
+    x0[kIdlePower] = std::log(std::max(hw.idle_w, 0.1));
+    x0[kDynamicPower] = std::log(std::max(hw.tdp_w - hw.idle_w, 0.1));
+    const double floor = std::clamp(base.power.active_floor, 0.01, 0.99);
+    x0[kActiveFloor] = std::log(floor / (1.0 - floor));
+    const double attention = std::clamp(base.stack.decode_attention_efficiency, 0.01, 0.99);
+    x0[kDecodeAttention] = std::log(attention / (1.0 - attention));
+    const double matmul = std::clamp(base.stack.decode_matmul_efficiency, 0.01, 0.99);
+    x0[kDecodeMatmul] = std::log(matmul / (1.0 - matmul));
+  }
+
+  // Objective over the training cells; an error from the simulator is remembered and
+  // makes the point infinitely bad.
+  std::optional<Error> sim_error;
+  std::uint32_t evaluations = 0;
+  auto objective = [&](const Point& p) {
+    ++evaluations;
+    const SimConfig c = with_point(base, p);
+    double sum = 0.0;
+    for (std::size_t k = 0; k < cells.size(); ++k) {
+      if (held[k]) continue;
+      auto pr = predict(c, cells[k]);
+      if (!pr) {
+        if (!sim_error) sim_error = pr.error();
+        return std::numeric_limits<double>::infinity();
+      }
+      sum += sq_log_error(pr->duration_s, cells[k].duration_s) + sq_log_error(pr->energy_j, cells[k].energy_j);
+    }
+    return sum;
+  };
+
+  // Several starts: the base figures with three settings of the figures the objective is
+  // flattest in (decode efficiencies, active floor, host times), then points drawn around
+  // the base (each figure within a factor of 10 either way, a fixed seed, so a fit is
+  // repeatable). A single Nelder-Mead search settles in whichever basin it starts in
+  // (seen: memory-bound decode with zero host time when the weights sit in the CPU's cache).
+  Point best = x0;
+  double best_f = objective(best);
+  if (!std::isfinite(best_f)) return sim_error ? *sim_error : make_error(Errc::kInternal, "calibrate: no start");
+  auto logit = [](double v) { return std::log(v / (1.0 - v)); };
+  std::vector<Point> starts;
+  struct Shape {
+    double decode_attention, decode_matmul, floor, host_step_s, host_sequence_s;
+  };
+  for (const Shape& sh :
+       {Shape{0.5, 0.9, 0.5, 0.0, 0.0}, Shape{0.05, 0.6, 0.2, 1e-3, 1e-3}, Shape{0.005, 0.3, 0.8, 1e-4, 3e-4}}) {
+    Point p = x0;
+    p[kDecodeAttention] = logit(sh.decode_attention);
+    p[kDecodeMatmul] = logit(sh.decode_matmul);
+    p[kActiveFloor] = logit(sh.floor);
+    if (sh.host_step_s > 0.0) p[kHostStep] = std::log(sh.host_step_s);
+    if (sh.host_sequence_s > 0.0) p[kHostSequence] = std::log(sh.host_sequence_s);
+    starts.push_back(p);
+  }
+  std::uint64_t state = 0x6a09e667f3bcc909ULL;
+  auto uniform = [&state]() {  // splitmix64 -> [0, 1)
+    std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return static_cast<double>((z ^ (z >> 31)) >> 11) * 0x1.0p-53;
+  };
+  for (std::uint32_t k = 0; k < options.random_starts; ++k) {
+    Point p = x0;
+    for (double& v : p) v += (2.0 * uniform() - 1.0) * std::log(10.0);
+    starts.push_back(p);
+  }
+  for (const Point& start : starts) {
+    const auto [x, f] = nelder_mead(objective, start, options.max_evaluations, evaluations);
+    if (f < best_f) {
+      best_f = f;
+      best = x;
+    }
   }
 
   CalibrationResult out;

@@ -108,6 +108,7 @@ nlohmann::json to_json(const SoftwareStack& s) {
       {"batching", batching_name(s.batching)},
       {"compute_efficiency", s.compute_efficiency},
       {"decode_attention_efficiency", s.decode_attention_efficiency},
+      {"decode_matmul_efficiency", s.decode_matmul_efficiency},
       {"memory_efficiency", s.memory_efficiency},
       {"kernels_per_layer", s.kernels_per_layer},
       {"kernels_fixed", s.kernels_fixed},

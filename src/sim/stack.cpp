@@ -172,6 +172,7 @@ Status validate_stack(const SoftwareStack& s) {
   if (!unit(s.compute_efficiency)) return bad("compute_efficiency must be in (0, 1]");
   if (!unit(s.memory_efficiency)) return bad("memory_efficiency must be in (0, 1]");
   if (!unit(s.decode_attention_efficiency)) return bad("decode_attention_efficiency must be in (0, 1]");
+  if (!unit(s.decode_matmul_efficiency)) return bad("decode_matmul_efficiency must be in (0, 1]");
   for (double v : {s.kernels_per_layer, s.kernels_fixed, s.kernel_gap_s, s.host_s_per_kernel, s.graph_launch_s,
                    s.graph_max_batch, s.host_s_per_step, s.host_s_per_sequence, s.tp_host_s_per_step,
                    s.activation_passes_dim, s.activation_passes_ffn, s.logit_passes, s.kv_cache_copy_passes})

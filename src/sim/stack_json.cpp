@@ -15,6 +15,7 @@ std::vector<std::pair<const char*, double SoftwareStack::*>> stack_numbers() {
   return {{"compute_efficiency", &SoftwareStack::compute_efficiency},
           {"memory_efficiency", &SoftwareStack::memory_efficiency},
           {"decode_attention_efficiency", &SoftwareStack::decode_attention_efficiency},
+          {"decode_matmul_efficiency", &SoftwareStack::decode_matmul_efficiency},
           {"kernels_per_layer", &SoftwareStack::kernels_per_layer},
           {"kernels_fixed", &SoftwareStack::kernels_fixed},
           {"kernel_gap_s", &SoftwareStack::kernel_gap_s},

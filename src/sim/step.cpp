@@ -112,6 +112,7 @@ Result<StepModel> StepModel::create(const ModelInfo& model, const hardware::Hard
   m.inv_other_peak_ = 1.0 / m.other_peak_;
   m.inv_ce_ = 1.0 / stack.compute_efficiency;
   m.decode_attention_extra_ = 1.0 / stack.decode_attention_efficiency - 1.0;
+  m.decode_matmul_extra_ = 1.0 / stack.decode_matmul_efficiency - 1.0;
   m.dense_bytes_ = bpw * c.dense_params / t;
   m.head_bytes_ = bpw * c.head_params / t;
   m.expert_bytes_ = bpw * c.layers * c.expert_params / t;
@@ -165,8 +166,11 @@ StepCost StepModel::evaluate(const StepShape& s) const {
   const double at_peak_s = (mm_flops * inv_mm_peak_ + other_flops * inv_other_peak_) * inv_tp_;
   // A decode-only step's attention runs slower than peak by the stack's decode attention
   // efficiency: extra time, not extra utilization.
-  const double attn_extra_s = s.has_prompt ? 0.0 : attn_flops * inv_other_peak_ * inv_tp_ * decode_attention_extra_;
-  r.compute_s = (at_peak_s + attn_extra_s) * inv_ce_;
+  const double attn_at_peak_s = attn_flops * inv_other_peak_ * inv_tp_;
+  const double attn_extra_s = s.has_prompt ? 0.0 : attn_at_peak_s * decode_attention_extra_;
+  // Likewise its matrix products (weights and logits) by the decode matmul efficiency.
+  const double mm_extra_s = s.has_prompt ? 0.0 : (at_peak_s - attn_at_peak_s) * decode_matmul_extra_;
+  r.compute_s = (at_peak_s + attn_extra_s + mm_extra_s) * inv_ce_;
   r.memory_s = bytes * s_per_byte_;
   r.compute_bound = r.compute_s > r.memory_s;
   r.kernel_gap_s = kernel_gap_total_s_;

@@ -36,6 +36,8 @@ SimConfig truth() {
   t.stack.host_s_per_sequence = 0.4e-3;
   t.hardware.idle_w = 40;
   t.hardware.tdp_w = 150;
+  t.stack.decode_matmul_efficiency = 0.6;
+  t.stack.decode_attention_efficiency = 0.3;
   return t;
 }
 
@@ -65,7 +67,9 @@ TEST(Calibrate, RecoversAKnownMachineAndPredictsHeldOutCells) {
   }
   EXPECT_GT(far, cells.size() / 2);
   // ... and calibrated on two thirds of the cells it predicts the other third.
-  auto fit = calibrate(base, cells);
+  CalibrationOptions options;
+  options.random_starts = 0;  // the three set starts (the random ones only add time here)
+  auto fit = calibrate(base, cells, options);
   ASSERT_TRUE(fit.ok()) << fit.error().message;
   EXPECT_EQ(fit->train_cells + fit->heldout_cells, cells.size());
   EXPECT_EQ(fit->heldout_cells, 6u);
@@ -78,6 +82,9 @@ TEST(Calibrate, RecoversAKnownMachineAndPredictsHeldOutCells) {
   EXPECT_NEAR(fit->config.hardware.memory_bandwidth_bps / t.hardware.memory_bandwidth_bps, 1.0, 0.1);
   EXPECT_NEAR(fit->config.hardware.tdp_w / t.hardware.tdp_w, 1.0, 0.1);
   EXPECT_EQ(fit->config.stack.memory_efficiency, 1.0);
+  // The decode efficiencies are fitted too (in (0, 1), smoothly, from several starts).
+  EXPECT_GT(fit->config.stack.decode_matmul_efficiency, 0.0);
+  EXPECT_LT(fit->config.stack.decode_matmul_efficiency, 1.0);
   EXPECT_FALSE(fit->config.hardware.source_of("memory_bandwidth_bps").empty());
   std::size_t held = 0;
   for (const auto& c : fit->cells) held += c.held_out ? 1 : 0;

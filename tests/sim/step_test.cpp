@@ -145,6 +145,28 @@ TEST(StepModel, BareRooflineAndPowerByHand) {
   EXPECT_NEAR(c.energy_j, c.power_w * c.duration_s, 1e-12);
 }
 
+TEST(StepModel, DecodeEfficienciesSlowDecodeOnlyStepsByHand) {
+  // Compute-bound decode (64 rows at 1000 keys each on an A6000, bare stack): the
+  // matrix products take 1 / e_mm and attention 1 / e_attn of their peak time; a step
+  // with prompt tokens is untouched.
+  SoftwareStack s = bare();
+  const StepModel plain = make("Llama-3.1-8B", "a6000", s);
+  s.decode_matmul_efficiency = 0.5;
+  s.decode_attention_efficiency = 0.25;
+  const StepModel slow = make("Llama-3.1-8B", "a6000", s);
+  const double mm = 64 * 2 * kLlama8bActive + 64 * 2 * kLlama8bHead;
+  const double attn = 64000.0 * 4 * 32 * 32 * 128;
+  const StepCost c = slow.evaluate(decode_rows(64, 64000));
+  EXPECT_NEAR(c.compute_s, (mm / 0.5 + attn / 0.25) / 154.8e12, 1e-12);
+  EXPECT_DOUBLE_EQ(c.duration_s, std::max(c.compute_s, c.memory_s));
+  // The same FLOPs, and the utilization stays the peak-rate share (slower, not busier).
+  EXPECT_DOUBLE_EQ(c.flops, plain.evaluate(decode_rows(64, 64000)).flops);
+  EXPECT_NEAR(c.compute_util, (mm + attn) / 154.8e12 / c.duration_s, 1e-12);
+  StepShape prefill = decode_rows(64, 64000);
+  prefill.has_prompt = true;
+  EXPECT_DOUBLE_EQ(slow.evaluate(prefill).compute_s, plain.evaluate(prefill).compute_s);
+}
+
 TEST(PowerCurve, TableFollowsTheFormulaAndStaysAboveActivity) {
   const auto h = hw("h100-sxm");
   for (const PowerModel& pm : {default_power_model(hardware::DeviceKind::kGpu), PowerModel{0.0, 0.4, 0.5}}) {

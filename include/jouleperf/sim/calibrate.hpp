@@ -29,7 +29,8 @@ struct MeasuredBatch {
 
 struct CalibrationOptions {
   std::uint32_t hold_out_every = 3;      // every k-th cell (in the given order, from the 2nd) is held out; >= 2
-  std::uint32_t max_evaluations = 4000;  // objective evaluations of the Nelder-Mead search
+  std::uint32_t max_evaluations = 4000;  // objective evaluations of each Nelder-Mead search, at most
+  std::uint32_t random_starts = 6;       // searches from random points around the base, after 3 set starts
 };
 
 struct CellFit {
@@ -56,7 +57,8 @@ struct CalibrationResult {
 
 // Fits `base` (a CPU or GPU profile, a stack, the model and its weight precision) to the
 // measured batches by minimizing the sum of squared log errors of duration and energy
-// over the training cells (Nelder-Mead over the logs of the figures). kInvalidArgument
+// over the training cells (Nelder-Mead over the logs of the figures, from 3 set starts
+// and `random_starts` seeded random ones; the best end point wins). kInvalidArgument
 // with fewer than 4 cells, a zero duration or energy, or hold_out_every < 2; the
 // simulator's errors for a configuration it cannot run.
 Result<CalibrationResult> calibrate(const SimConfig& base, const std::vector<MeasuredBatch>& cells,

@@ -36,6 +36,12 @@ struct SoftwareStack {
   // calibrate` fits it (llama.cpp's CPU attention kernels are far slower per FLOP in
   // decode than its matmuls).
   double decode_attention_efficiency = 1.0;
+  // Decode-only steps: their matrix products (weights times one token per sequence, and
+  // the logits) reach this share of the rate prefill's matrix products reach. 1 for the
+  // built-in stacks (on a GPU decode is memory-bound and the figure hardly matters);
+  // `jouleperf calibrate` fits it (on a CPU whose cache holds the weights, llama.cpp's
+  // matrix-vector kernels run at ~60 % of its batched prefill kernels' rate).
+  double decode_matmul_efficiency = 1.0;
 
   // Kernels of one forward pass: layers * kernels_per_layer + kernels_fixed.
   double kernels_per_layer = 12;

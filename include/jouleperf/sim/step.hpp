@@ -112,6 +112,7 @@ class StepModel {
   double mm_flops_per_token_ = 0;  // FLOPs
   double inv_mm_peak_ = 0, inv_other_peak_ = 0, inv_tp_ = 1, inv_ce_ = 1;
   double decode_attention_extra_ = 0;                           // 1 / decode_attention_efficiency - 1
+  double decode_matmul_extra_ = 0;                              // 1 / decode_matmul_efficiency - 1
   double dense_bytes_ = 0, head_bytes_ = 0, expert_bytes_ = 0;  // per device
   double kv_bytes_per_entry_ = 0;                               // per device
   double gqa_factor_ = 0;                                       // extra KV passes per cached/written entry
