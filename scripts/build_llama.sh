@@ -13,7 +13,9 @@
 #
 # A stamp file keyed on the lock's contents and the build flags makes a second run
 # a no-op. Usage: scripts/build_llama.sh [--cuda] [--force]
-# Environment: JOULEPERF_CUDA=ON is the same as --cuda; JOBS (default: nproc).
+# Environment: JOULEPERF_CUDA=ON is the same as --cuda; JOBS (default: nproc);
+# CUDA_ARCHITECTURES (with --cuda: the GPUs to compile for, e.g. 90; required where no GPU
+# is visible).
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -36,6 +38,24 @@ case "$cuda" in
 esac
 variant=cpu
 [ "$cuda" = ON ] && variant=cuda
+cuda_flags=()
+if [ "$cuda" = ON ]; then
+  # nvcc where the toolkit installs it, when it is not on PATH.
+  if ! command -v nvcc >/dev/null 2>&1 && [ -z "${CUDACXX:-}" ] && [ -x /usr/local/cuda/bin/nvcc ]; then
+    export CUDACXX=/usr/local/cuda/bin/nvcc
+  fi
+  # GPU architectures to compile for: CUDA_ARCHITECTURES (e.g. "90" for H100/H200, "89"
+  # for L40S / RTX 6000 Ada, "86" for A6000, "80" for A100, "100" for B200; several as
+  # "80;90"), else the GPU of this machine. A build host without a GPU must name them:
+  # llama.cpp's default, "native", fails there at configure time.
+  if [ -n "${CUDA_ARCHITECTURES:-}" ]; then
+    cuda_flags=(-DCMAKE_CUDA_ARCHITECTURES="$CUDA_ARCHITECTURES")
+  elif ! { command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L 2>/dev/null | grep -q '^GPU'; }; then
+    echo "build_llama: --cuda on a machine without a visible NVIDIA GPU: set CUDA_ARCHITECTURES to the" >&2
+    echo "  target GPUs' compute capabilities, e.g. CUDA_ARCHITECTURES=90 (H100/H200) or \"80;86;89;90\"" >&2
+    exit 2
+  fi
+fi
 
 lock_value() {
   local v
@@ -78,6 +98,7 @@ cmake_flags=(
   -DLLAMA_BUILD_IS_DEV=OFF
   -DLLAMA_BUILD_NUMBER=0
   -DLLAMA_BUILD_COMMIT="${commit:0:8}"
+  "${cuda_flags[@]}"
 )
 tools=(llama-bench llama-batched-bench llama-server)
 
@@ -86,9 +107,10 @@ prefix="$build_root/llama-$variant"
 stamp="$prefix/.stamp"
 key="$({ cat "$lock"; printf '%s\n' "${cmake_flags[@]}" "${tools[@]}"; } | sha256sum | cut -d' ' -f1)"
 
-# One build at a time (make -j may run several targets that need llama.cpp).
+# One build of a variant at a time (make -j may run several targets that need llama.cpp);
+# the CPU and CUDA variants build side by side (separate directories, separate locks).
 mkdir -p "$build_root"
-exec 9>"$build_root/.lock"
+exec 9>"$build_root/.lock-$variant"
 flock 9
 
 if [ "$force" = 0 ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$key" ]; then
@@ -121,7 +143,7 @@ if [ "$actual" != "$integrity" ]; then
 fi
 
 # The bundle and the tag it was made from.
-extract="$src_dir/npm-$version"
+extract="$src_dir/npm-$version-$variant"
 rm -rf "$extract"
 mkdir -p "$extract"
 tar -xzf "$tarball" -C "$extract" package/llama/gitRelease.bundle package/llama/binariesGithubRelease.json
