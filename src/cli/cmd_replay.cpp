@@ -17,6 +17,7 @@
 #include "jouleperf/sensor/meter.hpp"
 #include "jouleperf/workload/arrivals.hpp"
 #include "jouleperf/workload/loader.hpp"
+#include "openai_flags.hpp"
 #include "sensor_flags.hpp"
 
 namespace jouleperf::cli {
@@ -25,13 +26,8 @@ namespace {
 struct ReplayArgs {
   SensorFlags flags;
   std::string engine = "openai";
-  std::string url;
-  std::string api = "completions";
+  OpenAiFlags openai;
   std::string model;
-  double timeout_s = 60.0;
-  std::string api_key_env = "OPENAI_API_KEY";
-  std::string api_key_file;
-  bool http2 = false;
   std::optional<double> poisson_rps;
   std::optional<double> gamma_cv;
   std::size_t requests = 100;
@@ -414,7 +410,7 @@ int run_replay(const ReplayArgs& a) {
     return schedule.error().code == Errc::kInvalidArgument ? kExitUsage : kExitFailure;
   }
   if (a.engine == "llamacpp") return run_replay_llamacpp(a, *schedule, *slo);
-  if (a.url.empty()) {
+  if (a.openai.url.empty()) {
     std::cerr << "jouleperf replay: --url is required with --engine openai\n";
     return kExitUsage;
   }
@@ -422,25 +418,23 @@ int run_replay(const ReplayArgs& a) {
     std::cerr << "jouleperf replay: --offline-compare needs --engine llamacpp\n";
     return kExitUsage;
   }
-  auto api = parse_openai_api(a.api);
-  auto key = load_api_key(a.api_key_env, a.api_key_file);
-  for (const Error* e : {api ? nullptr : &api.error(), key ? nullptr : &key.error()}) {
-    if (e != nullptr) {
-      std::cerr << "jouleperf replay: " << e->to_string() << "\n";
-      return kExitUsage;
-    }
+  auto oc = openai_config(a.openai);
+  if (!oc) {
+    std::cerr << "jouleperf replay: " << oc.error().to_string() << "\n";
+    return kExitUsage;
   }
-  OpenAiConfig oc;
-  oc.url = a.url;
-  oc.api = *api;
-  oc.model = a.model;
-  oc.api_key = std::move(*key);
-  oc.timeout_s = a.timeout_s;
-  oc.http2 = a.http2;
-  auto client = OpenAiClient::open(oc);
+  oc->model = a.model;
+  auto client = OpenAiClient::open(*oc);
   if (!client) {
     std::cerr << "jouleperf replay: " << client.error().to_string() << "\n";
     return kExitUsage;
+  }
+  // Text prompts are calibrated through the server's /tokenize now, before the schedule starts.
+  std::vector<TextPromptKey> keys;
+  for (std::size_t i = 0; i < schedule->size(); ++i) keys.push_back({a.seed, i, (*schedule)[i].input_tokens});
+  if (auto st = (*client)->prepare_text_prompts(keys); !st) {
+    std::cerr << "jouleperf replay: " << st.error().to_string() << "\n";
+    return kExitFailure;
   }
   SteadyClock clock;
   auto sampler_ptr = start_sampler(a.flags, clock, "replay");
@@ -467,7 +461,7 @@ int run_replay(const ReplayArgs& a) {
     std::cerr << "jouleperf replay: " << m.error().to_string() << "\n";
     return kExitFailure;
   }
-  return report(a, ReplayTarget{"openai", a.url, nlohmann::json::object()}, *run, *m, {}, *slo);
+  return report(a, ReplayTarget{"openai", a.openai.url, nlohmann::json::object()}, *run, *m, {}, *slo);
 }
 
 }  // namespace
@@ -480,15 +474,8 @@ void add_replay_command(CLI::App& app, Context& ctx) {
   add_sensor_flags(cmd, a->flags);
   cmd->add_option("--engine", a->engine, "Engine: openai (a server), llamacpp (in-process, online batching)")
       ->capture_default_str();
-  cmd->add_option("--url", a->url, "openai: server base URL, e.g. http://127.0.0.1:8080")->envname("JOULEPERF_URL");
-  cmd->add_option("--api", a->api, "completions (token-id prompts) or chat")->capture_default_str();
+  add_openai_flags(cmd, a->openai);
   cmd->add_option("--model,-m", a->model, "openai: the served model name; llamacpp: the GGUF model file");
-  cmd->add_option("--timeout", a->timeout_s, "A request silent for this long fails, s")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
-  cmd->add_option("--api-key-env", a->api_key_env, "Environment variable holding the API key")->capture_default_str();
-  cmd->add_option("--api-key-file", a->api_key_file, "File whose first line is the API key");
-  cmd->add_flag("--http2", a->http2, "HTTP/2 (prior knowledge on http://)");
   cmd->add_option("--poisson", a->poisson_rps, "Poisson arrivals at RATE requests/s")->check(CLI::PositiveNumber);
   cmd->add_option("--gamma-cv", a->gamma_cv, "With --poisson: gamma arrivals with this coefficient of variation")
       ->check(CLI::PositiveNumber);

@@ -10,6 +10,7 @@
 #include "jouleperf/engine/openai.hpp"
 #include "jouleperf/engine/run_report.hpp"
 #include "jouleperf/sensor/meter.hpp"
+#include "openai_flags.hpp"
 #include "sensor_flags.hpp"
 
 namespace jouleperf::cli {
@@ -44,15 +45,7 @@ struct RunArgs {
   std::optional<double> idle_power_w;
   bool print_output = false;
   bool json = false;
-  // --engine openai
-  std::string url;
-  std::string api = "completions";
-  double timeout_s = 60.0;
-  std::string api_key_env = "OPENAI_API_KEY";
-  std::string api_key_file;
-  bool http2 = false;
-  std::int32_t token_min = 10;
-  std::int32_t token_max = 200;
+  OpenAiFlags openai;  // --engine openai
 };
 
 // The openai engine's own report: every request, failures and length mismatches included.
@@ -140,7 +133,7 @@ int run_run(const RunArgs& a) {
     std::cerr << "jouleperf run: --model is required with --engine llamacpp\n";
     return kExitUsage;
   }
-  if (a.engine == "openai" && a.url.empty()) {
+  if (a.engine == "openai" && a.openai.url.empty()) {
     std::cerr << "jouleperf run: --url is required with --engine openai\n";
     return kExitUsage;
   }
@@ -179,26 +172,13 @@ int run_run(const RunArgs& a) {
   std::unique_ptr<Engine> engine_ptr;
   OpenAiEngine* openai = nullptr;
   if (a.engine == "openai") {
-    auto api = parse_openai_api(a.api);
-    if (!api) {
-      std::cerr << "jouleperf run: " << api.error().message << "\n";
+    auto oc = openai_config(a.openai);
+    if (!oc) {
+      std::cerr << "jouleperf run: " << oc.error().to_string() << "\n";
       return kExitUsage;
     }
-    auto key = load_api_key(a.api_key_env, a.api_key_file);
-    if (!key) {
-      std::cerr << "jouleperf run: API key: " << key.error().to_string() << "\n";
-      return kExitUsage;
-    }
-    OpenAiConfig oc;
-    oc.url = a.url;
-    oc.api = *api;
-    oc.model = a.model;
-    oc.api_key = std::move(*key);
-    oc.timeout_s = a.timeout_s;
-    oc.http2 = a.http2;
-    oc.prompt_token_min = a.token_min;
-    oc.prompt_token_max = a.token_max;
-    auto oe = OpenAiEngine::open(std::move(oc));
+    oc->model = a.model;
+    auto oe = OpenAiEngine::open(std::move(*oc));
     if (!oe) {
       std::cerr << "jouleperf run: " << oe.error().to_string() << "\n";
       return kExitUsage;
@@ -307,17 +287,7 @@ void add_run_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--model,-m", a->model,
                   "llamacpp: GGUF model file (real or from `jouleperf model synth`); openai: the served model name")
       ->envname("JOULEPERF_MODEL");
-  cmd->add_option("--url", a->url, "openai: server base URL, e.g. http://127.0.0.1:8080")->envname("JOULEPERF_URL");
-  cmd->add_option("--api", a->api, "openai: completions (token-id prompts) or chat")->capture_default_str();
-  cmd->add_option("--timeout", a->timeout_s, "openai: a request silent for this long fails, s")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
-  cmd->add_option("--api-key-env", a->api_key_env, "openai: environment variable holding the API key")
-      ->capture_default_str();
-  cmd->add_option("--api-key-file", a->api_key_file, "openai: file whose first line is the API key");
-  cmd->add_flag("--http2", a->http2, "openai: HTTP/2 (prior knowledge on http://)");
-  cmd->add_option("--prompt-token-min", a->token_min, "openai: smallest prompt token id")->capture_default_str();
-  cmd->add_option("--prompt-token-max", a->token_max, "openai: prompt token ids are below this")->capture_default_str();
+  add_openai_flags(cmd, a->openai);
   cmd->add_option("--input,-I", a->input, "Prompt tokens per sequence")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();

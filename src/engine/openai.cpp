@@ -7,11 +7,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "jouleperf/core/text.hpp"
 #include "jouleperf/engine/prompt.hpp"
+#include "jouleperf/engine/server_tokenizer.hpp"
 #include "jouleperf/engine/sse.hpp"
 
 namespace jouleperf {
@@ -83,6 +85,7 @@ struct Transfer {
   double last_byte_s = 0.0;
   bool head_sent = false;  // send_s is when the request head was written to the socket
   bool first_called = false;
+  std::optional<std::uint64_t> calibrated_tokens;  // text prompts: the server tokenizer's count
   const Clock* clock = nullptr;
   char errbuf[CURL_ERROR_SIZE] = {};
   ~Transfer() {
@@ -167,6 +170,8 @@ struct OpenAiClient::Impl {
   int timer_fd = -1;         // wakes curl_multi_poll with sub-millisecond precision
   std::vector<CURL*> spare;  // easy handles of ended transfers, reset for reuse
   std::vector<std::unique_ptr<Transfer>> live;
+  std::unique_ptr<ServerTokenizer> tokenizer;     // PromptMode::kText, opened on first use
+  std::map<TextPromptKey, CalibratedText> texts;  // calibrated before the run
   ~Impl() {
     for (auto& t : live) curl_multi_remove_handle(multi, t->easy);
     live.clear();
@@ -242,6 +247,8 @@ Result<std::unique_ptr<OpenAiClient>> OpenAiClient::open(OpenAiConfig cfg) {
     return make_error(Errc::kInvalidArgument, "timeouts must be > 0 s");
   if (cfg.prompt_token_min < 0 || cfg.prompt_token_max <= cfg.prompt_token_min)
     return make_error(Errc::kInvalidArgument, "prompt token id range is empty");
+  if (cfg.prompt_mode == PromptMode::kText && cfg.calibrate_round_trips < 4)
+    return make_error(Errc::kInvalidArgument, "text prompts need a calibration budget of >= 4 tokenize calls");
   if (auto st = curl_global(); !st) return st.error();
   auto impl = std::make_unique<Impl>();
   std::string base = cfg.url;
@@ -268,13 +275,25 @@ Status OpenAiClient::submit(const OpenAiRequest& req, const Clock& clock) {
                          {"temperature", 0.0},
                          {"stream_options", {{"include_usage", true}, {"continuous_usage_stats", true}}}};
   if (!cfg.model.empty()) body["model"] = cfg.model;
+  const CalibratedText* text = nullptr;
+  if (cfg.prompt_mode == PromptMode::kText) {
+    text = text_prompt({req.seed, req.tag, req.input_tokens});
+    if (text == nullptr)
+      return make_error(Errc::kInvalidArgument, "the text prompt of (seed " + std::to_string(req.seed) + ", request " +
+                                                    std::to_string(req.tag) + ", " + std::to_string(req.input_tokens) +
+                                                    " tokens) was not calibrated before the run");
+  }
   if (cfg.api == OpenAiApi::kChat) {
-    body["messages"] = nlohmann::json::array({{{"role", "user"}, {"content", req.prompt_text}}});
+    const std::string& content = text != nullptr ? text->text : req.prompt_text;
+    body["messages"] = nlohmann::json::array({{{"role", "user"}, {"content", content}}});
+  } else if (text != nullptr) {
+    body["prompt"] = text->text;
   } else {
     if (req.prompt_ids.empty()) return make_error(Errc::kInvalidArgument, "empty prompt");
     body["prompt"] = req.prompt_ids;
   }
   auto t = std::make_unique<Transfer>();
+  if (text != nullptr) t->calibrated_tokens = text->tokens;
   t->body = body.dump();
   t->clock = &clock;
   t->keep_text = req.keep_text;
@@ -397,6 +416,10 @@ void OpenAiClient::step(double max_wait_s, const Clock& clock, std::vector<OpenA
         *r.usage_prompt_tokens != r.input_tokens_asked)
       mm += "usage.prompt_tokens " + std::to_string(*r.usage_prompt_tokens) + ", asked " +
             std::to_string(r.input_tokens_asked) + "; ";
+    if (t->calibrated_tokens && *t->calibrated_tokens != r.input_tokens_asked)
+      mm += "text prompt calibrated to " + std::to_string(*t->calibrated_tokens) +
+            " tokens by the server's tokenizer, asked " + std::to_string(r.input_tokens_asked) +
+            " (unreachable exactly); ";
     if (r.ok && !r.usage_completion_tokens) mm += "no usage block; ";
     if (!mm.empty()) mm.resize(mm.size() - 2);
     r.mismatch = std::move(mm);
@@ -406,12 +429,47 @@ void OpenAiClient::step(double max_wait_s, const Clock& clock, std::vector<OpenA
   }
 }
 
+Status OpenAiClient::prepare_text_prompts(std::span<const TextPromptKey> keys) {
+  auto& im = *impl_;
+  if (im.cfg.prompt_mode != PromptMode::kText) return {};
+  for (const auto& key : keys) {
+    if (im.texts.count(key) != 0) continue;
+    if (!im.tokenizer) {
+      ServerTokenizerConfig tc;
+      tc.url = im.cfg.url;
+      tc.api = im.cfg.tokenize_api;
+      tc.model = im.cfg.model;
+      tc.api_key = im.cfg.api_key;
+      tc.timeout_s = im.cfg.timeout_s;
+      auto tok = ServerTokenizer::open(std::move(tc));
+      if (!tok) return tok.error();
+      im.tokenizer = std::move(*tok);
+    }
+    ServerTokenizer& tok = *im.tokenizer;
+    auto text = calibrate_text(
+        key.input_tokens, key.seed, key.index, [&tok](const std::string& s) { return tok.count(s); },
+        im.cfg.calibrate_round_trips);
+    if (!text) return text.error();
+    im.texts.emplace(key, std::move(*text));
+  }
+  return {};
+}
+
+const CalibratedText* OpenAiClient::text_prompt(const TextPromptKey& key) const {
+  auto it = impl_->texts.find(key);
+  return it == impl_->texts.end() ? nullptr : &it->second;
+}
+
+std::uint64_t OpenAiClient::tokenize_requests() const { return impl_->tokenizer ? impl_->tokenizer->requests() : 0; }
+
 OpenAiRequest make_openai_request(const OpenAiConfig& cfg, const BatchRequest& b, std::uint64_t s) {
   OpenAiRequest r;
   r.input_tokens = b.input_tokens;
   r.output_tokens = b.output_tokens;
   r.keep_text = b.keep_text;
   r.tag = s;
+  r.seed = b.seed;
+  if (cfg.prompt_mode == PromptMode::kText) return r;  // submit() takes the calibrated text of (seed, s, I)
   std::vector<std::int32_t> allowed;
   for (std::int32_t id = cfg.prompt_token_min; id < cfg.prompt_token_max; ++id) allowed.push_back(id);
   r.prompt_ids = random_prompt(allowed, b.input_tokens, b.seed, s);
@@ -433,7 +491,10 @@ OpenAiEngine::OpenAiEngine(std::unique_ptr<OpenAiClient> client) : client_(std::
   info_.settings = {{"url", c.url},
                     {"api", c.api == OpenAiApi::kChat ? "chat" : "completions"},
                     {"timeout_s", std::to_string(c.timeout_s)},
-                    {"http", c.http2 ? "2" : "1.1"}};
+                    {"http", c.http2 ? "2" : "1.1"},
+                    {"prompt_mode", std::string(prompt_mode_name(c.prompt_mode))}};
+  if (c.prompt_mode == PromptMode::kText)
+    info_.settings.emplace_back("tokenize_api", std::string(tokenize_api_name(c.tokenize_api)));
 }
 
 Result<std::unique_ptr<OpenAiEngine>> OpenAiEngine::open(OpenAiConfig config) {
@@ -450,6 +511,12 @@ Result<BatchResult> OpenAiEngine::run_batch(const BatchRequest& req, const Clock
   last_.clear();
   std::vector<OpenAiRequest> reqs;
   for (std::uint64_t s = 0; s < req.batch; ++s) reqs.push_back(make_openai_request(client_->config(), req, s));
+  if (client_->config().prompt_mode == PromptMode::kText) {
+    // Calibrated (tokenize round trips) before the meter starts; cached for later batches.
+    std::vector<TextPromptKey> keys;
+    for (std::uint64_t s = 0; s < req.batch; ++s) keys.push_back({req.seed, s, req.input_tokens});
+    if (auto st = client_->prepare_text_prompts(keys); !st) return st.error();
+  }
   if (meter != nullptr)
     if (auto st = meter->start("prefill"); !st) return st.error();
   BatchResult out;

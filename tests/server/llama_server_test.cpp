@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "jouleperf/core/http.hpp"
+#include "jouleperf/engine/loadgen.hpp"
 #include "jouleperf/engine/openai.hpp"
 #include "llama/tiny_model.hpp"
 #include "support/http_server.hpp"
@@ -238,6 +239,133 @@ TEST_F(LlamaServerTest, PoissonReplayOfFiftyRequestsCompletes) {
     EXPECT_EQ(q["output_tokens"], 4);
     EXPECT_LT(q["ttft_s"].get<double>(), q["e2e_s"].get<double>());
   }
+}
+
+}  // namespace
+}  // namespace jouleperf
+
+namespace jouleperf {
+namespace {
+
+// --prompt-mode text: synthetic text calibrated through llama-server's /tokenize; the
+// server's own usage.prompt_tokens for it is exactly I (its BOS included).
+TEST_F(LlamaServerTest, CalibratedTextPromptsHaveExactLengths) {
+  auto server = start(2);
+  ASSERT_NE(server, nullptr);
+  OpenAiConfig c;
+  c.url = server->url();
+  c.timeout_s = 60;
+  c.prompt_mode = PromptMode::kText;
+  auto e = OpenAiEngine::open(c);
+  ASSERT_TRUE(e.ok());
+  SteadyClock clock;
+  for (std::uint64_t input : {1u, 7u, 64u, 300u}) {
+    BatchRequest b;
+    b.batch = 2;
+    b.input_tokens = input;
+    b.output_tokens = 5;
+    auto r = (*e)->run_batch(b, clock, nullptr);
+    ASSERT_TRUE(r.ok()) << "I=" << input << ": " << r.error().to_string();
+    for (const auto& q : (*e)->last_results()) {
+      EXPECT_TRUE(q.ok) << q.error;
+      EXPECT_EQ(q.usage_prompt_tokens, input) << "I=" << input;
+      EXPECT_EQ(q.output_tokens, 5u);
+      EXPECT_EQ(q.usage_completion_tokens, 5u);
+      EXPECT_EQ(q.mismatch, "") << "I=" << input;
+      const CalibratedText* t = (*e)->client().text_prompt({b.seed, q.tag, input});
+      ASSERT_NE(t, nullptr);
+      EXPECT_TRUE(t->exact());
+      EXPECT_LE(t->round_trips, c.calibrate_round_trips);
+    }
+    // The two sequences got different text (I = 1 is BOS alone: the empty text for both).
+    if (input > 1) {
+      EXPECT_NE((*e)->client().text_prompt({b.seed, 0, input})->text,
+                (*e)->client().text_prompt({b.seed, 1, input})->text);
+    }
+    // A second batch of the same shape reuses the calibrated prompts: no tokenize call.
+    const std::uint64_t calls = (*e)->client().tokenize_requests();
+    ASSERT_TRUE((*e)->run_batch(b, clock, nullptr).ok());
+    EXPECT_EQ((*e)->client().tokenize_requests(), calls);
+  }
+}
+
+// The open-loop generator sends calibrated text without tokenizing while on schedule.
+TEST_F(LlamaServerTest, ReplayOfTextPromptsTokenizesOnlyBeforeTheSchedule) {
+  auto server = start(2);
+  ASSERT_NE(server, nullptr);
+  OpenAiConfig c;
+  c.url = server->url();
+  c.timeout_s = 60;
+  c.prompt_mode = PromptMode::kText;
+  c.tokenize_api = TokenizeApi::kLlama;
+  auto client = OpenAiClient::open(c);
+  ASSERT_TRUE(client.ok());
+  std::vector<ScheduledRequest> schedule;
+  std::vector<TextPromptKey> keys;
+  for (std::uint64_t i = 0; i < 6; ++i) {
+    schedule.push_back({0.02 * static_cast<double>(i), 10 + 9 * i, 3});
+    keys.push_back({7, i, 10 + 9 * i});
+  }
+  ASSERT_TRUE((*client)->prepare_text_prompts(keys).ok());
+  const std::uint64_t calls = (*client)->tokenize_requests();
+  EXPECT_GT(calls, 6u);
+  LoadgenOptions lo;
+  lo.seed = 7;
+  SteadyClock clock;
+  auto run = run_open_loop(**client, schedule, lo, clock, nullptr);
+  ASSERT_TRUE(run.ok()) << run.error().to_string();
+  EXPECT_EQ((*client)->tokenize_requests(), calls);
+  for (std::size_t i = 0; i < run->requests.size(); ++i) {
+    const auto& q = run->requests[i].result;
+    EXPECT_TRUE(q.ok) << q.error;
+    EXPECT_EQ(q.usage_prompt_tokens, schedule[i].input_tokens);
+    EXPECT_EQ(q.mismatch, "");
+  }
+  // A request whose prompt was not prepared fails at submit, before any HTTP.
+  BatchRequest b;
+  b.input_tokens = 99;
+  b.seed = 7;
+  auto st = (*client)->submit(make_openai_request(c, b, 0), clock);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("not calibrated"), std::string::npos);
+}
+
+TEST_F(LlamaServerTest, CliRunAndReplayWithTextPrompts) {
+  const std::string cli = std::string(JP_BINARY_DIR) + "/jouleperf";
+  if (!std::filesystem::exists(cli)) GTEST_SKIP() << "jouleperf is not built";
+  auto server = start(2);
+  ASSERT_NE(server, nullptr);
+  const std::string out = (dir_.path() / "run.json").string();
+  const std::string cmd = cli + " run --engine openai --url " + server->url() +
+                          " --prompt-mode text --tokenize-api auto -I 33 -O 4 -B 2 --warmup 0 --sensor cpu-model "
+                          "--json > " +
+                          out + " 2>/dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  std::ifstream in(out);
+  auto j = nlohmann::json::parse(in, nullptr, false);
+  ASSERT_FALSE(j.is_discarded());
+  EXPECT_EQ(j["openai"]["mismatches"].size(), 0u);
+  for (const auto& q : j["openai"]["requests"]) EXPECT_EQ(q["usage_prompt_tokens"], 33);
+  const std::string rout = (dir_.path() / "replay.json").string();
+  const std::string rcmd = cli + " replay --url " + server->url() +
+                           " --prompt-mode text --poisson 50 --requests 6 -I 20 -O 3 --sensor cpu-model --json > " +
+                           rout + " 2>/dev/null";
+  ASSERT_EQ(std::system(rcmd.c_str()), 0) << rcmd;
+  std::ifstream rin(rout);
+  auto rj = nlohmann::json::parse(rin, nullptr, false);
+  ASSERT_FALSE(rj.is_discarded());
+  EXPECT_EQ(rj["ok"], 6);
+  EXPECT_EQ(rj["mismatched"], 0);
+  EXPECT_EQ(rj["input_tokens"], 120);
+  // Usage errors: unknown prompt mode or tokenize API.
+  EXPECT_EQ(WEXITSTATUS(std::system(
+                (cli + " run --engine openai --prompt-mode words --url " + server->url() + " 2>/dev/null >/dev/null")
+                    .c_str())),
+            2);
+  EXPECT_EQ(WEXITSTATUS(std::system((cli + " replay --tokenize-api sglang --poisson 1 -n 1 --url " + server->url() +
+                                     " 2>/dev/null >/dev/null")
+                                        .c_str())),
+            2);
 }
 
 }  // namespace

@@ -3,7 +3,9 @@
 // from one thread through libcurl's multi interface (keep-alive connections reused).
 //
 // Exact lengths: on /v1/completions the prompt is an array of token ids (vLLM and
-// llama-server accept it), `max_tokens` = O with `ignore_eos: true` and `min_tokens` =
+// llama-server accept it) or, with PromptMode::kText, synthetic text calibrated to the
+// exact count through the server's tokenize endpoint before the run (text_prompt.hpp;
+// prepare_text_prompts), `max_tokens` = O with `ignore_eos: true` and `min_tokens` =
 // O, and `cache_prompt: false` so llama-server does not serve a repeated prompt from its
 // cache. Tokens are counted from the stream (per chunk: the running count from
 // `usage.completion_tokens` or llama-server's `timings.predicted_n` when the chunk has
@@ -19,12 +21,14 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "jouleperf/core/clock.hpp"
 #include "jouleperf/core/result.hpp"
 #include "jouleperf/engine/engine.hpp"
+#include "jouleperf/engine/text_prompt.hpp"
 
 namespace jouleperf {
 
@@ -46,6 +50,9 @@ struct OpenAiConfig {
   std::int32_t prompt_token_min = 10;   // prompt ids are drawn from [min, max): ids every vocabulary has
   std::int32_t prompt_token_max = 200;  //
   bool http2 = false;                   // ask for HTTP/2 (prior knowledge on http://); default HTTP/1.1 keep-alive
+  PromptMode prompt_mode = PromptMode::kIds;      // kText: calibrated text through the server's /tokenize
+  TokenizeApi tokenize_api = TokenizeApi::kAuto;  // kText: the tokenize endpoint's shape
+  std::uint32_t calibrate_round_trips = 48;       // kText: most tokenize calls per prompt (>= 4)
 };
 
 // Reads an API key: the file's first line when `file` is set, else the environment
@@ -59,7 +66,16 @@ struct OpenAiRequest {
   std::vector<std::int32_t> prompt_ids;  // kCompletions
   std::string prompt_text;               // kChat
   bool keep_text = false;
-  std::uint64_t tag = 0;  // the caller's number for it, returned in the result
+  std::uint64_t tag = 0;   // the caller's number for it, returned in the result
+  std::uint64_t seed = 0;  // PromptMode::kText: the prompt is the calibrated text of (seed, tag, input_tokens)
+};
+
+// A text prompt to calibrate: the words of (seed, index), input_tokens long.
+struct TextPromptKey {
+  std::uint64_t seed = 0;
+  std::uint64_t index = 0;
+  std::uint64_t input_tokens = 1;
+  auto operator<=>(const TextPromptKey&) const = default;
 };
 
 // One request's outcome; times are seconds on the caller's clock.
@@ -107,6 +123,18 @@ class OpenAiClient {
   std::size_t in_flight() const;
   const OpenAiConfig& config() const;
 
+  // PromptMode::kText: calibrates the text prompt of every key through the server's
+  // tokenize endpoint now (blocking HTTP; call before the timed run) and keeps it for
+  // submit(). Keys already calibrated cost nothing. Fails with the tokenizer's errors
+  // (kUnsupported: the server has no usable tokenize endpoint; kNetwork, kTimeout). A
+  // count the server's tokenizer cannot reach exactly is kept at the nearest count and
+  // reported in each result's `mismatch`. A no-op with PromptMode::kIds.
+  Status prepare_text_prompts(std::span<const TextPromptKey> keys);
+  // The calibrated prompt of `key`, or nullptr when it was not prepared.
+  const CalibratedText* text_prompt(const TextPromptKey& key) const;
+  // Tokenize requests made so far (none are made by submit() or step()).
+  std::uint64_t tokenize_requests() const;
+
  private:
   struct Impl;
   explicit OpenAiClient(std::unique_ptr<Impl> impl);
@@ -132,7 +160,8 @@ class OpenAiEngine final : public Engine {
   std::vector<OpenAiResult> last_;
 };
 
-// The request for sequence `s` of a batch: prompt ids (or text) drawn from seed and s.
+// The request for sequence `s` of a batch: prompt ids drawn from seed and s (PromptMode::kIds),
+// or, with PromptMode::kText, a reference (seed, s, I) to the text prepare_text_prompts made.
 OpenAiRequest make_openai_request(const OpenAiConfig& config, const BatchRequest& batch, std::uint64_t s);
 
 }  // namespace jouleperf
