@@ -1,6 +1,7 @@
 #include "jouleperf/engine/openai.hpp"
 
 #include <curl/curl.h>
+#include <fmt/format.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -260,6 +261,9 @@ Result<std::unique_ptr<OpenAiClient>> OpenAiClient::open(OpenAiConfig cfg) {
   if (impl->multi == nullptr) return make_error(Errc::kInternal, "curl_multi_init failed");
   impl->timer_fd = ::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);  // -1: whole-ms waits
   curl_multi_setopt(impl->multi, CURLMOPT_MAXCONNECTS, 1024L);
+  // A cleartext HTTP/2 connection that cannot carry a second stream must not be offered one.
+  if (impl->cfg.http2 && impl->cfg.url.rfind("http://", 0) == 0 && !h2c_connection_reuse_works())
+    curl_multi_setopt(impl->multi, CURLMOPT_PIPELINING, static_cast<long>(CURLPIPE_NOTHING));
   return std::unique_ptr<OpenAiClient>(new OpenAiClient(std::move(impl)));
 }
 
@@ -329,9 +333,14 @@ Status OpenAiClient::submit(const OpenAiRequest& req, const Clock& clock) {
   curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);  // for CURLINFO_HEADER_OUT; nothing is printed
   curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, &Impl::on_debug);
   curl_easy_setopt(c, CURLOPT_DEBUGDATA, t.get());
-  curl_easy_setopt(
-      c, CURLOPT_HTTP_VERSION,
-      cfg.http2 ? static_cast<long>(CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE) : static_cast<long>(CURL_HTTP_VERSION_1_1));
+  if (!cfg.http2) {
+    curl_easy_setopt(c, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
+  } else if (cfg.url.rfind("https://", 0) == 0) {
+    curl_easy_setopt(c, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));  // ALPN
+  } else {
+    curl_easy_setopt(c, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE));
+    if (!h2c_connection_reuse_works()) curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
+  }
   t->result.send_s = clock.now().value();  // replaced once the head is on the socket
   t->last_byte_s = t->result.send_s;
   if (curl_multi_add_handle(impl_->multi, c) != CURLM_OK)
@@ -482,6 +491,21 @@ OpenAiRequest make_openai_request(const OpenAiConfig& cfg, const BatchRequest& b
   return r;
 }
 
+bool h2c_connection_reuse_works() {
+  const curl_version_info_data* v = curl_version_info(CURLVERSION_NOW);
+  return v != nullptr && v->version_num >= 0x080000;
+}
+
+std::string http_mode_description(const OpenAiConfig& c) {
+  if (!c.http2) return "1.1 (keep-alive)";
+  if (c.url.rfind("https://", 0) == 0) return "2 over TLS (ALPN; 1.1 where the server does not offer h2)";
+  if (h2c_connection_reuse_works()) return "2 cleartext (prior knowledge; streams multiplexed)";
+  return fmt::format(
+      "2 cleartext (prior knowledge), one connection per request: libcurl {} breaks a reused h2c connection (curl "
+      "issue #10634, fixed in 8.0.0)",
+      curl_version_info(CURLVERSION_NOW)->version);
+}
+
 OpenAiEngine::OpenAiEngine(std::unique_ptr<OpenAiClient> client) : client_(std::move(client)) {
   const auto& c = client_->config();
   info_.engine = "openai";
@@ -491,7 +515,7 @@ OpenAiEngine::OpenAiEngine(std::unique_ptr<OpenAiClient> client) : client_(std::
   info_.settings = {{"url", c.url},
                     {"api", c.api == OpenAiApi::kChat ? "chat" : "completions"},
                     {"timeout_s", std::to_string(c.timeout_s)},
-                    {"http", c.http2 ? "2" : "1.1"},
+                    {"http", http_mode_description(c)},
                     {"prompt_mode", std::string(prompt_mode_name(c.prompt_mode))}};
   if (c.prompt_mode == PromptMode::kText)
     info_.settings.emplace_back("tokenize_api", std::string(tokenize_api_name(c.tokenize_api)));

@@ -49,7 +49,7 @@ struct OpenAiConfig {
   double connect_timeout_s = 10.0;      // s
   std::int32_t prompt_token_min = 10;   // prompt ids are drawn from [min, max): ids every vocabulary has
   std::int32_t prompt_token_max = 200;  //
-  bool http2 = false;                   // ask for HTTP/2 (prior knowledge on http://); default HTTP/1.1 keep-alive
+  bool http2 = false;  // HTTP/2: prior knowledge (h2c) on http://, ALPN on https://; default HTTP/1.1 keep-alive
   PromptMode prompt_mode = PromptMode::kIds;      // kText: calibrated text through the server's /tokenize
   TokenizeApi tokenize_api = TokenizeApi::kAuto;  // kText: the tokenize endpoint's shape
   std::uint32_t calibrate_round_trips = 48;       // kText: most tokenize calls per prompt (>= 4)
@@ -140,6 +140,16 @@ class OpenAiClient {
   explicit OpenAiClient(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// Whether this process's libcurl can send a second stream over a cleartext HTTP/2 (prior
+// knowledge) connection. libcurl before 8.0.0 (Debian 12 ships 7.88.1) fails such a
+// stream with "Error in the HTTP2 framing layer" (curl issue #10634); the client then
+// opens one connection per request and never multiplexes h2c.
+bool h2c_connection_reuse_works();
+
+// How the client speaks HTTP for `c`, for engine info and results:
+// "1.1 (keep-alive)", "2 cleartext (prior knowledge; streams multiplexed)", ...
+std::string http_mode_description(const OpenAiConfig& c);
 
 // The Engine over an OpenAiClient: run_batch sends B requests at once and waits for all.
 // BatchResult::sequences holds the requests that succeeded (their `tokens` are -1 per
