@@ -4,6 +4,8 @@
 // from the chosen sensors (optionally against the same requests batched offline).
 #include <fmt/format.h>
 
+#include <chrono>
+#include <ctime>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -12,9 +14,11 @@
 #include "jouleperf/engine/llamacpp.hpp"
 #include "jouleperf/engine/loadgen.hpp"
 #include "jouleperf/engine/openai.hpp"
+#include "jouleperf/engine/rate_sweep.hpp"
 #include "jouleperf/engine/serve.hpp"
 #include "jouleperf/sensor/measurement_json.hpp"
 #include "jouleperf/sensor/meter.hpp"
+#include "jouleperf/study/store.hpp"
 #include "jouleperf/workload/arrivals.hpp"
 #include "jouleperf/workload/loader.hpp"
 #include "openai_flags.hpp"
@@ -56,6 +60,13 @@ struct ReplayArgs {
   std::uint32_t n_batch = 2048;
   std::uint32_t n_ubatch = 512;
   int gpu_layers = -1;
+  // Rate sweeps (--rates) and the results store (--store).
+  std::vector<double> rates_rps;
+  double idle_gap_s = 5.0;
+  std::optional<double> duration_s;
+  bool requests_given = false;
+  bool idle_gap_given = false;
+  std::string store;
 };
 
 nlohmann::json pct_json(const Percentiles& p) {
@@ -120,64 +131,91 @@ EnergyFigures energy_figures(const Measurement& m, std::size_t ok, std::uint64_t
   return f;
 }
 
+// Every request of a run, times from `origin_s` (clock seconds).
+nlohmann::json per_request_json(const LoadgenRun& run, double origin_s, const std::vector<double>& admitted_s,
+                                bool served) {
+  nlohmann::json reqs = nlohmann::json::array();
+  for (std::size_t i = 0; i < run.requests.size(); ++i) {
+    const auto& q = run.requests[i];
+    const auto& r = q.result;
+    nlohmann::json rj = {{"scheduled_s", q.scheduled_s - origin_s},
+                         {"lateness_s", q.lateness_s},
+                         {"send_s", r.send_s - origin_s},
+                         {"end_s", r.end_s - origin_s},
+                         {"ok", r.ok},
+                         {"error", r.error},
+                         {"http_status", r.http_status},
+                         {"input_tokens_asked", r.input_tokens_asked},
+                         {"output_tokens_asked", r.output_tokens_asked},
+                         {"output_tokens", r.output_tokens},
+                         {"mismatch", r.mismatch},
+                         {"ttft_s", r.ttft_s()},
+                         {"tpot_s", r.tpot_s()},
+                         {"e2e_s", r.e2e_s()}};
+    if (served) {
+      rj["admitted_s"] = admitted_s[i] - origin_s;
+      rj["queue_s"] = admitted_s[i] - r.send_s;
+    }
+    reqs.push_back(std::move(rj));
+  }
+  return reqs;
+}
+
+// The load figures of one run or phase: counts, throughput, percentiles, goodput.
+nlohmann::json load_json(const LoadgenSummary& s, const std::string& slo) {
+  return {{"requests", s.requests},
+          {"ok", s.ok},
+          {"failed", s.failed},
+          {"mismatched", s.mismatched},
+          {"duration_s", s.duration_s},
+          {"throughput_rps", s.throughput_rps},
+          {"output_tokens", s.output_tokens},
+          {"input_tokens", s.input_tokens},
+          {"output_tokens_per_s", s.output_tokens_per_s},
+          {"ttft_s", pct_json(s.ttft_s)},
+          {"tpot_s", pct_json(s.tpot_s)},
+          {"itl_s", pct_json(s.itl_s)},
+          {"e2e_s", pct_json(s.e2e_s)},
+          {"send_lateness_s", pct_json(s.lateness_s)},
+          {"slo", slo},
+          {"slo_met", s.slo_met},
+          {"goodput_rps", s.goodput_rps}};
+}
+
+// One phase of a run, for the results store.
+struct StoredPhase {
+  std::string name;
+  const LoadgenRun* run = nullptr;
+};
+
+// Writes the run and every request into --store (one transaction); "" = nothing to do.
+Status store_replay(const ReplayArgs& a, const ReplayTarget& target, const std::string& kind,
+                    const std::vector<StoredPhase>& phases, nlohmann::json info, const std::string& api_key);
+
 int report(const ReplayArgs& a, const ReplayTarget& target, const LoadgenRun& run, const Measurement& m,
-           const std::vector<double>& admitted_s, const Slo& slo) {
+           const std::vector<double>& admitted_s, const Slo& slo, const std::string& api_key) {
   const LoadgenSummary s = summarize_load(run, slo);
   const EnergyFigures ef = energy_figures(m, s.ok, s.output_tokens);
   const bool served = target.engine == "llamacpp";
-  if (a.json) {
-    nlohmann::json reqs = nlohmann::json::array();
-    for (std::size_t i = 0; i < run.requests.size(); ++i) {
-      const auto& q = run.requests[i];
-      const auto& r = q.result;
-      nlohmann::json rj = {{"scheduled_s", q.scheduled_s - run.start_s},
-                           {"lateness_s", q.lateness_s},
-                           {"send_s", r.send_s - run.start_s},
-                           {"end_s", r.end_s - run.start_s},
-                           {"ok", r.ok},
-                           {"error", r.error},
-                           {"http_status", r.http_status},
-                           {"input_tokens_asked", r.input_tokens_asked},
-                           {"output_tokens_asked", r.output_tokens_asked},
-                           {"output_tokens", r.output_tokens},
-                           {"mismatch", r.mismatch},
-                           {"ttft_s", r.ttft_s()},
-                           {"tpot_s", r.tpot_s()},
-                           {"e2e_s", r.e2e_s()}};
-      if (served) {
-        rj["admitted_s"] = admitted_s[i] - run.start_s;
-        rj["queue_s"] = admitted_s[i] - r.send_s;
-      }
-      reqs.push_back(std::move(rj));
+  nlohmann::json j = load_json(s, a.slo);
+  j["engine"] = target.engine;
+  j["url"] = served ? nlohmann::json(nullptr) : nlohmann::json(target.where);
+  j["energy_j"] = ef.energy_j;
+  j["energy_source"] = m.total.energy_source;
+  j["estimated"] = m.total.estimated;
+  j["energy_per_request_j"] = opt_json(ef.per_request_j);
+  j["energy_per_output_token_j"] = opt_json(ef.per_output_token_j);
+  j["above_idle_j"] = opt_json(ef.above_idle_j);
+  j["measurement"] = to_json(m);
+  for (const auto& [k, v] : target.extra.items()) j[k] = v;
+  if (!a.store.empty()) {
+    if (auto st = store_replay(a, target, "replay", {{"replay", &run}}, j, api_key); !st) {
+      std::cerr << "jouleperf replay: " << st.error().to_string() << "\n";
+      return kExitFailure;
     }
-    nlohmann::json j = {{"engine", target.engine},
-                        {"url", served ? nlohmann::json(nullptr) : nlohmann::json(target.where)},
-                        {"requests", s.requests},
-                        {"ok", s.ok},
-                        {"failed", s.failed},
-                        {"mismatched", s.mismatched},
-                        {"duration_s", s.duration_s},
-                        {"throughput_rps", s.throughput_rps},
-                        {"output_tokens", s.output_tokens},
-                        {"input_tokens", s.input_tokens},
-                        {"output_tokens_per_s", s.output_tokens_per_s},
-                        {"ttft_s", pct_json(s.ttft_s)},
-                        {"tpot_s", pct_json(s.tpot_s)},
-                        {"itl_s", pct_json(s.itl_s)},
-                        {"e2e_s", pct_json(s.e2e_s)},
-                        {"send_lateness_s", pct_json(s.lateness_s)},
-                        {"slo", a.slo},
-                        {"slo_met", s.slo_met},
-                        {"goodput_rps", s.goodput_rps},
-                        {"energy_j", ef.energy_j},
-                        {"energy_source", m.total.energy_source},
-                        {"estimated", m.total.estimated},
-                        {"energy_per_request_j", opt_json(ef.per_request_j)},
-                        {"energy_per_output_token_j", opt_json(ef.per_output_token_j)},
-                        {"above_idle_j", opt_json(ef.above_idle_j)},
-                        {"measurement", to_json(m)},
-                        {"per_request", std::move(reqs)}};
-    for (const auto& [k, v] : target.extra.items()) j[k] = v;
+  }
+  if (a.json) {
+    j["per_request"] = per_request_json(run, run.start_s, admitted_s, served);
     std::cout << j.dump(2) << "\n";
     return kExitOk;
   }
@@ -391,7 +429,247 @@ int run_replay_llamacpp(const ReplayArgs& a, const std::vector<ScheduledRequest>
   sampler.stop();
   std::vector<double> admitted;
   for (const auto& q : served->requests) admitted.push_back(q.admitted_s);
-  return report(a, target, as_loadgen_run(*served, reqs), *m, admitted, slo);
+  return report(a, target, as_loadgen_run(*served, reqs), *m, admitted, slo, "");
+}
+
+// `text` with every occurrence of `secret` replaced (a server may echo a header back in
+// an error body; nothing of the key may reach the store).
+std::string scrub(std::string text, const std::string& secret) {
+  if (secret.empty()) return text;
+  for (std::size_t p = text.find(secret); p != std::string::npos; p = text.find(secret, p))
+    text.replace(p, secret.size(), "[api key]");
+  return text;
+}
+
+// A URL without user:password@ (credentials stay out of the store).
+std::string url_without_userinfo(const std::string& url) {
+  const std::size_t scheme = url.find("://");
+  const std::size_t start = scheme == std::string::npos ? 0 : scheme + 3;
+  const std::size_t slash = url.find('/', start);
+  const std::size_t at = url.rfind('@', slash == std::string::npos ? url.size() : slash);
+  if (at == std::string::npos || at < start) return url;
+  return url.substr(0, start) + url.substr(at + 1);
+}
+
+std::string new_run_id(const std::string& kind) {
+  std::random_device rd;
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+  return fmt::format("{}-{}-{:08x}", kind, stamp, rd());
+}
+
+Status store_replay(const ReplayArgs& a, const ReplayTarget& target, const std::string& kind,
+                    const std::vector<StoredPhase>& phases, nlohmann::json info, const std::string& api_key) {
+  auto store = study::Store::open(a.store);
+  if (!store) return store.error();
+  study::RunRecord rec;
+  rec.run_id = new_run_id(kind);
+  rec.kind = kind;
+  rec.engine = target.engine;
+  rec.target = scrub(target.engine == "openai" ? url_without_userinfo(target.where) : target.where, api_key);
+  rec.model = a.model;
+  rec.started_unix_s = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const double origin = phases.empty() ? 0.0 : phases.front().run->start_s;
+  std::vector<study::RequestRecord> reqs;
+  for (const auto& ph : phases) {
+    for (const auto& q : ph.run->requests) {
+      const OpenAiResult& r = q.result;
+      study::RequestRecord rr;
+      rr.index = reqs.size();
+      rr.phase = ph.name;
+      rr.scheduled_s = q.scheduled_s - origin;
+      rr.send_s = r.send_s - origin;
+      rr.lateness_s = q.lateness_s;
+      rr.end_s = r.end_s - origin;
+      rr.input_tokens_asked = r.input_tokens_asked;
+      rr.output_tokens_asked = r.output_tokens_asked;
+      rr.output_tokens = r.output_tokens;
+      rr.usage_prompt_tokens = r.usage_prompt_tokens;
+      rr.usage_completion_tokens = r.usage_completion_tokens;
+      if (!r.token_s.empty()) rr.ttft_s = r.ttft_s();
+      for (double t : r.token_s) rr.token_s.push_back(t - origin);
+      rr.ok = r.ok;
+      rr.error = scrub(r.error, api_key);
+      rr.http_status = r.http_status;
+      rr.finish_reason = scrub(r.finish_reason, api_key);
+      rr.mismatch = scrub(r.mismatch, api_key);
+      reqs.push_back(std::move(rr));
+    }
+  }
+  info.erase("per_request");
+  if (info.contains("url") && info["url"].is_string()) info["url"] = rec.target;
+  info["seed"] = a.seed;
+  info["timeout_s"] = a.openai.timeout_s;
+  info["max_concurrency"] = a.max_concurrency ? nlohmann::json(*a.max_concurrency) : nlohmann::json(nullptr);
+  // The key itself never; a server's echo of it is scrubbed from the whole document too.
+  rec.info = nlohmann::json::parse(scrub(info.dump(), api_key));
+  return store->put_run(rec, reqs);
+}
+
+// --rates goes with --engine openai and fixed lengths; --duration and --idle-gap only with --rates.
+Status check_sweep_flags(const ReplayArgs& a) {
+  if (a.rates_rps.empty()) {
+    if (a.duration_s) return make_error(Errc::kInvalidArgument, "--duration needs --rates");
+    if (a.idle_gap_given) return make_error(Errc::kInvalidArgument, "--idle-gap needs --rates");
+    return {};
+  }
+  if (a.engine != "openai") return make_error(Errc::kInvalidArgument, "--rates needs --engine openai");
+  if (a.poisson_rps) return make_error(Errc::kInvalidArgument, "give --rates or --poisson, not both");
+  if (!a.trace.empty()) return make_error(Errc::kInvalidArgument, "--rates sends fixed lengths: drop --trace");
+  if (a.duration_s && a.requests_given)
+    return make_error(Errc::kInvalidArgument, "give --requests or --duration per rate, not both");
+  if (!(a.idle_gap_s >= 0)) return make_error(Errc::kInvalidArgument, "--idle-gap must be >= 0 s");
+  return {};
+}
+
+// --rates: one phase per rate, each followed by an idle gap; a table or JSON per phase.
+int run_replay_sweep(const ReplayArgs& a, OpenAiClient& client, const Slo& slo, const std::string& api_key) {
+  RateSweepSpec spec;
+  spec.rates_rps = a.rates_rps;
+  spec.gamma_cv = a.gamma_cv;
+  if (a.duration_s)
+    spec.duration_s = a.duration_s;
+  else
+    spec.requests = a.requests;
+  spec.input_tokens = a.input;
+  spec.output_tokens = a.output;
+  spec.seed = a.seed;
+  auto phases = make_rate_phases(spec);
+  if (!phases) return fail(phases.error());
+  // Text prompts of every phase are calibrated now (phase k's requests use seed + k, as
+  // run_rate_sweep sends them), before anything is measured.
+  std::vector<TextPromptKey> keys;
+  for (std::size_t k = 0; k < phases->size(); ++k)
+    for (std::size_t i = 0; i < (*phases)[k].schedule.size(); ++i)
+      keys.push_back({a.seed + k, i, (*phases)[k].schedule[i].input_tokens});
+  if (auto st = client.prepare_text_prompts(keys); !st) {
+    std::cerr << "jouleperf replay: " << st.error().to_string() << "\n";
+    return kExitFailure;
+  }
+  SteadyClock clock;
+  auto sampler_ptr = start_sampler(a.flags, clock, "replay");
+  if (!sampler_ptr) return kExitFailure;
+  Sampler& sampler = *sampler_ptr;
+  Meter meter(sampler);
+  auto idle = idle_baseline(a, sampler);
+  if (!idle) {
+    sampler.stop();
+    return fail(idle.error());
+  }
+  if (*idle) meter.set_idle(**idle);
+  RateSweepOptions ro;
+  ro.idle_gap_s = a.idle_gap_s;
+  ro.loadgen.max_concurrency = a.max_concurrency;
+  ro.loadgen.seed = a.seed;
+  auto run = run_rate_sweep(client, *phases, ro, clock, &meter);
+  auto m = meter.stop();
+  sampler.stop();
+  if (!run) return fail(run.error());
+  if (!m) return fail(m.error());
+
+  const double origin = run->phases.front().run.start_s;
+  struct Row {
+    const SweepPhaseRun* p;
+    LoadgenSummary s;
+    SweepPhaseEnergy e;
+  };
+  std::vector<Row> rows;
+  for (const auto& p : run->phases) {
+    auto e = sweep_phase_energy(*m, p);
+    if (!e) return fail(e.error());
+    rows.push_back({&p, summarize_load(p.run, slo), std::move(*e)});
+  }
+  nlohmann::json jphases = nlohmann::json::array();
+  std::size_t total = 0, ok = 0, failed = 0;
+  for (const auto& r : rows) {
+    total += r.s.requests;
+    ok += r.s.ok;
+    failed += r.s.failed;
+    nlohmann::json pj = load_json(r.s, a.slo);
+    pj["name"] = r.p->name;
+    pj["rate_rps"] = r.p->rate_rps;
+    pj["start_s"] = r.p->run.start_s - origin;
+    pj["end_s"] = r.p->run.end_s - origin;
+    pj["gap_start_s"] = r.p->gap_start_s - origin;
+    pj["gap_end_s"] = r.p->gap_end_s - origin;
+    pj["energy_j"] = r.e.energy_j;
+    pj["active_energy_j"] = r.e.active.energy_j;
+    pj["gap_energy_j"] = r.e.gap ? nlohmann::json(r.e.gap->energy_j) : nlohmann::json(nullptr);
+    pj["uncertainty_j"] = r.e.uncertainty_j;
+    pj["energy_source"] = r.e.energy_source;
+    pj["estimated"] = r.e.estimated;
+    pj["below_resolution"] = r.e.below_resolution;
+    pj["above_idle_j"] = opt_json(r.e.above_idle_j);
+    pj["energy_per_request_j"] =
+        r.s.ok ? nlohmann::json(r.e.energy_j / static_cast<double>(r.s.ok)) : nlohmann::json(nullptr);
+    pj["energy_per_output_token_j"] = r.s.output_tokens
+                                          ? nlohmann::json(r.e.energy_j / static_cast<double>(r.s.output_tokens))
+                                          : nlohmann::json(nullptr);
+    jphases.push_back(std::move(pj));
+  }
+  nlohmann::json j = {{"engine", "openai"},
+                      {"url", a.openai.url},
+                      {"mode", "rate-sweep"},
+                      {"rates_rps", a.rates_rps},
+                      {"idle_gap_s", a.idle_gap_s},
+                      {"gap_placement", "after each phase; a phase's energy_j includes its gap"},
+                      {"requests_per_rate", a.duration_s ? nlohmann::json(nullptr) : nlohmann::json(a.requests)},
+                      {"duration_per_rate_s", opt_json(a.duration_s)},
+                      {"requests", total},
+                      {"ok", ok},
+                      {"failed", failed},
+                      {"slo", a.slo},
+                      {"energy_j", m->total.energy_j},
+                      {"energy_source", m->total.energy_source},
+                      {"estimated", m->total.estimated},
+                      {"measurement", to_json(*m)},
+                      {"phases", jphases}};
+  if (!a.store.empty()) {
+    std::vector<StoredPhase> sp;
+    for (const auto& p : run->phases) sp.push_back({p.name, &p.run});
+    if (auto st = store_replay(a, ReplayTarget{"openai", a.openai.url, {}}, "rate-sweep", sp, j, api_key); !st) {
+      std::cerr << "jouleperf replay: " << st.error().to_string() << "\n";
+      return kExitFailure;
+    }
+  }
+  if (a.json) {
+    for (std::size_t k = 0; k < rows.size(); ++k)
+      j["phases"][k]["per_request"] = per_request_json(rows[k].p->run, origin, {}, false);
+    std::cout << j.dump(2) << "\n";
+    return kExitOk;
+  }
+  auto& o = std::cout;
+  o << fmt::format("\n rate sweep on {}: {} rates, {} requests, {} ok, {} failed; idle gap {:g} s after each phase\n",
+                   a.openai.url, rows.size(), total, ok, failed, a.idle_gap_s);
+  o << fmt::format(
+      "  {:<12} {:>7} {:>5} {:>5} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9} {:>9} {:>9} {:>9}\n", "phase",
+      "rps", "ok", "fail", "dur_s", "tput", "goodput", "ttft50", "ttft99", "tpot50", "e2e99", "late99", "energy_J",
+      "gap_J", "J/req", "J/tok");
+  for (const auto& r : rows) {
+    const double jreq = r.s.ok ? r.e.energy_j / static_cast<double>(r.s.ok) : 0.0;
+    const double jtok = r.s.output_tokens ? r.e.energy_j / static_cast<double>(r.s.output_tokens) : 0.0;
+    o << fmt::format(
+        "  {:<12} {:>7.3g} {:>5} {:>5} {:>8.3f} {:>8.3f} {:>8.3f} {:>8.4f} {:>8.4f} {:>8.4f} {:>8.4f} {:>8.4f} "
+        "{:>9.3f} {:>9.3f} {:>9.4f} {:>9.5f}\n",
+        r.p->name, r.p->rate_rps, r.s.ok, r.s.failed, r.s.duration_s, r.s.throughput_rps, r.s.goodput_rps,
+        r.s.ttft_s.p50, r.s.ttft_s.p99, r.s.tpot_s.p50, r.s.e2e_s.p99, r.s.lateness_s.p99, r.e.energy_j,
+        r.e.gap ? r.e.gap->energy_j : 0.0, jreq, jtok);
+  }
+  o << fmt::format(
+      "  energy [{}{}]: energy_J = the phase + its idle gap; J/req and J/tok divide energy_J by the\n"
+      "  successful requests and their output tokens. Percentiles: successful requests, seconds.\n",
+      m->total.energy_source, m->total.estimated ? ", ESTIMATED" : "");
+  for (const auto& r : rows)
+    for (const auto& q : r.p->run.requests)
+      if (!q.result.ok) o << "  FAILED " << r.p->name << " request " << q.result.tag << ": " << q.result.error << "\n";
+  if (m->total.estimated)
+    o << "\n  Energy is ESTIMATED from CPU time (no hardware energy sensor was read); see docs/sensors.md.\n";
+  o << "\n";
+  return kExitOk;
 }
 
 int run_replay(const ReplayArgs& a) {
@@ -404,12 +682,22 @@ int run_replay(const ReplayArgs& a) {
     std::cerr << "jouleperf replay: " << slo.error().to_string() << "\n";
     return kExitUsage;
   }
-  auto schedule = build_schedule(a);
-  if (!schedule) {
-    std::cerr << "jouleperf replay: " << schedule.error().to_string() << "\n";
-    return schedule.error().code == Errc::kInvalidArgument ? kExitUsage : kExitFailure;
+  const bool sweep = !a.rates_rps.empty();
+  if (auto st = check_sweep_flags(a); !st) return fail(st.error());
+  if (!a.store.empty()) {
+    // Fail before measuring when the store cannot be written.
+    if (auto st = study::Store::open(a.store); !st) return fail(st.error());
   }
-  if (a.engine == "llamacpp") return run_replay_llamacpp(a, *schedule, *slo);
+  std::vector<ScheduledRequest> schedule;
+  if (!sweep) {
+    auto built = build_schedule(a);
+    if (!built) {
+      std::cerr << "jouleperf replay: " << built.error().to_string() << "\n";
+      return built.error().code == Errc::kInvalidArgument ? kExitUsage : kExitFailure;
+    }
+    schedule = std::move(*built);
+  }
+  if (a.engine == "llamacpp") return run_replay_llamacpp(a, schedule, *slo);
   if (a.openai.url.empty()) {
     std::cerr << "jouleperf replay: --url is required with --engine openai\n";
     return kExitUsage;
@@ -429,9 +717,10 @@ int run_replay(const ReplayArgs& a) {
     std::cerr << "jouleperf replay: " << client.error().to_string() << "\n";
     return kExitUsage;
   }
+  if (sweep) return run_replay_sweep(a, **client, *slo, oc->api_key);
   // Text prompts are calibrated through the server's /tokenize now, before the schedule starts.
   std::vector<TextPromptKey> keys;
-  for (std::size_t i = 0; i < schedule->size(); ++i) keys.push_back({a.seed, i, (*schedule)[i].input_tokens});
+  for (std::size_t i = 0; i < schedule.size(); ++i) keys.push_back({a.seed, i, schedule[i].input_tokens});
   if (auto st = (*client)->prepare_text_prompts(keys); !st) {
     std::cerr << "jouleperf replay: " << st.error().to_string() << "\n";
     return kExitFailure;
@@ -450,7 +739,7 @@ int run_replay(const ReplayArgs& a) {
   LoadgenOptions lo;
   lo.max_concurrency = a.max_concurrency;
   lo.seed = a.seed;
-  auto run = run_open_loop(**client, *schedule, lo, clock, &meter);
+  auto run = run_open_loop(**client, schedule, lo, clock, &meter);
   auto m = meter.stop();
   sampler.stop();
   if (!run) {
@@ -461,7 +750,7 @@ int run_replay(const ReplayArgs& a) {
     std::cerr << "jouleperf replay: " << m.error().to_string() << "\n";
     return kExitFailure;
   }
-  return report(a, ReplayTarget{"openai", a.openai.url, nlohmann::json::object()}, *run, *m, {}, *slo);
+  return report(a, ReplayTarget{"openai", a.openai.url, nlohmann::json::object()}, *run, *m, {}, *slo, oc->api_key);
 }
 
 }  // namespace
@@ -531,7 +820,24 @@ void add_replay_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--gpu-layers", a->gpu_layers, "llamacpp: layers offloaded to a GPU backend when built (-1 = all)")
       ->capture_default_str();
   cmd->add_flag("--json", a->json, "Print the result as JSON");
-  cmd->callback([a, &ctx] { ctx.exit_code = run_replay(*a); });
+  // Rate sweeps and the results store.
+  cmd->add_option("--rates", a->rates_rps,
+                  "Rate sweep: Poisson (or --gamma-cv) phases at these rates, requests/s, e.g. 1,2,4 (engine openai)")
+      ->delimiter(',')
+      ->check(CLI::PositiveNumber);
+  auto* gap = cmd->add_option("--idle-gap", a->idle_gap_s,
+                              "With --rates: idle time after each phase, counted in that phase's energy, s")
+                  ->check(CLI::NonNegativeNumber)
+                  ->capture_default_str();
+  cmd->add_option("--duration", a->duration_s, "With --rates: each phase sends the arrivals of this long, s")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--store", a->store, "Write the run and every request into this results store (SQLite)");
+  auto* requests = cmd->get_option("--requests");
+  cmd->callback([a, &ctx, gap, requests] {
+    a->idle_gap_given = gap->count() > 0;
+    a->requests_given = requests->count() > 0;
+    ctx.exit_code = run_replay(*a);
+  });
 }
 
 }  // namespace jouleperf::cli

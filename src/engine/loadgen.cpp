@@ -34,7 +34,8 @@ Result<LoadgenRun> run_open_loop(OpenAiClient& client, std::span<const Scheduled
   LoadgenRun run;
   run.requests.resize(schedule.size());
   if (meter != nullptr)
-    if (auto st = meter->start("replay"); !st) return st.error();
+    if (auto st = opt.meter_started ? meter->mark(opt.meter_phase) : meter->start(opt.meter_phase); !st)
+      return st.error();
   run.start_s = clock.now().value();
   std::size_t next = 0;
   std::vector<OpenAiResult> done;

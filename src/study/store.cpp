@@ -38,6 +38,10 @@ class Stmt {
   }
   void bind(int i, std::uint64_t v) { sqlite3_bind_int64(stmt_, i, static_cast<sqlite3_int64>(v)); }
   void bind(int i, double v) { sqlite3_bind_double(stmt_, i, v); }
+  void bind_i64(int i, std::int64_t v) { sqlite3_bind_int64(stmt_, i, static_cast<sqlite3_int64>(v)); }
+  void bind_null(int i) { sqlite3_bind_null(stmt_, i); }
+  bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+  std::int64_t i64(int col) const { return sqlite3_column_int64(stmt_, col); }
   int step() { return sqlite3_step(stmt_); }
   std::string text(int col) const {
     const auto* p = sqlite3_column_text(stmt_, col);
@@ -108,6 +112,35 @@ CREATE TABLE IF NOT EXISTS artifacts(
   json TEXT NOT NULL,
   stored_unix_s REAL NOT NULL,
   PRIMARY KEY(kind, name));
+CREATE TABLE IF NOT EXISTS runs(
+  run_id TEXT PRIMARY KEY NOT NULL,
+  kind TEXT NOT NULL,
+  engine TEXT NOT NULL,
+  target TEXT NOT NULL,
+  model TEXT NOT NULL,
+  started_unix_s REAL NOT NULL,
+  json TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS requests(
+  run_id TEXT NOT NULL,
+  idx INTEGER NOT NULL,
+  phase TEXT NOT NULL,
+  scheduled_s REAL NOT NULL,
+  send_s REAL NOT NULL,
+  lateness_s REAL NOT NULL,
+  end_s REAL NOT NULL,
+  input_tokens_asked INTEGER NOT NULL,
+  output_tokens_asked INTEGER NOT NULL,
+  output_tokens INTEGER NOT NULL,
+  usage_prompt_tokens INTEGER,
+  usage_completion_tokens INTEGER,
+  ttft_s REAL,
+  token_times_s TEXT NOT NULL,
+  ok INTEGER NOT NULL,
+  error TEXT NOT NULL,
+  http_status INTEGER NOT NULL,
+  finish_reason TEXT NOT NULL,
+  mismatch TEXT NOT NULL,
+  PRIMARY KEY(run_id, idx));
 )sql";
 
 // Runs `body` inside BEGIN IMMEDIATE ... COMMIT; rolls back when it fails.
@@ -182,7 +215,12 @@ Result<Store> Store::open(const std::string& path) {
 
   if (auto st = exec(db, path, "PRAGMA journal_mode=WAL"); !st) return st.error();
   if (auto st = exec(db, path, "PRAGMA synchronous=FULL"); !st) return st.error();
-  if (empty || *version < kSchemaVersion) {
+  // The runs/requests tables were added without a version change: a version-1 store
+  // written before them gets them here (CREATE TABLE IF NOT EXISTS leaves the rest as is).
+  auto run_tables =
+      pragma_int(db, path, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('runs', 'requests')");
+  if (!run_tables) return run_tables.error();
+  if (empty || *version < kSchemaVersion || *run_tables < 2) {
     Status st = in_transaction(db, path, [&]() -> Status {
       if (auto s = exec(db, path, kSchema); !s) return s;
       if (auto s = exec(db, path, fmt::format("PRAGMA application_id={}", kApplicationId).c_str()); !s) return s;
@@ -360,6 +398,146 @@ Result<std::vector<Artifact>> Store::artifacts(const std::string& kind) const {
 
 namespace {
 
+nlohmann::json run_json(const RunRecord& r) {
+  return {{"run_id", r.run_id}, {"kind", r.kind},   {"engine", r.engine},
+          {"target", r.target}, {"model", r.model}, {"started_unix_s", r.started_unix_s},
+          {"info", r.info}};
+}
+
+}  // namespace
+
+Status Store::put_run(const RunRecord& run, const std::vector<RequestRecord>& requests) {
+  sqlite3* db = impl_->db;
+  const std::string& path = impl_->path;
+  if (run.run_id.empty() || run.kind.empty())
+    return make_error(Errc::kInvalidArgument, fmt::format("results store {}: a run needs a run_id and a kind", path));
+  const std::string info = run.info.dump();
+  return in_transaction(db, path, [&]() -> Status {
+    Stmt del(db, "DELETE FROM requests WHERE run_id = ?1");
+    if (!del.ok()) return db_error(db, path, "replacing run");
+    del.bind(1, run.run_id);
+    if (del.step() != SQLITE_DONE) return db_error(db, path, fmt::format("replacing run {}", run.run_id));
+    Stmt ins(db,
+             "INSERT OR REPLACE INTO runs(run_id, kind, engine, target, model, started_unix_s, json) "
+             "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    if (!ins.ok()) return db_error(db, path, "storing run");
+    ins.bind(1, run.run_id);
+    ins.bind(2, run.kind);
+    ins.bind(3, run.engine);
+    ins.bind(4, run.target);
+    ins.bind(5, run.model);
+    ins.bind(6, run.started_unix_s);
+    ins.bind(7, info);
+    if (ins.step() != SQLITE_DONE) return db_error(db, path, fmt::format("storing run {}", run.run_id));
+    Stmt rq(db,
+            "INSERT INTO requests(run_id, idx, phase, scheduled_s, send_s, lateness_s, end_s, input_tokens_asked, "
+            "output_tokens_asked, output_tokens, usage_prompt_tokens, usage_completion_tokens, ttft_s, token_times_s, "
+            "ok, error, http_status, finish_reason, mismatch) "
+            "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)");
+    if (!rq.ok()) return db_error(db, path, "storing requests");
+    for (const auto& q : requests) {
+      sqlite3_reset(rq.get());
+      sqlite3_clear_bindings(rq.get());
+      rq.bind(1, run.run_id);
+      rq.bind(2, q.index);
+      rq.bind(3, q.phase);
+      rq.bind(4, q.scheduled_s);
+      rq.bind(5, q.send_s);
+      rq.bind(6, q.lateness_s);
+      rq.bind(7, q.end_s);
+      rq.bind(8, q.input_tokens_asked);
+      rq.bind(9, q.output_tokens_asked);
+      rq.bind(10, q.output_tokens);
+      if (q.usage_prompt_tokens)
+        rq.bind(11, *q.usage_prompt_tokens);
+      else
+        rq.bind_null(11);
+      if (q.usage_completion_tokens)
+        rq.bind(12, *q.usage_completion_tokens);
+      else
+        rq.bind_null(12);
+      if (q.ttft_s)
+        rq.bind(13, *q.ttft_s);
+      else
+        rq.bind_null(13);
+      rq.bind(14, nlohmann::json(q.token_s).dump());
+      rq.bind_i64(15, q.ok ? 1 : 0);
+      rq.bind(16, q.error);
+      rq.bind_i64(17, static_cast<std::int64_t>(q.http_status));
+      rq.bind(18, q.finish_reason);
+      rq.bind(19, q.mismatch);
+      if (rq.step() != SQLITE_DONE)
+        return db_error(db, path, fmt::format("storing request {} of run {}", q.index, run.run_id));
+    }
+    return {};
+  });
+}
+
+Result<std::vector<RunRecord>> Store::runs() const {
+  sqlite3* db = impl_->db;
+  const std::string& path = impl_->path;
+  Stmt q(db,
+         "SELECT run_id, kind, engine, target, model, started_unix_s, json FROM runs ORDER BY started_unix_s, run_id");
+  if (!q.ok()) return db_error(db, path, "reading runs");
+  std::vector<RunRecord> out;
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    auto j = parse_json(q.text(6), path, fmt::format("run {}", q.text(0)));
+    if (!j) return j.error();
+    out.push_back(RunRecord{q.text(0), q.text(1), q.text(2), q.text(3), q.text(4), q.real(5), std::move(*j)});
+  }
+  if (rc != SQLITE_DONE) return db_error(db, path, "reading runs");
+  return out;
+}
+
+Result<std::vector<RequestRecord>> Store::requests(const std::string& run_id) const {
+  sqlite3* db = impl_->db;
+  const std::string& path = impl_->path;
+  Stmt q(db,
+         "SELECT idx, phase, scheduled_s, send_s, lateness_s, end_s, input_tokens_asked, output_tokens_asked, "
+         "output_tokens, usage_prompt_tokens, usage_completion_tokens, ttft_s, token_times_s, ok, error, http_status, "
+         "finish_reason, mismatch FROM requests WHERE run_id = ?1 ORDER BY idx");
+  if (!q.ok()) return db_error(db, path, "reading requests");
+  q.bind(1, run_id);
+  std::vector<RequestRecord> out;
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    RequestRecord r;
+    r.index = static_cast<std::uint64_t>(q.i64(0));
+    r.phase = q.text(1);
+    r.scheduled_s = q.real(2);
+    r.send_s = q.real(3);
+    r.lateness_s = q.real(4);
+    r.end_s = q.real(5);
+    r.input_tokens_asked = static_cast<std::uint64_t>(q.i64(6));
+    r.output_tokens_asked = static_cast<std::uint64_t>(q.i64(7));
+    r.output_tokens = static_cast<std::uint64_t>(q.i64(8));
+    if (!q.is_null(9)) r.usage_prompt_tokens = static_cast<std::uint64_t>(q.i64(9));
+    if (!q.is_null(10)) r.usage_completion_tokens = static_cast<std::uint64_t>(q.i64(10));
+    if (!q.is_null(11)) r.ttft_s = q.real(11);
+    const std::string what = fmt::format("request {} of run {}", r.index, run_id);
+    auto times = parse_json(q.text(12), path, what + " token times");
+    if (!times) return times.error();
+    if (!times->is_array())
+      return make_error(Errc::kParse, fmt::format("results store {}: {}: token times are not an array", path, what));
+    for (const auto& t : *times) {
+      if (!t.is_number())
+        return make_error(Errc::kParse, fmt::format("results store {}: {}: a token time is not a number", path, what));
+      r.token_s.push_back(t.get<double>());
+    }
+    r.ok = q.i64(13) != 0;
+    r.error = q.text(14);
+    r.http_status = static_cast<long>(q.i64(15));
+    r.finish_reason = q.text(16);
+    r.mismatch = q.text(17);
+    out.push_back(std::move(r));
+  }
+  if (rc != SQLITE_DONE) return db_error(db, path, "reading requests");
+  return out;
+}
+
+namespace {
+
 // A cell's identity for merging: its JSON without the time it was stored.
 std::string cell_fingerprint(const CellResult& c) {
   auto j = to_json(c);
@@ -374,6 +552,12 @@ Status merge_stores(const std::vector<std::string>& inputs, const std::string& o
   std::map<std::string, std::pair<Config, std::string>> configs;  // name -> (config, from)
   std::map<CellKey, std::pair<CellResult, std::string>> cells;
   std::map<std::pair<std::string, std::string>, std::pair<Artifact, std::string>> artifacts;
+  struct StoredRun {
+    RunRecord run;
+    std::vector<RequestRecord> requests;
+    std::string from;
+  };
+  std::map<std::string, StoredRun> runs;
 
   auto add_all = [&](const Store& in, const std::string& from) -> Status {
     auto cs = in.configs();
@@ -411,6 +595,20 @@ Status merge_stores(const std::vector<std::string>& inputs, const std::string& o
                                                               a.name, it->second.second, from));
       }
     }
+    auto rs = in.runs();
+    if (!rs) return rs.error();
+    for (auto& r : *rs) {
+      auto reqs = in.requests(r.run_id);
+      if (!reqs) return reqs.error();
+      auto it = runs.find(r.run_id);
+      if (it == runs.end()) {
+        std::string id = r.run_id;
+        runs.emplace(std::move(id), StoredRun{std::move(r), std::move(*reqs), from});
+      } else if (run_json(it->second.run) != run_json(r) || it->second.requests != *reqs) {
+        return make_error(Errc::kInvalidArgument,
+                          fmt::format("merge: run {} differs between {} and {}", r.run_id, it->second.from, from));
+      }
+    }
     return {};
   };
 
@@ -437,6 +635,10 @@ Status merge_stores(const std::vector<std::string>& inputs, const std::string& o
   for (const auto& [key, a] : artifacts) {
     if (a.second == output) continue;
     if (auto st = out->put_artifact(a.first); !st) return st;
+  }
+  for (const auto& [id, r] : runs) {
+    if (r.from == output) continue;
+    if (auto st = out->put_run(r.run, r.requests); !st) return st;
   }
   return {};
 }

@@ -14,6 +14,7 @@
 #include "jouleperf/core/http.hpp"
 #include "jouleperf/engine/loadgen.hpp"
 #include "jouleperf/engine/openai.hpp"
+#include "jouleperf/study/store.hpp"
 #include "llama/tiny_model.hpp"
 #include "support/http_server.hpp"
 #include "support/temp_dir.hpp"
@@ -366,6 +367,48 @@ TEST_F(LlamaServerTest, CliRunAndReplayWithTextPrompts) {
                                      " 2>/dev/null >/dev/null")
                                         .c_str())),
             2);
+}
+
+TEST_F(LlamaServerTest, RateSweepWithIdleGapIntoTheStore) {
+  const std::string cli = std::string(JP_BINARY_DIR) + "/jouleperf";
+  if (!std::filesystem::exists(cli)) GTEST_SKIP() << "jouleperf is not built";
+  auto server = start(4);
+  ASSERT_NE(server, nullptr);
+  const std::string out = (dir_.path() / "sweep.json").string();
+  const std::string db = (dir_.path() / "runs.db").string();
+  const std::string cmd = cli + " replay --url " + server->url() +
+                          " --rates 10,20 --requests 4 --idle-gap 0.5 -I 8 -O 4 --timeout 60 --sensor cpu-model" +
+                          " --store " + db + " --json > " + out + " 2>/dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  std::ifstream in(out);
+  auto j = nlohmann::json::parse(in, nullptr, false);
+  ASSERT_FALSE(j.is_discarded());
+  ASSERT_EQ(j["phases"].size(), 2u);
+  EXPECT_EQ(j["phases"][0]["name"], "rate-10");
+  EXPECT_EQ(j["phases"][1]["name"], "rate-20");
+  for (const auto& p : j["phases"]) {
+    EXPECT_EQ(p["requests"], 4);
+    EXPECT_EQ(p["ok"], 4);
+    EXPECT_EQ(p["output_tokens"], 16);
+    EXPECT_EQ(p["mismatched"], 0);
+    EXPECT_GE(p["gap_end_s"].get<double>() - p["gap_start_s"].get<double>(), 0.5);
+    EXPECT_GT(p["gap_energy_j"].get<double>(), 0.0);
+    EXPECT_EQ(p["energy_source"], "cpu-time-model");
+  }
+  EXPECT_GE(j["phases"][1]["start_s"].get<double>() - j["phases"][0]["end_s"].get<double>(), 0.5);
+  auto store = study::Store::open(db);
+  ASSERT_TRUE(store.ok()) << store.error().to_string();
+  auto runs = store->runs();
+  ASSERT_TRUE(runs.ok());
+  ASSERT_EQ(runs->size(), 1u);
+  auto reqs = store->requests((*runs)[0].run_id);
+  ASSERT_TRUE(reqs.ok());
+  ASSERT_EQ(reqs->size(), 8u);
+  for (const auto& q : *reqs) {
+    EXPECT_TRUE(q.ok) << q.error;
+    EXPECT_EQ(q.token_s.size(), 4u);
+    EXPECT_EQ(q.usage_completion_tokens, 4u);
+  }
 }
 
 }  // namespace

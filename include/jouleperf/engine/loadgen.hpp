@@ -27,8 +27,10 @@ struct ScheduledRequest {
 struct LoadgenOptions {
   std::optional<std::size_t> max_concurrency;  // requests in flight at most; none = unbounded
   std::uint64_t seed = 1;                      // prompt token ids of request i come from (seed, i)
-  double spin_s = 100e-6;  // the last stretch before a send is polled without sleeping (kernel wake-ups are
-                           // up to the timer slack, 50 us, late), s; [0, 1)
+  double spin_s = 100e-6;              // the last stretch before a send is polled without sleeping (kernel wake-ups are
+                                       // up to the timer slack, 50 us, late), s; [0, 1)
+  std::string meter_phase = "replay";  // the meter phase that begins at the schedule's origin
+  bool meter_started = false;          // the meter already runs: mark meter_phase instead of starting it
 };
 
 struct LoadgenRequest {
@@ -44,7 +46,9 @@ struct LoadgenRun {
 };
 
 // Runs the schedule (sorted by at_s; kInvalidArgument otherwise or when empty). With a
-// meter (not started) it starts phase "replay" at the origin; the caller stops it.
+// meter (not started) it starts phase options.meter_phase ("replay") at the origin; with
+// options.meter_started it marks that phase on the running meter instead. The caller
+// stops the meter.
 // Request faults are recorded per request; the run itself fails only on setup errors.
 Result<LoadgenRun> run_open_loop(OpenAiClient& client, std::span<const ScheduledRequest> schedule,
                                  const LoadgenOptions& options, const Clock& clock, Meter* meter);

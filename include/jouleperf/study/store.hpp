@@ -5,6 +5,7 @@
 // cell it reported as stored, and no half-written cell.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -23,6 +24,42 @@ struct Artifact {
   std::string name;
   nlohmann::json body;
   double stored_unix_s = 0.0;
+};
+
+// One measured run of online load (jouleperf replay), stored with its requests. Never
+// holds a secret: API keys stay out of every field.
+struct RunRecord {
+  std::string run_id;           // unique within the store (e.g. "replay-20250101T120000-1a2b3c")
+  std::string kind;             // "replay", "rate-sweep"
+  std::string engine;           // "openai", "llamacpp"
+  std::string target;           // server URL or model path
+  std::string model;            // served model name or GGUF path ("" when not given)
+  double started_unix_s = 0.0;  // wall-clock start of the run
+  nlohmann::json info;          // settings, per-phase summaries and energy (any JSON object)
+};
+
+// One request of a run. Times are seconds from the run's origin (the first phase's
+// schedule origin), on the run's monotonic clock.
+struct RequestRecord {
+  std::uint64_t index = 0;  // position in the run's schedule, over all phases
+  std::string phase;        // "replay", "rate-2", ...
+  double scheduled_s = 0.0;
+  double send_s = 0.0;
+  double lateness_s = 0.0;  // send_s - scheduled_s
+  double end_s = 0.0;
+  std::uint64_t input_tokens_asked = 0;
+  std::uint64_t output_tokens_asked = 0;
+  std::uint64_t output_tokens = 0;  // counted from the stream
+  std::optional<std::uint64_t> usage_prompt_tokens;
+  std::optional<std::uint64_t> usage_completion_tokens;
+  std::optional<double> ttft_s;  // none when no token arrived
+  std::vector<double> token_s;   // arrival of every token, from the run's origin
+  bool ok = false;
+  std::string error;  // the failure reason ("" when ok)
+  long http_status = 0;
+  std::string finish_reason;
+  std::string mismatch;  // "" when the counts agree with what was asked
+  bool operator==(const RequestRecord&) const = default;
 };
 
 class Store {
@@ -54,6 +91,14 @@ class Store {
   // Documents of one kind ("" = all), ordered by kind then name.
   Result<std::vector<Artifact>> artifacts(const std::string& kind = "") const;
 
+  // Stores a run and every one of its requests in one transaction; replaces a run with
+  // the same run_id (and all its requests). kInvalidArgument for an empty run_id/kind.
+  Status put_run(const RunRecord& run, const std::vector<RequestRecord>& requests);
+  // Every run, ordered by started_unix_s then run_id.
+  Result<std::vector<RunRecord>> runs() const;
+  // The requests of one run, ordered by index (empty for an unknown run_id).
+  Result<std::vector<RequestRecord>> requests(const std::string& run_id) const;
+
  private:
   struct Impl;
   explicit Store(std::unique_ptr<Impl> impl);
@@ -64,6 +109,7 @@ class Store {
 // config name with different keys, or the same cell measured in two inputs with different
 // results, fails with kInvalidArgument naming them; identical duplicates are kept once.
 // Artifacts are copied; the same (kind, name) twice with different bodies is an error.
+// Runs are copied with their requests; the same run_id twice with different content is an error.
 Status merge_stores(const std::vector<std::string>& inputs, const std::string& output);
 
 }  // namespace jouleperf::study
