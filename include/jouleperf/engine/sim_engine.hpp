@@ -20,14 +20,25 @@ struct SimEngineConfig {
   std::string model = "Llama-3.1-8B";  // a built-in architecture, or a .gguf path (read for its shape)
   std::string precision = "bf16";      // bf16 | fp8 | int8 | int4 ("" = bf16)
   std::uint32_t tp = 1;                // tensor-parallel devices
+  std::string draft;                   // speculative decoding's draft model: a built-in architecture or
+                                       // a .gguf path sharing the target's vocabulary; "" = none (a
+                                       // speculative batch then fails with kInvalidArgument)
 };
 
-// Opens a sim engine. Fails with kInvalidArgument for an unknown hardware, stack, model or
-// precision (the message names which), or as read_gguf_info fails for a .gguf path.
+// Opens a sim engine. Fails with kInvalidArgument for an unknown hardware, stack, model,
+// precision or draft model, or a draft whose vocabulary differs from the target's (the
+// message names which), or as read_gguf_info fails for a .gguf path.
+//
+// The engine honours BatchRequest::strategy with the simulator's own decoding model:
+// greedy and sample cost the same (one token per step); beam prices beam_width beams per
+// sequence; speculative prices draft_tokens (gamma) draft forwards and one verification of
+// gamma + 1 positions per step at the acceptance rate forced_accept_rate (alpha), which a
+// simulation requires (kInvalidArgument without it or without a draft model).
 Result<std::unique_ptr<Engine>> open_sim_engine(const SimEngineConfig& config,
                                                 const hardware::HardwareRegistry& registry);
 
-// The same from an already built simulator configuration.
+// The same from an already built simulator configuration (config.decoding.draft is the
+// draft model for speculative batches; its other decoding fields are set per batch).
 std::unique_ptr<Engine> make_sim_engine(sim::SimConfig config, EngineInfo info);
 
 }  // namespace jouleperf
