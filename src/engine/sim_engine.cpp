@@ -119,7 +119,7 @@ Status apply_strategy(const BatchRequest& request, sim::DecodingConfig& d) {
     case DecodeStrategy::kSpeculative:
       if (!d.draft)
         return make_error(Errc::kInvalidArgument,
-                          "sim engine: speculative decoding needs a draft model (SimEngineConfig::draft, setting "
+                          "sim engine: speculative decoding needs a draft model (open_sim_engine's draft, setting "
                           "draft_model)");
       if (request.draft_tokens < 1) return make_error(Errc::kInvalidArgument, "sim engine: draft tokens must be >= 1");
       if (!request.forced_accept_rate)
@@ -151,7 +151,7 @@ std::unique_ptr<Engine> make_sim_engine(sim::SimConfig config, EngineInfo info) 
 }
 
 Result<std::unique_ptr<Engine>> open_sim_engine(const SimEngineConfig& config,
-                                                const hardware::HardwareRegistry& registry) {
+                                                const hardware::HardwareRegistry& registry, const std::string& draft) {
   auto hw = registry.find(config.hardware);
   if (!hw) return make_error(Errc::kInvalidArgument, "sim engine: hardware: " + hw.error().message);
   auto stack = sim::find_stack(config.stack);
@@ -165,15 +165,15 @@ Result<std::unique_ptr<Engine>> open_sim_engine(const SimEngineConfig& config,
   c.precision = *precision;
   c.tp = config.tp;
   if (auto st = sim::validate_config(c); !st) return st.error();
-  if (!config.draft.empty()) {
-    auto draft = model_of(config.draft);
-    if (!draft) return make_error(draft.error().code, "sim engine: draft model: " + draft.error().message);
-    if (draft->arch.vocab != model->arch.vocab)
+  if (!draft.empty()) {
+    auto d = model_of(draft);
+    if (!d) return make_error(d.error().code, "sim engine: draft model: " + d.error().message);
+    if (d->arch.vocab != model->arch.vocab)
       return make_error(Errc::kInvalidArgument,
                         fmt::format("sim engine: draft model {} (vocabulary {}) and model {} (vocabulary {}) must "
                                     "share a tokenizer",
-                                    config.draft, draft->arch.vocab, config.model, model->arch.vocab));
-    c.decoding.draft = std::move(*draft);
+                                    draft, d->arch.vocab, config.model, model->arch.vocab));
+    c.decoding.draft = std::move(*d);
   }
 
   EngineInfo info;
@@ -187,7 +187,7 @@ Result<std::unique_ptr<Engine>> open_sim_engine(const SimEngineConfig& config,
                    {"precision", std::string(sim::weight_precision_name(*precision))},
                    {"tp", std::to_string(config.tp)},
                    {"simulated", "true"}};
-  if (!config.draft.empty()) info.settings.emplace_back("draft_model", config.draft);
+  if (!draft.empty()) info.settings.emplace_back("draft_model", draft);
   return make_sim_engine(std::move(c), std::move(info));
 }
 

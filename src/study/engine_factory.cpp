@@ -104,8 +104,9 @@ Result<std::unique_ptr<Engine>> open_sim(const Config& c) {
     return st.error();
   auto decoding = decoding_settings(c);
   if (!decoding) return bad(c, decoding.error().message);
+  // The simulator's own limit (sim::validate_config); refused here rather than per cell.
+  if (decoding->draft_tokens > 16) return bad(c, "setting draft_tokens: the simulator models at most 16");
   SimEngineConfig sc;
-  sc.draft = decoding->draft_model;
   if (auto v = c.setting("hardware")) sc.hardware = *v;
   if (auto v = c.setting("stack")) sc.stack = *v;
   if (!c.model.empty()) sc.model = c.model;
@@ -119,7 +120,7 @@ Result<std::unique_ptr<Engine>> open_sim(const Config& c) {
     if (auto st = registry.load_file(*p); !st)
       return make_error(st.error().code, fmt::format("config \"{}\": profiles: {}", c.name, st.error().message));
   }
-  auto e = open_sim_engine(sc, registry);
+  auto e = open_sim_engine(sc, registry, decoding->draft_model);
   if (!e) return make_error(e.error().code, fmt::format("config \"{}\": {}", c.name, e.error().message));
   return e;
 }

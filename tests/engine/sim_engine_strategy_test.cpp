@@ -14,8 +14,7 @@ std::unique_ptr<Engine> open(const std::string& draft = "Llama-3.2-1B") {
   c.hardware = "h100-sxm";
   c.stack = "vllm";
   c.model = "Llama-3.1-8B";
-  c.draft = draft;
-  auto e = open_sim_engine(c, registry);
+  auto e = open_sim_engine(c, registry, draft);
   EXPECT_TRUE(e) << e.error().to_string();
   return e ? std::move(*e) : nullptr;
 }
@@ -107,7 +106,9 @@ TEST(SimEngineStrategy, ExactTokenCountsForEveryStrategy) {
         EXPECT_EQ(seq.token_s.size(), o) << strategy_name(s);
       }
       ASSERT_TRUE(res.simulated) << strategy_name(s);
-      if (o == 1) EXPECT_EQ(res.decode_forwards, 0u) << strategy_name(s);
+      if (o == 1) {
+        EXPECT_EQ(res.decode_forwards, 0u) << strategy_name(s);
+      }
     }
 }
 
@@ -146,13 +147,11 @@ TEST(SimEngineStrategy, SpeculativeNeedsAnAcceptanceRateAndADraft) {
 TEST(SimEngineStrategy, RejectsAnUnknownDraftOrOneWithAnotherVocabulary) {
   hardware::HardwareRegistry registry;
   SimEngineConfig c;
-  c.draft = "no-such-model";
-  auto e = open_sim_engine(c, registry);
+  auto e = open_sim_engine(c, registry, "no-such-model");
   ASSERT_FALSE(e);
   EXPECT_EQ(e.error().code, Errc::kInvalidArgument);
   EXPECT_NE(e.error().message.find("draft model"), std::string::npos) << e.error().message;
-  c.draft = "OLMo-1B";  // another tokenizer than Llama-3.1-8B's
-  e = open_sim_engine(c, registry);
+  e = open_sim_engine(c, registry, "OLMo-1B");  // another tokenizer than Llama-3.1-8B's
   ASSERT_FALSE(e);
   EXPECT_NE(e.error().message.find("share a tokenizer"), std::string::npos) << e.error().message;
 }

@@ -167,6 +167,11 @@ TEST(DecodingSettings, TheEngineFactoryPassesTheDraftToTheSimEngine) {
   bool found = false;
   for (const auto& [k, v] : (*e)->info().settings) found = found || (k == "draft_model" && v == "Llama-3.2-1B");
   EXPECT_TRUE(found);
+  c.settings.emplace_back("draft_tokens", "17");
+  e = open_engine(c);
+  ASSERT_FALSE(e);
+  EXPECT_NE(e.error().message.find("at most 16"), std::string::npos) << e.error().message;
+  c.settings.pop_back();
   c.engine = "openai";
   c.settings.emplace_back("url", "http://127.0.0.1:1");
   e = open_engine(c);

@@ -20,9 +20,6 @@ struct SimEngineConfig {
   std::string model = "Llama-3.1-8B";  // a built-in architecture, or a .gguf path (read for its shape)
   std::string precision = "bf16";      // bf16 | fp8 | int8 | int4 ("" = bf16)
   std::uint32_t tp = 1;                // tensor-parallel devices
-  std::string draft;                   // speculative decoding's draft model: a built-in architecture or
-                                       // a .gguf path sharing the target's vocabulary; "" = none (a
-                                       // speculative batch then fails with kInvalidArgument)
 };
 
 // Opens a sim engine. Fails with kInvalidArgument for an unknown hardware, stack, model,
@@ -34,8 +31,11 @@ struct SimEngineConfig {
 // sequence; speculative prices draft_tokens (gamma) draft forwards and one verification of
 // gamma + 1 positions per step at the acceptance rate forced_accept_rate (alpha), which a
 // simulation requires (kInvalidArgument without it or without a draft model).
+// `draft` is speculative decoding's draft model: a built-in architecture or a .gguf path
+// sharing the target's vocabulary; "" = none (a speculative batch then fails).
 Result<std::unique_ptr<Engine>> open_sim_engine(const SimEngineConfig& config,
-                                                const hardware::HardwareRegistry& registry);
+                                                const hardware::HardwareRegistry& registry,
+                                                const std::string& draft = "");
 
 // The same from an already built simulator configuration (config.decoding.draft is the
 // draft model for speculative batches; its other decoding fields are set per batch).
