@@ -1,6 +1,7 @@
 // The sim engine: one controlled batch priced by sim::simulate_batch. The prefill phase's
 // energy is the simulation of the same batch with one output token (every sequence has
-// its first token when it ends); decode is the rest.
+// its first token when it ends); decode is the rest. The decoding strategy maps onto the
+// simulator's DecodingConfig (beam width; speculative gamma, alpha and draft model).
 #include "jouleperf/engine/sim_engine.hpp"
 
 #include <fmt/format.h>
@@ -16,6 +17,8 @@
 namespace jouleperf {
 
 namespace {
+
+Status apply_strategy(const BatchRequest& request, sim::DecodingConfig& d);
 
 class SimEngine final : public Engine {
  public:
@@ -42,6 +45,8 @@ class SimEngine final : public Engine {
     c.batching = request.batching == BatchingMode::kStatic ? sim::Batching::kStatic : sim::Batching::kContinuous;
     c.keep_requests = false;
     c.timeline_bins = 1;
+    if (auto st = apply_strategy(request, c.decoding); !st) return st.error();
+    const bool speculative = request.strategy == DecodeStrategy::kSpeculative;
     auto run = sim::simulate_batch(c, in, out, b);
     if (!run) return run.error();
     if (!run->fits)
@@ -50,10 +55,12 @@ class SimEngine final : public Engine {
                                     request.batch, request.input_tokens, request.output_tokens,
                                     run->detail.description.empty() ? info_.model : run->detail.description));
     double prefill_j = run->energy_j;
+    std::uint64_t prefill_steps = run->steps;
     if (out > 1) {
       auto first = sim::simulate_batch(c, in, 1, b);
       if (!first) return first.error();
       prefill_j = std::min(first->energy_j, run->energy_j);
+      prefill_steps = std::min(first->steps, run->steps);
     }
 
     // Timestamps: simulated offsets from now; the meter, if any, is started and marked so
@@ -68,7 +75,16 @@ class SimEngine final : public Engine {
     r.end_s = r.start_s + run->duration_s;
     r.input_tokens = request.batch * request.input_tokens;
     r.output_tokens = request.batch * request.output_tokens;
-    r.decode_forwards = run->steps;
+    // As the llamacpp engine counts them: target forwards after prefill (the steps of the
+    // batch less those of its one-token prefill) and, speculating, the draft's gamma
+    // forwards per such step. The simulator prices every draft token as judged at rate
+    // alpha, and the expected per-token acceptance (accepted / (accepted + early stops))
+    // of independent acceptances at rate alpha is alpha itself.
+    r.decode_forwards = run->steps - prefill_steps;
+    if (speculative) {
+      r.draft_forwards = r.decode_forwards * c.decoding.spec_tokens;
+      if (r.decode_forwards > 0) r.draft_acceptance = c.decoding.spec_acceptance;
+    }
     const double tpot = out > 1 ? (run->duration_s - run->ttft_mean_s) / static_cast<double>(out - 1) : 0.0;
     r.sequences.resize(request.batch);
     for (auto& s : r.sequences) {
@@ -87,6 +103,40 @@ class SimEngine final : public Engine {
   EngineInfo info_;
 };
 
+// The simulator's decoding settings for one request. Sampling costs what greedy decoding
+// costs: the simulator prices forwards (one token per sequence per step either way), and
+// the sampler's host work is not modelled.
+Status apply_strategy(const BatchRequest& request, sim::DecodingConfig& d) {
+  d.beam_width = 1;
+  d.spec_tokens = 0;
+  switch (request.strategy) {
+    case DecodeStrategy::kGreedy:
+    case DecodeStrategy::kSample: return {};
+    case DecodeStrategy::kBeam:
+      if (request.beam_width < 1) return make_error(Errc::kInvalidArgument, "sim engine: beam width must be >= 1");
+      d.beam_width = request.beam_width;
+      return {};
+    case DecodeStrategy::kSpeculative:
+      if (!d.draft)
+        return make_error(Errc::kInvalidArgument,
+                          "sim engine: speculative decoding needs a draft model (open_sim_engine's draft, setting "
+                          "draft_model)");
+      if (request.draft_tokens < 1) return make_error(Errc::kInvalidArgument, "sim engine: draft tokens must be >= 1");
+      if (!request.forced_accept_rate)
+        return make_error(
+            Errc::kInvalidArgument,
+            "sim engine: speculative decoding needs an acceptance rate (BatchRequest::forced_accept_rate, "
+            "setting accept_rate, --accept-rate): a simulation has no draft to verify");
+      if (!(*request.forced_accept_rate >= 0.0 && *request.forced_accept_rate <= 1.0))
+        return make_error(Errc::kInvalidArgument,
+                          fmt::format("sim engine: acceptance rate {} is outside [0, 1]", *request.forced_accept_rate));
+      d.spec_tokens = request.draft_tokens;
+      d.spec_acceptance = *request.forced_accept_rate;
+      return {};
+  }
+  return make_error(Errc::kInvalidArgument, "sim engine: unknown decoding strategy");
+}
+
 Result<ModelInfo> model_of(const std::string& name_or_path) {
   auto a = find_builtin_arch(name_or_path);
   if (a) return info_from_arch(*a);
@@ -101,7 +151,7 @@ std::unique_ptr<Engine> make_sim_engine(sim::SimConfig config, EngineInfo info) 
 }
 
 Result<std::unique_ptr<Engine>> open_sim_engine(const SimEngineConfig& config,
-                                                const hardware::HardwareRegistry& registry) {
+                                                const hardware::HardwareRegistry& registry, const std::string& draft) {
   auto hw = registry.find(config.hardware);
   if (!hw) return make_error(Errc::kInvalidArgument, "sim engine: hardware: " + hw.error().message);
   auto stack = sim::find_stack(config.stack);
@@ -115,6 +165,16 @@ Result<std::unique_ptr<Engine>> open_sim_engine(const SimEngineConfig& config,
   c.precision = *precision;
   c.tp = config.tp;
   if (auto st = sim::validate_config(c); !st) return st.error();
+  if (!draft.empty()) {
+    auto d = model_of(draft);
+    if (!d) return make_error(d.error().code, "sim engine: draft model: " + d.error().message);
+    if (d->arch.vocab != model->arch.vocab)
+      return make_error(Errc::kInvalidArgument,
+                        fmt::format("sim engine: draft model {} (vocabulary {}) and model {} (vocabulary {}) must "
+                                    "share a tokenizer",
+                                    draft, d->arch.vocab, config.model, model->arch.vocab));
+    c.decoding.draft = std::move(*d);
+  }
 
   EngineInfo info;
   info.engine = "sim";
@@ -127,6 +187,7 @@ Result<std::unique_ptr<Engine>> open_sim_engine(const SimEngineConfig& config,
                    {"precision", std::string(sim::weight_precision_name(*precision))},
                    {"tp", std::to_string(config.tp)},
                    {"simulated", "true"}};
+  if (!draft.empty()) info.settings.emplace_back("draft_model", draft);
   return make_sim_engine(std::move(c), std::move(info));
 }
 

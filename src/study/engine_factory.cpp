@@ -6,6 +6,7 @@
 #include "jouleperf/engine/openai.hpp"
 #include "jouleperf/engine/sim_engine.hpp"
 #include "jouleperf/model/info.hpp"
+#include "jouleperf/study/decoding_settings.hpp"
 #include "jouleperf/study/sweep.hpp"
 
 namespace jouleperf::study {
@@ -39,12 +40,15 @@ Result<std::uint64_t> setting_u64(const Config& c, std::string_view name, std::u
 }
 
 Result<std::unique_ptr<Engine>> open_llamacpp(const Config& c) {
-  if (auto st = check_settings(
-          c, {"threads_batch", "flash_attention", "kv_type", "n_batch", "n_ubatch", "gpu_layers", "mmap"});
+  if (auto st = check_settings(c, {"threads_batch", "flash_attention", "kv_type", "n_batch", "n_ubatch", "gpu_layers",
+                                   "mmap", "draft_model", "draft_tokens", "accept_rate", "beam_width"});
       !st)
     return st.error();
+  auto decoding = decoding_settings(c);
+  if (!decoding) return bad(c, decoding.error().message);
   LlamaEngineConfig lc;
   lc.model_path = c.model;
+  lc.draft_model_path = decoding->draft_model;
   lc.threads = c.threads;
   auto tb = setting_u64(c, "threads_batch", 0);
   auto nb = setting_u64(c, "n_batch", lc.n_batch);
@@ -94,7 +98,14 @@ std::string sim_precision(const Config& c) {
 }
 
 Result<std::unique_ptr<Engine>> open_sim(const Config& c) {
-  if (auto st = check_settings(c, {"hardware", "stack", "precision", "tp", "profiles"}); !st) return st.error();
+  if (auto st = check_settings(c, {"hardware", "stack", "precision", "tp", "profiles", "draft_model", "draft_tokens",
+                                   "accept_rate", "beam_width"});
+      !st)
+    return st.error();
+  auto decoding = decoding_settings(c);
+  if (!decoding) return bad(c, decoding.error().message);
+  // The simulator's own limit (sim::validate_config); refused here rather than per cell.
+  if (decoding->draft_tokens > 16) return bad(c, "setting draft_tokens: the simulator models at most 16");
   SimEngineConfig sc;
   if (auto v = c.setting("hardware")) sc.hardware = *v;
   if (auto v = c.setting("stack")) sc.stack = *v;
@@ -109,7 +120,7 @@ Result<std::unique_ptr<Engine>> open_sim(const Config& c) {
     if (auto st = registry.load_file(*p); !st)
       return make_error(st.error().code, fmt::format("config \"{}\": profiles: {}", c.name, st.error().message));
   }
-  auto e = open_sim_engine(sc, registry);
+  auto e = open_sim_engine(sc, registry, decoding->draft_model);
   if (!e) return make_error(e.error().code, fmt::format("config \"{}\": {}", c.name, e.error().message));
   return e;
 }

@@ -10,6 +10,7 @@
 
 #include "jouleperf/core/text.hpp"
 #include "jouleperf/engine/engine.hpp"
+#include "jouleperf/study/decoding_settings.hpp"
 
 namespace jouleperf::study {
 
@@ -63,6 +64,8 @@ Status validate_study(Study& s) {
       auto list = parse_size_list(*b, fmt::format("config \"{}\": setting batches", c.name));
       if (!list) return list.error();
     }
+    if (auto d = decoding_settings(c); !d)
+      return make_error(d.error().code, fmt::format("config \"{}\": {}", c.name, d.error().message));
   }
   if (auto st = check_axis(s.input_tokens, "input lengths"); !st) return st;
   if (auto st = check_axis(s.output_tokens, "output lengths"); !st) return st;
@@ -206,8 +209,15 @@ class YamlReader {
         const auto k = kv.first.as<std::string>();
         auto v = str(kv.second, where + ".settings." + k);
         if (!v) return v.error();
+        if (auto st = check_decoding_setting(k, *v); !st)
+          return error(kv.second, where + ".settings." + k, st.error().message);
         c.settings.emplace_back(k, *v);
       }
+    }
+    // Decoding settings against the strategy and engine (speculative needs a draft, ...).
+    if (auto d = decoding_settings(c); !d) {
+      const YAML::Node at = n["settings"] ? n["settings"] : (n["strategy"] ? n["strategy"] : n);
+      return error(at, where, d.error().message);
     }
     return c;
   }

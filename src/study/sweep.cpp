@@ -8,6 +8,8 @@
 #include <new>
 #include <set>
 
+#include "jouleperf/study/decoding_settings.hpp"
+
 namespace jouleperf::study {
 
 namespace {
@@ -86,6 +88,15 @@ Result<CellResult> run_cell(const Study& study, const Config& config, const Grid
   if (!strategy) return strategy.error();
   auto batching = parse_batching(config.batching);
   if (!batching) return batching.error();
+  auto decoding = decoding_settings(config);
+  if (!decoding)
+    return make_error(decoding.error().code, fmt::format("config \"{}\": {}", config.name, decoding.error().message));
+  if (*strategy == DecodeStrategy::kSpeculative) {
+    r.conditions["draft_model"] = decoding->draft_model;
+    r.conditions["draft_tokens"] = decoding->draft_tokens;
+    r.conditions["accept_rate"] = decoding->accept_rate ? nlohmann::json(*decoding->accept_rate) : nlohmann::json();
+  }
+  if (*strategy == DecodeStrategy::kBeam) r.conditions["beam_width"] = decoding->beam_width;
   BatchRequest req;
   req.batch = cell.key.batch;
   req.input_tokens = cell.key.input_tokens;
@@ -94,6 +105,9 @@ Result<CellResult> run_cell(const Study& study, const Config& config, const Grid
   req.batching = *batching;
   req.seed = study.seed;
   req.sampling.seed = study.seed;
+  req.draft_tokens = decoding->draft_tokens;
+  req.forced_accept_rate = decoding->accept_rate;
+  req.beam_width = decoding->beam_width;
 
   auto skipped = [&](const Error& e) {
     r.status = CellStatus::kSkipped;
@@ -120,6 +134,13 @@ Result<CellResult> run_cell(const Study& study, const Config& config, const Grid
     return make_error(Errc::kInvalidArgument, fmt::format("{}: engine {} is measured, but no sampler was given",
                                                           to_string(cell.key), config.engine));
   std::set<std::string> sources;
+  // Speculative decoding: the acceptance rate and draft forwards each repetition gave.
+  std::vector<double> acceptance, draft_forwards;
+  auto note_draft = [&](const BatchResult& res) {
+    if (*strategy != DecodeStrategy::kSpeculative) return;
+    if (res.draft_acceptance) acceptance.push_back(*res.draft_acceptance);
+    draft_forwards.push_back(static_cast<double>(res.draft_forwards));
+  };
   for (std::uint32_t k = 0; k < study.repetitions; ++k) {
     req.seed = study.seed + k;
     req.sampling.seed = study.seed + k;
@@ -133,6 +154,7 @@ Result<CellResult> run_cell(const Study& study, const Config& config, const Grid
         return make_error(Errc::kInternal,
                           fmt::format("{}: the sim engine gave no simulated energy", to_string(cell.key)));
       r.reps.push_back(repetition_from_simulated(*res));
+      note_draft(*res);
       sources.insert("simulated");
       r.estimated = true;
       r.simulated = true;
@@ -149,9 +171,16 @@ Result<CellResult> run_cell(const Study& study, const Config& config, const Grid
     auto m = meter.stop();
     if (!m) return make_error(m.error().code, fmt::format("{}: measuring: {}", to_string(cell.key), m.error().message));
     r.reps.push_back(repetition_from(*res, *m));
+    note_draft(*res);
     sources.insert(m->total.energy_source);
     r.estimated = r.estimated || m->total.estimated;
     r.below_resolution = r.below_resolution || m->total.below_resolution;
+  }
+  if (*strategy == DecodeStrategy::kSpeculative) {
+    // Means over the repetitions; null when no draft token was judged (O <= 2).
+    r.conditions["draft_acceptance"] =
+        acceptance.empty() ? nlohmann::json() : nlohmann::json(spread_of(acceptance).mean);
+    r.conditions["draft_forwards"] = spread_of(draft_forwards).mean;
   }
   r.energy_source = joined_sources(sources);
   if (env.idle && !simulated) r.idle_power_w = env.idle->total_power_w;

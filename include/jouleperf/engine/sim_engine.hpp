@@ -22,12 +22,23 @@ struct SimEngineConfig {
   std::uint32_t tp = 1;                // tensor-parallel devices
 };
 
-// Opens a sim engine. Fails with kInvalidArgument for an unknown hardware, stack, model or
-// precision (the message names which), or as read_gguf_info fails for a .gguf path.
+// Opens a sim engine. Fails with kInvalidArgument for an unknown hardware, stack, model,
+// precision or draft model, or a draft whose vocabulary differs from the target's (the
+// message names which), or as read_gguf_info fails for a .gguf path.
+//
+// The engine honours BatchRequest::strategy with the simulator's own decoding model:
+// greedy and sample cost the same (one token per step); beam prices beam_width beams per
+// sequence; speculative prices draft_tokens (gamma) draft forwards and one verification of
+// gamma + 1 positions per step at the acceptance rate forced_accept_rate (alpha), which a
+// simulation requires (kInvalidArgument without it or without a draft model).
+// `draft` is speculative decoding's draft model: a built-in architecture or a .gguf path
+// sharing the target's vocabulary; "" = none (a speculative batch then fails).
 Result<std::unique_ptr<Engine>> open_sim_engine(const SimEngineConfig& config,
-                                                const hardware::HardwareRegistry& registry);
+                                                const hardware::HardwareRegistry& registry,
+                                                const std::string& draft = "");
 
-// The same from an already built simulator configuration.
+// The same from an already built simulator configuration (config.decoding.draft is the
+// draft model for speculative batches; its other decoding fields are set per batch).
 std::unique_ptr<Engine> make_sim_engine(sim::SimConfig config, EngineInfo info);
 
 }  // namespace jouleperf

@@ -28,6 +28,9 @@ namespace jouleperf::study {
 //             gpu_layers, mmap (true|false); weight_type, when set, must match the file's.
 //   sim:      open_sim_engine with settings hardware (default h100-sxm), stack (vllm),
 //             precision (else weight_type, else bf16), tp (1); model = architecture name.
+//   llamacpp and sim also take the decoding settings of study/decoding_settings.hpp:
+//             draft_model (LlamaEngineConfig::draft_model_path / SimEngineConfig::draft),
+//             draft_tokens, accept_rate, beam_width (into each BatchRequest).
 //   openai:   OpenAiEngine with setting url (required), api, timeout_s; model = served name;
 //             the API key from the environment variable in setting api_key_env
 //             (default OPENAI_API_KEY).
