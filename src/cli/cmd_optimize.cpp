@@ -585,9 +585,12 @@ int run_measured(const OptimizeFlags& f) {
                cmp->best_saving_pct
                    ? fmt::format(", {:.1f}% less than the baseline {}", *cmp->best_saving_pct, cmp->baseline)
                    : "");
-    fmt::print("predicted best {} {} the measured best; Spearman rank correlation {}\n", *cmp->predicted_best,
-               cmp->predicted_best_is_measured_best ? "is" : "is NOT",
-               cmp->spearman ? fmt::format("{:.2f}", *cmp->spearman) : "- (fewer than 2 ranked)");
+    fmt::print(
+        "prediction: {} was predicted cheapest; the measured best {} the least predicted energy{}; Spearman "
+        "rank correlation of predicted and measured energy {}\n",
+        *cmp->predicted_best, cmp->predicted_best_is_measured_best ? "had" : "did NOT have",
+        cmp->predicted_best_is_measured_best ? " (ties count)" : "",
+        cmp->spearman ? fmt::format("{:.2f}", *cmp->spearman) : "- (fewer than 2 ranked)");
   } else {
     fmt::print("no config could be estimated from the measured cells\n");
   }

@@ -384,7 +384,9 @@ Result<Comparison> compare_with_measurement(const Plan& plan, const estimate::Wo
     }
     out.predicted_best = out.configs[bp].name;
     out.measured_best = out.configs[bm].name;
-    out.predicted_best_is_measured_best = bp == bm;
+    // A tie in the prediction (static and continuous batching of one controlled batch often
+    // simulate alike) counts as agreement when the measured best is among the tied.
+    out.predicted_best_is_measured_best = out.configs[bm].predicted_energy_j <= out.configs[bp].predicted_energy_j;
   }
   const ComparedConfig* base = nullptr;
   for (const auto& c : out.configs)

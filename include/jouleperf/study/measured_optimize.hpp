@@ -136,12 +136,12 @@ struct ComparedConfig {
 };
 
 struct Comparison {
-  std::vector<ComparedConfig> configs;        // in the plan's selected order
-  std::optional<std::string> predicted_best;  // least predicted energy among the measured configs
-  std::optional<std::string> measured_best;   // least measured energy
-  bool predicted_best_is_measured_best = false;
-  std::optional<double> spearman;         // rank correlation of predicted and measured energy (n >= 2)
-  std::optional<double> best_saving_pct;  // measured best against the baseline, %
+  std::vector<ComparedConfig> configs;           // in the plan's selected order
+  std::optional<std::string> predicted_best;     // least predicted energy among the measured configs
+  std::optional<std::string> measured_best;      // least measured energy
+  bool predicted_best_is_measured_best = false;  // the measured best has the least predicted energy (ties count)
+  std::optional<double> spearman;                // rank correlation of predicted and measured energy (n >= 2)
+  std::optional<double> best_saving_pct;         // measured best against the baseline, %
   std::string baseline;
 };
 
