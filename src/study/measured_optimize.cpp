@@ -119,8 +119,15 @@ Result<Candidate> price(const ModelFile& m, int threads, std::uint32_t batch, co
   double latency_sum = 0.0;
   std::uint64_t requests = 0;
   c.feasible = true;
+  const std::uint64_t context = m.info.arch.context_length;
   for (const auto& b : bins.bins) {
     if (b.requests == 0) continue;
+    if (context > 0 && b.input_tokens + b.output_tokens > context) {
+      c.feasible = false;
+      c.why = fmt::format("I={} O={}: input + output exceeds the model's context length {}", b.input_tokens,
+                          b.output_tokens, context);
+      break;
+    }
     auto run = sim::simulate_batch(sc, static_cast<std::uint32_t>(b.input_tokens),
                                    static_cast<std::uint32_t>(b.output_tokens), batch);
     if (!run) {

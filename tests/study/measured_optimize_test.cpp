@@ -199,6 +199,21 @@ TEST(MeasuredOptimize, LatencySloLeavesOnlyTheBaseline) {
   EXPECT_EQ(plan->selected[0], plan->baseline);
 }
 
+TEST(MeasuredOptimize, BinsPastTheContextLengthMakeACandidateInfeasible) {
+  Models m;  // context length 512
+  estimate::WorkloadBins w = workload();
+  w.bins.push_back({512, 8, 32, 4, 2});
+  PlanOptions o;
+  o.top_k = 2;
+  auto plan = plan_candidates(full_space(m), w, host_device(), o);
+  ASSERT_TRUE(plan.ok()) << plan.error().to_string();
+  for (const auto& c : plan->candidates) {
+    EXPECT_FALSE(c.feasible);
+    EXPECT_NE(c.why.find("context length 512"), std::string::npos) << c.why;
+  }
+  EXPECT_EQ(plan->selected.size(), 1u);
+}
+
 TEST(MeasuredOptimize, BadInputsAreRefusedByName) {
   Models m;
   PlanOptions o;

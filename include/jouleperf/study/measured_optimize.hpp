@@ -75,8 +75,8 @@ struct Candidate {
   double predicted_e2e_p99_s = 0.0;   // SIMULATED p99 over requests of their bin's batch duration, s
   double predicted_e2e_mean_s = 0.0;  // SIMULATED request-weighted mean, s
   std::vector<PlannedBin> bins;
-  bool feasible = false;                      // every bin fits and the SLO (if any) holds
-  std::string why;                            // when not feasible: the bin that does not fit, or the SLO missed
+  bool feasible = false;  // every bin fits the context length and the KV cache, and the SLO (if any) holds
+  std::string why;        // when not feasible: the bin that does not fit, or the SLO missed
   std::optional<std::size_t> predicted_rank;  // 1-based among feasible candidates by predicted energy
   bool selected = false;                      // measured (top K or the baseline)
 };
