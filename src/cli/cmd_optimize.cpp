@@ -610,8 +610,13 @@ void add_optimize_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--devices", f->devices, "total devices to try")->delimiter(',')->capture_default_str();
   cmd->add_option("--tp", f->tp, "tensor-parallel degrees to try")->delimiter(',')->capture_default_str();
   cmd->add_option("--stacks", f->stacks, "software stacks to try")->delimiter(',')->capture_default_str();
-  cmd->add_option("--batching", f->batching, "batching modes to try (default: each stack's own)")->delimiter(',');
-  cmd->add_option("--max-batch", f->max_batch, "maximum batch sizes to try")->delimiter(',')->capture_default_str();
+  cmd->add_option("--batching", f->batching,
+                  "batching modes to try (default: each stack's own; --engine llamacpp: static,continuous)")
+      ->delimiter(',');
+  cmd->add_option("--max-batch", f->max_batch,
+                  "maximum batch sizes to try (--engine llamacpp: the batch sizes, default 1,4,8)")
+      ->delimiter(',')
+      ->capture_default_str();
   cmd->add_option("--decoding", f->decoding, "greedy, spec (speculative with --draft)")
       ->delimiter(',')
       ->capture_default_str();
@@ -623,7 +628,8 @@ void add_optimize_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--min-throughput", f->min_throughput, "completed requests per second");
   cmd->add_option("--baseline", f->baseline,
                   "the configuration to compare with, key=value,...: hardware (default: the first tried), stack, "
-                  "batching, max-batch, tp, devices, precision, decoding; 'none' for none")
+                  "batching, max-batch, tp, devices, precision, decoding; 'none' for none. --engine llamacpp: a "
+                  "candidate's name (default: first model, 1 thread, B=1, static)")
       ->capture_default_str();
   cmd->add_option("--threads", f->threads, "worker threads (default: all cores)");
   cmd->add_option("--top", f->top, "feasible configurations to list")->capture_default_str();
