@@ -478,12 +478,7 @@ int run_measured(const OptimizeFlags& f) {
   SteadyClock clock;
   auto sampler = start_sampler(f.sensor, clock, "optimize");
   if (!sampler) return kExitFailure;
-  bool estimated = false;
-  std::string sensors;
-  for (std::size_t i = 0; i < sampler->size(); ++i) {
-    estimated = estimated || sampler->info(i).caps.estimated;
-    sensors += (sensors.empty() ? "" : ", ") + sampler->info(i).name + " " + sampler->info(i).domain;
-  }
+  const auto [estimated, sensors] = summarize_sampler(*sampler);
   study::SweepEnv env;
   env.clock = &clock;
   env.sampler = sampler.get();

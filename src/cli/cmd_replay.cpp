@@ -307,6 +307,17 @@ Result<std::optional<IdleBaseline>> idle_baseline(const ReplayArgs& a, Sampler& 
   return std::optional<IdleBaseline>();
 }
 
+// The idle baseline asked for, also given to `meter`; on failure the sampler is stopped.
+Result<std::optional<IdleBaseline>> meter_idle_baseline(const ReplayArgs& a, Sampler& sampler, Meter& meter) {
+  auto idle = idle_baseline(a, sampler);
+  if (!idle) {
+    sampler.stop();
+    return idle.error();
+  }
+  if (*idle) meter.set_idle(**idle);
+  return idle;
+}
+
 int fail(const Error& e) {
   std::cerr << "jouleperf replay: " << e.to_string() << "\n";
   return e.code == Errc::kInvalidArgument ? kExitUsage : kExitFailure;
@@ -359,12 +370,8 @@ int run_replay_llamacpp(const ReplayArgs& a, const std::vector<ScheduledRequest>
   if (!sampler_ptr) return kExitFailure;
   Sampler& sampler = *sampler_ptr;
   Meter meter(sampler);
-  auto idle = idle_baseline(a, sampler);
-  if (!idle) {
-    sampler.stop();
-    return fail(idle.error());
-  }
-  if (*idle) meter.set_idle(**idle);
+  auto idle = meter_idle_baseline(a, sampler, meter);
+  if (!idle) return fail(idle.error());
   auto served = engine.serve(reqs, so, clock, &meter);
   auto m = meter.stop();
   if (!served) {
@@ -555,12 +562,8 @@ int run_replay_sweep(const ReplayArgs& a, OpenAiClient& client, const Slo& slo, 
   if (!sampler_ptr) return kExitFailure;
   Sampler& sampler = *sampler_ptr;
   Meter meter(sampler);
-  auto idle = idle_baseline(a, sampler);
-  if (!idle) {
-    sampler.stop();
-    return fail(idle.error());
-  }
-  if (*idle) meter.set_idle(**idle);
+  auto idle = meter_idle_baseline(a, sampler, meter);
+  if (!idle) return fail(idle.error());
   RateSweepOptions ro;
   ro.idle_gap_s = a.idle_gap_s;
   ro.loadgen.max_concurrency = a.max_concurrency;
@@ -730,12 +733,8 @@ int run_replay(const ReplayArgs& a) {
   if (!sampler_ptr) return kExitFailure;
   Sampler& sampler = *sampler_ptr;
   Meter meter(sampler);
-  auto idle = idle_baseline(a, sampler);
-  if (!idle) {
-    sampler.stop();
-    return fail(idle.error());
-  }
-  if (*idle) meter.set_idle(**idle);
+  auto idle = meter_idle_baseline(a, sampler, meter);
+  if (!idle) return fail(idle.error());
   LoadgenOptions lo;
   lo.max_concurrency = a.max_concurrency;
   lo.seed = a.seed;

@@ -237,12 +237,7 @@ int run_main_job(const StudyArgs& a) {
   SteadyClock clock;
   auto sampler = start_sampler(a.flags, clock, "study");
   if (!sampler) return kExitFailure;
-  bool estimated = false;
-  std::string sensors;
-  for (std::size_t i = 0; i < sampler->size(); ++i) {
-    estimated = estimated || sampler->info(i).caps.estimated;
-    sensors += (sensors.empty() ? "" : ", ") + sampler->info(i).name + " " + sampler->info(i).domain;
-  }
+  const auto [estimated, sensors] = summarize_sampler(*sampler);
   const std::string sensor_note =
       estimated ? "No hardware energy sensor was read on this machine: every energy here is ESTIMATED from CPU time "
                   "(the CPU-time power model, docs/sensors.md). Ratios between configurations are meaningful; "
@@ -506,8 +501,7 @@ int run_file_study(const StudyArgs& a) {
   if (measured) {
     sampler = start_sampler(a.flags, clock, "study");
     if (!sampler) return kExitFailure;
-    bool estimated = false;
-    for (std::size_t i = 0; i < sampler->size(); ++i) estimated = estimated || sampler->info(i).caps.estimated;
+    const bool estimated = summarize_sampler(*sampler).estimated;
     sensor_note = estimated ? "No hardware energy sensor was read: measured configs' energies are ESTIMATED from "
                               "CPU time (docs/sensors.md)."
                             : "Energies of measured configs come from hardware sensors.";

@@ -93,4 +93,13 @@ std::unique_ptr<Sampler> start_sampler(const SensorFlags& flags, const Clock& cl
   return sampler;
 }
 
+SamplerSummary summarize_sampler(const Sampler& sampler) {
+  SamplerSummary out;
+  for (std::size_t i = 0; i < sampler.size(); ++i) {
+    out.estimated = out.estimated || sampler.info(i).caps.estimated;
+    out.sensors += (out.sensors.empty() ? "" : ", ") + sampler.info(i).name + " " + sampler.info(i).domain;
+  }
+  return out;
+}
+
 }  // namespace jouleperf::cli

@@ -41,4 +41,11 @@ SamplerConfig to_sampler_config(const SensorFlags& flags);
 // <error>" on stderr and returns nullptr (the caller exits with kExitFailure).
 std::unique_ptr<Sampler> start_sampler(const SensorFlags& flags, const Clock& clock, std::string_view command);
 
+// What a running sampler reads, for the terminal and the report.
+struct SamplerSummary {
+  bool estimated = false;  // some sensor's figures are estimates (the CPU-time model)
+  std::string sensors;     // "cpu-model cpu-model:all, rapl package-0", in order
+};
+SamplerSummary summarize_sampler(const Sampler& sampler);
+
 }  // namespace jouleperf::cli

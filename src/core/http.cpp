@@ -9,16 +9,17 @@
 
 namespace jouleperf {
 
-namespace {
-
-// libcurl's process-wide initialization, done once. See the header for why there is no
-// matching curl_global_cleanup().
-CURLcode global_init_once() {
+Status ensure_curl_global() {
+  // See the header for why there is no matching curl_global_cleanup().
   static std::once_flag once;
   static CURLcode result = CURLE_OK;
   std::call_once(once, [] { result = curl_global_init(CURL_GLOBAL_DEFAULT); });
-  return result;
+  if (result != CURLE_OK)
+    return make_error(Errc::kInternal, std::string("curl_global_init failed: ") + curl_easy_strerror(result));
+  return {};
 }
+
+namespace {
 
 bool starts_with_nocase(std::string_view s, std::string_view prefix) {
   if (s.size() < prefix.size()) return false;
@@ -93,8 +94,7 @@ Result<std::unique_ptr<HttpClient>> HttpClient::open(std::string url, HttpOption
     return make_error(Errc::kInvalidArgument, "HTTP timeout must be a positive number of seconds");
   if (opts.connect_timeout_s < 0 || !std::isfinite(opts.connect_timeout_s))
     return make_error(Errc::kInvalidArgument, "HTTP connect timeout must be >= 0 seconds");
-  if (const CURLcode rc = global_init_once(); rc != CURLE_OK)
-    return make_error(Errc::kInternal, std::string("curl_global_init failed: ") + curl_easy_strerror(rc));
+  if (auto st = ensure_curl_global(); !st) return st.error();
 
   auto impl = std::make_unique<Impl>();
   impl->url = std::move(url);

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "jouleperf/core/http.hpp"
 #include "jouleperf/core/text.hpp"
 #include "jouleperf/engine/prompt.hpp"
 #include "jouleperf/engine/server_tokenizer.hpp"
@@ -19,15 +20,6 @@
 
 namespace jouleperf {
 namespace {
-
-Status curl_global() {
-  // See core/http.hpp: curl_global_init exactly once, never cleaned up.
-  static std::once_flag once;
-  static CURLcode rc = CURLE_OK;
-  std::call_once(once, [] { rc = curl_global_init(CURL_GLOBAL_DEFAULT); });
-  if (rc != CURLE_OK) return make_error(Errc::kInternal, std::string("curl_global_init: ") + curl_easy_strerror(rc));
-  return {};
-}
 
 std::optional<std::uint64_t> count_field(const nlohmann::json& j, const char* key) {
   if (!j.is_object()) return std::nullopt;
@@ -250,7 +242,7 @@ Result<std::unique_ptr<OpenAiClient>> OpenAiClient::open(OpenAiConfig cfg) {
     return make_error(Errc::kInvalidArgument, "prompt token id range is empty");
   if (cfg.prompt_mode == PromptMode::kText && cfg.calibrate_round_trips < 4)
     return make_error(Errc::kInvalidArgument, "text prompts need a calibration budget of >= 4 tokenize calls");
-  if (auto st = curl_global(); !st) return st.error();
+  if (auto st = ensure_curl_global(); !st) return st.error();
   auto impl = std::make_unique<Impl>();
   std::string base = cfg.url;
   while (!base.empty() && base.back() == '/') base.pop_back();

@@ -6,19 +6,11 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "jouleperf/core/http.hpp"
 #include "jouleperf/core/text.hpp"
 
 namespace jouleperf {
 namespace {
-
-Status curl_global() {
-  // As in core/http.cpp: curl_global_init once per process, never cleaned up.
-  static std::once_flag once;
-  static CURLcode rc = CURLE_OK;
-  std::call_once(once, [] { rc = curl_global_init(CURL_GLOBAL_DEFAULT); });
-  if (rc != CURLE_OK) return make_error(Errc::kInternal, std::string("curl_global_init: ") + curl_easy_strerror(rc));
-  return {};
-}
 
 constexpr std::size_t kMaxBody = 64u << 20;
 constexpr std::size_t kErrorExcerpt = 200;
@@ -150,7 +142,7 @@ Result<std::unique_ptr<ServerTokenizer>> ServerTokenizer::open(ServerTokenizerCo
   if (cfg.url.rfind("http://", 0) != 0 && cfg.url.rfind("https://", 0) != 0)
     return make_error(Errc::kInvalidArgument, "server URL must start with http:// or https://: '" + cfg.url + "'");
   if (!(cfg.timeout_s > 0)) return make_error(Errc::kInvalidArgument, "tokenize timeout must be > 0 s");
-  if (auto st = curl_global(); !st) return st.error();
+  if (auto st = ensure_curl_global(); !st) return st.error();
   auto impl = std::make_unique<Impl>();
   std::string base = cfg.url;
   while (!base.empty() && base.back() == '/') base.pop_back();

@@ -4,7 +4,8 @@
 // thread-safe: one client per thread (the Sampler serializes a sensor's reads).
 //
 // Process-wide state: libcurl needs curl_global_init() once per process before any
-// handle exists. HttpClient::open does it exactly once through a function-local
+// handle exists. ensure_curl_global() (called by HttpClient::open and by every other
+// user of libcurl: the openai engine, the server tokenizer) does it exactly once through a function-local
 // static std::once_flag (thread-safe in C++11 and later) and never calls
 // curl_global_cleanup(): the OS reclaims it at exit, and cleaning up while another
 // thread may still hold a handle would be undefined behaviour. No other global state.
@@ -18,6 +19,10 @@
 #include "jouleperf/core/result.hpp"
 
 namespace jouleperf {
+
+// libcurl's process-wide initialization, done once per process (thread-safe); later calls
+// return the first call's outcome. kInternal when curl_global_init failed.
+Status ensure_curl_global();
 
 struct HttpOptions {
   double timeout_s = 2.0;                  // whole request (connect + transfer), s; must be > 0
