@@ -553,6 +553,8 @@ int run_replay_sweep(const ReplayArgs& a, OpenAiClient& client, const Slo& slo, 
   for (std::size_t k = 0; k < phases->size(); ++k)
     for (std::size_t i = 0; i < (*phases)[k].schedule.size(); ++i)
       keys.push_back({a.seed + k, i, (*phases)[k].schedule[i].input_tokens});
+  for (std::uint64_t i = 0; i < a.warmup; ++i)  // the warm-up requests' prompts (seed + phases)
+    keys.push_back({a.seed + phases->size(), i, (*phases)[0].schedule.front().input_tokens});
   if (auto st = client.prepare_text_prompts(keys); !st) {
     std::cerr << "jouleperf replay: " << st.error().to_string() << "\n";
     return kExitFailure;
@@ -566,6 +568,7 @@ int run_replay_sweep(const ReplayArgs& a, OpenAiClient& client, const Slo& slo, 
   if (!idle) return fail(idle.error());
   RateSweepOptions ro;
   ro.idle_gap_s = a.idle_gap_s;
+  ro.warmup_requests = a.warmup;
   ro.loadgen.max_concurrency = a.max_concurrency;
   ro.loadgen.seed = a.seed;
   auto run = run_rate_sweep(client, *phases, ro, clock, &meter);
@@ -575,6 +578,14 @@ int run_replay_sweep(const ReplayArgs& a, OpenAiClient& client, const Slo& slo, 
   if (!m) return fail(m.error());
 
   const double origin = run->phases.front().run.start_s;
+  // The warm-up: not measured, not in any phase or the store; its failures are said.
+  std::size_t warm_failed = 0;
+  if (run->warmup)
+    for (const auto& q : run->warmup->requests) warm_failed += q.result.ok ? 0 : 1;
+  const nlohmann::json warmup_json = {
+      {"requests", run->warmup ? run->warmup->requests.size() : 0},
+      {"failed", warm_failed},
+      {"note", "sent at the first rate before the first phase; not measured, not stored"}};
   struct Row {
     const SweepPhaseRun* p;
     LoadgenSummary s;
@@ -620,6 +631,7 @@ int run_replay_sweep(const ReplayArgs& a, OpenAiClient& client, const Slo& slo, 
                       {"rates_rps", a.rates_rps},
                       {"idle_gap_s", a.idle_gap_s},
                       {"gap_placement", "after each phase; a phase's energy_j includes its gap"},
+                      {"warmup", warmup_json},
                       {"requests_per_rate", a.duration_s ? nlohmann::json(nullptr) : nlohmann::json(a.requests)},
                       {"duration_per_rate_s", opt_json(a.duration_s)},
                       {"requests", total},
@@ -648,6 +660,9 @@ int run_replay_sweep(const ReplayArgs& a, OpenAiClient& client, const Slo& slo, 
   auto& o = std::cout;
   o << fmt::format("\n rate sweep on {}: {} rates, {} requests, {} ok, {} failed; idle gap {:g} s after each phase\n",
                    a.openai.url, rows.size(), total, ok, failed, a.idle_gap_s);
+  if (run->warmup)
+    o << fmt::format("  warm-up: {} requests before the first phase (not measured), {} failed\n",
+                     run->warmup->requests.size(), warm_failed);
   o << fmt::format(
       "  {:<12} {:>7} {:>5} {:>5} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9} {:>9} {:>9} {:>9}\n", "phase",
       "rps", "ok", "fail", "dur_s", "tput", "goodput", "ttft50", "ttft99", "tpot50", "e2e99", "late99", "energy_J",
@@ -800,7 +815,10 @@ void add_replay_command(CLI::App& app, Context& ctx) {
       ->capture_default_str();
   cmd->add_flag("--offline-compare", a->offline_compare,
                 "llamacpp: also run the same requests all at t=0 in static batches of --max-batch and compare energy");
-  cmd->add_option("--warmup", a->warmup, "llamacpp: unmeasured runs of the first request first")->capture_default_str();
+  cmd->add_option("--warmup", a->warmup,
+                  "Unmeasured warm-up: llamacpp, runs of the first request; openai --rates, requests at the first "
+                  "rate before the first phase")
+      ->capture_default_str();
   cmd->add_option("--threads,-t", a->threads, "llamacpp: decode threads (0 = every hardware thread)")
       ->envname("JOULEPERF_THREADS")
       ->check(CLI::NonNegativeNumber)

@@ -83,6 +83,19 @@ Result<RateSweepRun> run_rate_sweep(OpenAiClient& client, std::span<const RatePh
     return make_error(Errc::kInvalidArgument, "rate sweep: the idle gap must be >= 0 s");
   RateSweepRun out;
   out.idle_gap_s = options.idle_gap_s;
+  if (options.warmup_requests > 0) {
+    const RatePhase& first = phases.front();
+    if (first.schedule.empty()) return make_error(Errc::kInvalidArgument, "rate sweep: the first phase is empty");
+    std::vector<ScheduledRequest> warm;
+    for (std::size_t i = 0; i < options.warmup_requests; ++i)
+      warm.push_back({static_cast<double>(i) / first.rate_rps, first.schedule.front().input_tokens,
+                      first.schedule.front().output_tokens});
+    LoadgenOptions lo = options.loadgen;
+    lo.seed = options.loadgen.seed + phases.size();
+    auto run = run_open_loop(client, warm, lo, clock, nullptr);
+    if (!run) return run.error();
+    out.warmup = std::move(*run);
+  }
   for (std::size_t k = 0; k < phases.size(); ++k) {
     LoadgenOptions lo = options.loadgen;
     lo.seed = options.loadgen.seed + k;

@@ -165,6 +165,51 @@ TEST(RateSweep, ZeroGapMeansNoGapIntervals) {
   EXPECT_EQ(run_rate_sweep(**client, *phases, o, clock, nullptr).error().code, Errc::kInvalidArgument);
 }
 
+TEST(RateSweep, WarmUpRequestsRunBeforeTheFirstPhaseAndAreNotMetered) {
+  FakeOpenAiServer server(FakeOpenAiOptions{});
+  OpenAiConfig c;
+  c.url = server.base_url();
+  c.timeout_s = 5.0;
+  auto client = OpenAiClient::open(c);
+  ASSERT_TRUE(client.ok());
+  SteadyClock clock;
+  std::vector<std::unique_ptr<Sensor>> sensors;
+  SensorInfo info{"fake", "fake:0", "constant 40 W", {}};
+  sensors.push_back(std::make_unique<FakePowerSensor>(info, PowerProfile().point(Seconds(0), Watts(40)), clock));
+  Sampler sampler(std::move(sensors), SamplerConfig{}, clock);
+  ASSERT_TRUE(sampler.start(true).ok());
+  Meter meter(sampler);
+  RateSweepSpec spec;
+  spec.rates_rps = {200.0, 400.0};
+  spec.requests = 5;
+  spec.input_tokens = 4;
+  spec.output_tokens = 2;
+  auto phases = make_rate_phases(spec);
+  ASSERT_TRUE(phases.ok());
+  RateSweepOptions o;
+  o.idle_gap_s = 0.0;
+  o.warmup_requests = 3;
+  const std::uint64_t sent_before = server.server().requests();
+  auto run = run_rate_sweep(**client, *phases, o, clock, &meter);
+  auto m = meter.stop();
+  sampler.stop();
+  ASSERT_TRUE(run.ok()) << run.error().to_string();
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(server.server().requests() - sent_before, 13u);  // 3 warm-up + 2 x 5
+  ASSERT_TRUE(run->warmup.has_value());
+  ASSERT_EQ(run->warmup->requests.size(), 3u);
+  for (const auto& q : run->warmup->requests) {
+    EXPECT_TRUE(q.result.ok) << q.result.error;
+    EXPECT_EQ(q.result.output_tokens, 2u);
+    EXPECT_LE(q.result.end_s, run->phases.front().run.start_s);  // over before phase 1 starts
+  }
+  for (const auto& p : run->phases) EXPECT_EQ(p.run.requests.size(), 5u);
+  // The meter holds the phases only, starting at phase 1 (the warm-up is outside it).
+  ASSERT_EQ(m->phases.size(), 2u);
+  EXPECT_EQ(m->phases[0].name, "rate-200");
+  EXPECT_GE(m->phases[0].start_s, run->warmup->end_s - 1e-9);
+}
+
 std::string slurp(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
   std::stringstream ss;
@@ -216,6 +261,7 @@ TEST(RateSweepCli, PhasesInJsonAndEveryRequestInTheStoreWithoutTheKey) {
   }
   EXPECT_EQ(j["phases"][0]["name"], "rate-50");
   EXPECT_EQ(j["phases"][0]["failed"], 1);
+  EXPECT_EQ(j["warmup"]["requests"], 1);  // --warmup's default, outside every phase and the store
   EXPECT_EQ(j["phases"][1]["name"], "rate-100");
   EXPECT_GE(j["phases"][1]["start_s"].get<double>() - j["phases"][0]["end_s"].get<double>(), 0.3);
 

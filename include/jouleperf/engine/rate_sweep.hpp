@@ -45,6 +45,10 @@ Result<std::vector<RatePhase>> make_rate_phases(const RateSweepSpec& spec);
 struct RateSweepOptions {
   double idle_gap_s = 5.0;  // idle after each phase (the last one too), s; >= 0 (0 = no gaps)
   LoadgenOptions loadgen;   // per phase; its seed is offset by the phase index for the prompts
+  // Requests sent before the first phase, at its rate and lengths, evenly spaced, with
+  // the prompts of seed loadgen.seed + phases.size(); not metered, not part of any phase
+  // (a cold server's first requests — allocation, caches, clocks — stay out of phase 1).
+  std::size_t warmup_requests = 0;
 };
 
 struct SweepPhaseRun {
@@ -58,6 +62,7 @@ struct SweepPhaseRun {
 
 struct RateSweepRun {
   double idle_gap_s = 0.0;
+  std::optional<LoadgenRun> warmup;  // with warmup_requests > 0
   std::vector<SweepPhaseRun> phases;
 };
 
