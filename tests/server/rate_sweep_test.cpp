@@ -24,6 +24,23 @@ using testing::FakeFault;
 using testing::FakeOpenAiOptions;
 using testing::FakeOpenAiServer;
 
+Result<std::unique_ptr<OpenAiClient>> client_of(const FakeOpenAiServer& server) {
+  OpenAiConfig c;
+  c.url = server.base_url();
+  c.timeout_s = 5.0;
+  return OpenAiClient::open(c);
+}
+
+// A started sampler over one fake sensor at a constant 40 W; nullptr if it did not start.
+std::unique_ptr<Sampler> forty_watt_sampler(const Clock& clock) {
+  std::vector<std::unique_ptr<Sensor>> sensors;
+  SensorInfo info{"fake", "fake:0", "constant 40 W", {}};
+  sensors.push_back(std::make_unique<FakePowerSensor>(info, PowerProfile().point(Seconds(0), Watts(40)), clock));
+  auto sampler = std::make_unique<Sampler>(std::move(sensors), SamplerConfig{}, clock);
+  if (!sampler->start(true).ok()) return nullptr;
+  return sampler;
+}
+
 TEST(RateSweep, MakesOnePhasePerRateAndRefusesBadSpecs) {
   RateSweepSpec spec;
   spec.rates_rps = {2.0, 0.5};
@@ -67,17 +84,12 @@ TEST(RateSweep, MakesOnePhasePerRateAndRefusesBadSpecs) {
 
 TEST(RateSweep, TwoRatesWithAnIdleGapAreSeparateMeasuredPhases) {
   FakeOpenAiServer server(FakeOpenAiOptions{});
-  OpenAiConfig c;
-  c.url = server.base_url();
-  c.timeout_s = 5.0;
-  auto client = OpenAiClient::open(c);
+  auto client = client_of(server);
   ASSERT_TRUE(client.ok());
   SteadyClock clock;
-  std::vector<std::unique_ptr<Sensor>> sensors;
-  SensorInfo info{"fake", "fake:0", "constant 40 W", {}};
-  sensors.push_back(std::make_unique<FakePowerSensor>(info, PowerProfile().point(Seconds(0), Watts(40)), clock));
-  Sampler sampler(std::move(sensors), SamplerConfig{}, clock);
-  ASSERT_TRUE(sampler.start(true).ok());
+  auto sampler_ptr = forty_watt_sampler(clock);
+  ASSERT_NE(sampler_ptr, nullptr);
+  Sampler& sampler = *sampler_ptr;
   Meter meter(sampler);
 
   RateSweepSpec spec;
@@ -167,17 +179,12 @@ TEST(RateSweep, ZeroGapMeansNoGapIntervals) {
 
 TEST(RateSweep, WarmUpRequestsRunBeforeTheFirstPhaseAndAreNotMetered) {
   FakeOpenAiServer server(FakeOpenAiOptions{});
-  OpenAiConfig c;
-  c.url = server.base_url();
-  c.timeout_s = 5.0;
-  auto client = OpenAiClient::open(c);
+  auto client = client_of(server);
   ASSERT_TRUE(client.ok());
   SteadyClock clock;
-  std::vector<std::unique_ptr<Sensor>> sensors;
-  SensorInfo info{"fake", "fake:0", "constant 40 W", {}};
-  sensors.push_back(std::make_unique<FakePowerSensor>(info, PowerProfile().point(Seconds(0), Watts(40)), clock));
-  Sampler sampler(std::move(sensors), SamplerConfig{}, clock);
-  ASSERT_TRUE(sampler.start(true).ok());
+  auto sampler_ptr = forty_watt_sampler(clock);
+  ASSERT_NE(sampler_ptr, nullptr);
+  Sampler& sampler = *sampler_ptr;
   Meter meter(sampler);
   RateSweepSpec spec;
   spec.rates_rps = {200.0, 400.0};
