@@ -123,6 +123,64 @@ void describe_sources(ConfigEstimate& e, const std::vector<const study::CellResu
   e.energy_source = "mixed: " + joined;
 }
 
+void add_price(CellWeights& w, const BatchPrice& p, double scale) {
+  for (const auto& [interp, weight] : p.parts) w.add(interp, scale * weight);
+}
+
+// The composed estimate (ConfigEstimate::composed) into `w`, with its counts in `e`.
+Status add_composed(const CellGrid& grid, const WorkloadBins& bins, const RequestLengths& lengths,
+                    const std::vector<std::size_t>& index, const std::vector<Interpolation>& plans, ConfigEstimate& e,
+                    BatchComposition composition, CellWeights& w) {
+  std::vector<std::vector<std::uint32_t>> in(bins.bins.size()), out(bins.bins.size());
+  for (std::size_t r = 0; r < index.size(); ++r) {
+    if (index[r] >= bins.bins.size()) continue;
+    in[index[r]].push_back(lengths.inputs[r]);
+    out[index[r]].push_back(lengths.outputs[r]);
+  }
+  for (std::size_t b = 0; b < bins.bins.size(); ++b) {
+    if (in[b].empty()) continue;
+    const std::uint64_t batch = e.bins[b].batch;
+    const double n = static_cast<double>(in[b].size());
+    auto c = compose_bin(in[b], out[b], batch, composition);
+    if (!c.ok()) return c.error();
+    // Fractional N/B batches of B at the lengths of a batch of min(N, B) requests.
+    const bool whole = c->full_batches > 0;
+    auto frac =
+        price_batch(grid, batch, whole ? c->full_input : c->partial_input, whole ? c->full_output : c->partial_output);
+    std::optional<BatchPrice> full, partial;
+    if (whole) {
+      if (frac.ok()) full = *frac;
+    }
+    bool ok = frac.ok() && (whole || c->partial_size > 0);
+    if (ok && c->partial_size > 0) {
+      auto p = price_batch(grid, c->partial_size, c->partial_input, c->partial_output);
+      if (p.ok()) {
+        partial = std::move(*p);
+      } else {
+        ok = false;
+      }
+    }
+    if (!ok) {  // outside the grid at these lengths: the bin's own E_batch, N/B batches
+      ++e.composed_fallback_bins;
+      w.add(plans[b], n / static_cast<double>(batch));
+      e.composed_fractional_j += n / static_cast<double>(batch) * plans[b].energy_batch_j();
+      continue;
+    }
+    e.composed_fractional_j += n / static_cast<double>(batch) * frac->energy_batch_j();
+    if (full) {
+      add_price(w, *full, static_cast<double>(c->full_batches));
+      e.composed_batches += c->full_batches;
+    }
+    if (partial) {
+      add_price(w, *partial, 1.0);
+      ++e.composed_batches;
+      ++e.composed_partial_batches;
+      if (partial->scaled) ++e.composed_partial_scaled;
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<ConfigEstimate> estimate_config(const CellGrid& grid, const std::string& config, const WorkloadBins& bins,
@@ -187,6 +245,14 @@ Result<ConfigEstimate> estimate_config(const CellGrid& grid, const std::string& 
     e.real_output_tokens = real_out;
     for (const auto* c : corrected.cells())
       if (std::find(used.begin(), used.end(), c) == used.end()) used.push_back(c);
+    if (options.composition != BatchComposition::kNone) {
+      CellWeights composed;
+      auto st = add_composed(grid, bins, *lengths, index, plans, e, options.composition, composed);
+      if (!st.ok()) return make_error(st.error().code, "configuration '" + config + "': " + st.error().message);
+      e.composed = composed.interval(options.sigmas);
+      for (const auto* c : composed.cells())
+        if (std::find(used.begin(), used.end(), c) == used.end()) used.push_back(c);
+    }
   }
   describe_sources(e, used);
   return e;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "jouleperf/core/result.hpp"
+#include "jouleperf/estimate/batch_composition.hpp"
 #include "jouleperf/estimate/interpolate.hpp"
 #include "jouleperf/estimate/workload_bins.hpp"
 #include "jouleperf/study/cell.hpp"
@@ -35,6 +36,9 @@ struct EstimateOptions {
   // Per-bin caps on B, e.g. the memory-budget batch size: {(I*, O*) -> B}. Absent = no cap.
   std::map<std::pair<std::uint64_t, std::uint64_t>, std::uint64_t> bin_batch_caps;
   double sigmas = 2.0;  // width of the random part of the interval, standard errors
+  // With lengths and not kNone: also the estimate corrected for static batch composition
+  // (ConfigEstimate::composed; docs/estimate.md 4b).
+  BatchComposition composition = BatchComposition::kNone;
 };
 
 // A total with its interval. value_j = sum_k c_k * mean_k over the cells k it uses
@@ -87,6 +91,20 @@ struct ConfigEstimate {
   std::optional<std::uint64_t> real_output_tokens;  // sum of o over binned requests (with lengths)
   std::uint64_t corrected_clamped = 0;              // requests below the smallest measured length (kept at it)
   std::uint64_t corrected_uncorrected = 0;  // requests that could not be interpolated (their bin's E_batch used)
+
+  // Corrected for static batch composition (options.composition, with lengths): each bin's
+  // requests as floor(N/B) batches of B and one of N mod B, each priced at its expected
+  // longest output and its expected longest (padded) or mean (ragged) prompt, the partial
+  // batch at its own size (price_batch).
+  std::optional<Interval> composed;
+  // The same lengths at the paper's fractional N/B batches of B (no partial batch): the
+  // composed estimate less its partial-batch correction, for splitting the error, J.
+  double composed_fractional_j = 0.0;
+  std::uint64_t composed_batches = 0;          // batches priced: full + partial
+  std::uint64_t composed_partial_batches = 0;  // bins whose last batch holds fewer than B requests
+  std::uint64_t composed_partial_scaled = 0;   // partial batches below every measured batch size: priced
+                                               // at k / B of a larger batch (the paper's pricing)
+  std::uint64_t composed_fallback_bins = 0;    // bins outside the grid at their lengths: the paper's E_batch
 };
 
 // B(I*, O*) and E_batch for one bin: the largest batch measured at (I*, O*) not above
