@@ -89,6 +89,7 @@ Result<nlohmann::json> validate_estimate(Engine& engine, Sampler& sampler, const
   const auto grid = estimate::CellGrid::of_config(cells, o.config);
   estimate::EstimateOptions eo;
   eo.max_batch = o.batch;
+  eo.composition = o.composition;
   auto est = estimate::estimate_config(grid, o.config, *sub_bins, &subset, eo);
   if (!est) return est.error();
 
@@ -170,29 +171,35 @@ Result<nlohmann::json> validate_estimate(Engine& engine, Sampler& sampler, const
                        {"share_pct", pct_of(corrected + as_run_j - paper - measured_j, measured_j)},
                        {"how", "what the two above do not explain"}});
   }
-  nlohmann::json j = {{"config", o.config},
-                      {"workload", bins.name},
-                      {"requests", picked.size()},
-                      {"batch", o.batch},
-                      {"energy_source", source},
-                      {"estimated", estimated},
-                      {"simulated", false},
-                      {"measured_energy_j", measured_j},
-                      {"measured_uncertainty_j", measured_u},
-                      {"paper_estimate_j", paper},
-                      {"paper_lo_j", est->paper.lo_j},
-                      {"paper_hi_j", est->paper.hi_j},
-                      {"paper_error_pct", measured_j > 0 ? 100.0 * (paper / measured_j - 1.0) : 0.0},
-                      {"corrected_estimate_j", corrected},
-                      {"corrected_error_pct", measured_j > 0 ? 100.0 * (corrected / measured_j - 1.0) : 0.0},
-                      {"as_run_estimate_j", as_run_known ? nlohmann::json(as_run_j) : nlohmann::json(nullptr)},
-                      {"error_sources", sources},
-                      {"tokens",
-                       {{"real_input", real_in},
-                        {"real_output", real_out},
-                        {"binned_input", binned_in},
-                        {"binned_output", binned_out}}},
-                      {"bins", per_bin}};
+  nlohmann::json j = {
+      {"config", o.config},
+      {"workload", bins.name},
+      {"requests", picked.size()},
+      {"batch", o.batch},
+      {"energy_source", source},
+      {"estimated", estimated},
+      {"simulated", false},
+      {"measured_energy_j", measured_j},
+      {"measured_uncertainty_j", measured_u},
+      {"paper_estimate_j", paper},
+      {"paper_lo_j", est->paper.lo_j},
+      {"paper_hi_j", est->paper.hi_j},
+      {"paper_error_pct", measured_j > 0 ? 100.0 * (paper / measured_j - 1.0) : 0.0},
+      {"corrected_estimate_j", corrected},
+      {"corrected_error_pct", measured_j > 0 ? 100.0 * (corrected / measured_j - 1.0) : 0.0},
+      {"composed_estimate_j", est->composed ? nlohmann::json(est->composed->value_j) : nlohmann::json(nullptr)},
+      {"composed_error_pct", est->composed && measured_j > 0
+                                 ? nlohmann::json(100.0 * (est->composed->value_j / measured_j - 1.0))
+                                 : nlohmann::json(nullptr)},
+      {"composition", std::string(estimate::batch_composition_name(o.composition))},
+      {"as_run_estimate_j", as_run_known ? nlohmann::json(as_run_j) : nlohmann::json(nullptr)},
+      {"error_sources", sources},
+      {"tokens",
+       {{"real_input", real_in},
+        {"real_output", real_out},
+        {"binned_input", binned_in},
+        {"binned_output", binned_out}}},
+      {"bins", per_bin}};
   return j;
 }
 

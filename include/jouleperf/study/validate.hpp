@@ -14,6 +14,7 @@
 #include "jouleperf/core/clock.hpp"
 #include "jouleperf/core/result.hpp"
 #include "jouleperf/engine/engine.hpp"
+#include "jouleperf/estimate/batch_composition.hpp"
 #include "jouleperf/estimate/workload_bins.hpp"
 #include "jouleperf/sensor/meter.hpp"
 #include "jouleperf/study/cell.hpp"
@@ -28,6 +29,10 @@ struct ValidationOptions {
   std::size_t requests = 32;          // how many of the workload's binned requests to run
   std::uint64_t seed = 1;             // which ones (a seeded, stratified choice) and their prompts
   std::optional<IdleBaseline> idle;
+  // How the engine's static batches treat prompts, for the estimate corrected for batch
+  // composition (composed_estimate_j): Engine::serve's static batching (engine/serve.hpp)
+  // does not pad prompts, each member prefilling its own.
+  estimate::BatchComposition composition = estimate::BatchComposition::kRaggedPrompts;
 };
 
 // Picks `count` binned requests of `bins` / `lengths` (deterministic for `seed`): the
