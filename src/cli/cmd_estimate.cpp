@@ -38,6 +38,7 @@ struct EstimateFlags {
   double tdp_w = 0.0, peak_flops = 0.0;
   std::uint64_t max_batch = 0;
   std::string missing = "interpolate";
+  std::string composition = "none";
   CarbonOptions carbon;
   double scale_input = 1.0, scale_output = 1.0;
   std::string json_file;
@@ -174,6 +175,10 @@ void print_table(const WorkloadEstimate& w) {
     if (e.corrected_uncorrected > 0)
       fmt::print("; {} requests not interpolable (ceiling kept)", e.corrected_uncorrected);
     fmt::print("\n  ideal: {}\n", r.ideal ? r.ideal->source : r.ideal_note);
+    if (e.composed)
+      fmt::print("  corrected for static batch composition: {:.4g} Wh [{:.4g}, {:.4g}] ({} partial batches)\n",
+                 to_wh(e.composed->value_j), to_wh(e.composed->lo_j), to_wh(e.composed->hi_j),
+                 e.composed_partial_batches);
   }
   fmt::print("carbon: {:g} g/kWh, PUE {:g} ({})\n", w.carbon.intensity_g_per_kwh, w.carbon.pue, w.carbon.source);
   if (!w.lengths_source.empty()) fmt::print("corrected estimate: real lengths from {}\n", w.lengths_source);
@@ -184,6 +189,8 @@ int run(const EstimateFlags& f) {
     return fail(make_error(Errc::kInvalidArgument, "give --trace FILE or --workload NAME (one of them)"));
   auto missing = parse_missing_bins(f.missing);
   if (!missing.ok()) return fail(missing.error());
+  auto composition = parse_batch_composition(f.composition);
+  if (!composition.ok()) return fail(composition.error());
   auto policy = workload::parse_out_of_range(f.out_of_range);
   if (!policy.ok()) return fail(policy.error());
   if (auto st = validate(f.carbon); !st.ok()) return fail(st.error());
@@ -247,6 +254,7 @@ int run(const EstimateFlags& f) {
   }
   EstimateOptions options;
   options.missing = *missing;
+  options.composition = *composition;
   options.max_batch = f.max_batch;
   auto result = estimate_workload(*bins, &lengths->lengths, inputs, *cells, options, f.carbon, f.baseline);
   if (!result.ok()) return fail(result.error());
@@ -307,6 +315,10 @@ void add_estimate_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--arch", f->arch, "architecture whose FLOPs count (default: each config's model)");
   cmd->add_option("--baseline", f->baseline, "configuration savings are measured against (default: the one marked)");
   cmd->add_option("--max-batch", f->max_batch, "largest batch size B(I*, O*) may take (0 = no cap)")
+      ->capture_default_str();
+  cmd->add_option("--composition", f->composition,
+                  "also price the static batches requests form (docs/estimate.md 4b): none | padded (prompts padded "
+                  "to the longest, HF generate) | ragged (llama.cpp)")
       ->capture_default_str();
   cmd->add_option("--missing", f->missing, "bins without a measured cell: interpolate (in log-length space) | refuse")
       ->capture_default_str();
