@@ -6,6 +6,7 @@
 // bound is asserted; only relative errors and signs are, never a simulator constant.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "jouleperf/sim/config.hpp"
 #include "jouleperf/sim/stack.hpp"
 #include "jouleperf/study/full_validation.hpp"
+#include "jouleperf/workload/binning.hpp"
 #include "jouleperf/workload/default_workloads.hpp"
 
 namespace jouleperf::study {
@@ -123,6 +125,80 @@ TEST(SimValidationRunner, RefusesABatchThatDoesNotFit) {
   ASSERT_TRUE(ok.ok()) << ok.error().to_string();
   EXPECT_GT(*ok, 0.0);
   EXPECT_FALSE(runner->run(one_in, out).ok());  // arrays of different sizes
+}
+
+// A runner that records the batches it is given and prices them at the longest member.
+class RecordingRunner final : public StaticBatchRunner {
+ public:
+  Result<double> run(std::span<const std::uint32_t> inputs, std::span<const std::uint32_t> outputs) override {
+    sizes.push_back(inputs.size());
+    const double max_in = *std::max_element(inputs.begin(), inputs.end());
+    const double max_out = *std::max_element(outputs.begin(), outputs.end());
+    for (auto i : inputs) seen_inputs.push_back(i);
+    return static_cast<double>(inputs.size()) + max_in + max_out;
+  }
+  std::string energy_source() const override { return "fake"; }
+  std::vector<std::size_t> sizes;
+  std::vector<std::uint32_t> seen_inputs;
+};
+
+CellResult fake_cell(std::uint64_t i, std::uint64_t o, std::uint64_t b) {
+  CellResult c;
+  c.key = {"c", i, o, b};
+  Repetition r;
+  r.energy_j = static_cast<double>(b + i + o);  // the runner's price at the ceilings
+  c.reps.push_back(r);
+  c.energy_source = "fake";
+  return c;
+}
+
+TEST(FullValidation, RunsEveryRequestOnceInBatchesOfTheBinsB) {
+  // Bin (0, 32] x (0, 8]: 5 requests; bin (32, 128] x (0, 8]: 2 requests. Cells at B = 1, 2.
+  const estimate::RequestLengths lengths{{10, 100, 20, 30, 128, 32, 5}, {8, 8, 4, 2, 8, 8, 1}};
+  workload::BinningOptions bo;
+  bo.input_edges = {32, 128};
+  bo.output_edges = {8};
+  auto bins = estimate::bin_lengths(lengths, bo, "hand", "test");
+  ASSERT_TRUE(bins.ok());
+  std::vector<CellResult> cells;
+  for (std::uint64_t i : {32, 128})
+    for (std::uint64_t b : {1, 2}) cells.push_back(fake_cell(i, 8, b));
+  FullValidationOptions o;
+  o.config = "c";
+  o.order = BatchOrder::kAsGiven;
+  RecordingRunner runner;
+  auto v = validate_full_run(runner, *bins, lengths, cells, o);
+  ASSERT_TRUE(v.ok()) << v.error().to_string();
+  // B = 2 in both bins: 2 + 2 + 1, then 2.
+  EXPECT_EQ(runner.sizes, (std::vector<std::size_t>{2, 2, 1, 2}));
+  EXPECT_EQ(runner.seen_inputs, (std::vector<std::uint32_t>{10, 20, 30, 32, 5, 100, 128}));
+  EXPECT_EQ(v->requests, 7u);
+  EXPECT_EQ(v->batches, 4u);
+  EXPECT_EQ(v->partial_batches, 1u);
+  EXPECT_EQ(v->energy_source, "fake");
+  // (2 + 20 + 8) + (2 + 32 + 8) + (1 + 5 + 1) + (2 + 128 + 8)
+  EXPECT_DOUBLE_EQ(v->run_j, 30.0 + 42.0 + 7.0 + 138.0);
+  EXPECT_DOUBLE_EQ(v->paper_j, 5.0 / 2.0 * 42.0 + 2.0 / 2.0 * 138.0);
+  const auto j = to_json(*v);
+  for (const char* k : {"run_energy_j", "paper_error_pct", "per_request_error_pct", "corrected_error_pct",
+                        "error_sources", "tokens", "estimate_counts"})
+    EXPECT_TRUE(j.contains(k)) << k;
+  EXPECT_NEAR(j["error_sources"]["ceilings_pct"].get<double>() + j["error_sources"]["composition_pct"].get<double>() +
+                  j["error_sources"]["partial_batches_pct"].get<double>() +
+                  j["error_sources"]["rest_pct"].get<double>(),
+              j["paper_error_pct"].get<double>(), 1e-9);
+  // A runner's failure names the bin.
+  class Failing final : public StaticBatchRunner {
+   public:
+    Result<double> run(std::span<const std::uint32_t>, std::span<const std::uint32_t>) override {
+      return make_error(Errc::kUnsupported, "does not fit");
+    }
+    std::string energy_source() const override { return "x"; }
+  } failing;
+  auto f = validate_full_run(failing, *bins, lengths, cells, o);
+  ASSERT_FALSE(f.ok());
+  EXPECT_EQ(f.error().code, Errc::kUnsupported);
+  EXPECT_NE(f.error().message.find("I*=32 O*=8"), std::string::npos) << f.error().message;
 }
 
 TEST(SimValidationRunner, ParsesBatchOrder) {
