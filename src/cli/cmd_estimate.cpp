@@ -145,6 +145,13 @@ Result<DeviceRating> device_of(const study::Config& c, const EstimateFlags& f,
 
 std::string opt_pct(const std::optional<double>& v) { return v ? fmt::format("{:.1f}", *v) : "-"; }
 
+// "58.2 [56.1, 60.3]": the saving and its paired 95 % interval, when there is one.
+std::string saving_text(const estimate::ConfigReport& r) {
+  if (!r.saving_pct) return "-";
+  if (!r.saving_lo_pct || !r.saving_hi_pct) return fmt::format("{:.1f}", *r.saving_pct);
+  return fmt::format("{:.1f} [{:.1f}, {:.1f}]", *r.saving_pct, *r.saving_lo_pct, *r.saving_hi_pct);
+}
+
 void print_table(const WorkloadEstimate& w) {
   fmt::print("workload: {} ({}), {} requests in {} bins ({} excluded past the last edges)\n", w.workload.name,
              w.workload.trace, w.workload.requests, w.workload.bins.size(), w.workload.excluded);
@@ -152,14 +159,14 @@ void print_table(const WorkloadEstimate& w) {
     fmt::print("lengths scaled before binning: input x{:g}, output x{:g}\n", w.scale.input, w.scale.output);
   fmt::print("missing bins: {}; baseline: {}; interval: +-{:g} standard errors + sensor bound\n",
              missing_bins_name(w.missing), w.baseline ? *w.baseline : "none", w.sigmas);
-  fmt::print("\n{:<20} {:>11} {:>25} {:>11} {:>9} {:>9} {:>11} {:>11} {:>11}\n", "config", "energy Wh", "interval Wh",
+  fmt::print("\n{:<20} {:>11} {:>25} {:>11} {:>9} {:>20} {:>11} {:>11} {:>11}\n", "config", "energy Wh", "interval Wh",
              "ideal Wh", "> ideal %", "saving %", "J/request", "mJ/out tok", "corrected Wh");
   for (const auto& r : w.configs) {
     const auto& e = r.estimate;
-    fmt::print("{:<20} {:>11.4g} {:>25} {:>11} {:>9} {:>9} {:>11.4g} {:>11.4g} {:>11}\n", e.config, r.energy_wh,
+    fmt::print("{:<20} {:>11.4g} {:>25} {:>11} {:>9} {:>20} {:>11.4g} {:>11.4g} {:>11}\n", e.config, r.energy_wh,
                fmt::format("[{:.4g}, {:.4g}]", to_wh(e.paper.lo_j), to_wh(e.paper.hi_j)),
                r.ideal ? fmt::format("{:.4g}", to_wh(r.ideal->energy_j)) : "-", opt_pct(r.above_ideal_pct),
-               opt_pct(r.saving_pct), r.per_request_j, r.per_output_token_j * 1e3,
+               saving_text(r), r.per_request_j, r.per_output_token_j * 1e3,
                e.corrected ? fmt::format("{:.4g}", to_wh(e.corrected->value_j)) : "-");
   }
   fmt::print("\n");

@@ -205,8 +205,8 @@ Result<estimate::WorkloadEstimate> estimate_and_store(study::Store& store, const
 
 void print_estimate(const std::string& title, const estimate::WorkloadEstimate& w) {
   fmt::print("\n{}: {} requests in {} bins\n", title, w.workload.requests, w.workload.bins.size());
-  fmt::print("  {:<22} {:>12} {:>12} {:>12} {:>10} {:>9} {:>13}\n", "config", "Wh/1k req", "corrected", "ideal Wh/1k",
-             "x ideal", "saving", "J/out token");
+  fmt::print("  {:<22} {:>12} {:>12} {:>12} {:>10} {:>24} {:>13}\n", "config", "Wh/1k req", "corrected", "ideal Wh/1k",
+             "x ideal", "saving (95 % paired)", "J/out token");
   for (const auto& c : w.configs) {
     const double k = 1000.0 / std::max<double>(1.0, static_cast<double>(c.estimate.requests));
     const std::string corrected =
@@ -214,8 +214,10 @@ void print_estimate(const std::string& title, const estimate::WorkloadEstimate& 
     const std::string ideal = c.ideal ? fmt::format("{:.3g}", c.ideal->energy_j / 3600.0 * k) : "-";
     const std::string above =
         c.ideal && c.ideal->energy_j > 0 ? fmt::format("{:.0f}x", c.estimate.paper.value_j / c.ideal->energy_j) : "-";
-    const std::string saving = c.saving_pct ? fmt::format("{:.1f}%", *c.saving_pct) : "-";
-    fmt::print("  {:<22} {:>12.4g} {:>12} {:>12} {:>10} {:>9} {:>13.4g}\n", c.estimate.config, c.per_1000_requests_wh,
+    std::string saving = c.saving_pct ? fmt::format("{:.1f}%", *c.saving_pct) : "-";
+    if (c.saving_pct && c.saving_lo_pct && c.saving_hi_pct)
+      saving += fmt::format(" ({:.1f} to {:.1f})", *c.saving_lo_pct, *c.saving_hi_pct);
+    fmt::print("  {:<22} {:>12.4g} {:>12} {:>12} {:>10} {:>24} {:>13.4g}\n", c.estimate.config, c.per_1000_requests_wh,
                corrected, ideal, above, saving, c.per_output_token_j);
   }
   for (const auto& r : w.refused) fmt::print("  refused {}: {}\n", r.config, r.message);

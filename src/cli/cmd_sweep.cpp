@@ -34,6 +34,9 @@ struct SweepArgs {
   std::optional<std::uint32_t> warmup, reps;
   std::optional<double> idle_gap_s;
   std::optional<std::uint64_t> seed;
+  std::string order;                   // rep-major | cell-major ("" = the study's)
+  std::optional<double> until_ci_pct;  // --until-ci PCT
+  std::optional<std::uint32_t> max_reps;
   std::string shard = "0/1";
   double idle_s = 0.0;
   std::optional<double> idle_power_w;
@@ -94,6 +97,13 @@ Result<study::Study> study_from_args(const SweepArgs& a) {
   if (a.reps) s.repetitions = *a.reps;
   if (a.idle_gap_s) s.idle_gap_s = *a.idle_gap_s;
   if (a.seed) s.seed = *a.seed;
+  if (!a.order.empty()) {
+    auto o = study::parse_run_order(a.order);
+    if (!o) return o.error();
+    s.order = *o;
+  }
+  if (a.until_ci_pct) s.until_ci_pct = *a.until_ci_pct;
+  if (a.max_reps) s.max_reps = *a.max_reps;
   if (auto st = study::validate_study(s); !st) return st.error();
   return s;
 }
@@ -158,6 +168,11 @@ int run_sweep_command(const SweepArgs& a) {
   std::cout << fmt::format("sweep {}: {} cells ({} already stored, {} measured, {} skipped) in {} -> {}\n", s->name,
                            summary->total, summary->resumed, summary->measured, summary->skipped,
                            format_duration(summary->elapsed_s), a.store);
+  if (!summary->ci_not_met.empty()) {
+    std::cout << fmt::format("{} cell(s) reached --max-reps {} with a 95 % interval wider than {} % of the mean:\n",
+                             summary->ci_not_met.size(), s->max_reps, *s->until_ci_pct);
+    for (const auto& k : summary->ci_not_met) std::cout << "  " << study::to_string(k) << "\n";
+  }
   return kExitOk;
 }
 
@@ -188,6 +203,13 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--reps", a->reps, "Measured repetitions per cell (default 3)")->check(CLI::PositiveNumber);
   cmd->add_option("--idle-gap", a->idle_gap_s, "Cool-down between cells, s (default 0)")->check(CLI::NonNegativeNumber);
   cmd->add_option("--seed", a->seed, "Prompt seed (repetition r uses seed + r)");
+  cmd->add_option("--order", a->order,
+                  "Repetition order: rep-major (default: round r runs repetition r of every cell, alternating) or "
+                  "cell-major");
+  cmd->add_option("--until-ci", a->until_ci_pct,
+                  "Add repetitions to a cell until its 95 % interval is within PCT % of the mean (or --max-reps)");
+  cmd->add_option("--max-reps", a->max_reps, "Cap on repetitions per cell with --until-ci (default 20)")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--shard", a->shard, "Run shard i of n (0 <= i < n): the cells at grid positions p with p % n == i")
       ->capture_default_str();
   cmd->add_option("--idle", a->idle_s, "Measure idle power for S seconds first (energy above idle)")

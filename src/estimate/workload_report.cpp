@@ -3,6 +3,8 @@
 #include <string>
 #include <utility>
 
+#include "jouleperf/estimate/paired_savings.hpp"
+
 namespace jouleperf::estimate {
 
 std::optional<double> saving_pct(double energy_j, double baseline_j) {
@@ -77,7 +79,15 @@ Result<WorkloadEstimate> estimate_workload(const WorkloadBins& bins, const Reque
       if (r.estimate.config == *w.baseline) base = &r;
     if (base != nullptr) {
       const double eb = base->estimate.paper.value_j;
-      for (auto& r : w.configs) r.saving_pct = saving_pct(r.estimate.paper.value_j, eb);
+      for (auto& r : w.configs) {
+        r.saving_pct = saving_pct(r.estimate.paper.value_j, eb);
+        if (r.estimate.config == *w.baseline) continue;
+        auto p = paired_saving(cells, r.estimate.config, *w.baseline, bins, lengths, options, &r.saving_interval_note);
+        if (!p) continue;
+        r.saving_lo_pct = p->lo_pct;
+        r.saving_hi_pct = p->hi_pct;
+        r.saving_pairs = p->pairs;
+      }
     }
   }
   return w;
@@ -152,6 +162,10 @@ nlohmann::json to_json(const WorkloadEstimate& w) {
         {"above_ideal_pct", opt(r.above_ideal_pct)},
         {"corrected_above_ideal_pct", opt(r.corrected_above_ideal_pct)},
         {"saving_pct", opt(r.saving_pct)},
+        {"saving_lo_pct", opt(r.saving_lo_pct)},
+        {"saving_hi_pct", opt(r.saving_hi_pct)},
+        {"saving_pairs", r.saving_pairs},
+        {"saving_interval_note", r.saving_interval_note},
         {"requests", e.requests},
         {"binned_output_tokens", e.binned_output_tokens},
         {"real_output_tokens", e.real_output_tokens ? nlohmann::json(*e.real_output_tokens) : nlohmann::json(nullptr)},

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace jouleperf::study {
 
@@ -50,6 +51,23 @@ Spread spread_of(const std::vector<double>& xs) {
     s.stddev = std::sqrt(ss / static_cast<double>(xs.size() - 1));
   }
   return s;
+}
+
+double t975(std::uint64_t df) {
+  // Exact to three decimals for df <= 30 (standard tables); beyond, the Cornish-Fisher
+  // expansion around z = 1.959964, within 1e-3 of the exact value for df > 30.
+  static constexpr double kTable[] = {0.0,   12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+                                      2.201, 2.179,  2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080,
+                                      2.074, 2.069,  2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042};
+  if (df == 0) return std::numeric_limits<double>::infinity();
+  if (df <= 30) return kTable[df];
+  const double z = 1.959964, n = static_cast<double>(df);
+  return z + (z * z * z + z) / (4.0 * n) + (5.0 * std::pow(z, 5) + 16.0 * z * z * z + 3.0 * z) / (96.0 * n * n);
+}
+
+double ci95_half_width(const Spread& s) {
+  if (s.n < 2) return std::numeric_limits<double>::infinity();
+  return t975(s.n - 1) * s.stddev / std::sqrt(static_cast<double>(s.n));
 }
 
 namespace {
@@ -118,7 +136,12 @@ nlohmann::json to_json(const CellResult& r) {
                     {"prefill_s", rep.prefill_s},
                     {"decode_s", rep.decode_s},
                     {"uncertainty_j", rep.uncertainty_j},
-                    {"ttft_mean_s", rep.ttft_mean_s}});
+                    {"ttft_mean_s", rep.ttft_mean_s},
+                    {"round", rep.round},
+                    {"started_unix_s", rep.started_unix_s},
+                    {"energy_source", rep.energy_source},
+                    {"draft_acceptance", opt(rep.draft_acceptance)},
+                    {"draft_forwards", opt(rep.draft_forwards)}});
   }
   return {{"config", r.key.config},
           {"input_tokens", r.key.input_tokens},
@@ -229,6 +252,12 @@ Result<CellResult> cell_from_json(const nlohmann::json& j) {
     JP_TRY_FIELD(field(rj, "decode_s", rep.decode_s));
     JP_TRY_FIELD(field(rj, "uncertainty_j", rep.uncertainty_j));
     JP_TRY_FIELD(field(rj, "ttft_mean_s", rep.ttft_mean_s));
+    // Order fields came later: absent in older stores.
+    if (rj.contains("round")) JP_TRY_FIELD(field(rj, "round", rep.round));
+    if (rj.contains("started_unix_s")) JP_TRY_FIELD(field(rj, "started_unix_s", rep.started_unix_s));
+    if (rj.contains("energy_source")) JP_TRY_FIELD(field(rj, "energy_source", rep.energy_source));
+    JP_TRY_FIELD(opt_field(rj, "draft_acceptance", rep.draft_acceptance));
+    JP_TRY_FIELD(opt_field(rj, "draft_forwards", rep.draft_forwards));
     r.reps.push_back(rep);
   }
   JP_TRY_FIELD(field(j, "energy_source", r.energy_source));

@@ -6,6 +6,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 
 #include "jouleperf/core/text.hpp"
@@ -72,6 +73,15 @@ Status validate_study(Study& s) {
   if (auto st = check_axis(s.batch_sizes, "batch sizes"); !st) return st;
   if (s.repetitions == 0) return make_error(Errc::kInvalidArgument, "repetitions must be >= 1");
   if (!(s.idle_gap_s >= 0.0)) return make_error(Errc::kInvalidArgument, "idle_gap_s must be >= 0");
+  if (s.until_ci_pct) {
+    if (!std::isfinite(*s.until_ci_pct) || !(*s.until_ci_pct > 0.0) || *s.until_ci_pct > 100.0)
+      return make_error(Errc::kInvalidArgument, "until_ci_pct must be a percentage above 0 and at most 100");
+    if (s.repetitions < 2)
+      return make_error(Errc::kInvalidArgument, "until_ci_pct needs repetitions >= 2 (one value has no interval)");
+    if (s.max_reps < s.repetitions)
+      return make_error(Errc::kInvalidArgument,
+                        fmt::format("max_reps ({}) must be >= repetitions ({})", s.max_reps, s.repetitions));
+  }
   if (s.warmup.max_batches > 1000) return make_error(Errc::kInvalidArgument, "warmup.max must be <= 1000");
   return {};
 }
@@ -223,8 +233,8 @@ class YamlReader {
   }
 
   Result<Study> study(const YAML::Node& root, const std::vector<std::string>& other_sections) const {
-    std::vector<std::string> known = {"name",   "configs",     "inputs",     "outputs", "batches",
-                                      "warmup", "repetitions", "idle_gap_s", "seed"};
+    std::vector<std::string> known = {"name",        "configs",    "inputs", "outputs", "batches",      "warmup",
+                                      "repetitions", "idle_gap_s", "seed",   "order",   "until_ci_pct", "max_reps"};
     known.insert(known.end(), other_sections.begin(), other_sections.end());
     if (!root.IsMap()) return error(root, "study", "expected a mapping at the top level");
     if (auto st = keys(root, "", known); !st) return st.error();
@@ -302,6 +312,26 @@ class YamlReader {
       if (!v) return v.error();
       s.seed = *v;
     }
+    if (root["order"]) {
+      auto v = str(root["order"], "order");
+      if (!v) return v.error();
+      auto o = parse_run_order(*v);
+      if (!o) return error(root["order"], "order", o.error().message);
+      s.order = *o;
+    }
+    if (root["until_ci_pct"]) {
+      auto v = num(root["until_ci_pct"], "until_ci_pct");
+      if (!v) return v.error();
+      if (!std::isfinite(*v) || !(*v > 0.0) || *v > 100.0)
+        return error(root["until_ci_pct"], "until_ci_pct", "must be a percentage above 0 and at most 100");
+      s.until_ci_pct = *v;
+    }
+    if (root["max_reps"]) {
+      auto v = u64(root["max_reps"], "max_reps");
+      if (!v) return v.error();
+      if (*v == 0 || *v > 100000) return error(root["max_reps"], "max_reps", "must be between 1 and 100000");
+      s.max_reps = static_cast<std::uint32_t>(*v);
+    }
     return s;
   }
 
@@ -335,6 +365,15 @@ Result<Study> load_study_file(const std::string& path, const std::vector<std::st
   auto text = read_text_file(path);
   if (!text) return text.error();
   return parse_study_yaml(*text, path, other_sections);
+}
+
+std::string_view run_order_name(RunOrder o) { return o == RunOrder::kRepMajor ? "rep-major" : "cell-major"; }
+
+Result<RunOrder> parse_run_order(std::string_view text) {
+  if (text == "rep-major") return RunOrder::kRepMajor;
+  if (text == "cell-major") return RunOrder::kCellMajor;
+  return make_error(Errc::kInvalidArgument,
+                    fmt::format("run order \"{}\": expected rep-major or cell-major", std::string(text)));
 }
 
 // ---- grid and shards ----

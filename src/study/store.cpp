@@ -141,6 +141,13 @@ CREATE TABLE IF NOT EXISTS requests(
   finish_reason TEXT NOT NULL,
   mismatch TEXT NOT NULL,
   PRIMARY KEY(run_id, idx));
+CREATE TABLE IF NOT EXISTS cell_progress(
+  config TEXT NOT NULL,
+  input_tokens INTEGER NOT NULL,
+  output_tokens INTEGER NOT NULL,
+  batch INTEGER NOT NULL,
+  json TEXT NOT NULL,
+  PRIMARY KEY(config, input_tokens, output_tokens, batch));
 )sql";
 
 // Runs `body` inside BEGIN IMMEDIATE ... COMMIT; rolls back when it fails.
@@ -215,12 +222,13 @@ Result<Store> Store::open(const std::string& path) {
 
   if (auto st = exec(db, path, "PRAGMA journal_mode=WAL"); !st) return st.error();
   if (auto st = exec(db, path, "PRAGMA synchronous=FULL"); !st) return st.error();
-  // The runs/requests tables were added without a version change: a version-1 store
-  // written before them gets them here (CREATE TABLE IF NOT EXISTS leaves the rest as is).
-  auto run_tables =
-      pragma_int(db, path, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('runs', 'requests')");
+  // The runs/requests/cell_progress tables were added without a version change: a version-1
+  // store written before them gets them here (CREATE TABLE IF NOT EXISTS leaves the rest as is).
+  auto run_tables = pragma_int(db, path,
+                               "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('runs', "
+                               "'requests', 'cell_progress')");
   if (!run_tables) return run_tables.error();
-  if (empty || *version < kSchemaVersion || *run_tables < 2) {
+  if (empty || *version < kSchemaVersion || *run_tables < 3) {
     Status st = in_transaction(db, path, [&]() -> Status {
       if (auto s = exec(db, path, kSchema); !s) return s;
       if (auto s = exec(db, path, fmt::format("PRAGMA application_id={}", kApplicationId).c_str()); !s) return s;
@@ -303,6 +311,34 @@ Status Store::put_cell(const CellResult& cell) {
     ins.bind(4, cell.key.batch);
     ins.bind(5, json);
     if (ins.step() != SQLITE_DONE) return db_error(db, path, fmt::format("storing cell {}", to_string(cell.key)));
+    Stmt del(db,
+             "DELETE FROM cell_progress WHERE config = ?1 AND input_tokens = ?2 AND output_tokens = ?3 AND batch = ?4");
+    if (!del.ok()) return db_error(db, path, "storing cell");
+    del.bind(1, cell.key.config);
+    del.bind(2, cell.key.input_tokens);
+    del.bind(3, cell.key.output_tokens);
+    del.bind(4, cell.key.batch);
+    if (del.step() != SQLITE_DONE) return db_error(db, path, fmt::format("storing cell {}", to_string(cell.key)));
+    return {};
+  });
+}
+
+Status Store::put_progress(const CellResult& partial) {
+  sqlite3* db = impl_->db;
+  const std::string& path = impl_->path;
+  const std::string json = to_json(partial).dump();
+  return in_transaction(db, path, [&]() -> Status {
+    Stmt ins(db,
+             "INSERT OR REPLACE INTO cell_progress(config, input_tokens, output_tokens, batch, json) "
+             "VALUES(?1, ?2, ?3, ?4, ?5)");
+    if (!ins.ok()) return db_error(db, path, "storing a cell's progress");
+    ins.bind(1, partial.key.config);
+    ins.bind(2, partial.key.input_tokens);
+    ins.bind(3, partial.key.output_tokens);
+    ins.bind(4, partial.key.batch);
+    ins.bind(5, json);
+    if (ins.step() != SQLITE_DONE)
+      return db_error(db, path, fmt::format("storing the progress of {}", to_string(partial.key)));
     return {};
   });
 }
@@ -335,6 +371,25 @@ Result<std::optional<CellResult>> Store::cell(const CellKey& key) const {
   const int rc = q.step();
   if (rc == SQLITE_DONE) return std::optional<CellResult>{};
   if (rc != SQLITE_ROW) return db_error(db, path, "reading cells");
+  auto c = cell_from_row(q, 4, path);
+  if (!c) return c.error();
+  return std::optional<CellResult>(std::move(*c));
+}
+
+Result<std::optional<CellResult>> Store::progress(const CellKey& key) const {
+  sqlite3* db = impl_->db;
+  const std::string& path = impl_->path;
+  Stmt q(db,
+         "SELECT config, input_tokens, output_tokens, batch, json FROM cell_progress "
+         "WHERE config = ?1 AND input_tokens = ?2 AND output_tokens = ?3 AND batch = ?4");
+  if (!q.ok()) return db_error(db, path, "reading a cell's progress");
+  q.bind(1, key.config);
+  q.bind(2, key.input_tokens);
+  q.bind(3, key.output_tokens);
+  q.bind(4, key.batch);
+  const int rc = q.step();
+  if (rc == SQLITE_DONE) return std::optional<CellResult>{};
+  if (rc != SQLITE_ROW) return db_error(db, path, "reading a cell's progress");
   auto c = cell_from_row(q, 4, path);
   if (!c) return c.error();
   return std::optional<CellResult>(std::move(*c));

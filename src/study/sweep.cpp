@@ -4,9 +4,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <limits>
 #include <new>
 #include <set>
+#include <tuple>
 
 #include "jouleperf/study/decoding_settings.hpp"
 
@@ -68,14 +72,25 @@ std::string joined_sources(const std::set<std::string>& sources) {
   return out;
 }
 
-Result<CellResult> run_cell(const Study& study, const Config& config, const GridCell& cell, Engine& engine,
-                            SweepEnv& env) {
-  const Clock& clock = *env.clock;
+// A cell being measured: its result so far (conditions, warm-ups, repetitions) and the
+// batch it runs. Repetitions are appended one at a time, so the sweep can interleave cells.
+struct PendingCell {
+  const GridCell* cell = nullptr;
+  const Config* config = nullptr;
   CellResult r;
+  BatchRequest req;
+  DecodeStrategy strategy = DecodeStrategy::kGreedy;
+  bool warmed = false;  // warm-ups ran in this process
+};
+
+Result<PendingCell> prepare_cell(const Study& study, const Config& config, const GridCell& cell, SweepEnv& env) {
+  PendingCell p;
+  p.cell = &cell;
+  p.config = &config;
+  CellResult& r = p.r;
   r.key = cell.key;
   r.config_key = config.key();
   r.conditions = env.conditions.is_object() ? env.conditions : nlohmann::json::object();
-  add_engine_conditions(engine.info(), r.conditions);
   r.conditions["weight_type"] = config.weight_type;
   r.conditions["strategy"] = config.strategy;
   r.conditions["batching"] = config.batching;
@@ -83,6 +98,7 @@ Result<CellResult> run_cell(const Study& study, const Config& config, const Grid
   r.conditions["repetitions"] = study.repetitions;
   r.conditions["idle_gap_s"] = study.idle_gap_s;
   r.conditions["seed"] = study.seed;
+  r.conditions["order"] = std::string(run_order_name(study.order));
 
   auto strategy = parse_strategy(config.strategy);
   if (!strategy) return strategy.error();
@@ -97,7 +113,8 @@ Result<CellResult> run_cell(const Study& study, const Config& config, const Grid
     r.conditions["accept_rate"] = decoding->accept_rate ? nlohmann::json(*decoding->accept_rate) : nlohmann::json();
   }
   if (*strategy == DecodeStrategy::kBeam) r.conditions["beam_width"] = decoding->beam_width;
-  BatchRequest req;
+  p.strategy = *strategy;
+  BatchRequest& req = p.req;
   req.batch = cell.key.batch;
   req.input_tokens = cell.key.input_tokens;
   req.output_tokens = cell.key.output_tokens;
@@ -108,87 +125,142 @@ Result<CellResult> run_cell(const Study& study, const Config& config, const Grid
   req.draft_tokens = decoding->draft_tokens;
   req.forced_accept_rate = decoding->accept_rate;
   req.beam_width = decoding->beam_width;
-
-  auto skipped = [&](const Error& e) {
-    r.status = CellStatus::kSkipped;
-    r.reason = e.to_string();
-    r.reps.clear();
-    // The simulator's verdict ("does not fit") is itself simulated.
-    r.simulated = config.engine == "sim";
-    r.estimated = r.simulated;
-    r.finished_unix_s = now_unix_s();
-    return r;
-  };
-
   r.warmup = warmup_batches(study.warmup, cell.key);
-  for (std::uint32_t w = 0; w < r.warmup; ++w) {
-    auto res = run_guarded(engine, req, clock, nullptr);
-    if (!res) {
-      if (cannot_run(res.error())) return skipped(res.error());
-      return make_error(res.error().code, fmt::format("{}: warm-up: {}", to_string(cell.key), res.error().message));
-    }
-  }
+  return p;
+}
 
-  const bool simulated = config.engine == "sim";
-  if (!simulated && env.sampler == nullptr)
-    return make_error(Errc::kInvalidArgument, fmt::format("{}: engine {} is measured, but no sampler was given",
-                                                          to_string(cell.key), config.engine));
-  std::set<std::string> sources;
-  // Speculative decoding: the acceptance rate and draft forwards each repetition gave.
-  std::vector<double> acceptance, draft_forwards;
-  auto note_draft = [&](const BatchResult& res) {
-    if (*strategy != DecodeStrategy::kSpeculative) return;
-    if (res.draft_acceptance) acceptance.push_back(*res.draft_acceptance);
-    draft_forwards.push_back(static_cast<double>(res.draft_forwards));
-  };
-  for (std::uint32_t k = 0; k < study.repetitions; ++k) {
-    req.seed = study.seed + k;
-    req.sampling.seed = study.seed + k;
-    if (simulated) {
+// Marks `p` skipped: the engine says the cell cannot run here.
+void mark_skipped(PendingCell& p, const Error& e) {
+  CellResult& r = p.r;
+  r.status = CellStatus::kSkipped;
+  r.reason = e.to_string();
+  r.reps.clear();
+  // The simulator's verdict ("does not fit") is itself simulated.
+  r.simulated = p.config->engine == "sim";
+  r.estimated = r.simulated;
+  r.energy_source.clear();
+  r.finished_unix_s = now_unix_s();
+}
+
+enum class StepOutcome { kRan, kSkipped };
+
+// Runs the cell's warm-ups (first time in this process) and one measured repetition,
+// appended to p.r.reps. kSkipped when the engine says the cell cannot run (p is marked);
+// an error for anything else.
+Result<StepOutcome> run_step(PendingCell& p, Engine& engine, SweepEnv& env, std::uint64_t seed, std::uint32_t round) {
+  const Clock& clock = *env.clock;
+  CellResult& r = p.r;
+  if (!r.conditions.contains("engine")) add_engine_conditions(engine.info(), r.conditions);
+  BatchRequest& req = p.req;
+  if (!p.warmed) {
+    // Warm-ups before the cell's first repetition; a resumed cell warms up again (its
+    // engine is cold in this process) without counting them twice.
+    for (std::uint32_t w = 0; w < r.warmup; ++w) {
       auto res = run_guarded(engine, req, clock, nullptr);
       if (!res) {
-        if (cannot_run(res.error())) return skipped(res.error());
-        return make_error(res.error().code, fmt::format("{}: {}", to_string(cell.key), res.error().message));
+        if (cannot_run(res.error())) {
+          mark_skipped(p, res.error());
+          return StepOutcome::kSkipped;
+        }
+        return make_error(res.error().code, fmt::format("{}: warm-up: {}", to_string(r.key), res.error().message));
       }
-      if (!res->simulated)
-        return make_error(Errc::kInternal,
-                          fmt::format("{}: the sim engine gave no simulated energy", to_string(cell.key)));
-      r.reps.push_back(repetition_from_simulated(*res));
-      note_draft(*res);
-      sources.insert("simulated");
-      r.estimated = true;
-      r.simulated = true;
-      r.conditions["simulated_deployment"] = res->simulated->description;
-      continue;
     }
-    Meter meter(*env.sampler);
-    if (env.idle) meter.set_idle(*env.idle);
-    auto res = run_guarded(engine, req, clock, &meter);
-    if (!res) {
-      if (cannot_run(res.error())) return skipped(res.error());
-      return make_error(res.error().code, fmt::format("{}: {}", to_string(cell.key), res.error().message));
+    p.warmed = true;
+  }
+  const bool simulated = p.config->engine == "sim";
+  if (!simulated && env.sampler == nullptr)
+    return make_error(Errc::kInvalidArgument, fmt::format("{}: engine {} is measured, but no sampler was given",
+                                                          to_string(r.key), p.config->engine));
+  const std::uint64_t k = r.reps.size();
+  req.seed = seed + k;
+  req.sampling.seed = seed + k;
+  const double started = now_unix_s();
+  std::optional<Meter> meter;
+  if (!simulated) {
+    meter.emplace(*env.sampler);
+    if (env.idle) meter->set_idle(*env.idle);
+  }
+  auto res = run_guarded(engine, req, clock, meter ? &*meter : nullptr);
+  if (!res) {
+    if (cannot_run(res.error())) {
+      mark_skipped(p, res.error());
+      return StepOutcome::kSkipped;
     }
-    auto m = meter.stop();
-    if (!m) return make_error(m.error().code, fmt::format("{}: measuring: {}", to_string(cell.key), m.error().message));
-    r.reps.push_back(repetition_from(*res, *m));
-    note_draft(*res);
-    sources.insert(m->total.energy_source);
+    return make_error(res.error().code, fmt::format("{}: {}", to_string(r.key), res.error().message));
+  }
+  Repetition rep;
+  if (simulated) {
+    if (!res->simulated)
+      return make_error(Errc::kInternal, fmt::format("{}: the sim engine gave no simulated energy", to_string(r.key)));
+    rep = repetition_from_simulated(*res);
+    rep.energy_source = "simulated";
+    r.estimated = true;
+    r.simulated = true;
+    r.conditions["simulated_deployment"] = res->simulated->description;
+  } else {
+    auto m = meter->stop();
+    if (!m) return make_error(m.error().code, fmt::format("{}: measuring: {}", to_string(r.key), m.error().message));
+    rep = repetition_from(*res, *m);
+    rep.energy_source = m->total.energy_source;
     r.estimated = r.estimated || m->total.estimated;
     r.below_resolution = r.below_resolution || m->total.below_resolution;
   }
-  if (*strategy == DecodeStrategy::kSpeculative) {
+  if (p.strategy == DecodeStrategy::kSpeculative) {
+    rep.draft_acceptance = res->draft_acceptance;
+    rep.draft_forwards = static_cast<double>(res->draft_forwards);
+  }
+  rep.round = round;
+  rep.started_unix_s = started;
+  r.reps.push_back(std::move(rep));
+  return StepOutcome::kRan;
+}
+
+// Relative half-width of the 95 % interval of the cell's energy per batch, % (+inf below
+// two repetitions or at a zero mean).
+double ci_pct(const CellResult& r) {
+  const Spread e = r.energy_per_batch_j();
+  if (e.n < 2 || !(e.mean > 0.0)) return std::numeric_limits<double>::infinity();
+  return 100.0 * ci95_half_width(e) / e.mean;
+}
+
+// Does the cell need another repetition?
+bool needs_more(const Study& study, const CellResult& r) {
+  if (r.reps.size() < study.repetitions) return true;
+  if (!study.until_ci_pct) return false;
+  if (r.reps.size() >= study.max_reps) return false;
+  return ci_pct(r) > *study.until_ci_pct;
+}
+
+// Completes a cell whose repetitions are all in: sources, draft figures, the interval.
+void finalize(const Study& study, const std::optional<IdleBaseline>& idle, PendingCell& p) {
+  CellResult& r = p.r;
+  std::set<std::string> sources;
+  std::vector<double> acceptance, draft_forwards;
+  for (const auto& rep : r.reps) {
+    if (!rep.energy_source.empty()) sources.insert(rep.energy_source);
+    if (rep.draft_acceptance) acceptance.push_back(*rep.draft_acceptance);
+    if (rep.draft_forwards) draft_forwards.push_back(*rep.draft_forwards);
+  }
+  if (p.strategy == DecodeStrategy::kSpeculative) {
     // Means over the repetitions; null when no draft token was judged (O <= 2).
     r.conditions["draft_acceptance"] =
         acceptance.empty() ? nlohmann::json() : nlohmann::json(spread_of(acceptance).mean);
     r.conditions["draft_forwards"] = spread_of(draft_forwards).mean;
   }
-  r.energy_source = joined_sources(sources);
-  if (env.idle && !simulated) r.idle_power_w = env.idle->total_power_w;
+  r.energy_source = sources.empty() ? std::string() : joined_sources(sources);
+  if (idle && !r.simulated) r.idle_power_w = idle->total_power_w;
+  const double pct = ci_pct(r);
+  r.conditions["ci95_half_width_pct"] = std::isfinite(pct) ? nlohmann::json(pct) : nlohmann::json();
+  if (study.until_ci_pct) {
+    const bool met = std::isfinite(pct) && pct <= *study.until_ci_pct;
+    r.conditions["until_ci"] = {{"target_pct", *study.until_ci_pct},
+                                {"met", met},
+                                {"repetitions", r.reps.size()},
+                                {"max_reps", study.max_reps}};
+  }
   r.status = CellStatus::kDone;
   r.finished_unix_s = now_unix_s();
-  return r;
 }
-
 }  // namespace
 
 Repetition repetition_from(const BatchResult& result, const Measurement& m) {
@@ -226,25 +298,52 @@ Result<SweepSummary> run_sweep(const Study& study, const std::vector<GridCell>& 
   for (const auto& c : study.configs)
     if (auto st = store.put_config(c); !st) return st.error();
 
-  std::vector<const GridCell*> pending;
+  std::vector<PendingCell> pending;
   SweepState state;
   state.total = cells.size();
   for (const auto& cell : cells) {
     if (cell.config_index >= study.configs.size())
       return make_error(Errc::kInvalidArgument,
                         fmt::format("run_sweep: {} names no config of the study", to_string(cell.key)));
+    const Config& config = study.configs[cell.config_index];
     auto stored = store.cell(cell.key);
     if (!stored) return stored.error();
     if (stored->has_value()) {
-      if ((*stored)->config_key != study.configs[cell.config_index].key())
+      if ((*stored)->config_key != config.key())
         return make_error(Errc::kInvalidArgument,
                           fmt::format("results store {}: {} was measured under other settings; use a new store",
                                       store.path(), to_string(cell.key)));
       ++state.resumed;
-    } else {
-      pending.push_back(&cell);
+      continue;
     }
+    auto p = prepare_cell(study, config, cell, env);
+    if (!p) return p.error();
+    // Repetitions stored before a crash are kept: a resumed sweep never repeats them.
+    auto partial = store.progress(cell.key);
+    if (!partial) return partial.error();
+    if (partial->has_value()) {
+      if ((*partial)->config_key != config.key())
+        return make_error(Errc::kInvalidArgument,
+                          fmt::format("results store {}: {} was measured under other settings; use a new store",
+                                      store.path(), to_string(cell.key)));
+      p->r.reps = std::move((*partial)->reps);
+      p->r.estimated = (*partial)->estimated;
+      p->r.simulated = (*partial)->simulated;
+      p->r.below_resolution = (*partial)->below_resolution;
+      for (const char* k : {"engine", "engine_version", "model", "model_path", "synthetic_model", "engine_settings",
+                            "simulated_deployment"})
+        if ((*partial)->conditions.contains(k)) p->r.conditions[k] = (*partial)->conditions[k];
+    }
+    pending.push_back(std::move(*p));
   }
+  // Rep-major: cells of the same I, O and B sit side by side (their configurations
+  // alternate), in grid order otherwise.
+  if (study.order == RunOrder::kRepMajor)
+    std::stable_sort(pending.begin(), pending.end(), [](const PendingCell& a, const PendingCell& b) {
+      const CellKey &x = a.cell->key, &y = b.cell->key;
+      return std::tie(x.input_tokens, x.output_tokens, x.batch, a.cell->position) <
+             std::tie(y.input_tokens, y.output_tokens, y.batch, b.cell->position);
+    });
   state.done = state.resumed;
   SweepSummary summary;
   summary.total = state.total;
@@ -252,36 +351,106 @@ Result<SweepSummary> run_sweep(const Study& study, const std::vector<GridCell>& 
   const double t0 = clock.now().value();
   if (progress) progress->on_start(state);
 
-  std::unique_ptr<Engine> engine;
-  std::size_t engine_config = study.configs.size();
-  bool first = true;
-  for (const GridCell* cell : pending) {
-    if (!first && study.idle_gap_s > 0.0) clock.sleep_until(Seconds(clock.now().value() + study.idle_gap_s));
-    first = false;
-    const Config& config = study.configs[cell->config_index];
-    if (engine_config != cell->config_index) {
-      engine.reset();  // one model in memory at a time
-      auto e = factory(config);
-      if (!e) return e.error();
-      engine = std::move(*e);
-      engine_config = cell->config_index;
-    }
-    state.elapsed_s = clock.now().value() - t0;
-    if (progress) progress->on_cell_start(cell->key, state);
-    auto result = run_cell(study, config, *cell, *engine, env);
-    if (!result) return result.error();
-    if (auto st = store.put_cell(*result); !st) return st.error();
+  // Open engines, most recently used last; at most env.max_open_engines stay open.
+  std::vector<std::pair<std::size_t, std::unique_ptr<Engine>>> engines;
+  auto engine_for = [&](std::size_t config_index) -> Result<Engine*> {
+    for (std::size_t i = 0; i < engines.size(); ++i)
+      if (engines[i].first == config_index) {
+        std::rotate(engines.begin() + static_cast<std::ptrdiff_t>(i),
+                    engines.begin() + static_cast<std::ptrdiff_t>(i) + 1, engines.end());
+        return engines.back().second.get();
+      }
+    while (!engines.empty() && engines.size() >= std::max<std::size_t>(1, env.max_open_engines))
+      engines.erase(engines.begin());  // least recently used first: one model fewer in memory
+    auto e = factory(study.configs[config_index]);
+    if (!e) return e.error();
+    engines.emplace_back(config_index, std::move(*e));
+    return engines.back().second.get();
+  };
+
+  std::size_t steps_run = 0;
+  const PendingCell* last = nullptr;
+  auto steps_left = [&]() {
+    std::size_t n = 0;
+    for (const auto& p : pending)
+      if (p.r.finished_unix_s == 0.0 && p.r.reps.size() < study.repetitions) n += study.repetitions - p.r.reps.size();
+    return n;
+  };
+  auto store_cell = [&](PendingCell& p) -> Status {
+    if (auto st = store.put_cell(p.r); !st) return st;
     ++state.done;
     ++state.run;
-    if (result->status == CellStatus::kDone)
+    if (p.r.status == CellStatus::kDone) {
       ++summary.measured;
-    else
+      if (study.until_ci_pct && p.r.conditions.contains("until_ci") && !p.r.conditions["until_ci"].value("met", true))
+        summary.ci_not_met.push_back(p.r.key);
+    } else {
       ++summary.skipped;
+    }
     state.elapsed_s = clock.now().value() - t0;
-    const std::size_t left = state.total - state.done;
-    state.eta_s = state.elapsed_s / static_cast<double>(state.run) * static_cast<double>(left);
-    if (progress) progress->on_cell_stored(*result, state);
+    if (progress) progress->on_cell_stored(p.r, state);
+    return {};
+  };
+  // One step of cell p: finish it when it needs no more repetitions, else run one.
+  // Returns whether the cell is finished (stored).
+  auto step = [&](PendingCell& p, std::uint32_t round) -> Result<bool> {
+    if (!needs_more(study, p.r)) {
+      finalize(study, env.idle, p);
+      if (auto st = store_cell(p); !st) return st.error();
+      return true;
+    }
+    if (last != nullptr && last != &p && study.idle_gap_s > 0.0)
+      clock.sleep_until(Seconds(clock.now().value() + study.idle_gap_s));
+    last = &p;
+    auto engine = engine_for(p.cell->config_index);
+    if (!engine) return engine.error();
+    state.elapsed_s = clock.now().value() - t0;
+    if (progress) progress->on_cell_start(p.r.key, state);
+    auto outcome = run_step(p, **engine, env, study.seed, round);
+    if (!outcome) return outcome.error();
+    ++steps_run;
+    state.elapsed_s = clock.now().value() - t0;
+    state.eta_s = state.elapsed_s / static_cast<double>(steps_run) * static_cast<double>(steps_left());
+    if (*outcome == StepOutcome::kSkipped) {
+      if (auto st = store_cell(p); !st) return st.error();
+      return true;
+    }
+    if (!needs_more(study, p.r)) {
+      finalize(study, env.idle, p);
+      if (auto st = store_cell(p); !st) return st.error();
+      return true;
+    }
+    if (auto st = store.put_progress(p.r); !st) return st.error();
+    return false;
+  };
+
+  if (study.order == RunOrder::kCellMajor) {
+    for (auto& p : pending) {
+      for (std::uint32_t round = static_cast<std::uint32_t>(p.r.reps.size());; ++round) {
+        auto finished = step(p, round);
+        if (!finished) return finished.error();
+        if (*finished) break;
+      }
+    }
+  } else {
+    std::vector<bool> finished(pending.size(), false);
+    for (std::uint32_t round = 0;; ++round) {
+      bool any = false;
+      const bool forward = round % 2 == 0;  // serpentine: a linear drift cancels over two rounds
+      for (std::size_t n = 0; n < pending.size(); ++n) {
+        const std::size_t i = forward ? n : pending.size() - 1 - n;
+        if (finished[i]) continue;
+        any = true;
+        PendingCell& p = pending[i];
+        if (p.r.reps.size() > round) continue;  // resumed ahead of this round
+        auto done = step(p, round);
+        if (!done) return done.error();
+        finished[i] = *done;
+      }
+      if (!any) break;
+    }
   }
+  state.eta_s = 0.0;
   summary.elapsed_s = clock.now().value() - t0;
   return summary;
 }

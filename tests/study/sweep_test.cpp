@@ -23,6 +23,7 @@ Study sim_study() {
   s.repetitions = 2;
   s.warmup.fixed = 1;
   s.idle_gap_s = 5.0;
+  s.order = RunOrder::kCellMajor;  // the tests below count cells stored in grid order
   EXPECT_TRUE(validate_study(s));
   return s;
 }

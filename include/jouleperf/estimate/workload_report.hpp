@@ -34,6 +34,11 @@ struct ConfigReport {
   std::optional<double> above_ideal_pct;            // 100 * (E / E_ideal - 1), on the bins
   std::optional<double> corrected_above_ideal_pct;  // corrected against E_ideal on real lengths
   std::optional<double> saving_pct;                 // 100 * (1 - E / E_baseline); 0 for the baseline
+  // 95 % interval of the saving from paired repetitions (estimate/paired_savings.hpp), %;
+  // absent when the cells were not measured rep-major (saving_interval_note says why).
+  std::optional<double> saving_lo_pct, saving_hi_pct;
+  std::uint32_t saving_pairs = 0;  // rounds behind the interval
+  std::string saving_interval_note;
   double energy_wh = 0.0;
   double per_request_j = 0.0;  // E / requests
   double per_1000_requests_wh = 0.0;

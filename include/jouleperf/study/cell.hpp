@@ -67,6 +67,15 @@ struct Repetition {
   double decode_s = 0.0;
   double uncertainty_j = 0.0;  // the sensor's +- bound for this batch (resolution, sampling), J
   double ttft_mean_s = 0.0;    // mean time to first token over the batch's sequences, s
+  // Where the repetition sits in the sweep's run order (the store records the order, so a
+  // drift of the machine can be checked against it): the round it ran in (rep-major: round
+  // r holds repetition r of every cell) and when it started, seconds since the epoch
+  // (0 = not recorded, e.g. stores written before the order was recorded).
+  std::uint32_t round = 0;
+  double started_unix_s = 0.0;
+  std::string energy_source;               // this repetition's source ("" = as the cell's)
+  std::optional<double> draft_acceptance;  // speculative decoding: share of draft tokens accepted
+  std::optional<double> draft_forwards;    // speculative decoding: draft-model forwards
 };
 
 // Mean and spread of a sample. stddev is the sample standard deviation (n - 1); 0 for n < 2.
@@ -78,6 +87,13 @@ struct Spread {
   double max = 0.0;
 };
 Spread spread_of(const std::vector<double>& xs);
+
+// Student's t quantile t(0.975, df) for a two-sided 95 % interval; df >= 1 (df = 0 gives
+// +infinity: one value has no interval).
+double t975(std::uint64_t df);
+// Half-width of the 95 % interval of the mean of `s` (t975(n - 1) * stddev / sqrt(n)),
+// in the sample's unit; +infinity for n < 2.
+double ci95_half_width(const Spread& s);
 
 struct CellResult {
   CellKey key;

@@ -28,6 +28,17 @@ struct WarmupPolicy {
 // Warm-up batches for one cell under `policy`.
 std::uint32_t warmup_batches(const WarmupPolicy& policy, const CellKey& cell);
 
+// The order in which a sweep runs its repetitions (docs/study.md, "Run order").
+enum class RunOrder {
+  kRepMajor,   // round r runs repetition r of every cell, cells alternating (serpentine:
+               // even rounds forward, odd rounds backward), so a drift of the machine over
+               // minutes spreads over all cells and paired configurations alternate
+  kCellMajor,  // every repetition of a cell, then the next cell
+};
+std::string_view run_order_name(RunOrder o);  // "rep-major", "cell-major"
+// "rep-major" | "cell-major"; kInvalidArgument otherwise.
+Result<RunOrder> parse_run_order(std::string_view text);
+
 struct Study {
   std::string name = "study";
   std::vector<Config> configs;               // names unique
@@ -38,6 +49,12 @@ struct Study {
   std::uint32_t repetitions = 3;  // measured batches per cell (>= 1)
   double idle_gap_s = 0.0;        // cool-down between cells, s (>= 0)
   std::uint64_t seed = 1;         // prompt tokens of repetition r use seed + r
+  RunOrder order = RunOrder::kRepMajor;
+  // Adaptive repetitions: after `repetitions`, a cell gets more (one per round) until the
+  // half-width of the 95 % interval of its energy per batch is below this percentage of the
+  // mean, or it has max_reps (then the cell says the target was not met). nullopt = off.
+  std::optional<double> until_ci_pct;
+  std::uint32_t max_reps = 20;  // cap with until_ci_pct (>= repetitions)
 };
 
 // Checks the study: at least one config and one value per axis, values >= 1, config names

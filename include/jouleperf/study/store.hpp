@@ -86,6 +86,13 @@ class Store {
   // Every cell, ordered by key.
   Result<std::vector<CellResult>> cells() const;
 
+  // A cell still being measured (rep-major sweeps store each repetition as it ends): the
+  // repetitions so far, durably, so a resumed sweep never repeats a finished repetition.
+  // put_cell of the same key removes it in the same transaction.
+  Status put_progress(const CellResult& partial);
+  // The progress of a cell not yet stored, if any.
+  Result<std::optional<CellResult>> progress(const CellKey& key) const;
+
   // Stores a document durably; replaces the same (kind, name).
   Status put_artifact(const Artifact& artifact);
   // Documents of one kind ("" = all), ordered by kind then name.

@@ -68,6 +68,9 @@ struct SweepEnv {
   EngineFactory open_engine;         // empty: study::open_engine
   // Merged into every cell's conditions (host_conditions(), sensor conditions, ...).
   nlohmann::json conditions = nlohmann::json::object();
+  // Engines kept open at once (rep-major order switches configurations every batch); the
+  // least recently used closes first. 1 = one model in memory at a time.
+  std::size_t max_open_engines = 4;
 };
 
 struct SweepSummary {
@@ -76,19 +79,27 @@ struct SweepSummary {
   std::size_t measured = 0;  // run and stored as kDone
   std::size_t skipped = 0;   // stored as kSkipped (cannot run here)
   double elapsed_s = 0.0;
+  // With Study::until_ci_pct: cells that reached max_reps with a wider interval.
+  std::vector<CellKey> ci_not_met;
 };
 
 // Runs `cells` (from expand_grid / select_shard of `study`) into `store`. First records
 // every config (put_config: a store made under another definition of a config is refused,
-// kInvalidArgument). For each cell not already stored: opens the config's engine (kept
-// open across consecutive cells of one config), runs the warm-ups, then
-// study.repetitions measured batches (a Meter on env.sampler; for the sim engine the
-// simulated energy instead, marked simulated and estimated), waits study.idle_gap_s on
-// the clock before the next cell, and stores the CellResult before going on.
+// kInvalidArgument). Each cell not already stored runs its warm-ups before its first
+// repetition, then study.repetitions measured batches (a Meter on env.sampler; for the sim
+// engine the simulated energy instead, marked simulated and estimated), in study.order:
+// rep-major (default) runs round r = repetition r of every cell, cells of one I, O, B side
+// by side and the direction reversed every round, so a drift of the machine spreads over
+// all cells and compared configurations alternate; cell-major runs a cell's repetitions
+// back to back. study.idle_gap_s is waited on the clock whenever the next batch belongs to
+// another cell. Every repetition is stored as it ends (Store::put_progress) and the cell
+// when complete (put_cell); a resumed sweep never repeats a stored repetition. With
+// study.until_ci_pct, a cell gets more repetitions until the 95 % interval of its energy
+// per batch is within that percentage of the mean, or max_reps (listed in ci_not_met).
 // A cell that cannot run (the engine says kInvalidArgument — e.g. context too long —,
 // kUnsupported — does not fit —, or out of memory) is stored as kSkipped with the
 // engine's reason. Any other failure (engine open, sensor, store) stops the sweep and is
-// returned; cells stored so far stay stored.
+// returned; cells and repetitions stored so far stay stored.
 Result<SweepSummary> run_sweep(const Study& study, const std::vector<GridCell>& cells, Store& store, SweepEnv& env,
                                SweepProgress* progress = nullptr);
 
