@@ -110,10 +110,27 @@ constexpr NamedRange kNamedRanges[] = {
     {"speed", 0, kHuge, true, "x", "a time compression must be > 0"},
     {"poisson", 0, kHuge, true, "req/s", "an arrival rate must be > 0"},
     {"rate", 0, kHuge, true, "req/s", "an arrival rate must be > 0"},
+    {"replay-rate", 0, kHuge, true, "req/s", "an arrival rate must be > 0"},
     {"cv", 0, kHuge, true, "", "a coefficient of variation must be > 0"},
     {"memory-utilization", 0, 1, true, "", "a share of device memory"},
     {"spec-acceptance", 0, 1, false, "", "a probability"},
 };
+
+// Options whose negative values mean something ("--gpu-layers -1" = every layer), by long
+// name; allow_negative() marks one where it is declared instead.
+constexpr const char* kNegativeAllowed[] = {"gpu-layers"};
+
+bool negative_allowed(CLI::Option& opt) {
+  try {
+    opt.get_validator(kAllowNegative);
+    return true;
+  } catch (const CLI::OptionNotFound&) {
+  }
+  if (opt.get_lnames().empty()) return false;
+  for (const char* name : kNegativeAllowed)
+    if (opt.get_lnames().front() == name) return true;
+  return false;
+}
 
 const NamedRange* named_range(const CLI::Option& opt) {
   if (opt.get_lnames().empty()) return nullptr;
@@ -138,17 +155,13 @@ std::string check_range(const NamedRange& r, const std::string& value) {
 void attach(CLI::Option* opt) {
   const Kind kind = kind_of(*opt);
   if (kind == Kind::kOther || opt->get_type_size() == 0) return;
-  bool negative_ok = false;
-  try {
-    opt->get_validator(kAllowNegative);
-    negative_ok = true;
-  } catch (const CLI::OptionNotFound&) {
-  }
+  const bool negative_ok = negative_allowed(*opt);
   const NamedRange* range = named_range(*opt);
   const std::string env = opt->get_envname();
   opt->check(CLI::Validator(
       [kind, negative_ok, range, env](std::string& value) -> std::string {
-        std::string msg = check_value(kind, negative_ok, value);
+        // A named range states the sign rule itself ("> 0", "1 to 10"), so it speaks for it.
+        std::string msg = check_value(kind, negative_ok || range != nullptr, value);
         if (msg.empty() && range != nullptr) msg = check_range(*range, value);
         if (!msg.empty() && !env.empty()) {
           const char* from_env = std::getenv(env.c_str());
