@@ -78,7 +78,7 @@ Status check_grid_size(const Study& study, std::uint64_t max_cells) {
   const std::uint64_t n = grid_cell_count(study);
   if (n <= max_cells) return {};
   return make_error(Errc::kInvalidArgument,
-                    fmt::format("the grid has {} cells ({} configs x {} inputs x {} outputs x {} batch sizes), more "
+                    fmt::format("the grid has {} cells ({} configs, {} inputs, {} outputs, {} batch sizes), more "
                                 "than --max-cells {} (docs/study.md, Limits): split it into studies or shards",
                                 n, study.configs.size(), study.input_tokens.size(), study.output_tokens.size(),
                                 study.batch_sizes.size(), max_cells));

@@ -160,6 +160,10 @@ TEST_F(HostileNumbers, ZeroTokenRequestsAreExcludedAndCounted) {
   EXPECT_NE(output_.find("\"requests\": 2"), std::string::npos) << output_;
   ASSERT_EQ(run("trace stats " + trace), 0) << output_;
   EXPECT_NE(output_.find("zero-token excluded 2"), std::string::npos) << output_;
+  // estimate charges the two real requests only, and says so.
+  ASSERT_EQ(run("estimate --store " + store() + " --trace " + trace + " --out-of-range clamp"), 0) << output_;
+  EXPECT_NE(output_.find("2 requests in"), std::string::npos) << output_;
+  EXPECT_NE(output_.find("2 requests with zero input or output tokens excluded"), std::string::npos) << output_;
   // BurstGPT marks a failed request with Response tokens = 0: counted as failed, not zero-token.
   const std::string burst = dir_.write("burst.csv",
                                        "Timestamp,Model,Request tokens,Response tokens,Total tokens,Log Type\n"
