@@ -90,7 +90,7 @@ struct NamedRange {
 constexpr double kHuge = 1e300;  // "no upper bound" (the value is finite already)
 
 // Ranges by long option name; each holds for every subcommand with a numeric option of
-// that name. Keep docs/cli.md's table in step.
+// that name. Keep docs/workloads.md ("Limits") in step.
 constexpr NamedRange kNamedRanges[] = {
     {"idle-power", 0, kMaxIdlePowerW, false, "W", "100 kW, a full rack"},
     {"idle", 0, 86400, false, "s", "at most a day"},

@@ -2,7 +2,7 @@
 // hands a subcommand. One pass over the built CLI11 app attaches them to every option,
 // so a new option is covered without a line of its own. The ranges of options that need
 // more than ">= 0" are listed by long name in number_flags.cpp (kNamedRanges) and hold
-// for every subcommand that has an option of that name (docs/cli.md lists them too).
+// for every subcommand that has an option of that name (docs/workloads.md, "Limits").
 #pragma once
 
 #include <CLI/CLI.hpp>
