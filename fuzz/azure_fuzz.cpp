@@ -30,11 +30,13 @@ std::vector<Seen> load(const std::string& text, bool skip_bad, bool& ok) {
   auto sum = load_trace_from_memory(text, "fuzz", o, [&out](const Request& r) {
     if (r.input_tokens > kMaxTokenCount || r.output_tokens > kMaxTokenCount) std::abort();
     if (!r.arrival_s || !std::isfinite(*r.arrival_s) || r.line == 0) std::abort();
+    if (r.input_tokens == 0 || r.output_tokens == 0) std::abort();  // zero-token requests are left out
     out.push_back(Seen{r.line, *r.arrival_s, r.input_tokens, r.output_tokens});
   });
   ok = sum.ok();
-  if (sum.ok() && (sum->requests != out.size() ||
-                   sum->requests + sum->skipped_bad + sum->filtered_out + sum->failed_excluded != sum->rows))
+  if (sum.ok() && (sum->requests != out.size() || sum->requests + sum->skipped_bad + sum->filtered_out +
+                                                          sum->failed_excluded + sum->zero_token_excluded !=
+                                                      sum->rows))
     std::abort();
   return out;
 }

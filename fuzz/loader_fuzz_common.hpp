@@ -1,6 +1,7 @@
 // Shared body of the trace-loader fuzz targets: whatever the bytes, a loader must never
 // crash or hang, and must never hand over a request it should have rejected (lengths
-// beyond kMaxTokenCount, a non-finite arrival, a request without a line number), with and
+// beyond kMaxTokenCount, a non-finite arrival, a request without a line number or with
+// zero tokens), with and
 // without --skip-bad, and its counts must add up.
 #pragma once
 
@@ -24,14 +25,17 @@ int fuzz_loader(const std::uint8_t* data, std::size_t size, Configure configure)
     configure(o);
     o.skip_bad = skip_bad;
     std::uint64_t seen = 0;
-    auto sum = load_trace_from_memory(text, "fuzz", o, [&seen](const Request& r) {
+    auto sum = load_trace_from_memory(text, "fuzz", o, [&seen, &o](const Request& r) {
       ++seen;
       if (r.input_tokens > kMaxTokenCount || r.output_tokens > kMaxTokenCount) std::abort();
       if (r.arrival_s && !std::isfinite(*r.arrival_s)) std::abort();
       if (r.line == 0) std::abort();
+      // Zero-token requests are left out; a failed one (BurstGPT) only comes back on request.
+      if ((r.input_tokens == 0 || r.output_tokens == 0) && !o.include_failed) std::abort();
     });
-    if (sum.ok() && (sum->requests != seen ||
-                     sum->requests + sum->failed_excluded + sum->skipped_bad + sum->filtered_out != sum->rows))
+    if (sum.ok() && (sum->requests != seen || sum->requests + sum->failed_excluded + sum->zero_token_excluded +
+                                                      sum->skipped_bad + sum->filtered_out !=
+                                                  sum->rows))
       std::abort();
   }
   return 0;

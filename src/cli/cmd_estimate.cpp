@@ -84,6 +84,12 @@ Result<Lengths> load_lengths(const EstimateFlags& f) {
   }
   auto t = workload::load_timed_requests(f.trace, lo);
   if (!t.ok()) return t.error();
+  if (t->requests.empty())
+    return make_error(Errc::kParse,
+                      fmt::format("{}: no requests left to estimate ({} rows: {} failed, {} with zero tokens, {} "
+                                  "filtered out, {} skipped as bad)",
+                                  f.trace, t->load.rows, t->load.failed_excluded, t->load.zero_token_excluded,
+                                  t->load.filtered_out, t->load.skipped_bad));
   for (const auto& r : t->requests) {
     out.lengths.inputs.push_back(r.input_tokens);
     out.lengths.outputs.push_back(r.output_tokens);
@@ -94,6 +100,8 @@ Result<Lengths> load_lengths(const EstimateFlags& f) {
   out.name = stem;
   out.trace = f.trace;
   out.source = "trace " + f.trace;
+  if (t->load.zero_token_excluded > 0)
+    out.source += fmt::format(" ({} requests with zero input or output tokens excluded)", t->load.zero_token_excluded);
   return out;
 }
 

@@ -24,6 +24,7 @@
 #include "jouleperf/sim/optimize.hpp"
 #include "jouleperf/sim/result_json.hpp"
 #include "jouleperf/sim/stack_json.hpp"
+#include "jouleperf/study/grid.hpp"
 #include "jouleperf/study/main_job.hpp"
 #include "jouleperf/study/measured_optimize.hpp"
 #include "jouleperf/study/store.hpp"
@@ -67,7 +68,21 @@ struct OptimizeFlags {
   std::uint32_t reps = 3, warmup = 1;
   double idle_s = 0;
   bool max_batch_given = false, baseline_given = false;
+  std::uint64_t max_cells = study::default_max_cells();  // --max-cells
 };
+
+// Refuses a search grid of more than `max_cells` configurations before one is built
+// (the product of the axes' lengths, an upper bound on the candidates).
+Status check_search_size(std::initializer_list<std::size_t> axes, std::uint64_t max_cells) {
+  std::uint64_t n = 1;
+  for (std::size_t a : axes)
+    if (__builtin_mul_overflow(n, static_cast<std::uint64_t>(a), &n)) n = UINT64_MAX;
+  if (n <= max_cells) return {};
+  return make_error(Errc::kInvalidArgument,
+                    fmt::format("the search grid has up to {} configurations (the product of the lists tried), more "
+                                "than --max-cells {} (docs/study.md, Limits): try fewer values",
+                                n, max_cells));
+}
 
 namespace fs = std::filesystem;
 
@@ -227,6 +242,12 @@ int run(const OptimizeFlags& f) {
   base.chunked_prefill = !f.deploy.no_chunked_prefill;
   base.memory_utilization = f.deploy.memory_utilization;
   base.static_wait_s = f.deploy.static_wait_s;
+  if (auto st = check_search_size({space.hardware.size(), space.devices.size(), space.tp.size(), space.stacks.size(),
+                                   std::max<std::size_t>(1, space.batching.size()), space.max_batch.size(),
+                                   space.decoding.size(), space.precisions.size()},
+                                  f.max_cells);
+      !st)
+    return fail(st.error());
   const std::vector<sim::SimConfig> grid = sim::expand(space, base);
 
   std::optional<sim::SimConfig> baseline;
@@ -459,6 +480,10 @@ int run_measured(const OptimizeFlags& f) {
   space.threads = f.cpu_threads;
   space.max_batch = f.max_batch_given ? f.max_batch : std::vector<std::uint32_t>{1, 4, 8};
   space.batching = f.batching.empty() ? std::vector<std::string>{"static", "continuous"} : f.batching;
+  if (auto st = check_search_size(
+          {space.models.size(), space.threads.size(), space.max_batch.size(), space.batching.size()}, f.max_cells);
+      !st)
+    return fail(st.error());
   study::PlanOptions po;
   po.top_k = f.top_k;
   if (f.slo_e2e > 0) po.slo_e2e_s = f.slo_e2e;
@@ -628,6 +653,9 @@ void add_optimize_command(CLI::App& app, Context& ctx) {
       ->capture_default_str();
   cmd->add_option("--threads", f->threads, "worker threads (default: all cores)");
   cmd->add_option("--top", f->top, "feasible configurations to list")->capture_default_str();
+  cmd->add_option("--max-cells", f->max_cells,
+                  "refuse a search grid of more configurations than this (default: sized to this machine's memory)")
+      ->capture_default_str();
   cmd->add_option("--overload", f->overload_s, "stop a run once it falls this far behind the last arrival, s")
       ->capture_default_str();
   cmd->add_flag("--json", f->json, "print JSON (every candidate)")->envname("JOULEPERF_JSON");

@@ -57,6 +57,7 @@ struct StudyArgs {
   std::uint64_t seed = 1;
   bool progress_bar = false;
   bool no_progress_bar = false;
+  std::uint64_t max_cells = study::default_max_cells();
 };
 
 double now_unix() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
@@ -484,7 +485,7 @@ int run_main_job(const StudyArgs& a) {
 // A study file: its sweep into OUT/results.db, the estimates of both embedded workloads
 // binned on the study's own lengths (unscaled), and the report.
 int run_file_study(const StudyArgs& a) {
-  auto plan = study::load_study_file(a.file);
+  auto plan = study::load_study_file(a.file, {}, a.max_cells);
   if (!plan) return fail("study file", plan.error());
   std::error_code ec;
   const fs::path out(a.out);
@@ -573,6 +574,9 @@ void add_study_command(CLI::App& app, Context& ctx) {
       ->capture_default_str();
   cmd->add_flag("--no-simulated", a->no_simulated, "skip the simulated-GPU section");
   cmd->add_option("--seed", a->seed, "seed of request choices, arrivals and prompts")->capture_default_str();
+  cmd->add_option("--max-cells", a->max_cells,
+                  "refuse a study file whose grid has more cells than this (default: sized to this machine's memory)")
+      ->capture_default_str();
   cmd->add_flag("--progress-bar", a->progress_bar, "draw the progress bar even when stderr is not a terminal");
   cmd->add_flag("--no-progress-bar", a->no_progress_bar, "plain log lines even on a terminal");
   cmd->callback([a, &ctx] { ctx.exit_code = a->file.empty() ? run_main_job(*a) : run_file_study(*a); });

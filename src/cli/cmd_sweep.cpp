@@ -41,6 +41,7 @@ struct SweepArgs {
   double idle_s = 0.0;
   std::optional<double> idle_power_w;
   bool progress_bar = false, no_progress_bar = false;
+  std::uint64_t max_cells = study::default_max_cells();
 };
 
 int usage(const std::string& msg) {
@@ -58,7 +59,7 @@ Result<study::Study> study_from_args(const SweepArgs& a) {
           Errc::kInvalidArgument,
           "--engine/--model/--weight-type/--strategy/--batching/--threads/--setting describe a one-config "
           "grid; with a study file, put them in its configs");
-    auto loaded = study::load_study_file(a.study_file);
+    auto loaded = study::load_study_file(a.study_file, {}, a.max_cells);
     if (!loaded) return loaded.error();
     s = std::move(*loaded);
   } else {
@@ -104,7 +105,7 @@ Result<study::Study> study_from_args(const SweepArgs& a) {
   }
   if (a.until_ci_pct) s.until_ci_pct = *a.until_ci_pct;
   if (a.max_reps) s.max_reps = *a.max_reps;
-  if (auto st = study::validate_study(s); !st) return st.error();
+  if (auto st = study::validate_study(s, a.max_cells); !st) return st.error();
   return s;
 }
 
@@ -210,6 +211,9 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
                   "Add repetitions to a cell until its 95 % interval is within PCT % of the mean (or --max-reps)");
   cmd->add_option("--max-reps", a->max_reps, "Cap on repetitions per cell with --until-ci (default 20)")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--max-cells", a->max_cells,
+                  "Refuse a grid of more cells than this (default: sized to this machine's memory)")
+      ->capture_default_str();
   cmd->add_option("--shard", a->shard, "Run shard i of n (0 <= i < n): the cells at grid positions p with p % n == i")
       ->capture_default_str();
   cmd->add_option("--idle", a->idle_s, "Measure idle power for S seconds first (energy above idle)")

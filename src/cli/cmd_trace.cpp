@@ -87,8 +87,8 @@ int fail(const char* cmd, const Error& e) {
 
 void print_load_summary(const LoadSummary& s) {
   fmt::print("trace:    {} (format {})\n", s.source, trace_format_name(s.format));
-  fmt::print("requests: {} (rows {}; failed excluded {}; skipped bad {}; filtered out {})\n", s.requests, s.rows,
-             s.failed_excluded, s.skipped_bad, s.filtered_out);
+  fmt::print("requests: {} (rows {}; failed excluded {}; zero-token excluded {}; skipped bad {}; filtered out {})\n",
+             s.requests, s.rows, s.failed_excluded, s.zero_token_excluded, s.skipped_bad, s.filtered_out);
   for (const auto& b : s.bad_examples) fmt::print("  skipped line {}: {}\n", b.line, b.reason);
 }
 

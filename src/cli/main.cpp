@@ -4,6 +4,7 @@
 #include <string>
 
 #include "commands.hpp"
+#include "number_flags.hpp"
 
 namespace {
 
@@ -28,7 +29,8 @@ int main(int argc, char** argv) {
   using namespace jouleperf::cli;
   CLI::App app{
       "jouleperf: measure, model and reduce the energy of LLM inference.\n"
-      "Exit codes: 0 success; 1 the command failed; 2 usage error; `measure` returns its command's code."};
+      "Exit codes: 0 success; 1 the command failed; 2 usage error (a bad flag or value: NaN, an infinity, an empty "
+      "value, a negative count, a number out of its stated range); `measure` returns its command's code."};
   app.set_version_flag("--version", "jouleperf 0.1.0");
   app.require_subcommand(1);
   Context ctx;
@@ -50,6 +52,7 @@ int main(int argc, char** argv) {
   add_calibrate_command(app, ctx);
   add_validate_command(app, ctx);
   mirror_options_in_environment(app);
+  add_number_checks(app);  // every numeric option: no NaN, infinity, empty value or stray sign
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

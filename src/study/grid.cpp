@@ -3,10 +3,13 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <map>
 #include <set>
 
 #include "jouleperf/core/text.hpp"
@@ -36,7 +39,53 @@ Status check_axis(const std::vector<std::uint64_t>& v, const char* what) {
 
 }  // namespace
 
-Status validate_study(Study& s) {
+std::uint64_t default_max_cells() {
+  constexpr std::uint64_t kBytesPerCell = 4096, kLow = 100'000, kHigh = 100'000'000;
+  const long pages = sysconf(_SC_PHYS_PAGES), page_bytes = sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page_bytes <= 0) return 1'000'000;
+  const std::uint64_t memory = static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page_bytes);
+  return std::clamp<std::uint64_t>(memory / 4 / kBytesPerCell, kLow, kHigh);
+}
+
+namespace {
+
+std::uint64_t saturating_mul(std::uint64_t a, std::uint64_t b) {
+  std::uint64_t r = 0;
+  return __builtin_mul_overflow(a, b, &r) ? std::numeric_limits<std::uint64_t>::max() : r;
+}
+
+std::uint64_t saturating_add(std::uint64_t a, std::uint64_t b) {
+  std::uint64_t r = 0;
+  return __builtin_add_overflow(a, b, &r) ? std::numeric_limits<std::uint64_t>::max() : r;
+}
+
+// The batch sizes config `c` runs at: its own "batches" setting, else the study's.
+std::size_t batch_count(const Study& study, const Config& c) {
+  if (auto b = c.setting("batches"))
+    if (auto list = parse_size_list(*b, "batches")) return list->size();
+  return study.batch_sizes.size();
+}
+
+}  // namespace
+
+std::uint64_t grid_cell_count(const Study& study) {
+  const std::uint64_t io = saturating_mul(study.input_tokens.size(), study.output_tokens.size());
+  std::uint64_t total = 0;
+  for (const auto& c : study.configs) total = saturating_add(total, saturating_mul(io, batch_count(study, c)));
+  return total;
+}
+
+Status check_grid_size(const Study& study, std::uint64_t max_cells) {
+  const std::uint64_t n = grid_cell_count(study);
+  if (n <= max_cells) return {};
+  return make_error(Errc::kInvalidArgument,
+                    fmt::format("the grid has {} cells ({} configs, {} inputs, {} outputs, {} batch sizes), more "
+                                "than --max-cells {} (docs/study.md, Limits): split it into studies or shards",
+                                n, study.configs.size(), study.input_tokens.size(), study.output_tokens.size(),
+                                study.batch_sizes.size(), max_cells));
+}
+
+Status validate_study(Study& s, std::uint64_t max_cells) {
   if (s.configs.empty()) return make_error(Errc::kInvalidArgument, "configs: at least one configuration is needed");
   std::set<std::string> names;
   for (auto& c : s.configs) {
@@ -83,7 +132,7 @@ Status validate_study(Study& s) {
                         fmt::format("max_reps ({}) must be >= repetitions ({})", s.max_reps, s.repetitions));
   }
   if (s.warmup.max_batches > 1000) return make_error(Errc::kInvalidArgument, "warmup.max must be <= 1000");
-  return {};
+  return check_grid_size(s, max_cells);
 }
 
 Result<std::vector<std::uint64_t>> parse_size_list(std::string_view text, std::string_view what) {
@@ -96,7 +145,11 @@ Result<std::vector<std::uint64_t>> parse_size_list(std::string_view text, std::s
     if (!lo || !hi || *lo == 0 || *hi < *lo)
       return make_error(Errc::kInvalidArgument,
                         fmt::format("{}: \"{}\": expected FROM..TO with 1 <= FROM <= TO (powers of two)", what, t));
-    for (std::uint64_t v = *lo; v <= *hi; v *= 2) out.push_back(v);
+    // Stop before doubling past 2^63 (the next doubling would wrap to 0 and never end).
+    for (std::uint64_t v = *lo; v <= *hi; v *= 2) {
+      out.push_back(v);
+      if (v > std::numeric_limits<std::uint64_t>::max() / 2) break;
+    }
     return out;
   }
   std::size_t start = 0;
@@ -116,6 +169,30 @@ Result<std::vector<std::uint64_t>> parse_size_list(std::string_view text, std::s
 // ---- the YAML study file ----
 
 namespace {
+
+// yaml-cpp keeps every pair of a mapping but looks keys up by the first one, so a key
+// given twice would silently lose its second value. Walks every mapping and sequence.
+Status check_duplicate_keys(const YAML::Node& n, const std::string& source, const std::string& where) {
+  if (n.IsSequence()) {
+    std::size_t i = 0;
+    for (const auto& item : n) {
+      if (auto st = check_duplicate_keys(item, source, fmt::format("{}[{}]", where, i++)); !st) return st;
+    }
+    return {};
+  }
+  if (!n.IsMap()) return {};
+  std::map<std::string, int> first_line;
+  for (const auto& kv : n) {
+    const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : std::string("(complex key)");
+    const std::string path = where.empty() ? key : where + "." + key;
+    const int line = kv.first.Mark().is_null() ? 0 : kv.first.Mark().line + 1;
+    if (auto [it, fresh] = first_line.emplace(key, line); !fresh)
+      return make_error(Errc::kParse,
+                        fmt::format("{}:{}: {}: key given twice (first at line {})", source, line, path, it->second));
+    if (auto st = check_duplicate_keys(kv.second, source, path); !st) return st;
+  }
+  return {};
+}
 
 class YamlReader {
  public:
@@ -342,7 +419,7 @@ class YamlReader {
 }  // namespace
 
 Result<Study> parse_study_yaml(const std::string& text, const std::string& source,
-                               const std::vector<std::string>& other_sections) {
+                               const std::vector<std::string>& other_sections, std::uint64_t max_cells) {
   YAML::Node root;
   try {
     root = YAML::Load(text);
@@ -351,20 +428,22 @@ Result<Study> parse_study_yaml(const std::string& text, const std::string& sourc
   }
   Result<Study> s = make_error(Errc::kInternal, "unreachable");
   try {
+    if (auto st = check_duplicate_keys(root, source, ""); !st) return st.error();
     s = YamlReader(source).study(root, other_sections);
   } catch (const YAML::Exception& e) {
     return make_error(Errc::kParse, fmt::format("{}:{}: {}", source, e.mark.line + 1, e.msg));
   }
   if (!s) return s;
-  if (auto st = validate_study(*s); !st)
+  if (auto st = validate_study(*s, max_cells); !st)
     return make_error(st.error().code, fmt::format("{}: {}", source, st.error().message));
   return s;
 }
 
-Result<Study> load_study_file(const std::string& path, const std::vector<std::string>& other_sections) {
+Result<Study> load_study_file(const std::string& path, const std::vector<std::string>& other_sections,
+                              std::uint64_t max_cells) {
   auto text = read_text_file(path);
   if (!text) return text.error();
-  return parse_study_yaml(*text, path, other_sections);
+  return parse_study_yaml(*text, path, other_sections, max_cells);
 }
 
 std::string_view run_order_name(RunOrder o) { return o == RunOrder::kRepMajor ? "rep-major" : "cell-major"; }

@@ -1,5 +1,7 @@
 #include "jouleperf/workload/arrivals.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 
@@ -7,7 +9,16 @@
 
 namespace jouleperf::workload {
 
+Status check_request_count(std::size_t count, std::string_view what) {
+  if (count > kMaxRequests)
+    return make_error(Errc::kInvalidArgument,
+                      fmt::format("{}: {} requests is more than the limit of {} (docs/workloads.md, Limits)", what,
+                                  count, kMaxRequests));
+  return {};
+}
+
 Result<std::vector<double>> poisson_arrivals(double rate_rps, std::size_t count, std::mt19937_64& rng) {
+  if (auto st = check_request_count(count, "Poisson arrivals"); !st) return st.error();
   if (!(rate_rps > 0) || !std::isfinite(rate_rps))
     return make_error(Errc::kInvalidArgument, "arrival rate must be a positive number of requests per second");
   std::vector<double> t(count);
@@ -17,6 +28,7 @@ Result<std::vector<double>> poisson_arrivals(double rate_rps, std::size_t count,
 }
 
 Result<std::vector<double>> gamma_arrivals(double rate_rps, double cv, std::size_t count, std::mt19937_64& rng) {
+  if (auto st = check_request_count(count, "gamma arrivals"); !st) return st.error();
   if (!(rate_rps > 0) || !std::isfinite(rate_rps))
     return make_error(Errc::kInvalidArgument, "arrival rate must be a positive number of requests per second");
   if (!(cv > 0) || !std::isfinite(cv))

@@ -17,6 +17,7 @@ json to_json(const LoadSummary& s) {
           {"rows", s.rows},
           {"requests", s.requests},
           {"failed_excluded", s.failed_excluded},
+          {"zero_token_excluded", s.zero_token_excluded},
           {"skipped_bad", s.skipped_bad},
           {"filtered_out", s.filtered_out},
           {"bad_examples", bad}};

@@ -155,10 +155,8 @@ Result<LoadSummary> run(LineReader& reader, const LoadOptions& options, const Re
   }
   TraceFormat format = options.format;
   if (!have_first) {
-    if (format == TraceFormat::kMooncake || format == TraceFormat::kJsonl) {
-      sum.format = format;
-      return sum;
-    }
+    if (format == TraceFormat::kMooncake || format == TraceFormat::kJsonl)
+      return make_error(Errc::kParse, sum.source + ": no requests (the file is empty)");
     return make_error(Errc::kParse, sum.source + ": empty file (no header)");
   }
   if (format == TraceFormat::kAuto) {
@@ -251,6 +249,12 @@ Result<LoadSummary> run(LineReader& reader, const LoadOptions& options, const Re
       ++sum.failed_excluded;
       return {};
     }
+    // A request with no input or no output token is no request to bin or charge (a failed
+    // BurstGPT row, marked by its format, was counted above).
+    if (!row.failed && (req.input_tokens == 0 || req.output_tokens == 0)) {
+      ++sum.zero_token_excluded;
+      return {};
+    }
     ++sum.requests;
     visit(req);
     return {};
@@ -266,6 +270,9 @@ Result<LoadSummary> run(LineReader& reader, const LoadOptions& options, const Re
     if (auto st = handle(line); !st.ok()) return st.error();
   }
   sum.last_line_unterminated = reader.last_line_unterminated();
+  if (sum.rows == 0)
+    return make_error(Errc::kParse, sum.source + ": no requests (the file has no data rows" +
+                                        (parser->has_header() ? ", only a header)" : ")"));
   for (std::size_t i = 0; i < options.where.size(); ++i)
     if (!where_seen[i] && !parser->tag_keys_fixed() && sum.rows > 0)
       return make_error(Errc::kInvalidArgument,

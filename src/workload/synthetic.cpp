@@ -64,6 +64,7 @@ Result<std::vector<double>> arrival_times(const SynthesisOptions& o, double own_
 
 Result<std::vector<TimedRequest>> synthesize(const DefaultWorkload& w, const SynthesisOptions& o,
                                              std::mt19937_64& rng) {
+  if (auto st = check_request_count(o.count, w.name); !st) return st.error();
   auto times = arrival_times(o, w.rate_rps, w.interarrival_cv, rng);
   if (!times.ok()) return times.error();
   std::vector<TimedRequest> out(o.count);
@@ -112,6 +113,7 @@ Result<LoadedTrace> load_timed_requests(const std::string& path, const LoadOptio
 }
 
 Result<std::vector<TimedRequest>> synthesize(const LoadedTrace& t, const SynthesisOptions& o, std::mt19937_64& rng) {
+  if (auto st = check_request_count(o.count, t.load.source); !st) return st.error();
   if (t.requests.empty()) return make_error(Errc::kInvalidArgument, t.load.source + " has no requests to draw from");
   if (o.arrivals == ArrivalProcess::kReplay) {
     if (!t.load.has_arrivals)

@@ -150,5 +150,74 @@ TEST(Grid, ShardsAreDisjointAndCoverTheGrid) {
   EXPECT_FALSE(parse_shard("a/b"));
 }
 
+// yaml-cpp keeps the first of two equal keys; the reader refuses the second, naming it.
+TEST(HostileGrid, DuplicateKeyIsAnErrorWithFileAndLine) {
+  auto s = parse_study_yaml(
+      "configs:\n  - {name: a, engine: sim}\ninputs: [32]\noutputs: [8]\nbatches: [1]\ninputs: [64]\n", "dup.yaml");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, Errc::kParse);
+  EXPECT_NE(s.error().message.find("dup.yaml:6: inputs: key given twice (first at line 3)"), std::string::npos)
+      << s.error().message;
+  // Nested mappings too: a config's settings.
+  auto nested = parse_study_yaml(
+      "configs:\n  - name: a\n    engine: sim\n    settings:\n      stack: vllm\n      stack: hf-eager\n"
+      "inputs: [32]\noutputs: [8]\nbatches: [1]\n",
+      "nested.yaml");
+  ASSERT_FALSE(nested.ok());
+  EXPECT_NE(nested.error().message.find("nested.yaml:6: configs[0].settings.stack: key given twice"), std::string::npos)
+      << nested.error().message;
+}
+
+std::string axis_of(int n) {
+  std::string out = "[";
+  for (int i = 1; i <= n; ++i) {
+    if (i > 1) out += ',';
+    out += std::to_string(i);
+  }
+  return out + "]";
+}
+
+TEST(HostileGrid, ABillionCellsAreRefusedBeforeExpanding) {
+  const std::string yaml =
+      "configs: [{name: a, engine: sim}, {name: b, engine: sim, settings: {batches: \"1,2\"}}]\n"
+      "inputs: " +
+      axis_of(1000) + "\noutputs: " + axis_of(1000) + "\nbatches: " + axis_of(1000) + "\n";
+  auto s = parse_study_yaml(yaml, "huge.yaml");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, Errc::kInvalidArgument);
+  EXPECT_NE(s.error().message.find("huge.yaml: the grid has 1002000000 cells"), std::string::npos) << s.error().message;
+  EXPECT_NE(s.error().message.find("--max-cells"), std::string::npos) << s.error().message;
+  // An explicit limit: 10 x 10 x 1 cells pass a limit of 100 and fail one of 99.
+  const std::string small =
+      "configs: [{name: a, engine: sim}]\ninputs: " + axis_of(10) + "\noutputs: " + axis_of(10) + "\nbatches: [1]\n";
+  auto ok = parse_study_yaml(small, "s.yaml", {}, 100);
+  ASSERT_TRUE(ok.ok()) << ok.error().to_string();
+  EXPECT_EQ(grid_cell_count(*ok), 100u);
+  EXPECT_EQ(expand_grid(*ok).size(), 100u);
+  EXPECT_FALSE(parse_study_yaml(small, "s.yaml", {}, 99).ok());
+}
+
+TEST(HostileGrid, CellCountSaturatesAndDefaultLimitIsBounded) {
+  Study s;
+  s.configs.resize(3);
+  s.configs[1].settings = {{"batches", "1..8"}};  // 4 batch sizes
+  s.input_tokens = {1, 2};
+  s.output_tokens = {1, 2, 3};
+  s.batch_sizes = {1};
+  EXPECT_EQ(grid_cell_count(s), 6u * 1 + 6u * 4 + 6u * 1);
+  EXPECT_GE(default_max_cells(), 100'000u);
+  EXPECT_LE(default_max_cells(), 100'000'000u);
+}
+
+TEST(HostileGrid, ARangeToTheTopStopsAt2To63) {
+  auto all = parse_size_list("1..18446744073709551615", "inputs");
+  ASSERT_TRUE(all.ok()) << all.error().to_string();
+  ASSERT_EQ(all->size(), 64u);
+  EXPECT_EQ(all->back(), std::uint64_t{1} << 63);
+  auto top = parse_size_list("9223372036854775808..18446744073709551615", "inputs");
+  ASSERT_TRUE(top.ok());
+  EXPECT_EQ(top->size(), 1u);
+}
+
 }  // namespace
 }  // namespace jouleperf::study

@@ -240,15 +240,58 @@ TEST(Loader, GenericJsonlWithDates) {
   EXPECT_NE(undetected.error().message.find("--input-col"), std::string::npos);
 }
 
-TEST(Loader, HeaderOnlyFileIsAnEmptyTrace) {
+// A trace without a data row is "no requests", naming the file: never a 0 Wh workload.
+TEST(HostileLoader, HeaderOnlyFileHasNoRequests) {
   auto r = load_file(fixture("header_only.csv"));
-  ASSERT_TRUE(r.ok()) << r.error().to_string();
-  EXPECT_EQ(r->summary.format, TraceFormat::kAzure);
-  EXPECT_EQ(r->summary.rows, 0u);
-  EXPECT_TRUE(r->rows.empty());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Errc::kParse);
+  EXPECT_NE(r.error().message.find("header_only.csv: no requests"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("only a header"), std::string::npos) << r.error().message;
   auto empty = load_text("");
   ASSERT_FALSE(empty.ok());
   EXPECT_EQ(empty.error().code, Errc::kParse);
+  // JSON lines have no header: an empty file is no requests, too.
+  LoadOptions jsonl;
+  jsonl.format = TraceFormat::kMooncake;
+  auto none = load_text("\n\n", jsonl);
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.error().message.find("mem.csv: no requests"), std::string::npos) << none.error().message;
+}
+
+// Requests with 0 input or 0 output tokens are left out and counted; BurstGPT's own
+// failure mark (Response tokens = 0) stays a failure, not a zero-token request.
+TEST(HostileLoader, ZeroTokenRequestsAreExcludedAndCounted) {
+  auto r = load_text(
+      "TIMESTAMP,ContextTokens,GeneratedTokens\n"
+      "2023-11-16 18:15:46.6805900,374,44\n"
+      "2023-11-16 18:15:47.0000000,0,44\n"
+      "2023-11-16 18:15:48.0000000,374,0\n"
+      "2023-11-16 18:15:49.0000000,0,0\n"
+      "2023-11-16 18:15:50.0000000,10,20\n");
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(r->summary.rows, 5u);
+  EXPECT_EQ(r->summary.requests, 2u);
+  EXPECT_EQ(r->summary.zero_token_excluded, 3u);
+  EXPECT_EQ(r->summary.failed_excluded, 0u);
+  ASSERT_EQ(r->rows.size(), 2u);
+  EXPECT_EQ(r->rows[1].input, 10u);
+
+  const std::string burst =
+      "Timestamp,Model,Request tokens,Response tokens,Total tokens,Log Type\n"
+      "1,ChatGPT,10,20,30,Conversation log\n"
+      "2,ChatGPT,10,0,10,Conversation log\n"
+      "3,ChatGPT,0,5,5,Conversation log\n";
+  auto b = load_text(burst);
+  ASSERT_TRUE(b.ok()) << b.error().to_string();
+  EXPECT_EQ(b->summary.requests, 1u);
+  EXPECT_EQ(b->summary.failed_excluded, 1u);
+  EXPECT_EQ(b->summary.zero_token_excluded, 1u);
+  LoadOptions keep;
+  keep.include_failed = true;
+  auto kept = load_text(burst, keep);
+  ASSERT_TRUE(kept.ok()) << kept.error().to_string();
+  EXPECT_EQ(kept->summary.requests, 2u);  // the failed row, kept whole
+  EXPECT_EQ(kept->summary.zero_token_excluded, 1u);
 }
 
 TEST(Loader, TruncatedLastLineIsAnErrorOrSkipped) {

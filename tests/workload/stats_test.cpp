@@ -177,10 +177,16 @@ TEST(Stats, TraceWithoutTimesOrRequests) {
   EXPECT_FALSE(s->arrivals.has_value());
   EXPECT_TRUE(to_json(*s)["duration_s"].is_null());
   auto empty = compute_trace_stats(fixture("header_only.csv"), {});
-  ASSERT_TRUE(empty.ok());
-  EXPECT_EQ(empty->requests, 0u);
-  EXPECT_FALSE(empty->input.has_value());
-  EXPECT_TRUE(to_json(*empty)["input"].is_null());
+  ASSERT_FALSE(empty.ok());
+  EXPECT_NE(empty.error().message.find("no requests"), std::string::npos) << empty.error().message;
+  // Rows all filtered out still give empty statistics (the file had requests).
+  LoadOptions none;
+  none.to_s = -1.0;
+  auto filtered = compute_trace_stats(fixture("azure_2023.csv"), none);
+  ASSERT_TRUE(filtered.ok()) << filtered.error().to_string();
+  EXPECT_EQ(filtered->requests, 0u);
+  EXPECT_FALSE(filtered->input.has_value());
+  EXPECT_TRUE(to_json(*filtered)["input"].is_null());
 }
 
 // The paper's Table 1 figures for the Azure 2023 traces (CC-BY 4.0, Patel et al.,

@@ -250,6 +250,24 @@ TEST(Synthesize, FromEmbeddedWorkload) {
   EXPECT_FALSE(synthesize(w, o, rng).ok());
 }
 
+// -n 10^12 (or a count wrapped from -1) is refused before anything is allocated.
+TEST(HostileSynthesize, CountsOverTheLimitAreRefused) {
+  const DefaultWorkload& w = **find_default_workload("azure-code-2023");
+  SynthesisOptions o;
+  std::mt19937_64 rng(1);
+  for (std::size_t n : {kMaxRequests + 1, std::size_t{1'000'000'000'000}, static_cast<std::size_t>(-1)}) {
+    o.count = n;
+    auto r = synthesize(w, o, rng);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, Errc::kInvalidArgument);
+    EXPECT_NE(r.error().message.find("more than the limit of 10000000"), std::string::npos) << r.error().message;
+    EXPECT_FALSE(poisson_arrivals(1.0, n, rng).ok());
+    EXPECT_FALSE(gamma_arrivals(1.0, 2.0, n, rng).ok());
+  }
+  o.count = 3;
+  EXPECT_TRUE(synthesize(w, o, rng).ok());
+}
+
 TEST(Synthesize, FromATrace) {
   auto t = load_timed_requests(fixture("burstgpt.csv"), {});
   ASSERT_TRUE(t.ok());

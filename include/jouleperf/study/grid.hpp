@@ -57,20 +57,38 @@ struct Study {
   std::uint32_t max_reps = 20;  // cap with until_ci_pct (>= repetitions)
 };
 
+// The most cells a grid may have when the caller names no limit (--max-cells): a quarter
+// of this machine's physical memory at 4 KiB a cell (its key, its result with the
+// repetitions, its store row), clamped to [100 000, 100 000 000]; 1 000 000 when the
+// memory size cannot be read. docs/study.md, "Limits".
+std::uint64_t default_max_cells();
+
+// The cells of the grid: the sum over configs of I x O x B (a config's own "batches"
+// setting replacing B), saturating at UINT64_MAX. Allocates nothing.
+std::uint64_t grid_cell_count(const Study& study);
+
+// kInvalidArgument "the grid has N cells (...), more than --max-cells M" when
+// grid_cell_count(study) > max_cells; checked before anything is expanded or run.
+Status check_grid_size(const Study& study, std::uint64_t max_cells);
+
 // Checks the study: at least one config and one value per axis, values >= 1, config names
 // non-empty and unique, known engines (llamacpp, sim, openai), strategies and batching
-// modes the engine layer parses, repetitions >= 1, idle gap >= 0. kInvalidArgument naming
-// the config or field. Also sorts every config's settings.
-Status validate_study(Study& study);
+// modes the engine layer parses, repetitions >= 1, idle gap >= 0, at most `max_cells`
+// cells (check_grid_size). kInvalidArgument naming the config or field. Also sorts every
+// config's settings.
+Status validate_study(Study& study, std::uint64_t max_cells = default_max_cells());
 
 // Reads a YAML study file (docs/study.md). Errors name the file, the line and the field:
-// kNotFound / kPermissionDenied / kIo reading it, kParse for bad YAML, an unknown key or a
-// value of the wrong type, kInvalidArgument as validate_study fails. Top-level keys listed
-// in `other_sections` are accepted and ignored (sections other commands read).
-Result<Study> load_study_file(const std::string& path, const std::vector<std::string>& other_sections = {});
+// kNotFound / kPermissionDenied / kIo reading it, kParse for bad YAML, a key given twice
+// in one mapping, an unknown key or a value of the wrong type, kInvalidArgument as
+// validate_study fails (a grid of more than `max_cells` cells among them). Top-level keys
+// listed in `other_sections` are accepted and ignored (sections other commands read).
+Result<Study> load_study_file(const std::string& path, const std::vector<std::string>& other_sections = {},
+                              std::uint64_t max_cells = default_max_cells());
 // The same from text; `source` names it in errors.
 Result<Study> parse_study_yaml(const std::string& text, const std::string& source,
-                               const std::vector<std::string>& other_sections = {});
+                               const std::vector<std::string>& other_sections = {},
+                               std::uint64_t max_cells = default_max_cells());
 
 // "128,512,2048" -> {128, 512, 2048}; "32..8192" -> powers of two from 32 to 8192.
 // kInvalidArgument naming `what` for an empty list, a zero or a malformed number.
@@ -85,7 +103,8 @@ struct GridCell {
 
 // Every cell, config-major, then I, O and B as listed: configs x I x O x B, where a
 // config with the setting "batches" (a size list) runs at those batch sizes instead of
-// the study's.
+// the study's. Allocates grid_cell_count(study) cells: check_grid_size first (a study
+// from load_study_file / validate_study has been).
 std::vector<GridCell> expand_grid(const Study& study);
 
 // Shard `index` of `count` (0 <= index < count): the cells whose grid position p has

@@ -9,7 +9,7 @@
 
 namespace jouleperf::workload {
 
-// {"source", "format", "rows", "requests", "failed_excluded", "skipped_bad",
+// {"source", "format", "rows", "requests", "failed_excluded", "zero_token_excluded", "skipped_bad",
 //  "filtered_out", "bad_examples": [{"line", "reason"}]}
 nlohmann::json to_json(const LoadSummary& summary);
 

@@ -71,6 +71,7 @@ struct LoadSummary {
   std::uint64_t rows = 0;                   // data rows read (blank lines and the header excluded)
   std::uint64_t requests = 0;               // rows handed to the visitor
   std::uint64_t failed_excluded = 0;        // BurstGPT failed rows (Response tokens == 0) left out
+  std::uint64_t zero_token_excluded = 0;    // other rows with 0 input or 0 output tokens, left out
   std::uint64_t skipped_bad = 0;            // malformed rows skipped (skip_bad)
   std::uint64_t filtered_out = 0;           // rows not matching where/from/to
   std::vector<BadRow> bad_examples;         // the first max_bad_examples skipped rows
@@ -82,9 +83,12 @@ using RequestVisitor = std::function<void(const Request&)>;
 // Reads the trace at `path` (plain or gzip) and calls `visit` for each request that
 // passes the filters, in file order. Arrival times are seconds since the first row
 // that has a valid time (so the first request arrives at 0 in a sorted trace).
+// Requests with 0 input or 0 output tokens are left out and counted (zero_token_excluded),
+// unless the format marks them failed (BurstGPT: Response tokens = 0, failed_excluded).
 // Fails with kNotFound/kPermissionDenied/kIo for the file, kInvalidArgument for bad
-// options (an unknown --where key, --from without times), and kParse with
-// "FILE:LINE: reason" for the first malformed row unless skip_bad is set.
+// options (an unknown --where key, --from without times), kParse with "FILE:LINE:
+// reason" for the first malformed row unless skip_bad is set, and kParse "FILE: no
+// requests" for a file without a data row (empty, or a header only).
 Result<LoadSummary> load_trace(const std::string& path, const LoadOptions& options, const RequestVisitor& visit);
 
 // The same, reading `data` in memory; `name` is used in messages. For tests and fuzzing.
