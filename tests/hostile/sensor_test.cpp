@@ -30,14 +30,14 @@ namespace {
 
 constexpr std::uint64_t kIntelRangeUj = 262143328850;  // a real package zone's max_energy_range_uj
 
-struct Run {
+struct CliRun {
   int exit_code = -1;
   std::string out;
   std::string err;
 };
 
 // Runs the built jouleperf with `args`; stdout and stderr go to files read back after it exits.
-Run run_cli(std::vector<std::string> args) {
+CliRun run_cli(std::vector<std::string> args) {
   testing::TempDir dir;
   const auto out = (dir.path() / "out").string(), err = (dir.path() / "err").string();
   args.insert(args.begin(), JP_CLI_PATH);
@@ -49,7 +49,7 @@ Run run_cli(std::vector<std::string> args) {
   posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   pid_t pid = 0;
-  Run r;
+  CliRun r;
   const int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&fa);
   if (rc != 0) return r;
@@ -81,67 +81,67 @@ struct OneZone {
 
 // `jouleperf measure` on the zone while the command rewrites energy_uj to `new_uj`
 // (in place, as sysfs regenerates it: the sensor keeps its descriptor open).
-Run measure_rapl_rewrite(const OneZone& z, std::uint64_t new_uj) {
+CliRun measure_rapl_rewrite(const OneZone& z, std::uint64_t new_uj) {
   return run_cli({"measure", "--sensor", "rapl", "--powercap-root", z.root(), "--json", "-", "--", "sh", "-c",
                   "printf '%s\\n' " + std::to_string(new_uj) + " > '" + z.energy_file() + "'"});
 }
 
 // What every rejected-sample measurement must say, whatever the sensor.
-void expect_rejected_and_flagged(const Run& r, const nlohmann::json& j) {
+void expect_rejected_and_flagged(const CliRun& r, const nlohmann::json& j) {
   ASSERT_TRUE(j.contains("rejected_reads")) << r.out;
-  EXPECT_GE(j["rejected_reads"].get<std::uint64_t>(), 1u);
+  EXPECT_GE(j.at("rejected_reads").get<std::uint64_t>(), 1u);
   ASSERT_TRUE(j.contains("incomplete")) << r.out;
-  EXPECT_TRUE(j["incomplete"].get<bool>());
-  ASSERT_EQ(j["domains"].size(), 1u);
-  const auto& d = j["domains"][0];
+  EXPECT_TRUE(j.at("incomplete").get<bool>());
+  ASSERT_EQ(j.at("domains").size(), 1u);
+  const auto& d = j.at("domains").at(0);
   ASSERT_TRUE(d.contains("rejected_reads")) << r.out;
-  EXPECT_GE(d["rejected_reads"].get<std::uint64_t>(), 1u);
-  ASSERT_TRUE(d.contains("rejection") && d["rejection"].is_string()) << r.out;
+  EXPECT_GE(d.at("rejected_reads").get<std::uint64_t>(), 1u);
+  ASSERT_TRUE(d.contains("rejection") && d.at("rejection").is_string()) << r.out;
   EXPECT_TRUE(contains(r.err, "rejected")) << r.err;
   EXPECT_TRUE(contains(r.err, "INCOMPLETE")) << r.err;
 }
 
 TEST(HostileRaplCounter, DecreaseWithoutAPlausibleWrapIsRejectedNotReadAsAWrap) {
-  OneZone z(10'000'000);                             // 10 J
-  const Run r = measure_rapl_rewrite(z, 9'000'000);  // down 1 J: "a wrap" would mean 262 kJ at once
+  OneZone z(10'000'000);                                // 10 J
+  const CliRun r = measure_rapl_rewrite(z, 9'000'000);  // down 1 J: "a wrap" would mean 262 kJ at once
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   // Before the fix: ~262 kJ labelled "counter, measured".
-  EXPECT_LT(j["energy_j"].get<double>(), 1.0) << r.out;
-  EXPECT_GE(j["energy_j"].get<double>(), 0.0) << r.out;
-  expect_rejected_and_flagged(r, j);
-  EXPECT_TRUE(contains(j["domains"][0]["rejection"].get<std::string>(), "wrap")) << r.out;
+  EXPECT_LT(j.at("energy_j").get<double>(), 1.0) << r.out;
+  EXPECT_GE(j.at("energy_j").get<double>(), 0.0) << r.out;
+  ASSERT_NO_FATAL_FAILURE(expect_rejected_and_flagged(r, j));
+  EXPECT_TRUE(contains(j.at("domains").at(0).at("rejection").get<std::string>(), "wrap")) << r.out;
 }
 
 TEST(HostileRaplCounter, DecreaseWithZeroMaxEnergyRangeCannotBeAWrap) {
   OneZone z(10'000'000, "0");
-  const Run r = measure_rapl_rewrite(z, 9'999'000);  // read as a reset before the fix: +10 J
+  const CliRun r = measure_rapl_rewrite(z, 9'999'000);  // read as a reset before the fix: +10 J
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
-  EXPECT_LT(j["energy_j"].get<double>(), 1.0) << r.out;
-  expect_rejected_and_flagged(r, j);
-  EXPECT_TRUE(contains(j["domains"][0]["rejection"].get<std::string>(), "max_energy_range_uj")) << r.out;
+  EXPECT_LT(j.at("energy_j").get<double>(), 1.0) << r.out;
+  ASSERT_NO_FATAL_FAILURE(expect_rejected_and_flagged(r, j));
+  EXPECT_TRUE(contains(j.at("domains").at(0).at("rejection").get<std::string>(), "max_energy_range_uj")) << r.out;
 }
 
 TEST(HostileRaplCounter, ForwardJumpAboveThePackageBoundIsRejected) {
   OneZone z(10'000'000);
-  const Run r = measure_rapl_rewrite(z, 10'000'000 + 100'000'000'000ULL);  // +100 kJ in one read
+  const CliRun r = measure_rapl_rewrite(z, 10'000'000 + 100'000'000'000ULL);  // +100 kJ in one read
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
-  EXPECT_LT(j["energy_j"].get<double>(), 1.0) << r.out;
-  expect_rejected_and_flagged(r, j);
+  EXPECT_LT(j.at("energy_j").get<double>(), 1.0) << r.out;
+  ASSERT_NO_FATAL_FAILURE(expect_rejected_and_flagged(r, j));
 }
 
 TEST(HostileRaplCounter, PlausibleWrapIsStillAWrap) {
   // 1 mJ below the top, then 1 mJ past zero: 2 mJ, a real wrap. Not rejected.
   OneZone z(999'000, "1000000");
-  const Run r = measure_rapl_rewrite(z, 1'000);
+  const CliRun r = measure_rapl_rewrite(z, 1'000);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
-  EXPECT_NEAR(j["energy_j"].get<double>(), 2e-3, 1e-9) << r.out;
+  EXPECT_NEAR(j.at("energy_j").get<double>(), 2e-3, 1e-9) << r.out;
   ASSERT_TRUE(j.contains("rejected_reads")) << r.out;
-  EXPECT_EQ(j["rejected_reads"].get<std::uint64_t>(), 0u);
-  EXPECT_FALSE(j["incomplete"].get<bool>());
+  EXPECT_EQ(j.at("rejected_reads").get<std::uint64_t>(), 0u);
+  EXPECT_FALSE(j.at("incomplete").get<bool>());
   EXPECT_FALSE(contains(r.err, "INCOMPLETE")) << r.err;
 }
 
@@ -164,7 +164,7 @@ struct FlakyExporter {
   FlakyExporter(std::string metric_name, const std::string& first_value) : metric(std::move(metric_name)) {
     dir.write("value", first_value + "\n");
   }
-  Run measure_rewrite(const std::string& new_value) {
+  CliRun measure_rewrite(const std::string& new_value) {
     return run_cli({"measure", "--sensor", "prometheus", "--prometheus", server.url(), "--json", "-", "--", "sh", "-c",
                     "printf '%s\\n' '" + new_value + "' > '" + value_file + "'"});
   }
@@ -172,40 +172,40 @@ struct FlakyExporter {
 
 TEST(HostilePrometheus, PowerGaugeOf1e30WattsIsRejected) {
   FlakyExporter ex("DCGM_FI_DEV_POWER_USAGE", "100");
-  const Run r = ex.measure_rewrite("1e30");
+  const CliRun r = ex.measure_rewrite("1e30");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
-  const double e = j["energy_j"].get<double>();
+  const double e = j.at("energy_j").get<double>();
   EXPECT_TRUE(std::isfinite(e));
   // Only the 100 W samples count: about 100 W over the measured span (before the fix: ~1e30 J).
   // The bound is loose on purpose (a whole second of slack): it checks magnitude, not timing.
-  EXPECT_LE(e, 100.0 * (j["duration_s"].get<double>() + 1.0)) << r.out;
-  expect_rejected_and_flagged(r, j);
-  EXPECT_TRUE(contains(j["domains"][0]["rejection"].get<std::string>(), "above")) << r.out;
+  EXPECT_LE(e, 100.0 * (j.at("duration_s").get<double>() + 1.0)) << r.out;
+  ASSERT_NO_FATAL_FAILURE(expect_rejected_and_flagged(r, j));
+  EXPECT_TRUE(contains(j.at("domains").at(0).at("rejection").get<std::string>(), "above")) << r.out;
 }
 
 TEST(HostilePrometheus, NanAndNegativePowerAreRejectedAndCounted) {
   for (const std::string bad : {"NaN", "-5", "+Inf"}) {
     FlakyExporter ex("DCGM_FI_DEV_POWER_USAGE", "100");
-    const Run r = ex.measure_rewrite(bad);
+    const CliRun r = ex.measure_rewrite(bad);
     ASSERT_EQ(r.exit_code, 0) << bad << ": " << r.err;
     const auto j = nlohmann::json::parse(r.out);
-    const double e = j["energy_j"].get<double>();
+    const double e = j.at("energy_j").get<double>();
     EXPECT_TRUE(std::isfinite(e)) << bad;
     EXPECT_GE(e, 0.0) << bad;
-    EXPECT_LE(e, 100.0 * (j["duration_s"].get<double>() + 1.0)) << bad << ": " << r.out;
-    expect_rejected_and_flagged(r, j);
+    EXPECT_LE(e, 100.0 * (j.at("duration_s").get<double>() + 1.0)) << bad << ": " << r.out;
+    ASSERT_NO_FATAL_FAILURE(expect_rejected_and_flagged(r, j));
   }
 }
 
 TEST(HostilePrometheus, EnergyCounterJumpAboveTheGpuBoundIsRejected) {
   // DCGM's counter is in mJ: +1e11 mJ = 100 MJ in one scrape interval.
   FlakyExporter ex("DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION", "5000000");
-  const Run r = ex.measure_rewrite("100005000000");
+  const CliRun r = ex.measure_rewrite("100005000000");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
-  EXPECT_LT(j["energy_j"].get<double>(), 1.0) << r.out;
-  expect_rejected_and_flagged(r, j);
+  EXPECT_LT(j.at("energy_j").get<double>(), 1.0) << r.out;
+  ASSERT_NO_FATAL_FAILURE(expect_rejected_and_flagged(r, j));
 }
 
 }  // namespace
