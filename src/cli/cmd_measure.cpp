@@ -74,9 +74,9 @@ void print_summary(const std::vector<std::string>& command, int exit_code, const
   const IntervalEnergy& t = m.total;
   auto& err = std::cerr;
   err << fmt::format("\n Energy stats for '{}' (exit {}):\n\n", join(command), exit_code);
-  err << fmt::format("  {:>14.3f} J   energy  +- {:.3f} J{}  [{}{}]\n", t.energy_j, t.uncertainty_j,
+  err << fmt::format("  {:>14.3f} J   energy  +- {:.3f} J{}  [{}{}{}]\n", t.energy_j, t.uncertainty_j,
                      t.estimated ? " (resolution only; the model's own error is not bounded)" : "", t.energy_source,
-                     t.estimated ? ", ESTIMATED" : ", measured");
+                     t.estimated ? ", ESTIMATED" : ", measured", t.incomplete ? ", INCOMPLETE" : "");
   if (t.above_idle_j && m.idle)
     err << fmt::format("  {:>14.3f} J   above idle (idle {:.2f} W, {})\n", *t.above_idle_j, m.idle->total_power_w,
                        m.idle->basis);
@@ -90,9 +90,18 @@ void print_summary(const std::vector<std::string>& command, int exit_code, const
     if (!d.in_total) note += " (sub-domain, not in total)";
     if (d.below_resolution) note += " (shorter than the sensor's update interval)";
     if (d.failed_reads > 0) note += fmt::format(" ({} failed reads)", d.failed_reads);
+    if (d.rejected_reads > 0) note += fmt::format(" ({} rejected: {})", d.rejected_reads, d.rejection);
+    if (d.counter_gaps > 0) note += fmt::format(" (counter re-based; {:.3f} s not covered)", d.gap_s);
+    if (d.incomplete) note += " INCOMPLETE";
     err << fmt::format("  {:<11} {:<16} {:>12.3f} {:>10.3f} {:>8}  {}{}\n", d.sensor, d.domain, d.energy_j, d.power_w,
                        d.samples, energy_source_name(d.source), note);
   }
+  if (t.rejected_reads > 0)
+    err << fmt::format("\n  {} sample(s) rejected as physically implausible: none is used in any figure.\n",
+                       t.rejected_reads);
+  if (t.incomplete)
+    err << "  INCOMPLETE: part of the run has no valid reading (a counter gap, or the last reads failed or were\n"
+           "  rejected); the energy above covers only the rest and is not extrapolated. See docs/sensors.md.\n";
   err << fmt::format("\n  jouleperf's own CPU time: {:.1f} ms ({:.2f}% of one core over the run)\n", self_cpu * 1e3,
                      t.duration_s > 0 ? 100.0 * self_cpu / t.duration_s : 0.0);
   if (t.estimated)

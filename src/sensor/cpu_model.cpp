@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <sstream>
 
@@ -79,6 +80,7 @@ class CpuModelSensor final : public Sensor {
     const double tick_s = 0.01;  // USER_HZ = 100 on Linux
     info_.caps.update_interval_s = tick_s;
     info_.caps.resolution_j = (params_.max_w - params_.idle_w) / std::max(1, params_.logical_cpus) * tick_s;
+    info_.caps.max_power_w = params_.max_w;  // the model never exceeds its own maximum
   }
 
   ~CpuModelSensor() override { ::close(fd_); }
@@ -104,7 +106,11 @@ class CpuModelSensor final : public Sensor {
     if (dt > 0) energy_j_ += p * dt;
     if (dtotal > 0) last_ = *j;
     last_t_ = t;
-    return Reading{t, Joules(energy_j_), Watts(p)};
+    Reading r;
+    r.t = t;
+    r.energy = Joules(energy_j_);
+    r.power = Watts(p);
+    return r;
   }
 
   std::vector<std::pair<std::string, std::string>> conditions() override {
@@ -174,8 +180,8 @@ Result<CpuPowerParams> resolve_cpu_power_params(const CpuModelOptions& opts) {
   p.max_w = opts.max_w.value_or(max_w);
   p.idle_w = opts.idle_w.value_or(kIdleShare * p.max_w);
   if (opts.max_w || opts.idle_w) p.basis = "flags (--cpu-idle-w/--cpu-max-w); otherwise " + p.basis;
-  if (p.idle_w < 0 || p.max_w <= 0 || p.max_w < p.idle_w)
-    return make_error(Errc::kInvalidArgument, "CPU power model needs 0 <= idle <= max and max > 0 (got idle " +
+  if (!std::isfinite(p.idle_w) || !std::isfinite(p.max_w) || p.idle_w < 0 || p.max_w <= 0 || p.max_w < p.idle_w)
+    return make_error(Errc::kInvalidArgument, "CPU power model needs finite 0 <= idle <= max and max > 0 (got idle " +
                                                   std::to_string(p.idle_w) + " W, max " + std::to_string(p.max_w) +
                                                   " W)");
   return p;

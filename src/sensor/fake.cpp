@@ -60,13 +60,30 @@ FakePowerSensor::FakePowerSensor(SensorInfo info, PowerProfile profile, const Cl
 }
 
 Result<Reading> FakePowerSensor::read() {
-  const Seconds t = clock_.now();
-  return Reading{t, std::nullopt, profile_.power(t)};
+  Reading r;
+  r.t = clock_.now();
+  r.power = profile_.power(r.t);
+  return r;
 }
+
+namespace {
+CounterOptions fake_counter_options(const SensorInfo& info, std::uint64_t range_raw, double joules_per_raw) {
+  CounterOptions o;
+  o.range_raw = range_raw;
+  o.joules_per_raw = joules_per_raw;
+  o.on_decrease = range_raw > 0 ? CounterDecrease::kWrap : CounterDecrease::kReset;
+  o.max_power_w = info.caps.max_power_w;
+  o.slack_s = info.caps.update_interval_s;
+  return o;
+}
+}  // namespace
 
 FakeCounterSensor::FakeCounterSensor(SensorInfo info, std::vector<Step> script, std::uint64_t range_raw,
                                      double joules_per_raw, const Clock& clock)
-    : info_(std::move(info)), script_(std::move(script)), unwrap_(range_raw, joules_per_raw), clock_(clock) {
+    : info_(std::move(info)),
+      script_(std::move(script)),
+      unwrap_(fake_counter_options(info_, range_raw, joules_per_raw)),
+      clock_(clock) {
   info_.caps.energy_counter = true;
 }
 
@@ -76,7 +93,17 @@ Result<Reading> FakeCounterSensor::read() {
   ++next_;
   if (s.error) return *s.error;
   if (!s.raw) return make_error(Errc::kInternal, "fake counter step has neither a value nor an error");
-  return Reading{clock_.now(), unwrap_.update(*s.raw), std::nullopt};
+  Reading r;
+  r.t = clock_.now();
+  const CounterUpdate u = unwrap_.update(*s.raw, r.t);
+  if (u.rejected) {
+    r.rejected = *u.rejected;
+    return r;
+  }
+  r.energy = u.energy;
+  r.rebased = u.rebased;
+  r.gap_s = u.gap_s;
+  return r;
 }
 
 }  // namespace jouleperf

@@ -14,7 +14,12 @@ nlohmann::json to_json(const DomainEnergy& d) {
                    {"failed_reads", d.failed_reads},
                    {"below_resolution", d.below_resolution},
                    {"in_total", d.in_total},
-                   {"stale_end", d.stale_end}};
+                   {"stale_end", d.stale_end},
+                   {"rejected_reads", d.rejected_reads},
+                   {"counter_gaps", d.counter_gaps},
+                   {"gap_s", d.gap_s},
+                   {"incomplete", d.incomplete}};
+  j["rejection"] = d.rejection.empty() ? nlohmann::json(nullptr) : nlohmann::json(d.rejection);
   if (d.idle_power_w) j["idle_power_w"] = *d.idle_power_w;
   if (d.above_idle_j) j["above_idle_j"] = *d.above_idle_j;
   return j;
@@ -30,7 +35,9 @@ nlohmann::json to_json(const IntervalEnergy& iv) {
                    {"uncertainty_j", iv.uncertainty_j},
                    {"energy_source", iv.energy_source},
                    {"estimated", iv.estimated},
-                   {"below_resolution", iv.below_resolution}};
+                   {"below_resolution", iv.below_resolution},
+                   {"rejected_reads", iv.rejected_reads},
+                   {"incomplete", iv.incomplete}};
   j["above_idle_j"] = iv.above_idle_j ? nlohmann::json(*iv.above_idle_j) : nlohmann::json(nullptr);
   j["domains"] = nlohmann::json::array();
   for (const auto& d : iv.domains) j["domains"].push_back(to_json(d));
@@ -59,7 +66,8 @@ nlohmann::json to_json(const SensorInfo& info) {
           {"resolution_j", info.caps.resolution_j},
           {"power_resolution_w", info.caps.power_resolution_w},
           {"update_interval_s", info.caps.update_interval_s},
-          {"in_total", info.caps.in_total}};
+          {"in_total", info.caps.in_total},
+          {"max_power_w", info.caps.max_power_w}};
 }
 
 }  // namespace jouleperf

@@ -36,7 +36,9 @@ Result<IntervalEnergy> Meter::interval(const std::string& name, const Mark& a, c
     const SensorSnapshot& sa = a.snaps[i];
     const SensorSnapshot& sb = b.snaps[i];
     if (sa.reads_ok == 0 || sb.reads_ok == 0) {
-      const std::string why = sb.last_error ? sb.last_error->message : "no reading";
+      const std::string why = sb.last_error       ? sb.last_error->message
+                              : sb.last_rejection ? "rejected as implausible: " + *sb.last_rejection
+                                                  : "no reading";
       return make_error(Errc::kIo, info.name + " " + info.domain + ": no good reading in '" + name + "': " + why);
     }
     DomainEnergy d;
@@ -46,12 +48,20 @@ Result<IntervalEnergy> Meter::interval(const std::string& name, const Mark& a, c
     d.estimated = info.caps.estimated;
     d.in_total = info.caps.in_total;
     d.energy_j = (sb.energy - sa.energy).value();
-    // The readings bracket [a.t, b.t]; when a closing read failed the figure covers less.
-    const double span = (sb.t - sa.t).value();
-    d.power_w = span > 0 ? d.energy_j / span : 0.0;
     d.samples = sb.reads_ok - sa.reads_ok;
     d.failed_reads = sb.reads_failed - sa.reads_failed;
     d.stale_end = !sb.fresh;
+    d.rejected_reads = sb.reads_rejected - sa.reads_rejected;
+    if (d.rejected_reads > 0 && sb.last_rejection) d.rejection = *sb.last_rejection;
+    d.counter_gaps = sb.counter_gaps - sa.counter_gaps;
+    d.gap_s = std::max(0.0, sb.gap_s - sa.gap_s);
+    d.incomplete = d.stale_end || d.counter_gaps > 0;
+    iv.rejected_reads += d.rejected_reads;
+    // The readings bracket [a.t, b.t]; when a closing read failed the figure covers less,
+    // and a counter gap's seconds are not in it either: mean power is over what is covered.
+    const double span = (sb.t - sa.t).value();
+    const double covered_s = std::max(0.0, span - d.gap_s);
+    d.power_w = covered_s > 0 ? d.energy_j / covered_s : 0.0;
     const double u = info.caps.update_interval_s;
     d.below_resolution = u > 0 && iv.duration_s < u;
     if (d.source == EnergySource::kPowerIntegral) {
@@ -64,7 +74,8 @@ Result<IntervalEnergy> Meter::interval(const std::string& name, const Mark& a, c
     }
     if (idle_ && i < idle_->power_w.size() && idle_->power_w[i]) {
       d.idle_power_w = *idle_->power_w[i];
-      d.above_idle_j = d.energy_j - *d.idle_power_w * iv.duration_s;
+      // Incomplete: idle is subtracted over the covered time only, as the energy is.
+      d.above_idle_j = d.energy_j - *d.idle_power_w * (d.incomplete ? covered_s : iv.duration_s);
     } else if (d.in_total) {
       all_idle_known = false;
     }
@@ -73,6 +84,7 @@ Result<IntervalEnergy> Meter::interval(const std::string& name, const Mark& a, c
       iv.uncertainty_j += d.uncertainty_j;
       iv.estimated = iv.estimated || d.estimated;
       iv.below_resolution = iv.below_resolution || d.below_resolution;
+      iv.incomplete = iv.incomplete || d.incomplete;
       sources.insert(std::string(energy_source_name(d.source)));
       if (d.idle_power_w) idle_sum_w += *d.idle_power_w;
     }
@@ -81,8 +93,17 @@ Result<IntervalEnergy> Meter::interval(const std::string& name, const Mark& a, c
   iv.power_w = iv.duration_s > 0 ? iv.energy_j / iv.duration_s : 0.0;
   if (idle_) {
     if (all_idle_known && !idle_->power_w.empty()) {
-      iv.above_idle_j = iv.energy_j - idle_sum_w * iv.duration_s;
-    } else if (idle_->power_w.empty()) {
+      if (iv.incomplete) {
+        // Each domain's idle over its own covered time (see above).
+        double sum = 0.0;
+        for (const auto& d : iv.domains)
+          if (d.in_total && d.above_idle_j) sum += *d.above_idle_j;
+        iv.above_idle_j = sum;
+      } else {
+        iv.above_idle_j = iv.energy_j - idle_sum_w * iv.duration_s;
+      }
+    } else if (idle_->power_w.empty() && !iv.incomplete) {
+      // A total idle power cannot be matched to a partial coverage: no above-idle figure then.
       iv.above_idle_j = iv.energy_j - idle_->total_power_w * iv.duration_s;
     }
   }

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <optional>
 #include <utility>
 
@@ -28,14 +29,17 @@ enum class EnergyMode {
 class NvmlGpuSensor final : public Sensor {
  public:
   NvmlGpuSensor(std::shared_ptr<const NvmlLibrary> lib, nvml::Device dev, SensorInfo info,
-                std::optional<std::string> name, EnergyMode mode, bool read_power, const Clock& clock)
+                std::optional<std::string> name, EnergyMode mode, bool read_power, std::string max_power_basis,
+                const Clock& clock)
       : lib_(std::move(lib)),
         dev_(dev),
         info_(std::move(info)),
         name_(std::move(name)),
         mode_(mode),
         read_power_(read_power),
-        clock_(clock) {}
+        max_power_basis_(std::move(max_power_basis)),
+        clock_(clock),
+        unwrap_(counter_options(info_.caps.max_power_w)) {}
 
   const SensorInfo& info() const override { return info_; }
 
@@ -44,17 +48,32 @@ class NvmlGpuSensor final : public Sensor {
       auto mj = lib_->total_energy_mj(dev_);
       const Seconds t = clock_.now();
       if (!mj) return failed(mj.error());
-      Reading r{t, unwrap_.update(*mj), std::nullopt};
+      const CounterUpdate u = unwrap_.update(*mj, t);
+      Reading r;
+      r.t = t;
+      if (u.rejected) {
+        r.rejected = "nvml " + info_.domain + ": " + *u.rejected;
+        return r;
+      }
+      r.energy = u.energy;
+      r.rebased = u.rebased;
+      r.gap_s = u.gap_s;
       if (read_power_) {
-        // Power is extra detail here: a failed power read does not spoil the energy.
-        if (auto mw = lib_->power_mw(dev_)) r.power = Watts(*mw * kWattsPerMilliwatt);
+        // Power is extra detail here: a failed or implausible power read does not spoil the energy.
+        if (auto mw = lib_->power_mw(dev_)) {
+          const double w = *mw * kWattsPerMilliwatt;
+          if (w <= info_.caps.max_power_w) r.power = Watts(w);
+        }
       }
       return r;
     }
     auto mw = lib_->power_mw(dev_);
     const Seconds t = clock_.now();
     if (!mw) return failed(mw.error());
-    return Reading{t, std::nullopt, Watts(*mw * kWattsPerMilliwatt)};
+    Reading r;
+    r.t = t;
+    r.power = Watts(*mw * kWattsPerMilliwatt);  // the Sampler rejects it above caps.max_power_w
+    return r;
   }
 
   std::vector<std::pair<std::string, std::string>> conditions() override {
@@ -65,6 +84,12 @@ class NvmlGpuSensor final : public Sensor {
     if (auto c = lib_->temperature_c(dev_)) out.emplace_back("temperature_c", std::to_string(*c));
     if (auto mhz = lib_->sm_clock_mhz(dev_)) out.emplace_back("sm_clock_mhz", std::to_string(*mhz));
     out.emplace_back("energy_mode", mode_ == EnergyMode::kCounter ? "counter" : "power-sampling");
+    out.emplace_back("max_power_w", fmt::format("{:g}", info_.caps.max_power_w));
+    out.emplace_back("max_power_basis", max_power_basis_);
+    if (mode_ == EnergyMode::kCounter) {
+      out.emplace_back("rejected_reads", std::to_string(unwrap_.rejected()));
+      out.emplace_back("counter_resets", std::to_string(unwrap_.wraps()));
+    }
     return out;
   }
 
@@ -77,12 +102,24 @@ class NvmlGpuSensor final : public Sensor {
   std::optional<std::string> name_;
   EnergyMode mode_;
   bool read_power_;
+  std::string max_power_basis_;
   const Clock& clock_;
-  CounterUnwrapper unwrap_{0, kJoulesPerMillijoule};  // 64-bit mJ: a decrease is a driver reload
+  CounterUnwrapper unwrap_;  // 64-bit mJ: a decrease is a driver reload (a reset), if plausible
+
+  static CounterOptions counter_options(double max_power_w) {
+    CounterOptions o;
+    o.joules_per_raw = kJoulesPerMillijoule;
+    o.on_decrease = CounterDecrease::kReset;
+    o.max_power_w = max_power_w;
+    o.slack_s = kUpdateIntervalS;
+    return o;
+  }
 };
 
-SensorInfo gpu_info(const std::string& domain, const std::string& description, EnergyMode mode, bool power) {
+SensorInfo gpu_info(const std::string& domain, const std::string& description, EnergyMode mode, bool power,
+                    double max_power_w) {
   SensorInfo info;
+  info.caps.max_power_w = max_power_w;
   info.name = "nvml";
   info.domain = domain;
   info.description = description;
@@ -102,6 +139,8 @@ SensorInfo gpu_info(const std::string& domain, const std::string& description, E
 
 Result<std::vector<std::unique_ptr<Sensor>>> open_nvml_sensors(const NvmlOptions& opts, const Clock& clock,
                                                                std::vector<SensorProblem>& problems) {
+  if (opts.max_power_w && !(*opts.max_power_w > 0 && std::isfinite(*opts.max_power_w)))
+    return make_error(Errc::kInvalidArgument, "nvml: the power bound must be a positive number of W");
   auto lib = NvmlLibrary::open(opts.library);
   if (!lib) return lib.error();
   std::shared_ptr<const NvmlLibrary> shared = std::move(lib).value();
@@ -123,13 +162,23 @@ Result<std::vector<std::unique_ptr<Sensor>>> open_nvml_sensors(const NvmlOptions
     if (auto n = shared->device_name(*dev)) name = *n;
     const std::string description = name ? *name : "NVIDIA GPU " + std::to_string(i) + " (name unavailable)";
 
+    double max_power_w = kNvmlDefaultMaxPowerW;
+    std::string basis = fmt::format("default {:g} W (NVML gives no maximum power limit)", kNvmlDefaultMaxPowerW);
+    if (opts.max_power_w) {
+      max_power_w = *opts.max_power_w;
+      basis = "given (options)";
+    } else if (auto max_mw = shared->max_power_limit_mw(*dev); max_mw && *max_mw > 0) {
+      max_power_w = 2.0 * *max_mw * kWattsPerMilliwatt;
+      basis = fmt::format("2 x the board's maximum power limit ({:g} W)", *max_mw * kWattsPerMilliwatt);
+    }
+
     // Probe the counter; only NOT_SUPPORTED (or FUNCTION_NOT_FOUND) means "use power".
     auto energy = shared->total_energy_mj(*dev);
     if (energy) {
       const bool power = opts.counter_power && shared->power_mw(*dev).ok();
-      out.push_back(std::make_unique<NvmlGpuSensor>(shared, *dev,
-                                                    gpu_info(domain, description, EnergyMode::kCounter, power), name,
-                                                    EnergyMode::kCounter, power, clock));
+      out.push_back(std::make_unique<NvmlGpuSensor>(
+          shared, *dev, gpu_info(domain, description, EnergyMode::kCounter, power, max_power_w), name,
+          EnergyMode::kCounter, power, basis, clock));
       continue;
     }
     if (energy.error().code != Errc::kUnsupported) {
@@ -141,9 +190,9 @@ Result<std::vector<std::unique_ptr<Sensor>>> open_nvml_sensors(const NvmlOptions
       problem(power.error(), description + ": no energy counter (" + energy.error().message + ") and no power reading");
       continue;
     }
-    out.push_back(std::make_unique<NvmlGpuSensor>(shared, *dev,
-                                                  gpu_info(domain, description, EnergyMode::kPowerSampling, true), name,
-                                                  EnergyMode::kPowerSampling, true, clock));
+    out.push_back(std::make_unique<NvmlGpuSensor>(
+        shared, *dev, gpu_info(domain, description, EnergyMode::kPowerSampling, true, max_power_w), name,
+        EnergyMode::kPowerSampling, true, basis, clock));
   }
   return out;
 }

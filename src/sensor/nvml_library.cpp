@@ -46,6 +46,7 @@ struct NvmlLibrary::Api {
   nvml::Return (*device_get_power_usage)(nvml::Device, unsigned int*) = nullptr;
   // Optional: absent in some builds; the facts they give are then omitted.
   nvml::Return (*device_get_enforced_power_limit)(nvml::Device, unsigned int*) = nullptr;
+  nvml::Return (*device_get_power_management_limit_constraints)(nvml::Device, unsigned int*, unsigned int*) = nullptr;
   nvml::Return (*device_get_temperature)(nvml::Device, int, unsigned int*) = nullptr;
   nvml::Return (*device_get_clock_info)(nvml::Device, int, unsigned int*) = nullptr;
 };
@@ -107,6 +108,7 @@ Result<std::shared_ptr<NvmlLibrary>> NvmlLibrary::open(const std::string& path) 
     }
   }
   resolve(handle, "nvmlDeviceGetEnforcedPowerLimit", api->device_get_enforced_power_limit);
+  resolve(handle, "nvmlDeviceGetPowerManagementLimitConstraints", api->device_get_power_management_limit_constraints);
   resolve(handle, "nvmlDeviceGetTemperature", api->device_get_temperature);
   resolve(handle, "nvmlDeviceGetClockInfo", api->device_get_clock_info);
 
@@ -177,6 +179,15 @@ Result<unsigned> NvmlLibrary::enforced_power_limit_mw(nvml::Device dev) const {
   const nvml::Return rc = api_->device_get_enforced_power_limit(dev, &mw);
   if (rc != nvml::kSuccess) return error(rc, "nvmlDeviceGetEnforcedPowerLimit");
   return mw;
+}
+
+Result<unsigned> NvmlLibrary::max_power_limit_mw(nvml::Device dev) const {
+  if (api_->device_get_power_management_limit_constraints == nullptr)
+    return missing("nvmlDeviceGetPowerManagementLimitConstraints");
+  unsigned min_mw = 0, max_mw = 0;
+  const nvml::Return rc = api_->device_get_power_management_limit_constraints(dev, &min_mw, &max_mw);
+  if (rc != nvml::kSuccess) return error(rc, "nvmlDeviceGetPowerManagementLimitConstraints");
+  return max_mw;
 }
 
 Result<unsigned> NvmlLibrary::temperature_c(nvml::Device dev) const {

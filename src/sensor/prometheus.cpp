@@ -320,14 +320,38 @@ bool select_series(const Plan& p, const PromSampleView& s, std::string& key, std
   return false;
 }
 
+// The physical bound of one series that counts under plan `p`, W (see prometheus.hpp).
+double series_bound_w(const Plan& p, const PromSampleView& s, const PrometheusOptions& opts) {
+  if (opts.series_max_power_w) return *opts.series_max_power_w;
+  const auto zone_bound = [](std::string_view zone) {
+    if (zone == "dram") return kPromDramMaxPowerW;
+    if (zone == "package" || zone == "core" || zone == "uncore") return kPromPackageMaxPowerW;
+    return kPromPsysMaxPowerW;
+  };
+  switch (p.family) {
+    case Family::kDcgmEnergy:
+    case Family::kDcgmPower: return kPromGpuMaxPowerW;
+    case Family::kNodeRapl: return zone_bound(node_rapl_zone(s));
+    case Family::kKeplerZones:
+      return s.name == kKeplerGpu ? kPromGpuMaxPowerW : zone_bound(s.label("zone").value_or(""));
+    case Family::kKeplerPlatform: return kPromPlatformMaxPowerW;
+    case Family::kKeplerComponents:
+      if (s.name == kKeplerGpu) return kPromGpuMaxPowerW;
+      return s.name == kKeplerDram ? kPromDramMaxPowerW : kPromPackageMaxPowerW;
+  }
+  return kPromPlatformMaxPowerW;
+}
+
 class PrometheusSensor final : public Sensor {
  public:
   PrometheusSensor(std::unique_ptr<HttpClient> http, Plan plan, SensorInfo info,
-                   std::vector<std::pair<std::string, std::string>> facts, const Clock& clock)
+                   std::vector<std::pair<std::string, std::string>> facts, const PrometheusOptions& opts,
+                   const Clock& clock)
       : http_(std::move(http)),
         plan_(std::move(plan)),
         info_(std::move(info)),
         facts_(std::move(facts)),
+        opts_(opts),
         clock_(clock) {}
 
   const SensorInfo& info() const override { return info_; }
@@ -348,17 +372,24 @@ class PrometheusSensor final : public Sensor {
       se.dups = 0;
     }
     const std::size_t known = series_.size();
-    std::optional<Error> bad;
+    std::optional<std::string> implausible;
     auto st = for_each_prometheus_sample(body, [&](const PromSampleView& s) {
-      if (bad || !select_series(plan_, s, key_, display_)) return;
+      if (implausible || !select_series(plan_, s, key_, display_)) return;
+      const double bound_w = series_bound_w(plan_, s, opts_);
+      const auto where = [&] {
+        return url() + ": line " + std::to_string(s.line) + ": " + std::string(s.name) + labels_text(s) + " is " +
+               num(s.value);
+      };
       if (!std::isfinite(s.value) || s.value < 0 || (plan_.counter && s.value * plan_.raw_per_value >= 1.8e19)) {
-        bad = make_error(Errc::kParse, url() + ": line " + std::to_string(s.line) + ": " + std::string(s.name) +
-                                           labels_text(s) + " is " + num(s.value) + ", not a finite " +
-                                           (plan_.counter ? "energy counter" : "power") + " >= 0");
+        implausible = where() + ", not a finite " + (plan_.counter ? "energy counter" : "power") + " >= 0";
+        return;
+      }
+      if (!plan_.counter && s.value > bound_w) {
+        implausible = where() + " W, above the series' " + num(bound_w) + " W bound";
         return;
       }
       Series* se = find(key_);
-      if (se == nullptr) se = &add(key_, display_);
+      if (se == nullptr) se = &add(key_, display_, bound_w);
       if (!se->seen) {
         se->seen = true;
         se->value = s.value;
@@ -376,9 +407,12 @@ class PrometheusSensor final : public Sensor {
       rollback();
       return make_error(Errc::kParse, url() + ": malformed exposition: " + st.error().message);
     }
-    if (bad) {
+    Reading r;
+    r.t = t;
+    if (implausible) {
       rollback();
-      return *bad;
+      r.rejected = std::move(implausible);
+      return r;
     }
     for (std::size_t i = 0; i < known; ++i) {
       if (!series_[i].seen) {
@@ -389,19 +423,45 @@ class PrometheusSensor final : public Sensor {
     }
     if (series_.empty()) return make_error(Errc::kNotFound, url() + ": no longer exposes " + plan_.summary);
 
-    Reading r;
-    r.t = t;
+    if (plan_.counter) {
+      // All or nothing: judge every series first; one implausible step rejects the scrape.
+      verdicts_.clear();
+      std::string why;
+      for (auto& se : series_) {
+        // Below 1.8e19 (checked above): fits in 64 bits, where llround's long long would not.
+        const auto raw = static_cast<std::uint64_t>(std::round(se.value * plan_.raw_per_value));
+        verdicts_.push_back(se.unwrap.judge(raw, t));
+        if (verdicts_.back().kind == CounterUnwrapper::Verdict::Kind::kRejected && why.empty())
+          why = url() + ": series " + se.display + ": " + verdicts_.back().reason;
+      }
+      if (!why.empty()) {
+        // Rejected series remember their value (to re-base on it); the others stay put.
+        for (std::size_t i = 0; i < series_.size(); ++i)
+          if (verdicts_[i].kind == CounterUnwrapper::Verdict::Kind::kRejected) series_[i].unwrap.apply(verdicts_[i]);
+        rollback();
+        r.rejected = std::move(why);
+        return r;
+      }
+    }
     double total = 0.0;
-    for (auto& se : series_) {
+    for (std::size_t i = 0; i < series_.size(); ++i) {
+      Series& se = series_[i];
       if (plan_.counter) {
-        const auto raw = static_cast<std::uint64_t>(std::llround(se.value * plan_.raw_per_value));
-        se.energy_j = se.unwrap.update(raw).value();
+        const CounterUpdate u = se.unwrap.apply(verdicts_[i]);
+        se.energy_j = u.energy.value();
+        if (u.rebased) {
+          r.rebased = true;
+          r.gap_s = std::max(r.gap_s, u.gap_s);
+        }
         total += se.energy_j;
       } else {
         se.power_w = se.value / se.dups;
         total += se.power_w;
       }
     }
+    double bound_sum_w = 0.0;
+    for (const auto& se : series_) bound_sum_w += se.max_power_w;
+    info_.caps.max_power_w = bound_sum_w;
     if (plan_.counter) {
       r.energy = Joules(total);
     } else {
@@ -418,9 +478,18 @@ class PrometheusSensor final : public Sensor {
     out.emplace_back("update_interval_s", num(plan_.update_interval_s));
     if (plan_.estimated) out.emplace_back("estimated", "exporter reports modelled (estimator) power");
     out.emplace_back("series", std::to_string(series_.size()));
-    std::uint64_t resets = 0;
-    for (const auto& se : series_) resets += se.unwrap.wraps();
-    if (plan_.counter) out.emplace_back("counter_resets", std::to_string(resets));
+    std::uint64_t resets = 0, rejected = 0, rebases = 0;
+    for (const auto& se : series_) {
+      resets += se.unwrap.wraps();
+      rejected += se.unwrap.rejected();
+      rebases += se.unwrap.rebases();
+    }
+    if (plan_.counter) {
+      out.emplace_back("counter_resets", std::to_string(resets));
+      out.emplace_back("rejected_values", std::to_string(rejected));
+      out.emplace_back("counter_rebases", std::to_string(rebases));
+    }
+    out.emplace_back("max_power_w", num(info_.caps.max_power_w));
     for (const auto& f : facts_) out.push_back(f);
     // Per-series breakdown (per GPU for DCGM): energy since open, or last power.
     for (const auto& se : series_) {
@@ -435,11 +504,12 @@ class PrometheusSensor final : public Sensor {
 
  private:
   struct Series {
-    Series(std::string k, std::string d, double joules_per_raw)
-        : key(std::move(k)), display(std::move(d)), unwrap(0, joules_per_raw) {}
+    Series(std::string k, std::string d, CounterOptions o)
+        : key(std::move(k)), display(std::move(d)), max_power_w(o.max_power_w), unwrap(std::move(o)) {}
     std::string key;
     std::string display;
-    CounterUnwrapper unwrap;  // range 0: a decrease is a reset (Prometheus increase())
+    double max_power_w;       // this series' physical bound, W
+    CounterUnwrapper unwrap;  // a decrease is a reset (Prometheus increase()), if plausible
     double energy_j = 0.0;    // unwrapped, since this series was first seen
     double power_w = 0.0;
     // This scrape.
@@ -456,11 +526,16 @@ class PrometheusSensor final : public Sensor {
     return nullptr;
   }
 
-  Series& add(const std::string& key, const std::string& display) {
+  Series& add(const std::string& key, const std::string& display, double max_power_w) {
     std::string d = display;
     for (int n = 2; std::any_of(series_.begin(), series_.end(), [&](const Series& s) { return s.display == d; }); ++n)
       d = display + "#" + std::to_string(n);
-    series_.emplace_back(key, d, plan_.joules_per_raw);
+    CounterOptions o;
+    o.joules_per_raw = plan_.joules_per_raw;
+    o.on_decrease = CounterDecrease::kReset;
+    o.max_power_w = max_power_w;
+    o.slack_s = std::max(plan_.update_interval_s, kPromMinSlackS);
+    series_.emplace_back(key, d, std::move(o));
     return series_.back();
   }
 
@@ -468,10 +543,12 @@ class PrometheusSensor final : public Sensor {
   Plan plan_;
   SensorInfo info_;
   std::vector<std::pair<std::string, std::string>> facts_;
+  PrometheusOptions opts_;
   const Clock& clock_;
   std::vector<Series> series_;
-  HttpResponse resp_;          // reused: keeps the body buffer's capacity
-  std::string key_, display_;  // scratch, reused
+  std::vector<CounterUnwrapper::Verdict> verdicts_;  // scratch, reused
+  HttpResponse resp_;                                // reused: keeps the body buffer's capacity
+  std::string key_, display_;                        // scratch, reused
 };
 
 Result<std::unique_ptr<Sensor>> open_endpoint(const std::string& url, const PrometheusOptions& opts,
@@ -519,9 +596,12 @@ Result<std::unique_ptr<Sensor>> open_endpoint(const std::string& url, const Prom
   info.caps.in_total = true;
 
   auto sensor = std::make_unique<PrometheusSensor>(std::move(client).value(), std::move(*plan), std::move(info),
-                                                   std::move(facts), clock);
+                                                   std::move(facts), opts, clock);
   // The scrape that chose the plan is also the first reading: it fixes the series set.
-  if (auto r = sensor->ingest(resp.body, clock.now()); !r) return r.error();
+  auto first = sensor->ingest(resp.body, clock.now());
+  if (!first) return first.error();
+  if (first->rejected)
+    return make_error(Errc::kParse, "the first scrape has an implausible value: " + *first->rejected);
   return std::unique_ptr<Sensor>(std::move(sensor));
 }
 
@@ -552,6 +632,8 @@ Result<std::vector<std::unique_ptr<Sensor>>> open_prometheus_sensors(const Prome
     return make_error(Errc::kInvalidArgument, "prometheus: the scrape timeout must be a positive number of seconds");
   if (!(opts.dcgm_interval_s >= 0) || !(opts.kepler_interval_s >= 0))
     return make_error(Errc::kInvalidArgument, "prometheus: exporter intervals must be >= 0 seconds");
+  if (opts.series_max_power_w && !(*opts.series_max_power_w > 0 && std::isfinite(*opts.series_max_power_w)))
+    return make_error(Errc::kInvalidArgument, "prometheus: the power bound must be a positive number of W");
 
   std::vector<std::unique_ptr<Sensor>> sensors;
   std::vector<Error> errors;

@@ -4,11 +4,15 @@
 #include "jouleperf/sensor/rapl.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdint>
+#include <optional>
 #include <utility>
 
 #include "jouleperf/core/text.hpp"
@@ -91,16 +95,41 @@ Result<std::uint64_t> read_u64_file(const std::string& file) {
   return *v;
 }
 
+CounterOptions counter_options(std::uint64_t max_range_uj, double max_power_w) {
+  CounterOptions o;
+  o.range_raw = max_range_uj;
+  o.joules_per_raw = kJoulesPerMicrojoule;
+  o.on_decrease = CounterDecrease::kWrap;  // range 0: no wrap possible, a decrease is rejected
+  o.max_power_w = max_power_w;
+  o.slack_s = kUpdateIntervalS;
+  o.range_name = "max_energy_range_uj";
+  return o;
+}
+
+// The largest constraint_<N>_max_power_uw > 0 of a zone, W; nullopt when none is readable.
+std::optional<double> largest_constraint_max_w(const std::string& zone_path) {
+  std::optional<double> best;
+  for (int n = 0; n < 8; ++n) {
+    auto uw = read_u64_file(zone_path + "/constraint_" + std::to_string(n) + "_max_power_uw");
+    if (!uw) continue;
+    if (*uw == 0) continue;
+    const double w = static_cast<double>(*uw) * 1e-6;
+    if (!best || w > *best) best = w;
+  }
+  return best;
+}
+
 class RaplSensor final : public Sensor {
  public:
   RaplSensor(RaplZone zone, UniqueFd fd, std::string energy_file, std::string root, std::uint64_t max_range_uj,
-             std::uint64_t first_raw_uj, const Clock& clock)
+             std::uint64_t first_raw_uj, double max_power_w, std::string max_power_basis, const Clock& clock)
       : zone_(std::move(zone)),
         fd_(std::move(fd)),
         energy_file_(std::move(energy_file)),
         root_(std::move(root)),
         max_range_uj_(max_range_uj),
-        unwrapper_(max_range_uj, kJoulesPerMicrojoule),
+        max_power_basis_(std::move(max_power_basis)),
+        unwrapper_(counter_options(max_range_uj, max_power_w)),
         clock_(clock) {
     info_.name = "rapl";
     info_.domain = zone_.domain;
@@ -111,7 +140,8 @@ class RaplSensor final : public Sensor {
     info_.caps.resolution_j = kJoulesPerMicrojoule;  // the file's unit; the hardware step is coarser (~61 uJ)
     info_.caps.update_interval_s = kUpdateIntervalS;
     info_.caps.in_total = zone_.in_total;
-    unwrapper_.update(first_raw_uj);
+    info_.caps.max_power_w = max_power_w;
+    unwrapper_.update(first_raw_uj, clock_.now());
   }
 
   const SensorInfo& info() const override { return info_; }
@@ -120,7 +150,17 @@ class RaplSensor final : public Sensor {
     const Seconds t = clock_.now();
     auto raw = read_energy_uj(fd_.get(), energy_file_, root_);
     if (!raw) return raw.error();
-    return Reading{t, unwrapper_.update(*raw), std::nullopt};
+    const CounterUpdate u = unwrapper_.update(*raw, t);
+    Reading r;
+    r.t = t;
+    if (u.rejected) {
+      r.rejected = "rapl " + info_.domain + " (" + energy_file_ + "): " + *u.rejected;
+      return r;
+    }
+    r.energy = u.energy;
+    r.rebased = u.rebased;
+    r.gap_s = u.gap_s;
+    return r;
   }
 
   std::vector<std::pair<std::string, std::string>> conditions() override {
@@ -131,6 +171,10 @@ class RaplSensor final : public Sensor {
         {"interface", std::string(rapl_interface_name(zone_.parsed.interface))},
         {"max_energy_range_uj", std::to_string(max_range_uj_)},
         {"counter_wraps", std::to_string(unwrapper_.wraps())},
+        {"max_power_w", fmt::format("{:g}", info_.caps.max_power_w)},
+        {"max_power_basis", max_power_basis_},
+        {"rejected_reads", std::to_string(unwrapper_.rejected())},
+        {"counter_rebases", std::to_string(unwrapper_.rebases())},
     };
     if (auto limit = read_u64_file(zone_.path + "/constraint_0_power_limit_uw")) {
       out.emplace_back("constraint_0_power_limit_uw", std::to_string(*limit));
@@ -146,12 +190,14 @@ class RaplSensor final : public Sensor {
   std::string energy_file_;
   std::string root_;
   std::uint64_t max_range_uj_;
+  std::string max_power_basis_;
   CounterUnwrapper unwrapper_;
   const Clock& clock_;
   SensorInfo info_;
 };
 
-Result<std::unique_ptr<Sensor>> open_zone(RaplZone zone, const std::string& root, const Clock& clock) {
+Result<std::unique_ptr<Sensor>> open_zone(RaplZone zone, const RaplOptions& opts, const Clock& clock) {
+  const std::string& root = opts.powercap_root;
   const std::string max_file = zone.path + "/max_energy_range_uj";
   auto max_range = read_u64_file(max_file);
   if (!max_range) return max_range.error();
@@ -165,14 +211,45 @@ Result<std::unique_ptr<Sensor>> open_zone(RaplZone zone, const std::string& root
   }
   auto first = read_energy_uj(fd.get(), energy_file, root);
   if (!first) return first.error();
-  return std::unique_ptr<Sensor>(
-      std::make_unique<RaplSensor>(std::move(zone), std::move(fd), energy_file, root, *max_range, *first, clock));
+  std::string basis;
+  double max_power_w = 0.0;
+  if (opts.max_power_w) {
+    max_power_w = *opts.max_power_w;
+    basis = "given (options)";
+  } else {
+    max_power_w = rapl_max_power_w(zone.name, largest_constraint_max_w(zone.path), &basis);
+  }
+  return std::unique_ptr<Sensor>(std::make_unique<RaplSensor>(std::move(zone), std::move(fd), energy_file, root,
+                                                              *max_range, *first, max_power_w, basis, clock));
 }
 
 }  // namespace
 
+double rapl_max_power_w(const std::string& zone_name, std::optional<double> largest_constraint_max_w,
+                        std::string* basis) {
+  constexpr double kConstraintFactor = 4.0;  // PL2/PL4 bursts run well above the rated maximum
+  constexpr double kFloorW = 100.0;
+  if (largest_constraint_max_w && *largest_constraint_max_w > 0) {
+    const double w = std::max(kConstraintFactor * *largest_constraint_max_w, kFloorW);
+    if (basis)
+      *basis = fmt::format("4 x the largest constraint_*_max_power_uw ({:g} W), at least {:g} W",
+                           *largest_constraint_max_w, kFloorW);
+    return w;
+  }
+  double w = 5000.0;
+  if (zone_name.rfind("package-", 0) == 0 || zone_name == "core" || zone_name == "uncore") {
+    w = 1000.0;
+  } else if (zone_name == "dram") {
+    w = 500.0;
+  }
+  if (basis) *basis = "default for '" + zone_name + "' (no constraint max_power_uw)";
+  return w;
+}
+
 Result<std::vector<std::unique_ptr<Sensor>>> open_rapl_sensors(const RaplOptions& opts, const Clock& clock,
                                                                std::vector<SensorProblem>& problems) {
+  if (opts.max_power_w && !(*opts.max_power_w > 0 && std::isfinite(*opts.max_power_w)))
+    return make_error(Errc::kInvalidArgument, "rapl: the power bound must be a positive number of W");
   const std::size_t first_problem = problems.size();
   auto zones = find_rapl_zones(opts.powercap_root, problems);
   if (!zones) return zones.error();
@@ -180,7 +257,7 @@ Result<std::vector<std::unique_ptr<Sensor>>> open_rapl_sensors(const RaplOptions
   std::vector<std::unique_ptr<Sensor>> sensors;
   for (auto& z : *zones) {
     const std::string path = z.path;
-    auto s = open_zone(std::move(z), opts.powercap_root, clock);
+    auto s = open_zone(std::move(z), opts, clock);
     if (!s) {
       problems.push_back({"rapl", path, s.error()});
       continue;

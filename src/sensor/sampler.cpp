@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 
 namespace jouleperf {
@@ -20,7 +21,11 @@ struct Sampler::Track {
   double last_p_w = std::numeric_limits<double>::quiet_NaN();
   std::uint64_t reads_ok = 0;
   std::uint64_t reads_failed = 0;
+  std::uint64_t reads_rejected = 0;
+  std::uint64_t counter_gaps = 0;
+  double gap_s = 0.0;
   std::optional<Error> last_error;
+  std::optional<std::string> last_rejection;
   bool last_fresh = false;
   std::vector<Sample> ring;  // preallocated; written at head
   std::size_t head = 0;
@@ -56,6 +61,26 @@ EnergySource Sampler::source(std::size_t i) const {
   return tr.use_counter ? EnergySource::kCounter : EnergySource::kPowerIntegral;
 }
 
+namespace {
+
+std::string num(double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+// Why a power value is implausible for a sensor bounded by max_power_w (0 = no bound), or "".
+std::string implausible_power(double p, double max_power_w) {
+  if (std::isnan(p)) return "power is NaN";
+  if (std::isinf(p)) return "power is infinite";
+  if (p < 0) return "power is negative (" + num(p) + " W)";
+  if (max_power_w > 0 && p > max_power_w)
+    return "power " + num(p) + " W is above the sensor's " + num(max_power_w) + " W bound";
+  return {};
+}
+
+}  // namespace
+
 void Sampler::read_track(Track& tr) {
   auto r = tr.sensor->read();
   if (!r) {
@@ -65,8 +90,33 @@ void Sampler::read_track(Track& tr) {
     return;
   }
   const Reading& rd = *r;
+  const auto reject = [&tr](std::string why) {
+    ++tr.reads_rejected;
+    tr.last_rejection = std::move(why);
+    tr.last_fresh = false;
+  };
+  if (rd.rejected) return reject(*rd.rejected);
   const double t = rd.t.value();
-  const double p = rd.power ? rd.power->value() : std::numeric_limits<double>::quiet_NaN();
+  const double max_power_w = tr.sensor->info().caps.max_power_w;
+  const bool counter = tr.have_first ? tr.use_counter : rd.energy.has_value();
+  double p = rd.power ? rd.power->value() : std::numeric_limits<double>::quiet_NaN();
+  if (rd.power) {
+    std::string why = implausible_power(p, max_power_w);
+    if (!why.empty()) {
+      if (!counter) return reject(why);
+      p = std::numeric_limits<double>::quiet_NaN();  // extra detail of a counter: dropped, energy kept
+    }
+  }
+  if (counter && rd.energy) {
+    const double e = rd.energy->value();
+    if (!std::isfinite(e)) return reject("counter energy is not finite");
+    if (tr.have_first && e - tr.origin_j < tr.cum_j)
+      return reject("cumulative energy went down by " + num(tr.cum_j - (e - tr.origin_j)) + " J");
+  }
+  if (rd.rebased) {
+    ++tr.counter_gaps;
+    tr.gap_s += std::max(0.0, rd.gap_s);
+  }
   if (!tr.have_first) {
     tr.have_first = true;
     tr.use_counter = rd.energy.has_value();
@@ -110,6 +160,9 @@ Status Sampler::start(bool background) {
     read_track(*tr);
     if (tr->reads_ok == 0) {
       const auto& info = tr->sensor->info();
+      if (!tr->last_error)
+        return make_error(Errc::kIo, info.name + " " + info.domain + ": first read rejected as implausible: " +
+                                         tr->last_rejection.value_or("no reading"));
       return make_error(tr->last_error->code,
                         info.name + " " + info.domain + ": first read failed: " + tr->last_error->message);
     }
@@ -167,8 +220,12 @@ std::vector<SensorSnapshot> Sampler::snapshot() {
     s.sampling_bound = Joules(tr->cum_bound_j);
     s.reads_ok = tr->reads_ok;
     s.reads_failed = tr->reads_failed;
+    s.reads_rejected = tr->reads_rejected;
+    s.counter_gaps = tr->counter_gaps;
+    s.gap_s = tr->gap_s;
     s.fresh = tr->last_fresh;
     s.last_error = tr->last_error;
+    s.last_rejection = tr->last_rejection;
     out.push_back(std::move(s));
   }
   return out;

@@ -15,6 +15,7 @@
  *   power_mw=P0,P1,...      power of successive calls (mW); the last value repeats
  *   power_rc=N              nvmlDeviceGetPowerUsage returns N instead
  *   limit_mw=N temp_c=N sm_mhz=N      enforced power limit, temperature, SM clock
+ *   max_limit_mw=N          highest settable power limit (nvmlDeviceGetPowerManagementLimitConstraints)
  *   handle_rc=N             nvmlDeviceGetHandleByIndex_v2 returns N for this GPU
  *   fail_after=K fail_rc=N  after K successful energy/power readings, every call on
  *                           this GPU returns N (e.g. 15, GPU_IS_LOST)
@@ -22,7 +23,8 @@
  *
  * Compiled with FAKE_NVML_OMIT_ENERGY_SYMBOL it lacks nvmlDeviceGetTotalEnergyConsumption
  * (a library too old for the counter); with FAKE_NVML_OMIT_OPTIONAL_SYMBOLS it lacks
- * nvmlDeviceGetEnforcedPowerLimit, nvmlDeviceGetTemperature and nvmlDeviceGetClockInfo.
+ * nvmlDeviceGetEnforcedPowerLimit, nvmlDeviceGetPowerManagementLimitConstraints,
+ * nvmlDeviceGetTemperature and nvmlDeviceGetClockInfo.
  *
  * Test-only controls (not NVML): fake_nvml_lose_gpu() makes a GPU fail from now on;
  * fake_nvml_counts() reports nvmlInit_v2 / nvmlShutdown calls and the init depth. */
@@ -62,8 +64,8 @@ typedef struct {
   int n_power;
   long power_calls;
   int power_rc;
-  int has_limit, has_temp, has_sm;
-  unsigned int limit_mw, temp_c, sm_mhz;
+  int has_limit, has_temp, has_sm, has_max_limit;
+  unsigned int limit_mw, temp_c, sm_mhz, max_limit_mw;
   long fail_after; /* -1: never */
   int fail_rc;
   long readings;
@@ -91,6 +93,7 @@ int nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t device, unsigned long long*
 int nvmlDeviceGetPowerUsage(nvmlDevice_t device, unsigned int* power);
 #ifndef FAKE_NVML_OMIT_OPTIONAL_SYMBOLS
 int nvmlDeviceGetEnforcedPowerLimit(nvmlDevice_t device, unsigned int* limit);
+int nvmlDeviceGetPowerManagementLimitConstraints(nvmlDevice_t device, unsigned int* min_limit, unsigned int* max_limit);
 int nvmlDeviceGetTemperature(nvmlDevice_t device, int sensor_type, unsigned int* temp);
 int nvmlDeviceGetClockInfo(nvmlDevice_t device, int type, unsigned int* clock);
 #endif
@@ -161,6 +164,10 @@ static int parse_gpu(char* rest, FakeGpu* g) {
       ok = parse_ull(val, &u, &end) && *end == '\0';
       g->limit_mw = (unsigned int)u;
       g->has_limit = 1;
+    } else if (strcmp(key, "max_limit_mw") == 0) {
+      ok = parse_ull(val, &u, &end) && *end == '\0';
+      g->max_limit_mw = (unsigned int)u;
+      g->has_max_limit = 1;
     } else if (strcmp(key, "temp_c") == 0) {
       ok = parse_ull(val, &u, &end) && *end == '\0';
       g->temp_c = (unsigned int)u;
@@ -370,8 +377,8 @@ static int fact(nvmlDevice_t device, unsigned int* out, int which) {
   FakeGpu* g = NULL;
   int rc = enter(device, out, &g);
   if (rc == kSuccess) {
-    const int has = which == 0 ? g->has_limit : which == 1 ? g->has_temp : g->has_sm;
-    const unsigned int v = which == 0 ? g->limit_mw : which == 1 ? g->temp_c : g->sm_mhz;
+    const int has = which == 0 ? g->has_limit : which == 1 ? g->has_temp : which == 2 ? g->has_sm : g->has_max_limit;
+    const unsigned int v = which == 0 ? g->limit_mw : which == 1 ? g->temp_c : which == 2 ? g->sm_mhz : g->max_limit_mw;
     if (has) {
       *out = v;
     } else {
@@ -383,6 +390,14 @@ static int fact(nvmlDevice_t device, unsigned int* out, int which) {
 }
 
 int nvmlDeviceGetEnforcedPowerLimit(nvmlDevice_t device, unsigned int* limit) { return fact(device, limit, 0); }
+
+int nvmlDeviceGetPowerManagementLimitConstraints(nvmlDevice_t device, unsigned int* min_limit,
+                                                 unsigned int* max_limit) {
+  if (min_limit == NULL) return kInvalidArgument;
+  const int rc = fact(device, max_limit, 3);
+  if (rc == kSuccess) *min_limit = *max_limit / 2;
+  return rc;
+}
 
 int nvmlDeviceGetTemperature(nvmlDevice_t device, int sensor_type, unsigned int* temp) {
   if (sensor_type != 0) return kInvalidArgument; /* only NVML_TEMPERATURE_GPU exists */

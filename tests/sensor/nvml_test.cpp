@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <memory>
 #include <string>
@@ -118,6 +119,70 @@ TEST_F(NvmlTest, CounterGpuReportsScriptedMillijouleDeltas) {
   EXPECT_DOUBLE_EQ(r2->t.value(), 0.5);
   ASSERT_TRUE(r2->power.has_value());
   EXPECT_DOUBLE_EQ(r2->power->value(), 180.5);
+}
+
+TEST_F(NvmlTest, HostileBoundIsTwiceTheBoardMaximumElseTheDefault) {
+  script(
+      "gpu energy_mj=1,1 limit_mw=300000 max_limit_mw=400000 name=NVIDIA A100-SXM4-80GB\n"
+      "gpu power_mw=60000 limit_mw=250000 name=Tesla P40\n");
+  auto sensors = open();
+  ASSERT_TRUE(sensors.ok()) << sensors.error().to_string();
+  ASSERT_EQ(sensors->size(), 2u);
+  // The board's maximum limit (400 W), not the enforced one a sweep may change.
+  EXPECT_DOUBLE_EQ(sensors->at(0)->info().caps.max_power_w, 800.0);
+  EXPECT_DOUBLE_EQ(sensors->at(1)->info().caps.max_power_w, kNvmlDefaultMaxPowerW);
+  const auto c0 = as_map(sensors->at(0)->conditions());
+  EXPECT_EQ(c0.at("max_power_w"), "800");
+  EXPECT_TRUE(contains(c0.at("max_power_basis"), "maximum power limit (400 W)")) << c0.at("max_power_basis");
+  EXPECT_TRUE(contains(as_map(sensors->at(1)->conditions()).at("max_power_basis"), "default"));
+
+  NvmlOptions given;
+  given.library = JP_FAKE_NVML_LIB;
+  given.max_power_w = 700.0;
+  auto overridden = open_nvml_sensors(given, clock_, problems_);
+  ASSERT_TRUE(overridden.ok());
+  EXPECT_DOUBLE_EQ(overridden->at(0)->info().caps.max_power_w, 700.0);
+  given.max_power_w = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_EQ(open_nvml_sensors(given, clock_, problems_).error().code, Errc::kInvalidArgument);
+}
+
+TEST_F(NvmlTest, HostileCounterRisingFasterThanTheBoundIsRejectedEveryTime) {
+  // 100 kJ per call: every step implies megawatts, from the last good value or not.
+  script("gpu energy_mj=0,100000000 power_mw=200000 max_limit_mw=400000 name=Runaway\n");
+  auto sensors = open();
+  ASSERT_TRUE(sensors.ok()) << sensors.error().to_string();
+  Sensor& s = *sensors->at(0);
+  auto first = s.read();
+  ASSERT_TRUE(first.ok() && first->energy);
+  for (int i = 0; i < 3; ++i) {
+    clock_.advance(Seconds(0.1));
+    auto r = s.read();
+    ASSERT_TRUE(r.ok()) << r.error().to_string();
+    ASSERT_TRUE(r->rejected.has_value()) << i;
+    EXPECT_FALSE(r->energy.has_value());
+    EXPECT_TRUE(contains(*r->rejected, "nvml gpu:0")) << *r->rejected;
+    EXPECT_TRUE(contains(*r->rejected, "800 W bound")) << *r->rejected;
+  }
+  EXPECT_EQ(as_map(s.conditions()).at("rejected_reads"), "3");
+}
+
+TEST_F(NvmlTest, HostilePowerAboveTheBoundIsRejectedByTheSampler) {
+  // 4 MW once; the first value is the probe at open.
+  script("gpu power_mw=100000,100000,100000,4000000000,100000 name=Tesla P100-PCIE-16GB\n");
+  auto sensors = open();
+  ASSERT_TRUE(sensors.ok()) << sensors.error().to_string();
+  Sampler sampler(std::move(sensors).value(), SamplerConfig{}, clock_);
+  ASSERT_TRUE(sampler.start(false).ok());
+  Meter meter(sampler);
+  ASSERT_TRUE(meter.start().ok());
+  clock_.advance(Seconds(1));
+  sampler.snapshot();  // 4 MW: rejected
+  clock_.advance(Seconds(1));
+  auto m = meter.stop();
+  ASSERT_TRUE(m.ok()) << m.error().to_string();
+  EXPECT_NEAR(m->total.energy_j, 200.0, 1e-9);  // 100 W bridged over 2 s
+  EXPECT_EQ(m->total.rejected_reads, 1u);
+  EXPECT_TRUE(contains(m->total.domains[0].rejection, "2000 W bound")) << m->total.domains[0].rejection;
 }
 
 TEST_F(NvmlTest, CounterGpuThroughSamplerAndMeter) {
@@ -390,9 +455,15 @@ TEST_F(NvmlTest, OptionalSymbolsMayBeAbsent) {
   ASSERT_TRUE(sensors.ok()) << sensors.error().to_string();
   ASSERT_EQ(sensors->size(), 1u);
   const Conditions c = sensors->at(0)->conditions();
-  ASSERT_EQ(c.size(), 2u);
+  // The facts the optional symbols give are omitted; what jouleperf knows itself stays.
+  ASSERT_EQ(c.size(), 6u);
   EXPECT_EQ(c[0], (std::pair<std::string, std::string>{"name", "Old Driver GPU"}));
   EXPECT_EQ(c[1], (std::pair<std::string, std::string>{"energy_mode", "counter"}));
+  EXPECT_EQ(c[2], (std::pair<std::string, std::string>{"max_power_w", "2000"}));  // no limit constraints: default
+  EXPECT_EQ(c[3].first, "max_power_basis");
+  EXPECT_EQ(c[4], (std::pair<std::string, std::string>{"rejected_reads", "0"}));
+  EXPECT_EQ(c[5], (std::pair<std::string, std::string>{"counter_resets", "0"}));
+  EXPECT_DOUBLE_EQ(sensors->at(0)->info().caps.max_power_w, kNvmlDefaultMaxPowerW);
   EXPECT_TRUE(sensors->at(0)->read().ok());
 }
 

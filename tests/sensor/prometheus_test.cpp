@@ -483,10 +483,12 @@ TEST(PrometheusSensor, ReadErrorsKeepTheirKindAndRecover) {
   EXPECT_NE(missing.error().message.find("gpu1"), std::string::npos) << missing.error().message;
 
   e.set("DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION{gpu=\"0\"} -5\nDCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION{gpu=\"1\"} 1\n");
+  // A negative counter is well-formed text but physically impossible: rejected, not parsed as zero.
   auto negative = s.read();
-  ASSERT_FALSE(negative.ok());
-  EXPECT_EQ(negative.error().code, Errc::kParse);
-  EXPECT_NE(negative.error().message.find("line 1"), std::string::npos) << negative.error().message;
+  ASSERT_TRUE(negative.ok()) << negative.error().to_string();
+  ASSERT_TRUE(negative->rejected.has_value());
+  EXPECT_FALSE(negative->energy.has_value());
+  EXPECT_NE(negative->rejected->find("line 1"), std::string::npos) << *negative->rejected;
 
   e.set("DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION{gpu=\"0\"} 1\nDCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION{gpu=\"1\"} 1 2 3\n");
   auto malformed = s.read();
@@ -499,6 +501,97 @@ TEST(PrometheusSensor, ReadErrorsKeepTheirKindAndRecover) {
   auto r1 = s.read();
   ASSERT_TRUE(r1.ok()) << r1.error().to_string();
   EXPECT_NEAR((*r1->energy - *r0->energy).value(), 5.0, 1e-9);
+}
+
+TEST(HostilePrometheusSensor, PowerGaugeAboveTheGpuBoundIsRejectedAndNeverIntegrated) {
+  Exporter dcgm(testing::dcgm_exposition({{0, 100.0, ""}, {0, 150.0, ""}}, /*with_energy=*/false));
+  ManualClock clock;
+  std::vector<SensorProblem> problems;
+  auto opened = open_prometheus_sensors(options({dcgm.url()}), clock, problems);
+  ASSERT_TRUE(opened.ok()) << opened.error().to_string();
+  EXPECT_DOUBLE_EQ(opened->front()->info().caps.max_power_w, 2.0 * kPromGpuMaxPowerW);  // two GPUs
+  Sampler sampler(std::move(opened).value(), SamplerConfig{}, clock);
+  ASSERT_TRUE(sampler.start(false).ok());
+  Meter meter(sampler);
+  ASSERT_TRUE(meter.start().ok());
+  clock.advance(Seconds(1));
+  dcgm.set(testing::dcgm_exposition({{0, 1e30, ""}, {0, 150.0, ""}}, false));
+  sampler.snapshot();  // rejected
+  clock.advance(Seconds(1));
+  dcgm.set(testing::dcgm_exposition({{0, 100.0, ""}, {0, 150.0, ""}}, false));
+  auto m = meter.stop();
+  ASSERT_TRUE(m.ok()) << m.error().to_string();
+  // 250 W from the good samples on both sides of the rejected one: bridged, 2 s.
+  EXPECT_NEAR(m->total.energy_j, 500.0, 1e-9);
+  EXPECT_EQ(m->total.rejected_reads, 1u);
+  EXPECT_FALSE(m->total.incomplete);
+  const DomainEnergy& d = m->total.domains[0];
+  EXPECT_EQ(d.rejected_reads, 1u);
+  EXPECT_EQ(d.failed_reads, 0u);
+  EXPECT_NE(d.rejection.find("above the series' 2000 W bound"), std::string::npos) << d.rejection;
+  EXPECT_NE(d.rejection.find("gpu=\"0\""), std::string::npos) << d.rejection;
+}
+
+TEST(HostilePrometheusSensor, NanInfAndNegativeGaugesAreRejected) {
+  for (const char* bad : {"NaN", "+Inf", "-Inf", "-5"}) {
+    Exporter e("# TYPE DCGM_FI_DEV_POWER_USAGE gauge\nDCGM_FI_DEV_POWER_USAGE{gpu=\"0\"} 100\n");
+    ManualClock clock;
+    std::vector<SensorProblem> problems;
+    auto opened = open_prometheus_sensors(options({e.url()}), clock, problems);
+    ASSERT_TRUE(opened.ok()) << opened.error().to_string();
+    Sensor& s = *opened->front();
+    e.set(std::string("# TYPE DCGM_FI_DEV_POWER_USAGE gauge\nDCGM_FI_DEV_POWER_USAGE{gpu=\"0\"} ") + bad + "\n");
+    auto r = s.read();
+    ASSERT_TRUE(r.ok()) << bad << ": " << r.error().to_string();
+    ASSERT_TRUE(r->rejected.has_value()) << bad;
+    EXPECT_FALSE(r->power.has_value()) << bad;
+    EXPECT_NE(r->rejected->find("not a finite power >= 0"), std::string::npos) << *r->rejected;
+  }
+}
+
+TEST(HostilePrometheusSensor, CounterJumpRejectsTheWholeScrapeAndTheOtherSeriesStaysPut) {
+  Exporter dcgm(testing::dcgm_exposition({{1'000'000, 1, ""}, {2'000'000, 1, ""}}));
+  ManualClock clock;
+  std::vector<SensorProblem> problems;
+  auto opened = open_prometheus_sensors(options({dcgm.url()}), clock, problems);
+  ASSERT_TRUE(opened.ok()) << opened.error().to_string();
+  Sensor& s = *opened->front();
+  auto r0 = s.read();
+  ASSERT_TRUE(r0.ok() && r0->energy);
+  // GPU0 +1e11 mJ (100 MJ) in 1 s: far above 2 kW x (1 s + 30 s DCGM interval). GPU1 +10 J.
+  clock.advance(Seconds(1));
+  dcgm.set(testing::dcgm_exposition({{100'001'000'000ULL, 1, ""}, {2'010'000, 1, ""}}));
+  auto bad = s.read();
+  ASSERT_TRUE(bad.ok()) << bad.error().to_string();
+  ASSERT_TRUE(bad->rejected.has_value());
+  EXPECT_NE(bad->rejected->find("series gpu0"), std::string::npos) << *bad->rejected;
+  EXPECT_NE(bad->rejected->find("2000 W bound"), std::string::npos) << *bad->rejected;
+  // GPU0 back on its track: both deltas since the last good scrape count, GPU1's included once.
+  clock.advance(Seconds(1));
+  dcgm.set(testing::dcgm_exposition({{1'002'000, 1, ""}, {2'020'000, 1, ""}}));
+  auto r1 = s.read();
+  ASSERT_TRUE(r1.ok() && r1->energy) << (r1.ok() ? *r1->rejected : r1.error().to_string());
+  EXPECT_FALSE(r1->rebased);
+  EXPECT_NEAR((*r1->energy - *r0->energy).value(), 2.0 + 20.0, 1e-9);
+  EXPECT_EQ(condition(s, "rejected_values"), "1");
+}
+
+TEST(HostilePrometheusSensor, SeriesBoundIsConfigurable) {
+  Exporter dcgm(testing::dcgm_exposition({{0, 100.0, ""}}, /*with_energy=*/false));
+  ManualClock clock;
+  std::vector<SensorProblem> problems;
+  PrometheusOptions o = options({dcgm.url()});
+  o.series_max_power_w = 120.0;
+  auto opened = open_prometheus_sensors(o, clock, problems);
+  ASSERT_TRUE(opened.ok()) << opened.error().to_string();
+  Sensor& s = *opened->front();
+  EXPECT_DOUBLE_EQ(s.info().caps.max_power_w, 120.0);
+  dcgm.set(testing::dcgm_exposition({{0, 130.0, ""}}, false));
+  auto r = s.read();
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->rejected.has_value());
+  o.series_max_power_w = -1.0;
+  EXPECT_EQ(open_prometheus_sensors(o, clock, problems).error().code, Errc::kInvalidArgument);
 }
 
 TEST(PrometheusSensor, BadOptions) {

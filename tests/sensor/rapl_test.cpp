@@ -123,6 +123,12 @@ std::map<std::string, const Sensor*> by_domain(const std::vector<std::unique_ptr
 
 bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
 
+RaplOptions rapl_opts(const std::string& root) {
+  RaplOptions o;
+  o.powercap_root = root;
+  return o;
+}
+
 TEST(RaplZoneId, ParsesKernelNamesAndRejectsOthers) {
   auto a = parse_rapl_zone_id("intel-rapl:0");
   ASSERT_TRUE(a.ok());
@@ -163,7 +169,7 @@ TEST(RaplDiscovery, ClassLayoutFindsEveryZoneOnceWithDomains) {
 
   ManualClock clock;
   problems.clear();
-  auto sensors = open_rapl_sensors({pc.root()}, clock, problems);
+  auto sensors = open_rapl_sensors(rapl_opts(pc.root()), clock, problems);
   ASSERT_TRUE(sensors.ok()) << sensors.error().to_string();
   EXPECT_TRUE(problems.empty());
   ASSERT_EQ(sensors->size(), 6u);
@@ -202,7 +208,7 @@ TEST(RaplDiscovery, NestedDirectoriesWithTopLevelSymlinks) {
   fs::create_directory_symlink("intel-rapl:0/intel-rapl:0:0", dir.path() / "intel-rapl:0:0");
   ManualClock clock;
   std::vector<SensorProblem> problems;
-  auto sensors = open_rapl_sensors({dir.path().string()}, clock, problems);
+  auto sensors = open_rapl_sensors(rapl_opts(dir.path().string()), clock, problems);
   ASSERT_TRUE(sensors.ok()) << sensors.error().to_string();
   EXPECT_TRUE(problems.empty());
   const auto m = by_domain(*sensors);
@@ -222,7 +228,7 @@ TEST(RaplDiscovery, DevicesRootAndMultiSocketDomains) {
   ManualClock clock;
   for (const std::string& root : {pc.root(), pc.devices_root()}) {
     std::vector<SensorProblem> problems;
-    auto sensors = open_rapl_sensors({root}, clock, problems);
+    auto sensors = open_rapl_sensors(rapl_opts(root), clock, problems);
     ASSERT_TRUE(sensors.ok()) << root << ": " << sensors.error().to_string();
     const auto m = by_domain(*sensors);
     EXPECT_EQ(sensors->size(), 6u) << root;
@@ -237,7 +243,7 @@ TEST(RaplDiscovery, MmioZoneAloneCountsInTheTotal) {
   pc.add({.control_type = "intel-rapl-mmio", .index = {0}, .name = "package-0", .energy_uj = 7});
   ManualClock clock;
   std::vector<SensorProblem> problems;
-  auto sensors = open_rapl_sensors({pc.root()}, clock, problems);
+  auto sensors = open_rapl_sensors(rapl_opts(pc.root()), clock, problems);
   ASSERT_TRUE(sensors.ok()) << sensors.error().to_string();
   ASSERT_EQ(sensors->size(), 1u);
   EXPECT_EQ(sensors->front()->info().domain, "cpu-package:0");
@@ -249,7 +255,7 @@ TEST(RaplSensor, UnwrapsAcrossMaxEnergyRange) {
   pc.add({.index = {0}, .name = "package-0", .energy_uj = 999000, .max_energy_range_uj = 1000000});
   ManualClock clock(Seconds(5.0));
   std::vector<SensorProblem> problems;
-  auto sensors = open_rapl_sensors({pc.root()}, clock, problems);
+  auto sensors = open_rapl_sensors(rapl_opts(pc.root()), clock, problems);
   ASSERT_TRUE(sensors.ok()) << sensors.error().to_string();
   Sensor& s = *sensors->front();
 
@@ -288,7 +294,7 @@ TEST(RaplSensor, ConditionsCarryThePowerLimit) {
   add_client_zones(pc);
   ManualClock clock;
   std::vector<SensorProblem> problems;
-  auto sensors = open_rapl_sensors({pc.root()}, clock, problems);
+  auto sensors = open_rapl_sensors(rapl_opts(pc.root()), clock, problems);
   ASSERT_TRUE(sensors.ok());
   auto m = by_domain(*sensors);
   auto cond = const_cast<Sensor*>(m.at("cpu-package:0"))->conditions();
@@ -306,7 +312,7 @@ TEST(RaplSensor, MeterEnergyEqualsCounterDeltaAcrossAWrap) {
   pc.add({.index = {0, 1}, .name = "dram", .energy_uj = 10000, .max_energy_range_uj = 1000000});
   ManualClock clock(Seconds(100.0));
   std::vector<SensorProblem> problems;
-  auto sensors = open_rapl_sensors({pc.root()}, clock, problems);
+  auto sensors = open_rapl_sensors(rapl_opts(pc.root()), clock, problems);
   ASSERT_TRUE(sensors.ok()) << sensors.error().to_string();
   Sampler sampler(std::move(sensors).value(), SamplerConfig{}, clock);
   ASSERT_TRUE(sampler.start(false).ok());
@@ -339,12 +345,86 @@ TEST(RaplSensor, MeterEnergyEqualsCounterDeltaAcrossAWrap) {
   EXPECT_EQ(d.at("cpu-package:0").failed_reads, 0u);
 }
 
+TEST(HostileRaplSensor, BoundFromConstraintMaxPowerElseADefaultPerDomain) {
+  FakePowercap pc;
+  add_client_zones(pc);
+  const std::string pkg = FakePowercap::real_rel("intel-rapl", {0});
+  pc.dir().write(pkg + "/constraint_0_max_power_uw", "65000000\n");   // 65 W long term
+  pc.dir().write(pkg + "/constraint_1_max_power_uw", "0\n");          // unknown: ignored
+  pc.dir().write(pkg + "/constraint_2_max_power_uw", "125000000\n");  // 125 W peak
+  pc.dir().write(FakePowercap::real_rel("intel-rapl", {0, 2}) + "/constraint_0_max_power_uw", "1\n");  // 1 uW
+  ManualClock clock;
+  std::vector<SensorProblem> problems;
+  auto sensors = open_rapl_sensors(rapl_opts(pc.root()), clock, problems);
+  ASSERT_TRUE(sensors.ok()) << sensors.error().to_string();
+  const auto m = by_domain(*sensors);
+  EXPECT_DOUBLE_EQ(m.at("cpu-package:0")->info().caps.max_power_w, 500.0);  // 4 x 125 W
+  EXPECT_DOUBLE_EQ(m.at("dram:0")->info().caps.max_power_w, 100.0);         // floor: a bogus tiny maximum
+  EXPECT_DOUBLE_EQ(m.at("cpu-core:0")->info().caps.max_power_w, 1000.0);
+  EXPECT_DOUBLE_EQ(m.at("cpu-uncore:0")->info().caps.max_power_w, 1000.0);
+  EXPECT_DOUBLE_EQ(m.at("psys:0")->info().caps.max_power_w, 5000.0);
+  EXPECT_DOUBLE_EQ(m.at("cpu-package-mmio:0")->info().caps.max_power_w, 1000.0);
+  auto cond = const_cast<Sensor*>(m.at("cpu-package:0"))->conditions();
+  std::map<std::string, std::string> c(cond.begin(), cond.end());
+  EXPECT_EQ(c["max_power_w"], "500");
+  EXPECT_TRUE(contains(c["max_power_basis"], "constraint")) << c["max_power_basis"];
+
+  RaplOptions given = rapl_opts(pc.root());
+  given.max_power_w = 42.0;
+  auto all = open_rapl_sensors(given, clock, problems);
+  ASSERT_TRUE(all.ok());
+  for (const auto& sp : *all) EXPECT_DOUBLE_EQ(sp->info().caps.max_power_w, 42.0) << sp->info().domain;
+  given.max_power_w = 0.0;
+  EXPECT_EQ(open_rapl_sensors(given, clock, problems).error().code, Errc::kInvalidArgument);
+}
+
+TEST(HostileRaplSensor, ImplausibleDecreaseIsRejectedThenReBasedAndTheMeasurementSaysSo) {
+  FakePowercap pc;
+  pc.add({.index = {0}, .name = "package-0", .energy_uj = 50'000'000});
+  ManualClock clock(Seconds(10.0));
+  std::vector<SensorProblem> problems;
+  auto sensors = open_rapl_sensors(rapl_opts(pc.root()), clock, problems);
+  ASSERT_TRUE(sensors.ok()) << sensors.error().to_string();
+  Sampler sampler(std::move(sensors).value(), SamplerConfig{}, clock);
+  ASSERT_TRUE(sampler.start(false).ok());
+  Meter meter(sampler);
+  ASSERT_TRUE(meter.start().ok());
+
+  pc.set_energy("intel-rapl:0", 60'000'000);  // +10 J in 1 s
+  clock.advance(Seconds(1.0));
+  sampler.snapshot();
+  pc.set_energy("intel-rapl:0", 1'000'000);  // down 59 J: a wrap would be 262 kJ in 1 s
+  clock.advance(Seconds(1.0));
+  auto rejected = sampler.snapshot();
+  EXPECT_FALSE(rejected[0].fresh);
+  EXPECT_EQ(rejected[0].reads_rejected, 1u);
+  EXPECT_EQ(rejected[0].reads_failed, 0u);
+  EXPECT_NEAR(rejected[0].energy.value(), 10.0, 1e-9);  // the last good value, not a wrap
+  ASSERT_TRUE(rejected[0].last_rejection.has_value());
+  EXPECT_TRUE(contains(*rejected[0].last_rejection, "energy_uj")) << *rejected[0].last_rejection;
+
+  pc.set_energy("intel-rapl:0", 21'000'000);  // +20 J from the new base: it really moved
+  clock.advance(Seconds(1.0));
+  auto m = meter.stop();
+  ASSERT_TRUE(m.ok()) << m.error().to_string();
+  const DomainEnergy& d = m->total.domains[0];
+  EXPECT_NEAR(d.energy_j, 30.0, 1e-9);  // 10 J before, 20 J after; the gap is not guessed
+  EXPECT_EQ(d.rejected_reads, 1u);
+  EXPECT_EQ(d.counter_gaps, 1u);
+  EXPECT_DOUBLE_EQ(d.gap_s, 1.0);
+  EXPECT_TRUE(d.incomplete);
+  EXPECT_FALSE(d.stale_end);
+  EXPECT_TRUE(m->total.incomplete);
+  EXPECT_EQ(m->total.rejected_reads, 1u);
+  EXPECT_TRUE(contains(d.rejection, "wrap")) << d.rejection;
+}
+
 TEST(RaplSensor, MissingRootIsNotFound) {
   TempDir dir;
   const std::string root = (dir.path() / "no-such-powercap").string();
   ManualClock clock;
   std::vector<SensorProblem> problems;
-  auto r = open_rapl_sensors({root}, clock, problems);
+  auto r = open_rapl_sensors(rapl_opts(root), clock, problems);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, Errc::kNotFound);
   EXPECT_TRUE(contains(r.error().message, root)) << r.error().message;
@@ -354,7 +434,7 @@ TEST(RaplSensor, MissingRootIsNotFound) {
   // A root without RAPL zones (another powercap driver only) is the same.
   dir.write("no-rapl/dtpm/enabled", "1\n");
   dir.write("no-rapl/intel-rapl/enabled", "1\n");  // control type registered, no zone
-  auto e = open_rapl_sensors({(dir.path() / "no-rapl").string()}, clock, problems);
+  auto e = open_rapl_sensors(rapl_opts((dir.path() / "no-rapl").string()), clock, problems);
   ASSERT_FALSE(e.ok());
   EXPECT_EQ(e.error().code, Errc::kNotFound);
   EXPECT_TRUE(contains(e.error().message, "no RAPL zone")) << e.error().message;
@@ -366,7 +446,7 @@ TEST(RaplSensor, MalformedEnergyIsAParseErrorNamingTheFile) {
   pc.dir().write(FakePowercap::real_rel("intel-rapl", {0}) + "/energy_uj", "12abc\n");
   ManualClock clock;
   std::vector<SensorProblem> problems;
-  auto r = open_rapl_sensors({pc.root()}, clock, problems);
+  auto r = open_rapl_sensors(rapl_opts(pc.root()), clock, problems);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, Errc::kParse);
   EXPECT_TRUE(contains(r.error().message, pc.energy_file("intel-rapl:0"))) << r.error().message;
@@ -383,7 +463,7 @@ TEST(RaplSensor, BadZonesBecomeProblemsWhileGoodOnesWork) {
   pc.dir().write(FakePowercap::real_rel("intel-rapl", {1}) + "/max_energy_range_uj", "-5\n");
   ManualClock clock;
   std::vector<SensorProblem> problems;
-  auto r = open_rapl_sensors({pc.root()}, clock, problems);
+  auto r = open_rapl_sensors(rapl_opts(pc.root()), clock, problems);
   ASSERT_TRUE(r.ok()) << r.error().to_string();
   ASSERT_EQ(r->size(), 1u);
   EXPECT_EQ(r->front()->info().domain, "cpu-package:0");
@@ -400,7 +480,7 @@ TEST(RaplSensor, ZoneThatDisappearsMidRunIsAReadError) {
   pc.add({.index = {0}, .name = "package-0", .energy_uj = 1000});
   ManualClock clock;
   std::vector<SensorProblem> problems;
-  auto sensors = open_rapl_sensors({pc.root()}, clock, problems);
+  auto sensors = open_rapl_sensors(rapl_opts(pc.root()), clock, problems);
   ASSERT_TRUE(sensors.ok());
   Sampler sampler(std::move(sensors).value(), SamplerConfig{}, clock);
   ASSERT_TRUE(sampler.start(false).ok());
@@ -471,7 +551,7 @@ TEST(RaplSensor, UnreadableEnergyIsPermissionDeniedWithTheFix) {
     if (fd >= 0 || errno != EACCES) return 99;  // access was not denied: the test would prove nothing
     ManualClock clock;
     std::vector<SensorProblem> problems;
-    auto r = open_rapl_sensors({all_denied.root()}, clock, problems);
+    auto r = open_rapl_sensors(rapl_opts(all_denied.root()), clock, problems);
     if (r.ok()) return 1;
     if (r.error().code != Errc::kPermissionDenied) return 2;
     const std::string& msg = r.error().message;
@@ -481,7 +561,7 @@ TEST(RaplSensor, UnreadableEnergyIsPermissionDeniedWithTheFix) {
       if (p.error.code != Errc::kPermissionDenied || !contains(p.error.message, "udev rule")) return 5;
 
     std::vector<SensorProblem> p2;
-    auto partial = open_rapl_sensors({one_denied.root()}, clock, p2);
+    auto partial = open_rapl_sensors(rapl_opts(one_denied.root()), clock, p2);
     if (!partial.ok() || partial->size() != 1) return 6;
     if (partial->front()->info().domain != "cpu-package:0") return 7;
     if (p2.size() != 1 || p2[0].error.code != Errc::kPermissionDenied) return 8;

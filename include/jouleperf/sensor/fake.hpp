@@ -45,7 +45,10 @@ class FakePowerSensor final : public Sensor {
 
 // Plays a scripted sequence of raw counter values or errors, one per read, repeating
 // the last step once the script is exhausted. Raw values go through CounterUnwrapper
-// exactly as RAPL's do, so wraps in the script exercise the real wrap handling.
+// exactly as RAPL's do, so wraps in the script exercise the real wrap handling: a
+// decrease is a wrap at range_raw (a reset when range_raw is 0), bounded by
+// info.caps.max_power_w (0 = unbounded) with info.caps.update_interval_s as slack; an
+// implausible value comes back as Reading::rejected.
 class FakeCounterSensor final : public Sensor {
  public:
   struct Step {

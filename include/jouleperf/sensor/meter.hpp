@@ -33,7 +33,17 @@ struct DomainEnergy {
   bool estimated = false;
   bool below_resolution = false;  // shorter than the sensor's update interval: not a precise figure
   bool in_total = true;           // false for sub-domains already counted elsewhere
-  bool stale_end = false;         // the closing read failed; the last good reading was used
+  bool stale_end = false;         // the closing read failed or was rejected; the last good reading was used
+  // Plausibility (docs/sensors.md): implausible samples are never used. A counter
+  // bridges them (the delta between two good values is valid); a power integral spans
+  // from the last good sample to the next good one.
+  std::uint64_t rejected_reads = 0;  // reads inside the interval rejected as physically implausible
+  std::string rejection;             // why the latest of them was rejected ("" when none)
+  std::uint64_t counter_gaps = 0;    // counter re-bases inside the interval: energy across them unknown
+  double gap_s = 0.0;                // seconds those gaps span (not in energy_j)
+  bool incomplete = false;           // part of the interval has no valid reading (a counter gap, or a stale end):
+                                     // energy_j covers less than the interval, and is not extrapolated;
+                                     // power_w and above_idle_j are then over the covered time only
 };
 
 struct IntervalEnergy {
@@ -45,9 +55,12 @@ struct IntervalEnergy {
   double power_w = 0.0;
   double uncertainty_j = 0.0;
   std::optional<double> above_idle_j;
-  bool estimated = false;         // any domain in the total is estimated
-  std::string energy_source;      // "counter", "power-integral", "cpu-time-model" or "mixed: a+b"
-  bool below_resolution = false;  // any domain in the total is below its resolution
+  bool estimated = false;            // any domain in the total is estimated
+  std::string energy_source;         // "counter", "power-integral", "cpu-time-model" or "mixed: a+b"
+  bool below_resolution = false;     // any domain in the total is below its resolution
+  std::uint64_t rejected_reads = 0;  // implausible samples rejected, over every domain (sub-domains included)
+  bool incomplete = false;           // any domain in the total is incomplete (see DomainEnergy); then
+                                     // above_idle_j sums the domains' (unset when idle is only a total)
   std::vector<DomainEnergy> domains;
 };
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,7 +14,13 @@ namespace jouleperf {
 struct NvmlOptions {
   std::string library = "libnvidia-ml.so.1";  // --nvml-lib, env JOULEPERF_NVML_LIB: name or path for dlopen
   bool counter_power = true;  // GPUs with the energy counter also report power (one more NVML call per read)
+  // Physical bound on each GPU's power, W, overriding the per-GPU one (see below).
+  std::optional<double> max_power_w;
 };
+
+// Default bound when NVML gives no maximum power limit for a GPU, W: above any board
+// shipped so far (B200: 1,000 W; GB200 superchip: 2,700 W is two GPUs and a CPU).
+inline constexpr double kNvmlDefaultMaxPowerW = 2000.0;
 
 // Opens one sensor per GPU. A GPU with nvmlDeviceGetTotalEnergyConsumption (Volta and
 // newer) is a counter (mJ); one where it returns NOT_SUPPORTED falls back to
@@ -25,6 +32,12 @@ struct NvmlOptions {
 // other GPUs are still returned; the list is empty when NVML sees no usable GPU. The
 // sensors share one loaded library: nvmlShutdown and dlclose run after the last one is
 // destroyed. Domains are "gpu:N" (N = NVML index), descriptions the product names.
+// Plausibility: each GPU's caps.max_power_w is opts.max_power_w, else 2 x the highest
+// power limit the board accepts (nvmlDeviceGetPowerManagementLimitConstraints; the
+// enforced limit is not used, since a sweep may raise it mid-run), else
+// kNvmlDefaultMaxPowerW. A counter step above it, or a counter decrease whose reading
+// as a reset (driver reload) implies more, is returned as Reading::rejected; a counter
+// GPU's extra power reading above it is dropped; a power GPU's is rejected by the Sampler.
 Result<std::vector<std::unique_ptr<Sensor>>> open_nvml_sensors(const NvmlOptions& opts, const Clock& clock,
                                                                std::vector<SensorProblem>& problems);
 

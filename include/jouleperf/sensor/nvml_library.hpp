@@ -90,6 +90,10 @@ class NvmlLibrary {
   // Power limit the driver enforces, mW (nvmlDeviceGetEnforcedPowerLimit). Optional
   // symbol: kUnsupported when the library lacks it.
   Result<unsigned> enforced_power_limit_mw(nvml::Device dev) const;
+  // Highest power limit the board accepts, mW (maxLimit of
+  // nvmlDeviceGetPowerManagementLimitConstraints): fixed per board, unlike the enforced
+  // limit. Optional symbol: kUnsupported when the library lacks it.
+  Result<unsigned> max_power_limit_mw(nvml::Device dev) const;
   // GPU die temperature, degrees C (nvmlDeviceGetTemperature, NVML_TEMPERATURE_GPU).
   // Optional symbol: kUnsupported when the library lacks it.
   Result<unsigned> temperature_c(nvml::Device dev) const;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,7 +22,22 @@ struct PrometheusOptions {
                                    // DCGM_EXPORTER_INTERVAL, default 30000 ms): how often its values change
   double kepler_interval_s = 0.0;  // Kepler's refresh period, s; 0 = by release: 3 s for <= 0.7
                                    // (SAMPLE_PERIOD_SEC), 5 s for >= 0.10 (monitor.interval)
+  // Physical bound on each series' power, W, overriding the defaults below (one series is
+  // one GPU, one RAPL zone, one Kepler component or mode).
+  std::optional<double> series_max_power_w;
 };
+
+// Default bounds per series, W (docs/sensors.md, "Plausibility"): a GPU (DCGM, Kepler
+// gpu) 2,000; a RAPL package (node exporter, Kepler) 1,000; DRAM 500; psys 5,000; Kepler's
+// platform (the whole node, GPUs included) 20,000. A counter series is also allowed the
+// exporter's update interval, and at least 1 s, of slack: the value's own time is only
+// known to within the scrape, and exporters cache.
+inline constexpr double kPromGpuMaxPowerW = 2000.0;
+inline constexpr double kPromPackageMaxPowerW = 1000.0;
+inline constexpr double kPromDramMaxPowerW = 500.0;
+inline constexpr double kPromPsysMaxPowerW = 5000.0;
+inline constexpr double kPromPlatformMaxPowerW = 20000.0;
+inline constexpr double kPromMinSlackS = 1.0;
 
 // Opens one sensor per endpoint (name "prometheus", domain "node:<host:port>"). At open
 // each endpoint is scraped once and the first family found, in this order, is used:
@@ -31,7 +47,13 @@ struct PrometheusOptions {
 // Kepler node counters (kepler_node_cpu_joules_total{zone=...} from 0.10 on,
 // kepler_node_platform_joules_total or kepler_node_{package,dram,gpu}_joules_total before).
 // Counters are unwrapped per series with Prometheus' increase() semantics: a decrease
-// is a reset and the new value counts from zero.
+// is a reset and the new value counts from zero, when that is plausible.
+// Plausibility: a series value that is NaN, infinite or negative, a power gauge above its
+// series' bound, or a counter step (or reset) implying more than the bound makes the whole
+// scrape a Reading::rejected (why, naming the URL, line and series): no series changes
+// except that a rejected counter remembers the value, to re-base on it if the next
+// scrape continues from there (see CounterUnwrapper). caps.max_power_w is the sum of the
+// series' bounds.
 //
 // Every endpoint that fails is appended to `problems`, and then the whole call fails
 // with the first endpoint's error (the message names the URL and says how many

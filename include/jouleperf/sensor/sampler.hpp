@@ -23,6 +23,14 @@ struct SamplerConfig {
   std::size_t ring_capacity = 65536;  // samples kept per sensor (about 11 minutes at 100 Hz)
 };
 
+// Plausibility (docs/sensors.md): a reading the sensor marks rejected, a power that is
+// NaN, infinite, negative or above the sensor's caps.max_power_w, or a counter energy that
+// is not finite or goes down, is rejected: counted in reads_rejected, never stored and
+// never integrated. A power sensor's trapezoid then spans from the last good sample to
+// the next good one (as across a failed read); a counter needs nothing: the delta between
+// two good values is valid. A counter sample's extra power value that is implausible is
+// dropped (stored as NaN) without rejecting its energy.
+//
 // One stored reading. energy_j is the cumulative energy since the sampler's first
 // reading of the sensor: the unwrapped counter, or the running trapezoid integral of
 // power for sensors without a counter. power_w is NaN when the sensor gives no power.
@@ -34,15 +42,20 @@ struct Sample {
 
 // A sensor's state at one instant, for the Meter.
 struct SensorSnapshot {
-  Seconds t;                       // time of the reading `energy` refers to
-  Joules energy;                   // cumulative since the sampler started
-  Joules sampling_bound;           // power sensors: cumulative bound on the trapezoid's error,
-                                   // sum of |P(i+1) - P(i)| * dt / 2 (a step anywhere inside a
-                                   // sampling interval is off by at most that); 0 for counters
-  std::uint64_t reads_ok = 0;      // successful reads so far
-  std::uint64_t reads_failed = 0;  // failed reads so far
-  bool fresh = false;              // false: this read failed and `energy` is from the last good one
+  Seconds t;                         // time of the reading `energy` refers to
+  Joules energy;                     // cumulative since the sampler started
+  Joules sampling_bound;             // power sensors: cumulative bound on the trapezoid's error,
+                                     // sum of |P(i+1) - P(i)| * dt / 2 (a step anywhere inside a
+                                     // sampling interval is off by at most that); 0 for counters
+  std::uint64_t reads_ok = 0;        // successful reads so far
+  std::uint64_t reads_failed = 0;    // failed reads so far (I/O, permission, parse errors)
+  std::uint64_t reads_rejected = 0;  // reads whose value was physically implausible, so far
+  std::uint64_t counter_gaps = 0;    // counter re-bases after rejected values so far
+  double gap_s = 0.0;                // seconds those gaps span, in total (their energy is unknown)
+  bool fresh = false;                // false: this read failed or was rejected, and `energy` is
+                                     // from the last good one
   std::optional<Error> last_error;
+  std::optional<std::string> last_rejection;  // why the latest rejected read was rejected
 };
 
 class Sampler {

@@ -37,6 +37,9 @@ struct SensorCapabilities {
   double poll_interval_s = 0.0;     // shortest useful read period, s (0 = as fast as the sampler)
   bool in_total = true;             // false for sub-domains (RAPL core/uncore, psys) whose
                                     // energy is already inside another domain of the total
+  double max_power_w = 0.0;         // physical bound on the power this sensor can report, W (0 = none
+                                    // known): a reading or counter step above it is rejected
+                                    // (docs/sensors.md, "Plausibility")
 };
 
 struct SensorInfo {
@@ -46,11 +49,21 @@ struct SensorInfo {
   SensorCapabilities caps;
 };
 
-// One reading. At least one of energy and power is set.
+// One reading. At least one of energy and power is set, unless `rejected` is.
 struct Reading {
   Seconds t;                     // when read, on the clock the sensor was given (monotonic)
   std::optional<Joules> energy;  // cumulative energy since an arbitrary origin, wraps already undone
   std::optional<Watts> power;    // instantaneous power
+  // Set when the sensor read a value that is physically implausible (a counter that went
+  // down without a plausible wrap, a jump above the power bound, a NaN, negative or
+  // too-high power): why, with the figures. energy and power are then unset: the sample
+  // must not be used, and counts as rejected, not as zero.
+  std::optional<std::string> rejected;
+  // True when a counter re-based on a value it had rejected before (the counter really
+  // moved to a new base): `energy` continues from that base, and the energy over the
+  // gap_s seconds between the last good value and the rejected one is unknown.
+  bool rebased = false;
+  double gap_s = 0.0;
 };
 
 class Sensor {
