@@ -120,11 +120,27 @@ Result<CellResult> run_cell(const Study& study, const Config& config, const Grid
     return r;
   };
 
+  // A batch with failed requests (served engines): the cell fails with every request's
+  // reason and keeps no repetition, so no energy is divided among the requests that
+  // succeeded. Not for whole-batch errors of other engines (those stop the sweep).
+  auto request_failures = [&](const std::string& phase, const Error& e) -> std::optional<CellResult> {
+    auto failures = engine.last_failures();
+    if (failures.empty()) return std::nullopt;
+    r.status = CellStatus::kFailed;
+    r.reason = fmt::format("{}: {}", phase, e.message);
+    r.reps.clear();
+    r.failures.clear();
+    for (auto& f : failures) r.failures.push_back({phase, f.request, std::move(f.reason)});
+    r.finished_unix_s = now_unix_s();
+    return r;
+  };
+
   r.warmup = warmup_batches(study.warmup, cell.key);
   for (std::uint32_t w = 0; w < r.warmup; ++w) {
     auto res = run_guarded(engine, req, clock, nullptr);
     if (!res) {
       if (cannot_run(res.error())) return skipped(res.error());
+      if (auto f = request_failures(fmt::format("warm-up {}", w + 1), res.error())) return std::move(*f);
       return make_error(res.error().code, fmt::format("{}: warm-up: {}", to_string(cell.key), res.error().message));
     }
   }
@@ -166,6 +182,7 @@ Result<CellResult> run_cell(const Study& study, const Config& config, const Grid
     auto res = run_guarded(engine, req, clock, &meter);
     if (!res) {
       if (cannot_run(res.error())) return skipped(res.error());
+      if (auto f = request_failures(fmt::format("repetition {}", k + 1), res.error())) return std::move(*f);
       return make_error(res.error().code, fmt::format("{}: {}", to_string(cell.key), res.error().message));
     }
     auto m = meter.stop();
@@ -227,6 +244,7 @@ Result<SweepSummary> run_sweep(const Study& study, const std::vector<GridCell>& 
     if (auto st = store.put_config(c); !st) return st.error();
 
   std::vector<const GridCell*> pending;
+  SweepSummary summary;
   SweepState state;
   state.total = cells.size();
   for (const auto& cell : cells) {
@@ -235,7 +253,10 @@ Result<SweepSummary> run_sweep(const Study& study, const std::vector<GridCell>& 
                         fmt::format("run_sweep: {} names no config of the study", to_string(cell.key)));
     auto stored = store.cell(cell.key);
     if (!stored) return stored.error();
-    if (stored->has_value()) {
+    if (stored->has_value() && (*stored)->status == CellStatus::kFailed) {
+      ++summary.retried;  // a failed cell is run again (and replaced) on resume
+      pending.push_back(&cell);
+    } else if (stored->has_value()) {
       if ((*stored)->config_key != study.configs[cell.config_index].key())
         return make_error(Errc::kInvalidArgument,
                           fmt::format("results store {}: {} was measured under other settings; use a new store",
@@ -246,7 +267,6 @@ Result<SweepSummary> run_sweep(const Study& study, const std::vector<GridCell>& 
     }
   }
   state.done = state.resumed;
-  SweepSummary summary;
   summary.total = state.total;
   summary.resumed = state.resumed;
   const double t0 = clock.now().value();
@@ -275,12 +295,19 @@ Result<SweepSummary> run_sweep(const Study& study, const std::vector<GridCell>& 
     ++state.run;
     if (result->status == CellStatus::kDone)
       ++summary.measured;
+    else if (result->status == CellStatus::kFailed)
+      summary.failed.push_back(result->key);
     else
       ++summary.skipped;
     state.elapsed_s = clock.now().value() - t0;
     const std::size_t left = state.total - state.done;
     state.eta_s = state.elapsed_s / static_cast<double>(state.run) * static_cast<double>(left);
     if (progress) progress->on_cell_stored(*result, state);
+    if (result->status == CellStatus::kFailed && result->failures.size() >= cell->key.batch)
+      return make_error(Errc::kNetwork,
+                        fmt::format("{}: every request of a batch failed (stored as failed; a resumed sweep runs it "
+                                    "again); stopping the sweep: {}",
+                                    to_string(cell->key), result->reason));
   }
   summary.elapsed_s = clock.now().value() - t0;
   return summary;
