@@ -245,7 +245,7 @@ int report(const ReplayArgs& a, const ReplayTarget& target, const LoadgenRun& ru
   j["failure_rate"] = fs.share;
   j["max_failure_rate"] = a.max_failure_rate;
   j["failures"] = fs.reasons;
-  j["ok"] = !fs.over;
+  j["within_max_failure_rate"] = !fs.over;
   for (const auto& [k, v] : target.extra.items()) j[k] = v;
   if (!a.store.empty()) {
     if (auto st = store_replay(a, target, "replay", {{"replay", &run}}, j, api_key); !st) {
@@ -689,7 +689,7 @@ int run_replay_sweep(const ReplayArgs& a, OpenAiClient& client, const Slo& slo, 
                       {"ok", ok},
                       {"failed", failed},
                       {"max_failure_rate", a.max_failure_rate},
-                      {"ok", over.empty()},
+                      {"within_max_failure_rate", over.empty()},
                       {"slo", a.slo},
                       {"energy_j", m->total.energy_j},
                       {"energy_source", m->total.energy_source},

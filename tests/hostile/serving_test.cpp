@@ -219,7 +219,7 @@ TEST(HostileServing, ReplayWhereEveryRequestFailsExitsOne) {
   const auto j = parse(r.out);
   ASSERT_FALSE(j.is_discarded()) << r.out;
   EXPECT_EQ(j["failure_rate"], 1.0);
-  EXPECT_EQ(j["ok"], false);
+  EXPECT_EQ(j["within_max_failure_rate"], false);
   EXPECT_EQ(j["failures"].size(), 4u);
   EXPECT_NE(r.err.find("4 of 4 requests failed"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("HTTP 500"), std::string::npos) << r.err;
@@ -245,6 +245,8 @@ TEST(HostileServing, ReplayFailureShareAgainstMaxFailureRate) {
   ASSERT_FALSE(j.is_discarded()) << allowed.out;
   EXPECT_EQ(j["failure_rate"], 0.25);
   EXPECT_EQ(j["failures"].size(), 1u);
+  EXPECT_EQ(j["ok"], 3);  // the successful requests (a count, as before)
+  EXPECT_EQ(j["within_max_failure_rate"], true);
   const CliRun strict = with({});
   EXPECT_EQ(strict.exit_code, 1) << strict.out << strict.err;
   EXPECT_NE(strict.err.find("25.0%"), std::string::npos) << strict.err;
@@ -264,6 +266,8 @@ TEST(HostileServing, ReplayFailureShareAgainstMaxFailureRate) {
   const auto sj = parse(ok.out);
   ASSERT_FALSE(sj.is_discarded()) << ok.out;
   EXPECT_EQ(sj["phases"][0]["failure_rate"], 0.25);
+  EXPECT_EQ(sj["ok"], 3);  // the successful requests (a count, as before)
+  EXPECT_EQ(sj["within_max_failure_rate"], true);
 }
 
 std::unique_ptr<OpenAiEngine> engine_for(const FakeOpenAiServer& server, double timeout_s,
