@@ -100,7 +100,7 @@ TEST(HostileServing, SweepCellWithFailedRequestsIsStoredFailedWithReasonsAndRetr
                                          "--setting",
                                          "url=" + server.base_url(),
                                          "--setting",
-                                         "timeout_s=0.5",
+                                         "timeout_s=2",
                                          "-I",
                                          "8",
                                          "-O",
