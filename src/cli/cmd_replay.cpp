@@ -47,6 +47,7 @@ struct ReplayArgs {
   double idle_s = 0.0;
   std::optional<double> idle_power_w;
   bool json = false;
+  double max_failure_rate = 0.0;  // failed share of the requests above this: exit 1
   // --engine llamacpp
   std::string batching = "continuous";
   std::uint32_t max_batch = 8;
@@ -131,6 +132,39 @@ EnergyFigures energy_figures(const Measurement& m, std::size_t ok, std::uint64_t
   return f;
 }
 
+// Failures are failures: the failed share of a run's (or phase's) requests, with every
+// failed request's reason, against --max-failure-rate.
+struct FailureShare {
+  std::size_t requests = 0, failed = 0;
+  double share = 0.0;                                // failed / requests, in [0, 1]
+  bool over = false;                                 // share > the allowed rate
+  nlohmann::json reasons = nlohmann::json::array();  // [{"request", "error"}]
+};
+
+FailureShare failure_share(const LoadgenRun& run, double max_rate) {
+  FailureShare f;
+  f.requests = run.requests.size();
+  for (const auto& q : run.requests) {
+    if (q.result.ok) continue;
+    ++f.failed;
+    f.reasons.push_back({{"request", q.result.tag}, {"error", q.result.error}});
+  }
+  f.share = f.requests ? static_cast<double>(f.failed) / static_cast<double>(f.requests) : 0.0;
+  f.over = f.share > max_rate;
+  return f;
+}
+
+// Says on stderr that `what` failed too often; kExitFailure.
+int too_many_failures(const std::string& what, const FailureShare& f, double max_rate) {
+  std::cerr << fmt::format(
+      "jouleperf replay: {}: {} of {} requests failed ({:.1f}%), above --max-failure-rate {:g}; the figures above "
+      "are not a measurement of the load asked\n",
+      what, f.failed, f.requests, 100.0 * f.share, max_rate);
+  for (const auto& r : f.reasons)
+    std::cerr << "  FAILED request " << r["request"] << ": " << r["error"].get<std::string>() << "\n";
+  return kExitFailure;
+}
+
 // Every request of a run, times from `origin_s` (clock seconds).
 nlohmann::json per_request_json(const LoadgenRun& run, double origin_s, const std::vector<double>& admitted_s,
                                 bool served) {
@@ -207,6 +241,11 @@ int report(const ReplayArgs& a, const ReplayTarget& target, const LoadgenRun& ru
   j["energy_per_output_token_j"] = opt_json(ef.per_output_token_j);
   j["above_idle_j"] = opt_json(ef.above_idle_j);
   j["measurement"] = to_json(m);
+  const FailureShare fs = failure_share(run, a.max_failure_rate);
+  j["failure_rate"] = fs.share;
+  j["max_failure_rate"] = a.max_failure_rate;
+  j["failures"] = fs.reasons;
+  j["within_max_failure_rate"] = !fs.over;
   for (const auto& [k, v] : target.extra.items()) j[k] = v;
   if (!a.store.empty()) {
     if (auto st = store_replay(a, target, "replay", {{"replay", &run}}, j, api_key); !st) {
@@ -217,7 +256,7 @@ int report(const ReplayArgs& a, const ReplayTarget& target, const LoadgenRun& ru
   if (a.json) {
     j["per_request"] = per_request_json(run, run.start_s, admitted_s, served);
     std::cout << j.dump(2) << "\n";
-    return kExitOk;
+    return fs.over ? too_many_failures("replay", fs, a.max_failure_rate) : kExitOk;
   }
   auto& o = std::cout;
   o << fmt::format("\n replay on {}: {} requests, {} ok, {} failed, {} length mismatches, {:.3f} s\n", target.where,
@@ -264,10 +303,13 @@ int report(const ReplayArgs& a, const ReplayTarget& target, const LoadgenRun& ru
   }
   for (const auto& q : run.requests)
     if (!q.result.ok) o << "  FAILED request " << q.result.tag << ": " << q.result.error << "\n";
+  if (fs.failed > 0)
+    o << fmt::format("  failure share {:.1f}% ({} of {}), allowed {:g}\n", 100.0 * fs.share, fs.failed, fs.requests,
+                     a.max_failure_rate);
   if (m.total.estimated)
     o << "\n  Energy is ESTIMATED from CPU time (no hardware energy sensor was read); see docs/sensors.md.\n";
   o << "\n";
-  return kExitOk;
+  return fs.over ? too_many_failures("replay", fs, a.max_failure_rate) : kExitOk;
 }
 
 // A served run in the load generator's shape, so both engines share the summary.
@@ -511,6 +553,8 @@ Status store_replay(const ReplayArgs& a, const ReplayTarget& target, const std::
   if (info.contains("url") && info["url"].is_string()) info["url"] = rec.target;
   info["seed"] = a.seed;
   info["timeout_s"] = a.openai.timeout_s;
+  info["request_deadline_s"] =
+      a.openai.request_deadline_s ? nlohmann::json(*a.openai.request_deadline_s) : nlohmann::json("default");
   info["max_concurrency"] = a.max_concurrency ? nlohmann::json(*a.max_concurrency) : nlohmann::json(nullptr);
   // The key itself never; a server's echo of it is scrubbed from the whole document too.
   rec.info = nlohmann::json::parse(scrub(info.dump(), api_key));
@@ -599,11 +643,18 @@ int run_replay_sweep(const ReplayArgs& a, OpenAiClient& client, const Slo& slo, 
   }
   nlohmann::json jphases = nlohmann::json::array();
   std::size_t total = 0, ok = 0, failed = 0;
+  // Each phase is a measurement of its own: a phase whose failed share is above the allowed
+  // rate fails the sweep (warm-up requests are not measured and not counted).
+  std::vector<std::pair<std::string, FailureShare>> over;
   for (const auto& r : rows) {
     total += r.s.requests;
     ok += r.s.ok;
     failed += r.s.failed;
     nlohmann::json pj = load_json(r.s, a.slo);
+    FailureShare fs = failure_share(r.p->run, a.max_failure_rate);
+    pj["failure_rate"] = fs.share;
+    pj["failures"] = fs.reasons;
+    if (fs.over) over.emplace_back(r.p->name, std::move(fs));
     pj["name"] = r.p->name;
     pj["rate_rps"] = r.p->rate_rps;
     pj["start_s"] = r.p->run.start_s - origin;
@@ -637,6 +688,8 @@ int run_replay_sweep(const ReplayArgs& a, OpenAiClient& client, const Slo& slo, 
                       {"requests", total},
                       {"ok", ok},
                       {"failed", failed},
+                      {"max_failure_rate", a.max_failure_rate},
+                      {"within_max_failure_rate", over.empty()},
                       {"slo", a.slo},
                       {"energy_j", m->total.energy_j},
                       {"energy_source", m->total.energy_source},
@@ -655,7 +708,9 @@ int run_replay_sweep(const ReplayArgs& a, OpenAiClient& client, const Slo& slo, 
     for (std::size_t k = 0; k < rows.size(); ++k)
       j["phases"][k]["per_request"] = per_request_json(rows[k].p->run, origin, {}, false);
     std::cout << j.dump(2) << "\n";
-    return kExitOk;
+    int rc = kExitOk;
+    for (const auto& [name, fs] : over) rc = too_many_failures("phase " + name, fs, a.max_failure_rate);
+    return rc;
   }
   auto& o = std::cout;
   o << fmt::format("\n rate sweep on {}: {} rates, {} requests, {} ok, {} failed; idle gap {:g} s after each phase\n",
@@ -687,12 +742,18 @@ int run_replay_sweep(const ReplayArgs& a, OpenAiClient& client, const Slo& slo, 
   if (m->total.estimated)
     o << "\n  Energy is ESTIMATED from CPU time (no hardware energy sensor was read); see docs/sensors.md.\n";
   o << "\n";
-  return kExitOk;
+  int rc = kExitOk;
+  for (const auto& [name, fs] : over) rc = too_many_failures("phase " + name, fs, a.max_failure_rate);
+  return rc;
 }
 
 int run_replay(const ReplayArgs& a) {
   if (a.engine != "openai" && a.engine != "llamacpp") {
     std::cerr << "jouleperf replay: unknown engine '" << a.engine << "' (openai, llamacpp)\n";
+    return kExitUsage;
+  }
+  if (!(a.max_failure_rate >= 0.0 && a.max_failure_rate <= 1.0)) {
+    std::cerr << "jouleperf replay: --max-failure-rate must be in [0, 1]\n";
     return kExitUsage;
   }
   auto slo = parse_slo(a.slo);
@@ -849,6 +910,10 @@ void add_replay_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--duration", a->duration_s, "With --rates: each phase sends the arrivals of this long, s")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--store", a->store, "Write the run and every request into this results store (SQLite)");
+  cmd->add_option("--max-failure-rate", a->max_failure_rate,
+                  "Exit 1 when the failed share of the requests (of any phase, with --rates) is above this, in [0, 1]")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
   auto* requests = cmd->get_option("--requests");
   cmd->callback([a, &ctx, gap, requests] {
     a->idle_gap_given = gap->count() > 0;

@@ -85,6 +85,36 @@ nlohmann::json openai_json(const OpenAiEngine& e) {
           {"requests", std::move(reqs)}};
 }
 
+// A batch with failed requests (openai): no per-request energy is reported, since the
+// window holds the failures' stalls too. With --json, a document naming every request and
+// why it failed; otherwise the reasons on stderr. Always kExitFailure.
+int report_failed_batch(const RunArgs& a, const std::string& phase, const Error& e, const OpenAiEngine& engine,
+                        const Measurement* m) {
+  std::cerr << "jouleperf run: " << phase << ": " << e.to_string() << "\n";
+  if (!a.json) {
+    for (const auto& r : engine.last_results())
+      if (!r.ok) std::cerr << "  FAILED request " << r.tag << ": " << r.error << "\n";
+    return kExitFailure;
+  }
+  nlohmann::json j = {
+      {"ok", false},
+      {"phase", phase},
+      {"error", e.message},
+      {"engine", engine.info().engine},
+      {"model", engine.info().model},
+      {"batch", a.batch},
+      {"input_tokens", a.input},
+      {"output_tokens", a.output},
+      {"window_energy_j", m != nullptr ? nlohmann::json(m->total.energy_j) : nlohmann::json(nullptr)},
+      {"energy_source", m != nullptr ? nlohmann::json(m->total.energy_source) : nlohmann::json(nullptr)},
+      {"note",
+       "a request failed: the batch is not a measurement; window_energy_j is the whole metered "
+       "window (failures' stalls included), charged to no request"},
+      {"openai", openai_json(engine)}};
+  std::cout << j.dump(2) << "\n";
+  return kExitFailure;
+}
+
 void print_summary(const RunSummary& s, const BatchRequest& req, const BatchResult& r, const EngineInfo& e,
                    const Measurement& m) {
   auto& o = std::cout;
@@ -208,6 +238,8 @@ int run_run(const RunArgs& a) {
   SteadyClock clock;
   for (std::uint64_t i = 0; i < a.warmup; ++i) {
     if (auto w = engine->run_batch(req, clock, nullptr); !w) {
+      if (openai != nullptr && !openai->last_failures().empty())
+        return report_failed_batch(a, fmt::format("warm-up {}", i + 1), w.error(), *openai, nullptr);
       std::cerr << "jouleperf run: " << w.error().to_string() << "\n";
       return w.error().code == Errc::kInvalidArgument ? kExitUsage : kExitFailure;
     }
@@ -231,9 +263,9 @@ int run_run(const RunArgs& a) {
   auto m = meter.stop();
   sampler.stop();
   if (!result) {
+    if (openai != nullptr && !openai->last_failures().empty())
+      return report_failed_batch(a, "measured batch", result.error(), *openai, m ? &*m : nullptr);
     std::cerr << "jouleperf run: " << result.error().to_string() << "\n";
-    if (openai != nullptr)
-      for (const auto& r : openai->last_results()) std::cerr << "  request " << r.tag << ": " << r.error << "\n";
     return result.error().code == Errc::kInvalidArgument ? kExitUsage : kExitFailure;
   }
   if (!m) {
@@ -243,6 +275,7 @@ int run_run(const RunArgs& a) {
   const RunSummary summary = summarize_run(*result, *m);
   if (a.json) {
     nlohmann::json j = to_json(summary, req, engine->info(), *m);
+    j["ok"] = true;
     j["warmup_batches"] = a.warmup;
     const bool beam = req.strategy == DecodeStrategy::kBeam;
     const bool spec = req.strategy == DecodeStrategy::kSpeculative;

@@ -29,7 +29,8 @@ struct SweepArgs {
   std::string strategy;
   std::string batching;
   std::optional<int> threads;
-  std::vector<std::string> settings;  // KEY=VALUE
+  std::vector<std::string> settings;         // KEY=VALUE
+  std::optional<double> request_deadline_s;  // openai: the setting request_deadline_s
   std::string input, output, batch;
   std::optional<std::uint32_t> warmup, reps;
   std::optional<double> idle_gap_s;
@@ -52,13 +53,13 @@ int usage(const std::string& msg) {
 Result<study::Study> study_from_args(const SweepArgs& a) {
   study::Study s;
   const bool config_flags = !a.engine.empty() || !a.model.empty() || !a.weight_type.empty() || !a.strategy.empty() ||
-                            !a.batching.empty() || a.threads || !a.settings.empty();
+                            !a.batching.empty() || a.threads || !a.settings.empty() || a.request_deadline_s;
   if (!a.study_file.empty()) {
     if (config_flags)
       return make_error(
           Errc::kInvalidArgument,
-          "--engine/--model/--weight-type/--strategy/--batching/--threads/--setting describe a one-config "
-          "grid; with a study file, put them in its configs");
+          "--engine/--model/--weight-type/--strategy/--batching/--threads/--setting/--request-deadline describe a "
+          "one-config grid; with a study file, put them in its configs (request_deadline_s in settings)");
     auto loaded = study::load_study_file(a.study_file, {}, a.max_cells);
     if (!loaded) return loaded.error();
     s = std::move(*loaded);
@@ -76,6 +77,11 @@ Result<study::Study> study_from_args(const SweepArgs& a) {
       if (eq == std::string::npos || eq == 0)
         return make_error(Errc::kInvalidArgument, fmt::format("--setting \"{}\": expected KEY=VALUE", kv));
       c.settings.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+    }
+    if (a.request_deadline_s) {
+      if (c.setting("request_deadline_s"))
+        return make_error(Errc::kInvalidArgument, "give --request-deadline or --setting request_deadline_s, not both");
+      c.settings.emplace_back("request_deadline_s", fmt::format("{}", *a.request_deadline_s));
     }
     s.configs.push_back(std::move(c));
     s.input_tokens = {128};
@@ -166,15 +172,30 @@ int run_sweep_command(const SweepArgs& a) {
                ? kExitUsage
                : kExitFailure;
   }
-  std::cout << fmt::format("sweep {}: {} cells ({} already stored, {} measured, {} skipped) in {} -> {}\n", s->name,
-                           summary->total, summary->resumed, summary->measured, summary->skipped,
-                           format_duration(summary->elapsed_s), a.store);
+  std::cout << fmt::format("sweep {}: {} cells ({} already stored, {} measured, {} skipped, {} FAILED) in {} -> {}\n",
+                           s->name, summary->total, summary->resumed, summary->measured, summary->skipped,
+                           summary->failed.size(), format_duration(summary->elapsed_s), a.store);
   if (!summary->ci_not_met.empty()) {
     std::cout << fmt::format("{} cell(s) reached --max-reps {} with a 95 % interval wider than {} % of the mean:\n",
                              summary->ci_not_met.size(), s->max_reps, *s->until_ci_pct);
     for (const auto& k : summary->ci_not_met) std::cout << "  " << study::to_string(k) << "\n";
   }
-  return kExitOk;
+  if (summary->failed.empty()) return kExitOk;
+  // Failures are failures: each failed cell, with its requests' reasons; a resumed sweep runs them again.
+  for (const auto& key : summary->failed) {
+    auto c = store->cell(key);
+    std::cerr << "jouleperf sweep: FAILED " << study::to_string(key);
+    if (c && c->has_value()) {
+      std::cerr << ": " << (*c)->reason << "\n";
+    } else {
+      std::cerr << "\n";
+    }
+  }
+  std::cerr << fmt::format(
+      "jouleperf sweep: {} cell(s) failed and were stored as failed; run the sweep again to retry "
+      "them\n",
+      summary->failed.size());
+  return kExitFailure;
 }
 
 }  // namespace
@@ -197,6 +218,10 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
   cmd->add_option(
       "--setting", a->settings,
       "One-config grid: engine setting KEY=VALUE (repeatable), e.g. hardware=h100-sxm, stack=vllm, url=...");
+  cmd->add_option("--request-deadline", a->request_deadline_s,
+                  "One-config grid, engine openai: a request not ended this long after it was sent fails, s "
+                  "(the setting request_deadline_s; default max(60, timeout_s + (I + O) / 1 token/s))")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--input,-I", a->input, "Input lengths: 128,512 or 32..8192 (powers of two); default 128");
   cmd->add_option("--output,-O", a->output, "Output lengths, as --input; default 32");
   cmd->add_option("--batch,-B", a->batch, "Batch sizes, as --input; default 1");

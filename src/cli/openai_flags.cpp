@@ -1,14 +1,22 @@
 #include "openai_flags.hpp"
 
+#include <cmath>
+
 namespace jouleperf::cli {
 
 void add_openai_flags(CLI::App* cmd, OpenAiFlags& f) {
   cmd->add_option("--url", f.url, "openai: server base URL, e.g. http://127.0.0.1:8080")->envname("JOULEPERF_URL");
   cmd->add_option("--api", f.api, "openai: completions (token-id or calibrated text prompts) or chat")
       ->capture_default_str();
-  cmd->add_option("--timeout", f.timeout_s, "openai: a request silent for this long fails, s")
+  cmd->add_option("--timeout", f.timeout_s,
+                  "openai: a request with no data event for this long fails, s (keep-alive comments do not count)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  cmd->add_option("--request-deadline", f.request_deadline_s,
+                  "openai: a request not ended this long after it was sent fails, s (default: max(60, timeout + "
+                  "(I + O) / 1 token/s), only to bound a hang)")
+      ->envname("JOULEPERF_REQUEST_DEADLINE")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--api-key-env", f.api_key_env, "openai: environment variable holding the API key")
       ->capture_default_str();
   cmd->add_option("--api-key-file", f.api_key_file, "openai: file whose first line is the API key");
@@ -39,6 +47,9 @@ Result<OpenAiConfig> openai_config(const OpenAiFlags& f) {
   oc.api = *api;
   oc.api_key = std::move(*key);
   oc.timeout_s = f.timeout_s;
+  if (f.request_deadline_s && !(*f.request_deadline_s > 0 && std::isfinite(*f.request_deadline_s)))
+    return make_error(Errc::kInvalidArgument, "--request-deadline must be a number > 0 s");
+  oc.request_deadline_s = f.request_deadline_s;
   oc.http2 = f.http2;
   oc.prompt_token_min = f.token_min;
   oc.prompt_token_max = f.token_max;

@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "jouleperf/core/result.hpp"
@@ -16,6 +17,7 @@ struct OpenAiFlags {
   std::string url;
   std::string api = "completions";
   double timeout_s = 60.0;
+  std::optional<double> request_deadline_s;  // unset: default_request_deadline_s per request
   std::string api_key_env = "OPENAI_API_KEY";
   std::string api_key_file;
   bool http2 = false;
@@ -25,13 +27,13 @@ struct OpenAiFlags {
   std::string tokenize_api = "auto";
 };
 
-// Adds --url, --api, --timeout, --api-key-env, --api-key-file, --http2,
+// Adds --url, --api, --timeout, --request-deadline, --api-key-env, --api-key-file, --http2,
 // --prompt-token-min, --prompt-token-max, --prompt-mode and --tokenize-api to `cmd`.
 void add_openai_flags(CLI::App* cmd, OpenAiFlags& flags);
 
 // The config the flags describe (its `model` is left empty: --model belongs to each
 // command). Reads the API key (file or environment). Fails with kInvalidArgument for an
-// unknown --api, --prompt-mode or --tokenize-api or an empty key file, and with the file
+// unknown --api, --prompt-mode or --tokenize-api, a --request-deadline not > 0, or an empty key file, and with the file
 // error (kNotFound, kPermissionDenied, kIo) for an unreadable key file. No network I/O.
 Result<OpenAiConfig> openai_config(const OpenAiFlags& flags);
 

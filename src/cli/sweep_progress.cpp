@@ -14,7 +14,7 @@ std::string format_duration(double s) {
 }
 
 std::string cell_energy(const study::CellResult& c) {
-  if (c.status == study::CellStatus::kSkipped) return "skipped: " + c.reason;
+  if (c.status != study::CellStatus::kDone) return std::string(study::status_name(c.status)) + ": " + c.reason;
   const auto e = c.energy_per_batch_j();
   const char* kind = c.simulated ? "SIMULATED" : c.estimated ? "ESTIMATED" : "measured";
   if (c.simulated) return fmt::format("{:.4g} J/batch ({})", e.mean, kind);

@@ -51,6 +51,11 @@ Result<std::string> load_api_key(const std::string& env_var, const std::string& 
   return std::string(v == nullptr ? "" : v);
 }
 
+double default_request_deadline_s(double timeout_s, std::uint64_t input_tokens, std::uint64_t output_tokens) {
+  const double tokens = static_cast<double>(input_tokens) + static_cast<double>(output_tokens);
+  return std::max(kMinDefaultDeadlineS, timeout_s + tokens / kDeadlineFloorTokensPerS);
+}
+
 double OpenAiResult::tpot_s() const {
   if (token_s.size() < 2) return 0.0;
   return (token_s.back() - token_s.front()) / static_cast<double>(token_s.size() - 1);
@@ -75,7 +80,9 @@ struct Transfer {
   bool failed = false;       // result.error set by us (the transfer was aborted)
   bool error_body = false;   // HTTP status >= 400: the body is the error, not a stream
   std::string error_text;
-  double last_byte_s = 0.0;
+  double last_data_s = 0.0;  // the last data progress (not SSE comments): the silence timeout counts from it
+  double deadline_s = 0.0;   // clock seconds by which the request must have ended
+  double deadline_len_s = 0.0;
   bool head_sent = false;  // send_s is when the request head was written to the socket
   bool first_called = false;
   std::optional<std::uint64_t> calibrated_tokens;  // text prompts: the server tokenizer's count
@@ -146,6 +153,12 @@ struct Transfer {
       target += 1;
     }
     // A final chunk (finish_reason set) with no running count adds no token unless it has text.
+    if (target > result.output_tokens_asked + kOverrunSlackTokens) {
+      // A server that ignores max_tokens would stream forever: cut it here.
+      fail("overran max_tokens: the stream passed " + std::to_string(target) + " tokens, asked " +
+           std::to_string(result.output_tokens_asked));
+      return false;
+    }
     while (result.output_tokens < target) {
       result.token_s.push_back(now);
       ++result.output_tokens;
@@ -180,7 +193,7 @@ struct OpenAiClient::Impl {
     if (type == CURLINFO_HEADER_OUT && !t->head_sent) {
       t->head_sent = true;
       t->result.send_s = t->clock->now().value();
-      t->last_byte_s = t->result.send_s;
+      t->last_data_s = t->result.send_s;
     }
     return 0;
   }
@@ -207,12 +220,12 @@ struct OpenAiClient::Impl {
     auto* t = static_cast<Transfer*>(user);
     const std::size_t bytes = size * n;
     const double now = t->clock->now().value();
-    t->last_byte_s = now;
     long status = 0;
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
     t->result.http_status = status;
     if (status >= 400 || t->error_body) {
       t->error_body = true;
+      t->last_data_s = now;
       if (t->error_text.size() < kErrorBodyBytes)
         t->error_text.append(ptr, std::min(bytes, kErrorBodyBytes - t->error_text.size()));
       return bytes;
@@ -222,6 +235,8 @@ struct OpenAiClient::Impl {
       t->fail(st.error().message);
       return 0;  // aborts the transfer (CURLE_WRITE_ERROR)
     }
+    // Only data counts as progress: keep-alive comments (": ping") leave the stream silent.
+    if (!t->events.empty() || t->parser.data_pending()) t->last_data_s = now;
     for (const auto& ev : t->events)
       if (!t->on_event(ev, now)) return 0;
     return bytes;
@@ -236,8 +251,11 @@ std::size_t OpenAiClient::in_flight() const { return impl_->live.size(); }
 Result<std::unique_ptr<OpenAiClient>> OpenAiClient::open(OpenAiConfig cfg) {
   if (cfg.url.rfind("http://", 0) != 0 && cfg.url.rfind("https://", 0) != 0)
     return make_error(Errc::kInvalidArgument, "server URL must start with http:// or https://: '" + cfg.url + "'");
-  if (!(cfg.timeout_s > 0) || !(cfg.connect_timeout_s > 0))
+  if (!(cfg.timeout_s > 0) || !(cfg.connect_timeout_s > 0) || !std::isfinite(cfg.timeout_s) ||
+      !std::isfinite(cfg.connect_timeout_s))
     return make_error(Errc::kInvalidArgument, "timeouts must be > 0 s");
+  if (cfg.request_deadline_s && !(*cfg.request_deadline_s > 0 && std::isfinite(*cfg.request_deadline_s)))
+    return make_error(Errc::kInvalidArgument, "the request deadline must be > 0 s");
   if (cfg.prompt_token_min < 0 || cfg.prompt_token_max <= cfg.prompt_token_min)
     return make_error(Errc::kInvalidArgument, "prompt token id range is empty");
   if (cfg.prompt_mode == PromptMode::kText && cfg.calibrate_round_trips < 4)
@@ -334,7 +352,10 @@ Status OpenAiClient::submit(const OpenAiRequest& req, const Clock& clock) {
     if (!h2c_connection_reuse_works()) curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
   }
   t->result.send_s = clock.now().value();  // replaced once the head is on the socket
-  t->last_byte_s = t->result.send_s;
+  t->last_data_s = t->result.send_s;
+  t->deadline_len_s =
+      cfg.request_deadline_s.value_or(default_request_deadline_s(cfg.timeout_s, req.input_tokens, req.output_tokens));
+  t->deadline_s = t->result.send_s + t->deadline_len_s;
   if (curl_multi_add_handle(impl_->multi, c) != CURLM_OK)
     return make_error(Errc::kInternal, "curl_multi_add_handle failed");
   impl_->live.push_back(std::move(t));
@@ -391,8 +412,12 @@ void OpenAiClient::step(double max_wait_s, const Clock& clock, std::vector<OpenA
   }
   for (auto& t : im.live) {
     if (std::find(finished.begin(), finished.end(), t.get()) != finished.end()) continue;
-    if (now - t->last_byte_s > im.cfg.timeout_s) {
-      t->fail("stalled: no data for " + std::to_string(im.cfg.timeout_s) + " s");
+    if (now - t->last_data_s > im.cfg.timeout_s) {
+      t->fail(fmt::format("stalled: no data for {:g} s (keep-alive comments do not count)", im.cfg.timeout_s));
+      finished.push_back(t.get());
+    } else if (now > t->deadline_s) {
+      t->fail(fmt::format("deadline: not ended {:g} s after it was sent ({} of {} tokens received)", t->deadline_len_s,
+                          t->result.output_tokens, t->result.output_tokens_asked));
       finished.push_back(t.get());
     }
   }
@@ -504,11 +529,14 @@ OpenAiEngine::OpenAiEngine(std::unique_ptr<OpenAiClient> client) : client_(std::
   info_.version = c.api == OpenAiApi::kChat ? "chat/completions" : "completions";
   info_.model = c.model.empty() ? "(server default)" : c.model;
   info_.model_path = c.url;
-  info_.settings = {{"url", c.url},
-                    {"api", c.api == OpenAiApi::kChat ? "chat" : "completions"},
-                    {"timeout_s", std::to_string(c.timeout_s)},
-                    {"http", http_mode_description(c)},
-                    {"prompt_mode", std::string(prompt_mode_name(c.prompt_mode))}};
+  info_.settings = {
+      {"url", c.url},
+      {"api", c.api == OpenAiApi::kChat ? "chat" : "completions"},
+      {"timeout_s", std::to_string(c.timeout_s)},
+      {"request_deadline_s", c.request_deadline_s ? fmt::format("{:g}", *c.request_deadline_s)
+                                                  : std::string("max(60, timeout_s + (I + O) / 1 token/s)")},
+      {"http", http_mode_description(c)},
+      {"prompt_mode", std::string(prompt_mode_name(c.prompt_mode))}};
   if (c.prompt_mode == PromptMode::kText)
     info_.settings.emplace_back("tokenize_api", std::string(tokenize_api_name(c.tokenize_api)));
 }
@@ -520,11 +548,11 @@ Result<std::unique_ptr<OpenAiEngine>> OpenAiEngine::open(OpenAiConfig config) {
 }
 
 Result<BatchResult> OpenAiEngine::run_batch(const BatchRequest& req, const Clock& clock, Meter* meter) {
+  last_.clear();
   if (req.batch == 0 || req.input_tokens == 0 || req.output_tokens == 0)
     return make_error(Errc::kInvalidArgument, "batch, input and output tokens must be >= 1");
   if (req.strategy != DecodeStrategy::kGreedy)
     return make_error(Errc::kUnsupported, "the openai engine sends temperature 0 (greedy) only");
-  last_.clear();
   std::vector<OpenAiRequest> reqs;
   for (std::uint64_t s = 0; s < req.batch; ++s) reqs.push_back(make_openai_request(client_->config(), req, s));
   if (client_->config().prompt_mode == PromptMode::kText) {
@@ -575,10 +603,21 @@ Result<BatchResult> OpenAiEngine::run_batch(const BatchRequest& req, const Clock
   // A server's forward calls are not visible; a static batch of O tokens needs O - 1 decode steps.
   out.decode_forwards = req.output_tokens - 1;
   last_ = std::move(done);
-  if (out.sequences.empty()) {
-    return make_error(Errc::kNetwork,
-                      "every request failed; first: " + (last_.empty() ? std::string("?") : last_.front().error));
+  // Failures are failures: a batch with a failed request is not a measurement of B
+  // requests (the window holds the failures' stalls and retries), whatever succeeded.
+  const auto failures = last_failures();
+  if (!failures.empty()) {
+    std::string reasons;
+    for (const auto& f : failures) reasons += fmt::format("; request {}: {}", f.request, f.reason);
+    return make_error(Errc::kNetwork, fmt::format("{} of {} requests failed{}", failures.size(), req.batch, reasons));
   }
+  return out;
+}
+
+std::vector<RequestFailure> OpenAiEngine::last_failures() const {
+  std::vector<RequestFailure> out;
+  for (const auto& r : last_)
+    if (!r.ok) out.push_back({r.tag, r.error.empty() ? std::string("failed") : r.error});
   return out;
 }
 

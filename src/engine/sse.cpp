@@ -29,6 +29,14 @@ Status SseParser::feed(std::string_view bytes, std::vector<SseEvent>& out) {
   return {};
 }
 
+bool SseParser::data_pending() const {
+  if (has_data_) return true;
+  constexpr std::string_view kData = "data";
+  const std::string_view line = line_;
+  if (line.empty()) return false;
+  return line.size() >= kData.size() ? line.substr(0, kData.size()) == kData : kData.substr(0, line.size()) == line;
+}
+
 void SseParser::process_line(std::vector<SseEvent>& out) {
   if (line_.empty()) {  // dispatch
     if (has_data_) out.push_back(std::move(event_));

@@ -30,7 +30,14 @@ std::string to_string(const CellKey& key) {
   return fmt::format("{} I={} O={} B={}", key.config, key.input_tokens, key.output_tokens, key.batch);
 }
 
-std::string_view status_name(CellStatus s) { return s == CellStatus::kDone ? "done" : "skipped"; }
+std::string_view status_name(CellStatus s) {
+  switch (s) {
+    case CellStatus::kDone: return "done";
+    case CellStatus::kSkipped: return "skipped";
+    case CellStatus::kFailed: return "failed";
+  }
+  return "?";
+}
 
 Spread spread_of(const std::vector<double>& xs) {
   Spread s;
@@ -143,6 +150,9 @@ nlohmann::json to_json(const CellResult& r) {
                     {"draft_acceptance", opt(rep.draft_acceptance)},
                     {"draft_forwards", opt(rep.draft_forwards)}});
   }
+  nlohmann::json failures = nlohmann::json::array();
+  for (const auto& f : r.failures)
+    failures.push_back({{"phase", f.phase}, {"request", f.request}, {"reason", f.reason}});
   return {{"config", r.key.config},
           {"input_tokens", r.key.input_tokens},
           {"output_tokens", r.key.output_tokens},
@@ -150,6 +160,7 @@ nlohmann::json to_json(const CellResult& r) {
           {"config_key", r.config_key},
           {"status", status_name(r.status)},
           {"reason", r.reason},
+          {"failures", failures},
           {"warmup", r.warmup},
           {"reps", reps},
           {"energy_source", r.energy_source},
@@ -233,10 +244,24 @@ Result<CellResult> cell_from_json(const nlohmann::json& j) {
     r.status = CellStatus::kDone;
   } else if (status == "skipped") {
     r.status = CellStatus::kSkipped;
+  } else if (status == "failed") {
+    r.status = CellStatus::kFailed;
   } else {
     return make_error(Errc::kParse, fmt::format("field \"status\": unknown value \"{}\"", status));
   }
   JP_TRY_FIELD(field(j, "reason", r.reason));
+  // "failures" came with the kFailed status; a store written before it has none.
+  if (auto fl = j.find("failures"); fl != j.end()) {
+    if (!fl->is_array()) return make_error(Errc::kParse, "field \"failures\" is not an array");
+    for (const auto& fj : *fl) {
+      if (!fj.is_object()) return make_error(Errc::kParse, "a failure must be an object");
+      CellFailure f;
+      JP_TRY_FIELD(field(fj, "phase", f.phase));
+      JP_TRY_FIELD(field(fj, "request", f.request));
+      JP_TRY_FIELD(field(fj, "reason", f.reason));
+      r.failures.push_back(std::move(f));
+    }
+  }
   JP_TRY_FIELD(field(j, "warmup", r.warmup));
   auto reps = j.find("reps");
   if (reps == j.end() || !reps->is_array()) return make_error(Errc::kParse, "field \"reps\" is not an array");

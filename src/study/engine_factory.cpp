@@ -1,6 +1,8 @@
 // Opens the engine a study configuration names, from its fields and settings.
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "jouleperf/core/text.hpp"
 #include "jouleperf/engine/llamacpp.hpp"
 #include "jouleperf/engine/openai.hpp"
@@ -126,7 +128,8 @@ Result<std::unique_ptr<Engine>> open_sim(const Config& c) {
 }
 
 Result<std::unique_ptr<Engine>> open_openai(const Config& c) {
-  if (auto st = check_settings(c, {"url", "api", "timeout_s", "api_key_env", "http2"}); !st) return st.error();
+  if (auto st = check_settings(c, {"url", "api", "timeout_s", "request_deadline_s", "api_key_env", "http2"}); !st)
+    return st.error();
   OpenAiConfig oc;
   auto url = c.setting("url");
   if (!url || url->empty()) return bad(c, "engine openai needs the setting url (e.g. http://127.0.0.1:8080)");
@@ -141,6 +144,12 @@ Result<std::unique_ptr<Engine>> open_openai(const Config& c) {
     auto v = parse_double(*t);
     if (!v || !(*v > 0)) return bad(c, fmt::format("setting timeout_s: \"{}\" is not a positive number", *t));
     oc.timeout_s = *v;
+  }
+  if (auto t = c.setting("request_deadline_s")) {
+    auto v = parse_double(*t);
+    if (!v || !(*v > 0) || !std::isfinite(*v))
+      return bad(c, fmt::format("setting request_deadline_s: \"{}\" is not a positive number", *t));
+    oc.request_deadline_s = *v;
   }
   if (auto h = c.setting("http2")) oc.http2 = *h == "true";
   auto key = load_api_key(c.setting("api_key_env").value_or("OPENAI_API_KEY"), "");

@@ -142,11 +142,29 @@ void mark_skipped(PendingCell& p, const Error& e) {
   r.finished_unix_s = now_unix_s();
 }
 
-enum class StepOutcome { kRan, kSkipped };
+// Marks `p` failed when the engine reports failed requests for the batch that just
+// failed (served engines: HTTP error, stall, cut stream, deadline): every request's
+// reason, no repetition kept, so no energy is divided among the requests that succeeded.
+// False (p untouched) for a whole-batch error of another kind, which stops the sweep.
+bool mark_failed(PendingCell& p, Engine& engine, const std::string& phase, const Error& e) {
+  auto failures = engine.last_failures();
+  if (failures.empty()) return false;
+  CellResult& r = p.r;
+  r.status = CellStatus::kFailed;
+  r.reason = fmt::format("{}: {}", phase, e.message);
+  r.reps.clear();
+  r.failures.clear();
+  for (auto& f : failures) r.failures.push_back({phase, f.request, std::move(f.reason)});
+  r.energy_source.clear();
+  r.finished_unix_s = now_unix_s();
+  return true;
+}
+
+enum class StepOutcome { kRan, kSkipped, kFailed };
 
 // Runs the cell's warm-ups (first time in this process) and one measured repetition,
-// appended to p.r.reps. kSkipped when the engine says the cell cannot run (p is marked);
-// an error for anything else.
+// appended to p.r.reps. kSkipped when the engine says the cell cannot run, kFailed when
+// requests of the batch failed (p is marked either way); an error for anything else.
 Result<StepOutcome> run_step(PendingCell& p, Engine& engine, SweepEnv& env, std::uint64_t seed, std::uint32_t round) {
   const Clock& clock = *env.clock;
   CellResult& r = p.r;
@@ -162,6 +180,7 @@ Result<StepOutcome> run_step(PendingCell& p, Engine& engine, SweepEnv& env, std:
           mark_skipped(p, res.error());
           return StepOutcome::kSkipped;
         }
+        if (mark_failed(p, engine, fmt::format("warm-up {}", w + 1), res.error())) return StepOutcome::kFailed;
         return make_error(res.error().code, fmt::format("{}: warm-up: {}", to_string(r.key), res.error().message));
       }
     }
@@ -186,6 +205,7 @@ Result<StepOutcome> run_step(PendingCell& p, Engine& engine, SweepEnv& env, std:
       mark_skipped(p, res.error());
       return StepOutcome::kSkipped;
     }
+    if (mark_failed(p, engine, fmt::format("repetition {}", k + 1), res.error())) return StepOutcome::kFailed;
     return make_error(res.error().code, fmt::format("{}: {}", to_string(r.key), res.error().message));
   }
   Repetition rep;
@@ -299,6 +319,7 @@ Result<SweepSummary> run_sweep(const Study& study, const std::vector<GridCell>& 
     if (auto st = store.put_config(c); !st) return st.error();
 
   std::vector<PendingCell> pending;
+  SweepSummary summary;
   SweepState state;
   state.total = cells.size();
   for (const auto& cell : cells) {
@@ -308,7 +329,9 @@ Result<SweepSummary> run_sweep(const Study& study, const std::vector<GridCell>& 
     const Config& config = study.configs[cell.config_index];
     auto stored = store.cell(cell.key);
     if (!stored) return stored.error();
-    if (stored->has_value()) {
+    if (stored->has_value() && (*stored)->status == CellStatus::kFailed) {
+      ++summary.retried;  // a failed cell is run again (and replaced) on resume
+    } else if (stored->has_value()) {
       if ((*stored)->config_key != config.key())
         return make_error(Errc::kInvalidArgument,
                           fmt::format("results store {}: {} was measured under other settings; use a new store",
@@ -345,7 +368,6 @@ Result<SweepSummary> run_sweep(const Study& study, const std::vector<GridCell>& 
              std::tie(y.input_tokens, y.output_tokens, y.batch, b.cell->position);
     });
   state.done = state.resumed;
-  SweepSummary summary;
   summary.total = state.total;
   summary.resumed = state.resumed;
   const double t0 = clock.now().value();
@@ -384,6 +406,8 @@ Result<SweepSummary> run_sweep(const Study& study, const std::vector<GridCell>& 
       ++summary.measured;
       if (study.until_ci_pct && p.r.conditions.contains("until_ci") && !p.r.conditions["until_ci"].value("met", true))
         summary.ci_not_met.push_back(p.r.key);
+    } else if (p.r.status == CellStatus::kFailed) {
+      summary.failed.push_back(p.r.key);
     } else {
       ++summary.skipped;
     }
@@ -413,6 +437,17 @@ Result<SweepSummary> run_sweep(const Study& study, const std::vector<GridCell>& 
     state.eta_s = state.elapsed_s / static_cast<double>(steps_run) * static_cast<double>(steps_left());
     if (*outcome == StepOutcome::kSkipped) {
       if (auto st = store_cell(p); !st) return st.error();
+      return true;
+    }
+    if (*outcome == StepOutcome::kFailed) {
+      // Stored as failed (its earlier repetitions' progress goes with put_cell); a resumed
+      // sweep runs it again from its first repetition.
+      if (auto st = store_cell(p); !st) return st.error();
+      if (p.r.failures.size() >= p.r.key.batch)
+        return make_error(Errc::kNetwork,
+                          fmt::format("{}: every request of a batch failed (stored as failed; a resumed sweep runs it "
+                                      "again); stopping the sweep: {}",
+                                      to_string(p.r.key), p.r.reason));
       return true;
     }
     if (!needs_more(study, p.r)) {

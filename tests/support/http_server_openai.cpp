@@ -43,6 +43,23 @@ FakeOpenAiServer::FakeOpenAiServer(FakeOpenAiOptions opts)
         const auto max_tokens = body["max_tokens"].get<std::uint64_t>();
         const std::uint64_t prompt = body.contains("prompt") && body["prompt"].is_array() ? body["prompt"].size() : 7;
         conn.send_head(200, {{"Content-Type", "text/event-stream"}, {"Transfer-Encoding", "chunked"}});
+        const auto pause = std::chrono::milliseconds(opts_.drip_interval_ms);
+        if (fault == FakeFault::kEndless) {
+          // Tokens with running usage counts, far past max_tokens, until the client leaves.
+          for (std::uint64_t i = 0; !conn.stopping(); ++i) {
+            nlohmann::json u = {
+                {"prompt_tokens", prompt}, {"completion_tokens", i + 1}, {"total_tokens", prompt + i + 1}};
+            std::string text = "t";
+            text += std::to_string(i);
+            if (!conn.send_chunk(chunk_json(chat, text, nullptr, &u))) return;
+            if (i % 64 == 63) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+          }
+          return;
+        }
+        if (fault == FakeFault::kPingOnly) {
+          while (!conn.stopping() && conn.send_chunk(": ping\n\n")) std::this_thread::sleep_for(pause);
+          return;
+        }
         const bool broken = fault == FakeFault::kStall || fault == FakeFault::kMalformed ||
                             fault == FakeFault::kCloseMidStream || fault == FakeFault::kResetMidStream;
         const std::uint64_t n = broken                             ? std::min<std::uint64_t>(2, max_tokens)
@@ -54,9 +71,13 @@ FakeOpenAiServer::FakeOpenAiServer(FakeOpenAiOptions opts)
                 {"prompt_tokens", prompt}, {"completion_tokens", i + 1}, {"total_tokens", prompt + i + 1}};
             conn.send_chunk(chunk_json(chat, "", nullptr, &u));
           } else {
+            if (fault == FakeFault::kSlowDrip && i > 0) {
+              if (conn.stopping()) return;
+              std::this_thread::sleep_for(pause);
+            }
             std::string text = "t";
             text += std::to_string(i);
-            conn.send_chunk(chunk_json(chat, text, nullptr, nullptr));
+            if (!conn.send_chunk(chunk_json(chat, text, nullptr, nullptr)) && fault == FakeFault::kSlowDrip) return;
           }
         }
         switch (fault) {

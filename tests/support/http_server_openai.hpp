@@ -2,6 +2,8 @@
 // POST /v1/completions and /v1/chat/completions answer with server-sent events, one
 // chunk per token, a final chunk with finish_reason and usage, then "data: [DONE]".
 // A chooser picks how each request misbehaves, so tests can mix good and bad answers.
+// The endless faults (kEndless, kPingOnly, kSlowDrip) stop when the client goes away or
+// the server stops.
 #pragma once
 
 #include <atomic>
@@ -21,12 +23,17 @@ enum class FakeFault {
   kResetMidStream,   // two tokens, then TCP RST
   kShortAnswer,      // max_tokens - 1 tokens, usage says so (a server that stopped early)
   kUsageOnlyCounts,  // text empty on every chunk, running counts in usage (vLLM continuous usage)
+  kEndless,          // tokens past max_tokens, forever: never a finish_reason or [DONE]
+  kPingOnly,         // HTTP 200, then only ": ping" SSE comments (keep-alives), never a data event
+  kSlowDrip,         // max_tokens tokens, one every drip_interval_ms: never silent, but slow
 };
 
 struct FakeOpenAiOptions {
   // Fault for the request with 1-based server-wide index `index` and its parsed body.
   std::function<FakeFault(std::uint64_t index)> fault = [](std::uint64_t) { return FakeFault::kNone; };
   std::atomic<bool>* release = nullptr;  // kStall waits until *release (or server stop)
+  // kPingOnly: a comment every this many ms; kSlowDrip: a token every this many ms.
+  int drip_interval_ms = 20;
 };
 
 class FakeOpenAiServer {

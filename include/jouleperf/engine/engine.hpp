@@ -112,6 +112,12 @@ struct EngineInfo {
   std::vector<std::pair<std::string, std::string>> settings;  // threads, flash attention, ...
 };
 
+// One request of a batch that failed, and why ("HTTP 500: ...", "stalled: ...").
+struct RequestFailure {
+  std::uint64_t request = 0;  // its index in the batch (0-based)
+  std::string reason;
+};
+
 class Engine {
  public:
   virtual ~Engine() = default;
@@ -124,6 +130,12 @@ class Engine {
   // Fails with kInvalidArgument for a request the engine cannot take (zero sizes, a
   // context larger than the model allows), or the engine's own error.
   virtual Result<BatchResult> run_batch(const BatchRequest& request, const Clock& clock, Meter* meter) = 0;
+
+  // The requests of the last run_batch that failed, each with its reason, for engines
+  // that serve a batch as separate requests (openai); empty for other engines and when
+  // no request of the last batch failed. A run_batch with a failed request returns an
+  // error, so a non-empty list always goes with a failed batch.
+  virtual std::vector<RequestFailure> last_failures() const { return {}; }
 
   // Serves requests online as they arrive, batched by options.batching (see
   // engine/serve.hpp, which callers include). The default fails with kUnsupported

@@ -12,9 +12,11 @@
 // one, else one per chunk with text) and checked against `usage` and what was asked; a
 // mismatch is reported in the result, never hidden.
 //
-// Faults (connection refused, HTTP 4xx/5xx, a stream silent for longer than timeout_s,
-// a server that closes mid-stream, a malformed event) fail that request with a reason;
-// the others go on. The API key is sent as a Bearer header and kept nowhere else.
+// Faults (connection refused, HTTP 4xx/5xx, a stream with no data event for longer than
+// timeout_s — SSE comments such as ": ping" keep-alives do not count —, a request not
+// ended within its total deadline, a stream that runs more than kOverrunSlackTokens past
+// max_tokens, a server that closes mid-stream, a malformed event) fail that request with
+// a reason; the others go on. The API key is sent as a Bearer header and kept nowhere else.
 #pragma once
 
 #include <cstdint>
@@ -40,12 +42,30 @@ enum class OpenAiApi {
 // "completions", "chat"; kInvalidArgument otherwise.
 Result<OpenAiApi> parse_openai_api(std::string_view s);
 
+// Tokens a stream may run past the asked max_tokens before it is cut ("overran
+// max_tokens"): a server that ignores max_tokens would otherwise stream forever.
+inline constexpr std::uint64_t kOverrunSlackTokens = 4;
+
+// The slowest a request is expected to be served when no deadline is given: one token
+// (prompt or generated) per second, on top of the silence timeout.
+inline constexpr double kDeadlineFloorTokensPerS = 1.0;
+inline constexpr double kMinDefaultDeadlineS = 60.0;
+
+// The default total deadline of a request of I prompt and O generated tokens, s:
+//   max(60 s, timeout_s + (I + O) / 1 token/s).
+// Generous on purpose: it only bounds a hang (a server that drips tokens forever, never
+// silent for timeout_s), it is not a latency objective.
+double default_request_deadline_s(double timeout_s, std::uint64_t input_tokens, std::uint64_t output_tokens);
+
 struct OpenAiConfig {
   std::string url;  // server base, "http://127.0.0.1:8080" (a trailing "/v1" is accepted)
   OpenAiApi api = OpenAiApi::kCompletions;
-  std::string model;                    // the "model" field; "" omits it (llama-server serves its one model)
-  std::string api_key;                  // "" = none; sent as "Authorization: Bearer", never printed or stored
-  double timeout_s = 60.0;              // a request that receives no byte for this long fails (stall), s
+  std::string model;        // the "model" field; "" omits it (llama-server serves its one model)
+  std::string api_key;      // "" = none; sent as "Authorization: Bearer", never printed or stored
+  double timeout_s = 60.0;  // a request with no data event for this long fails (stall), s
+  // A request not ended this long after it was sent fails ("deadline"), s; unset: the
+  // default of default_request_deadline_s for its lengths.
+  std::optional<double> request_deadline_s;
   double connect_timeout_s = 10.0;      // s
   std::int32_t prompt_token_min = 10;   // prompt ids are drawn from [min, max): ids every vocabulary has
   std::int32_t prompt_token_max = 200;  //
@@ -106,7 +126,7 @@ struct OpenAiResult {
 // Many streamed requests in flight on one thread. Not thread-safe.
 class OpenAiClient {
  public:
-  // Checks the config (URL scheme, timeouts, id range); does no I/O. kInvalidArgument.
+  // Checks the config (URL scheme, timeouts and deadline > 0, id range); does no I/O. kInvalidArgument.
   static Result<std::unique_ptr<OpenAiClient>> open(OpenAiConfig config);
   ~OpenAiClient();
   OpenAiClient(const OpenAiClient&) = delete;
@@ -152,15 +172,18 @@ bool h2c_connection_reuse_works();
 std::string http_mode_description(const OpenAiConfig& c);
 
 // The Engine over an OpenAiClient: run_batch sends B requests at once and waits for all.
-// BatchResult::sequences holds the requests that succeeded (their `tokens` are -1 per
-// counted token: the stream carries text, not ids); last_results() has every request,
-// failures included. run_batch fails (kNetwork) only when every request failed.
+// BatchResult::sequences holds the requests (their `tokens` are -1 per counted token: the
+// stream carries text, not ids); last_results() has every request, failures included.
+// A batch with ANY failed request is a failed batch: run_batch fails (kNetwork, the
+// message counts the failures and gives each reason) and last_failures() lists them, so
+// no caller can charge the batch's energy to the requests that happened to succeed.
 class OpenAiEngine final : public Engine {
  public:
   static Result<std::unique_ptr<OpenAiEngine>> open(OpenAiConfig config);
   const EngineInfo& info() const override { return info_; }
   Result<BatchResult> run_batch(const BatchRequest& request, const Clock& clock, Meter* meter) override;
   const std::vector<OpenAiResult>& last_results() const { return last_; }
+  std::vector<RequestFailure> last_failures() const override;
   OpenAiClient& client() { return *client_; }
 
  private:

@@ -35,6 +35,11 @@ class SseParser {
   // ended mid-event (the standard discards such an event).
   bool mid_event() const { return !line_.empty() || has_data_ || !event_.event.empty(); }
 
+  // True when a data field is pending: the event being received has a "data:" line, or
+  // the unfinished line is (or may become) one. Comments (": ping") and other fields are
+  // not data: a stream of keep-alive comments makes no data progress.
+  bool data_pending() const;
+
  private:
   void process_line(std::vector<SseEvent>& out);
   std::size_t max_event_bytes_;

@@ -53,8 +53,18 @@ std::string to_string(const CellKey& key);
 enum class CellStatus {
   kDone,     // measured: reps holds every repetition
   kSkipped,  // cannot run here (out of memory, context too long, unsupported): reason says why
+  kFailed,   // a request of a batch failed (served engines: HTTP error, stall, cut stream,
+             // deadline): reason and failures say why; no repetition is kept (no energy is
+             // divided among the requests that succeeded). A resumed sweep runs it again.
 };
-std::string_view status_name(CellStatus s);  // "done", "skipped"
+std::string_view status_name(CellStatus s);  // "done", "skipped", "failed"
+
+// A request that failed while a cell ran (CellStatus::kFailed).
+struct CellFailure {
+  std::string phase;          // "warm-up 1", "repetition 2" (1-based)
+  std::uint64_t request = 0;  // its index in the batch (0-based)
+  std::string reason;         // the engine's: "HTTP 500: ...", "stalled: ...", "overran max_tokens: ..."
+};
 
 // One measured batch.
 struct Repetition {
@@ -99,7 +109,8 @@ struct CellResult {
   CellKey key;
   std::string config_key;  // Config::key() of what was measured
   CellStatus status = CellStatus::kDone;
-  std::string reason;                  // with kSkipped: why (the engine's error message)
+  std::string reason;                  // with kSkipped / kFailed: why (the engine's error message)
+  std::vector<CellFailure> failures;   // with kFailed: every failed request of the failing batch
   std::uint32_t warmup = 0;            // warm-up batches run before the repetitions
   std::vector<Repetition> reps;        // with kDone: one per repetition (>= 1)
   std::string energy_source;           // counter | power-integral | cpu-time-model | simulated | mixed: a+b

@@ -31,7 +31,8 @@ namespace jouleperf::study {
 //   llamacpp and sim also take the decoding settings of study/decoding_settings.hpp:
 //             draft_model (LlamaEngineConfig::draft_model_path / SimEngineConfig::draft),
 //             draft_tokens, accept_rate, beam_width (into each BatchRequest).
-//   openai:   OpenAiEngine with setting url (required), api, timeout_s; model = served name;
+//   openai:   OpenAiEngine with setting url (required), api, timeout_s, request_deadline_s
+//             (default: default_request_deadline_s of each request's lengths); model = served name;
 //             the API key from the environment variable in setting api_key_env
 //             (default OPENAI_API_KEY).
 // Fails with kInvalidArgument for an unknown engine or a bad setting (naming it), or as
@@ -57,7 +58,7 @@ class SweepProgress {
   virtual void on_start(const SweepState&) {}
   // A cell is about to run (warm-ups included).
   virtual void on_cell_start(const CellKey&, const SweepState&) {}
-  // A cell was stored (kDone or kSkipped).
+  // A cell was stored (kDone, kSkipped or kFailed).
   virtual void on_cell_stored(const CellResult&, const SweepState&) {}
 };
 
@@ -74,10 +75,12 @@ struct SweepEnv {
 };
 
 struct SweepSummary {
-  std::size_t total = 0;     // cells of this shard
-  std::size_t resumed = 0;   // already in the store
-  std::size_t measured = 0;  // run and stored as kDone
-  std::size_t skipped = 0;   // stored as kSkipped (cannot run here)
+  std::size_t total = 0;        // cells of this shard
+  std::size_t resumed = 0;      // already in the store (done or skipped)
+  std::size_t retried = 0;      // stored as kFailed by an earlier sweep, run again
+  std::size_t measured = 0;     // run and stored as kDone
+  std::size_t skipped = 0;      // stored as kSkipped (cannot run here)
+  std::vector<CellKey> failed;  // stored as kFailed (a request failed) by this sweep
   double elapsed_s = 0.0;
   // With Study::until_ci_pct: cells that reached max_reps with a wider interval.
   std::vector<CellKey> ci_not_met;
@@ -98,8 +101,13 @@ struct SweepSummary {
 // per batch is within that percentage of the mean, or max_reps (listed in ci_not_met).
 // A cell that cannot run (the engine says kInvalidArgument — e.g. context too long —,
 // kUnsupported — does not fit —, or out of memory) is stored as kSkipped with the
-// engine's reason. Any other failure (engine open, sensor, store) stops the sweep and is
-// returned; cells and repetitions stored so far stay stored.
+// engine's reason. A cell whose batch (warm-up or repetition) had a failed request
+// (Engine::last_failures(): HTTP error, stall, cut stream, deadline) is stored as
+// kFailed with every request's reason and no repetition, and the sweep goes on; when
+// every request of that batch failed (the server looks down) the sweep stops after
+// storing it, with kNetwork. A resumed sweep runs kFailed cells again. Any other failure
+// (engine open, sensor, store) stops the sweep and is returned; cells and repetitions stored so
+// far stay stored.
 Result<SweepSummary> run_sweep(const Study& study, const std::vector<GridCell>& cells, Store& store, SweepEnv& env,
                                SweepProgress* progress = nullptr);
 
