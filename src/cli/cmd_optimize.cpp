@@ -522,6 +522,7 @@ int run_measured(const OptimizeFlags& f) {
   auto swept = study::run_sweep(mp.study, mp.cells, *store, env, &progress);
   sampler->stop();
   if (!swept) return fail(swept.error());
+  if (auto st = study::no_failed_cells(*swept); !st) return fail(st.error());
   auto cells = store->cells();
   if (!cells) return fail(cells.error());
 

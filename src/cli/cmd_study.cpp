@@ -320,6 +320,7 @@ int run_main_job(const StudyArgs& a) {
   Progress progress(bar);
   auto swept = study::run_sweep(plan, cells, *store, env, &progress);
   if (!swept) return fail("sweep", swept.error());
+  if (auto st = study::no_failed_cells(*swept); !st) return fail("sweep", st.error());
   std::cerr << fmt::format("{} cells: {} already stored, {} measured, {} skipped, in {}\n", swept->total,
                            swept->resumed, swept->measured, swept->skipped, format_duration(swept->elapsed_s));
   auto stored_cells = store->cells();
@@ -523,6 +524,7 @@ int run_file_study(const StudyArgs& a) {
   auto swept = study::run_sweep(*plan, study::expand_grid(*plan), *store, env, &progress);
   if (sampler) sampler->stop();
   if (!swept) return fail("sweep", swept.error());
+  if (auto st = study::no_failed_cells(*swept); !st) return fail("sweep", st.error());
   auto cells = store->cells();
   if (!cells) return fail("results store", cells.error());
   const auto inputs = config_inputs(plan->configs, a.flags);

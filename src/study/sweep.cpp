@@ -283,6 +283,16 @@ void finalize(const Study& study, const std::optional<IdleBaseline>& idle, Pendi
 }
 }  // namespace
 
+Status no_failed_cells(const SweepSummary& summary) {
+  if (summary.failed.empty()) return {};
+  std::string keys;
+  for (const auto& k : summary.failed) keys += (keys.empty() ? "" : "; ") + to_string(k);
+  return make_error(Errc::kNetwork,
+                    fmt::format("{} cell(s) failed (a request of the batch failed; stored as failed, run again to "
+                                "retry them): {}",
+                                summary.failed.size(), keys));
+}
+
 Repetition repetition_from(const BatchResult& result, const Measurement& m) {
   Repetition rep;
   rep.energy_j = m.total.energy_j;

@@ -111,6 +111,11 @@ struct SweepSummary {
 Result<SweepSummary> run_sweep(const Study& study, const std::vector<GridCell>& cells, Store& store, SweepEnv& env,
                                SweepProgress* progress = nullptr);
 
+// kNetwork naming every cell of summary.failed (requests failed; stored as failed, a
+// resumed sweep retries them), for commands that must not estimate from such a sweep; ok
+// when none failed.
+Status no_failed_cells(const SweepSummary& summary);
+
 // Builds one repetition from a measured batch (phases "prefill" and "decode").
 Repetition repetition_from(const BatchResult& result, const Measurement& measurement);
 // Builds one repetition from a simulated batch (BatchResult::simulated set).
