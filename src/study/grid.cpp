@@ -6,6 +6,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <set>
 
 #include "jouleperf/core/text.hpp"
@@ -331,10 +332,22 @@ Result<Study> parse_study_yaml(const std::string& text, const std::string& sourc
   return s;
 }
 
+// A config's setting "prompts" (a file of prompts) is relative to the study file: made
+// so here, so the sweep reads the same file from any working directory.
+static void resolve_prompts_paths(Study& study, const std::string& study_path) {
+  const auto dir = std::filesystem::path(study_path).parent_path();
+  for (auto& c : study.configs)
+    for (auto& [k, v] : c.settings)
+      if (k == "prompts" && !v.empty() && std::filesystem::path(v).is_relative())
+        v = (dir / v).lexically_normal().string();
+}
+
 Result<Study> load_study_file(const std::string& path, const std::vector<std::string>& other_sections) {
   auto text = read_text_file(path);
   if (!text) return text.error();
-  return parse_study_yaml(*text, path, other_sections);
+  auto study = parse_study_yaml(*text, path, other_sections);
+  if (study) resolve_prompts_paths(*study, path);
+  return study;
 }
 
 // ---- grid and shards ----
