@@ -141,6 +141,8 @@ void print_summary(const RunSummary& s, const BatchRequest& req, const BatchResu
       o << "    " << nlohmann::json(full.empty() ? q.text : full).dump() << "\n";
     }
   }
+  for (const auto& [k, v] : e.settings)
+    if (k == "prompt_source" && v != "random-ids") o << "\n  prompts: " << (v == "text" ? "--prompt" : v) << "\n";
   if (req.strategy == DecodeStrategy::kBeam)
     o << fmt::format("\n  beam width {} (the best beam's tokens)\n", req.beam_width);
   if (req.strategy == DecodeStrategy::kSpeculative) {

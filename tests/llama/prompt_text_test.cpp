@@ -90,7 +90,9 @@ TEST(LlamaPromptText, RunContinuesThePrompt) {
   // Without --input, I is the prompt's own token count, BOS as the model wants it.
   const auto want = v.tokenize("Once upon a time", true);
   ASSERT_GT(want.size(), 3u);
-  if (v.add_bos()) EXPECT_EQ(want.front(), v.bos());
+  if (v.add_bos()) {
+    EXPECT_EQ(want.front(), v.bos());
+  }
   EXPECT_EQ(j["input_tokens"], want.size());
   EXPECT_EQ(j["output_tokens"], 24);
   ASSERT_EQ(j["requests"].size(), 1u);
