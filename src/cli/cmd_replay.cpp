@@ -22,6 +22,7 @@
 #include "jouleperf/workload/arrivals.hpp"
 #include "jouleperf/workload/loader.hpp"
 #include "openai_flags.hpp"
+#include "prompt_flags.hpp"
 #include "sensor_flags.hpp"
 
 namespace jouleperf::cli {
@@ -49,6 +50,7 @@ struct ReplayArgs {
   bool json = false;
   double max_failure_rate = 0.0;  // failed share of the requests above this: exit 1
   // --engine llamacpp
+  PromptFlags prompts;  // request i takes prompt i mod n
   std::string batching = "continuous";
   std::uint32_t max_batch = 8;
   double static_wait_s = 0.0;
@@ -395,6 +397,9 @@ int run_replay_llamacpp(const ReplayArgs& a, const std::vector<ScheduledRequest>
   cfg.n_batch = a.n_batch;
   cfg.n_ubatch = a.n_ubatch;
   cfg.gpu_layers = a.gpu_layers;
+  auto prompt_texts = load_prompt_flags(a.prompts);
+  if (!prompt_texts) return fail(prompt_texts.error());
+  cfg.prompts = std::move(*prompt_texts);
   auto opened = open_llamacpp_engine(cfg);
   if (!opened) return fail(opened.error());
   Engine& engine = **opened;
@@ -756,6 +761,10 @@ int run_replay(const ReplayArgs& a) {
     std::cerr << "jouleperf replay: --max-failure-rate must be in [0, 1]\n";
     return kExitUsage;
   }
+  if (const auto why = prompt_flags_refusal(a.prompts, a.engine); !why.empty()) {
+    std::cerr << "jouleperf replay: " << why << "\n";
+    return kExitUsage;
+  }
   auto slo = parse_slo(a.slo);
   if (!slo) {
     std::cerr << "jouleperf replay: " << slo.error().to_string() << "\n";
@@ -839,6 +848,7 @@ void add_replay_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--engine", a->engine, "Engine: openai (a server), llamacpp (in-process, online batching)")
       ->capture_default_str();
   add_openai_flags(cmd, a->openai);
+  add_prompt_flags(cmd, a->prompts);
   cmd->add_option("--model,-m", a->model, "openai: the served model name; llamacpp: the GGUF model file");
   cmd->add_option("--poisson", a->poisson_rps, "Poisson arrivals at RATE requests/s")->check(CLI::PositiveNumber);
   cmd->add_option("--gamma-cv", a->gamma_cv, "With --poisson: gamma arrivals with this coefficient of variation")

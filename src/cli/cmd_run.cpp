@@ -11,6 +11,7 @@
 #include "jouleperf/engine/run_report.hpp"
 #include "jouleperf/sensor/meter.hpp"
 #include "openai_flags.hpp"
+#include "prompt_flags.hpp"
 #include "sensor_flags.hpp"
 
 namespace jouleperf::cli {
@@ -46,7 +47,36 @@ struct RunArgs {
   bool print_output = false;
   bool json = false;
   OpenAiFlags openai;  // --engine openai
+  PromptFlags prompts;
+  bool input_given = false;  // --input on the command line (else, with --prompt, I is its length)
 };
+
+// A real prompt's input length: --input when given, else (with --prompt) the prompt's own
+// token count. Prints why and returns false when the engine cannot take the prompt flags.
+bool prompt_input_tokens(const RunArgs& a, const Engine& engine, BatchRequest& req) {
+  if (!a.prompts.prompt || a.input_given) return true;
+  const auto natural = engine.natural_input_tokens();
+  if (!natural) {
+    std::cerr << "jouleperf run: the engine did not take the prompt\n";
+    return false;
+  }
+  req.input_tokens = *natural;
+  return true;
+}
+
+// The prompt ids and texts of each sequence, when a real prompt was fed with --print-output.
+void add_prompt_json(const BatchResult& r, nlohmann::json& j) {
+  if (!j.contains("requests")) return;
+  for (std::size_t i = 0; i < r.sequences.size() && i < j["requests"].size(); ++i) {
+    const auto& seq = r.sequences[i];
+    if (seq.prompt_tokens.empty()) continue;
+    auto& q = j["requests"][i];
+    q["prompt_token_ids"] = seq.prompt_tokens;
+    q["token_ids"] = seq.tokens;
+    q["prompt_text"] = seq.prompt_text;
+    q["text_with_prompt"] = seq.text_with_prompt;
+  }
+}
 
 // The openai engine's own report: every request, failures and length mismatches included.
 nlohmann::json openai_json(const OpenAiEngine& e) {
@@ -136,8 +166,13 @@ void print_summary(const RunSummary& s, const BatchRequest& req, const BatchResu
   for (std::size_t i = 0; i < s.requests.size(); ++i) {
     const auto& q = s.requests[i];
     o << fmt::format("  {:<8} {:<10.4f} {:<10.4f} {}\n", i, q.ttft_s, q.e2e_s, q.output_tokens);
-    if (req.keep_text) o << "    " << nlohmann::json(q.text).dump() << "\n";
+    if (req.keep_text) {
+      const std::string& full = r.sequences[i].text_with_prompt;
+      o << "    " << nlohmann::json(full.empty() ? q.text : full).dump() << "\n";
+    }
   }
+  for (const auto& [k, v] : e.settings)
+    if (k == "prompt_source" && v != "random-ids") o << "\n  prompts: " << (v == "text" ? "--prompt" : v) << "\n";
   if (req.strategy == DecodeStrategy::kBeam)
     o << fmt::format("\n  beam width {} (the best beam's tokens)\n", req.beam_width);
   if (req.strategy == DecodeStrategy::kSpeculative) {
@@ -165,6 +200,15 @@ int run_run(const RunArgs& a) {
   }
   if (a.engine == "openai" && a.openai.url.empty()) {
     std::cerr << "jouleperf run: --url is required with --engine openai\n";
+    return kExitUsage;
+  }
+  if (const auto why = prompt_flags_refusal(a.prompts, a.engine); !why.empty()) {
+    std::cerr << "jouleperf run: " << why << "\n";
+    return kExitUsage;
+  }
+  auto prompt_texts = load_prompt_flags(a.prompts);
+  if (!prompt_texts) {
+    std::cerr << "jouleperf run: " << prompt_texts.error().to_string() << "\n";
     return kExitUsage;
   }
   BatchRequest req;
@@ -227,6 +271,7 @@ int run_run(const RunArgs& a) {
     cfg.gpu_layers = a.gpu_layers;
     cfg.mmap = !a.no_mmap;
     cfg.draft_model_path = a.draft;
+    cfg.prompts = std::move(*prompt_texts);
     auto opened = open_llamacpp_engine(cfg);
     if (!opened) {
       std::cerr << "jouleperf run: " << opened.error().to_string() << "\n";
@@ -235,6 +280,7 @@ int run_run(const RunArgs& a) {
     engine_ptr = std::move(*opened);
   }
   Engine* engine = engine_ptr.get();
+  if (!prompt_input_tokens(a, *engine, req)) return kExitFailure;
   SteadyClock clock;
   for (std::uint64_t i = 0; i < a.warmup; ++i) {
     if (auto w = engine->run_batch(req, clock, nullptr); !w) {
@@ -287,6 +333,7 @@ int run_run(const RunArgs& a) {
         spec && req.forced_accept_rate ? nlohmann::json(*req.forced_accept_rate) : nlohmann::json(nullptr);
     j["decode_forwards"] = result->decode_forwards;
     j["draft_forwards"] = result->draft_forwards;
+    add_prompt_json(*result, j);
     nlohmann::json cond = nlohmann::json::object();
     for (const auto& [k, v] : sampler.conditions()) cond[k] = v;
     j["sensor_conditions"] = cond;
@@ -321,9 +368,10 @@ void add_run_command(CLI::App& app, Context& ctx) {
                   "llamacpp: GGUF model file (real or from `jouleperf model synth`); openai: the served model name")
       ->envname("JOULEPERF_MODEL");
   add_openai_flags(cmd, a->openai);
-  cmd->add_option("--input,-I", a->input, "Prompt tokens per sequence")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
+  auto* input = cmd->add_option("--input,-I", a->input, "Prompt tokens per sequence")
+                    ->check(CLI::PositiveNumber)
+                    ->capture_default_str();
+  add_prompt_flags(cmd, a->prompts);
   cmd->add_option("--output,-O", a->output, "Generated tokens per sequence (end-of-sequence ignored)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
@@ -380,9 +428,13 @@ void add_run_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--idle-power", a->idle_power_w, "Idle power to subtract, W (instead of measuring it)")
       ->envname("JOULEPERF_IDLE_POWER")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_flag("--print-output", a->print_output, "Print each sequence's generated text");
+  cmd->add_flag("--print-output", a->print_output,
+                "Print each sequence's generated text (with --prompt/--prompts: the prompt, then its continuation)");
   cmd->add_flag("--json", a->json, "Print the result as JSON");
-  cmd->callback([a, &ctx] { ctx.exit_code = run_run(*a); });
+  cmd->callback([a, input, &ctx] {
+    a->input_given = input->count() > 0;
+    ctx.exit_code = run_run(*a);
+  });
 }
 
 }  // namespace jouleperf::cli

@@ -12,6 +12,7 @@
 #include "jouleperf/study/grid.hpp"
 #include "jouleperf/study/store.hpp"
 #include "jouleperf/study/sweep.hpp"
+#include "prompt_flags.hpp"
 #include "sensor_flags.hpp"
 #include "sweep_progress.hpp"
 
@@ -43,6 +44,7 @@ struct SweepArgs {
   std::optional<double> idle_power_w;
   bool progress_bar = false, no_progress_bar = false;
   std::uint64_t max_cells = study::default_max_cells();
+  PromptFlags prompts;  // one-config grid: settings prompt / prompts / prompts_field
 };
 
 int usage(const std::string& msg) {
@@ -247,7 +249,12 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
   cmd->add_flag("--progress", a->progress_bar, "Progress bar even when stderr is not a terminal");
   cmd->add_flag("--no-progress", a->no_progress_bar, "Log lines even on a terminal");
   add_sensor_flags(cmd, a->flags);
-  cmd->callback([a, &ctx] { ctx.exit_code = run_sweep_command(*a); });
+  add_prompt_flags(cmd, a->prompts);
+  cmd->callback([a, &ctx] {
+    // The prompt flags are one-config settings (a study file sets them in its configs).
+    for (const auto& [k, v] : prompt_settings(a->prompts)) a->settings.push_back(k + "=" + v);
+    ctx.exit_code = run_sweep_command(*a);
+  });
 }
 
 }  // namespace jouleperf::cli

@@ -123,18 +123,71 @@ std::vector<std::int32_t> top_tokens(const float* logits, std::int32_t n, std::u
   return top;
 }
 
+// `text`'s tokens in `vocab`, without special tokens (parse_special off: the text is text).
+std::vector<std::int32_t> tokenize(const llama_vocab* vocab, const std::string& text) {
+  std::vector<std::int32_t> out(text.size() + 8);
+  int32_t n = llama_tokenize(vocab, text.data(), static_cast<int32_t>(text.size()), out.data(),
+                             static_cast<int32_t>(out.size()), false, false);
+  if (n < 0) {
+    out.resize(static_cast<std::size_t>(-n));
+    n = llama_tokenize(vocab, text.data(), static_cast<int32_t>(text.size()), out.data(),
+                       static_cast<int32_t>(out.size()), false, false);
+  }
+  out.resize(static_cast<std::size_t>(std::max(0, n)));
+  return out;
+}
+
+// `tokens` detokenized (special tokens kept as tokens, rendered as nothing).
+std::string detokenize(const llama_vocab* vocab, const std::vector<std::int32_t>& tokens) {
+  std::string text(tokens.size() * 16 + 16, '\0');
+  int32_t n = llama_detokenize(vocab, tokens.data(), static_cast<int32_t>(tokens.size()), text.data(),
+                               static_cast<int32_t>(text.size()), false, false);
+  if (n < 0) {
+    text.resize(static_cast<std::size_t>(-n));
+    n = llama_detokenize(vocab, tokens.data(), static_cast<int32_t>(tokens.size()), text.data(),
+                         static_cast<int32_t>(text.size()), false, false);
+  }
+  text.resize(static_cast<std::size_t>(std::max(0, n)));
+  return text;
+}
+
+// The BOS token when the vocabulary asks for one before a prompt.
+std::optional<std::int32_t> wanted_bos(const llama_vocab* vocab) {
+  if (llama_vocab_get_add_bos(vocab) && llama_vocab_bos(vocab) != LLAMA_TOKEN_NULL) return llama_vocab_bos(vocab);
+  return std::nullopt;
+}
+
+// Every prompt's tokens; kInvalidArgument naming the prompt's file and line when one
+// tokenizes to nothing.
+Result<std::vector<std::vector<std::int32_t>>> tokenize_prompts(const llama_vocab* vocab, const PromptTexts& p) {
+  std::vector<std::vector<std::int32_t>> out;
+  out.reserve(p.texts.size());
+  for (std::size_t k = 0; k < p.texts.size(); ++k) {
+    out.push_back(tokenize(vocab, p.texts[k]));
+    if (out.back().empty()) {
+      const std::string where = p.lines[k] > 0 ? fmt::format("{}:{}", p.source, p.lines[k]) : std::string("--prompt");
+      return make_error(Errc::kInvalidArgument, fmt::format("{}: the prompt gives no token", where));
+    }
+  }
+  return out;
+}
+
 class LlamaServeBackend;
 
 class LlamaEngine final : public Engine {
  public:
   LlamaEngine(LlamaEngineConfig config, std::unique_ptr<llama_model, ModelFree> model,
-              std::unique_ptr<llama_model, ModelFree> draft, ggml_type kv_type, EngineInfo info)
+              std::unique_ptr<llama_model, ModelFree> draft, ggml_type kv_type, EngineInfo info,
+              std::vector<std::vector<std::int32_t>> text_prompts)
       : config_(std::move(config)),
         model_(std::move(model)),
         draft_model_(std::move(draft)),
         kv_type_(kv_type),
-        info_(std::move(info)) {
+        info_(std::move(info)),
+        text_prompts_(std::move(text_prompts)) {
     vocab_ = llama_model_get_vocab(model_.get());
+    bos_ = wanted_bos(vocab_);
+    if (!text_prompts_.empty()) separator_ = tokenize(vocab_, "\n");
     n_vocab_ = llama_vocab_n_tokens(vocab_);
     for (std::int32_t t = 0; t < n_vocab_; ++t) {
       const auto attr = llama_vocab_get_attr(vocab_, t);
@@ -146,6 +199,10 @@ class LlamaEngine final : public Engine {
   }
 
   const EngineInfo& info() const override { return info_; }
+  std::optional<std::uint64_t> natural_input_tokens() const override {
+    if (text_prompts_.empty()) return std::nullopt;
+    return text_prompts_.front().size() + (bos_ ? 1 : 0);
+  }
 
   Result<BatchResult> run_batch(const BatchRequest& r, const Clock& clock, Meter* meter) override;
   Result<ServeResult> serve(const std::vector<ServeRequest>& requests, const ServeOptions& options, const Clock& clock,
@@ -164,6 +221,10 @@ class LlamaEngine final : public Engine {
   static Status decode(llama_context* ctx, llama_batch& view);
   Status decode(llama_batch& view) { return decode(target_.ctx.get(), view); }
   std::vector<std::vector<std::int32_t>> prompts(const BatchRequest& r) const;
+  // Prompt `index` (a sequence or request) of exactly `length` tokens: real text when the
+  // engine has some (from prompt `offset` on), else random ids from (seed, index).
+  std::vector<std::int32_t> prompt(std::uint64_t offset, std::uint64_t index, std::uint64_t length,
+                                   std::uint64_t seed) const;
   // Feeds every prompt into `ctx` in forward calls of at most n_batch tokens, sequence s
   // as sequence id seq_id(s); `first(s, logits_index)` runs after the call holding
   // sequence s's last prompt token, when `want_logits`.
@@ -182,6 +243,9 @@ class LlamaEngine final : public Engine {
   ggml_type kv_type_;
   EngineInfo info_;
   const llama_vocab* vocab_ = nullptr;
+  std::optional<std::int32_t> bos_;                      // BOS when the vocabulary wants it
+  std::vector<std::vector<std::int32_t>> text_prompts_;  // tokenized real prompts; empty: random ids
+  std::vector<std::int32_t> separator_;                  // "\n", between joined prompts
   std::int32_t n_vocab_ = 0;
   std::vector<std::int32_t> prompt_tokens_;
   ContextSlot target_;
@@ -243,12 +307,15 @@ Status LlamaEngine::decode(llama_context* ctx, llama_batch& view) {
   return {};
 }
 
+std::vector<std::int32_t> LlamaEngine::prompt(std::uint64_t offset, std::uint64_t index, std::uint64_t length,
+                                              std::uint64_t seed) const {
+  if (!text_prompts_.empty()) return fit_prompt(text_prompts_, separator_, offset, index, length, bos_);
+  return random_prompt(prompt_tokens_, length, seed, index, bos_);
+}
+
 std::vector<std::vector<std::int32_t>> LlamaEngine::prompts(const BatchRequest& r) const {
-  std::optional<std::int32_t> bos;
-  if (llama_vocab_get_add_bos(vocab_) && llama_vocab_bos(vocab_) != LLAMA_TOKEN_NULL) bos = llama_vocab_bos(vocab_);
   std::vector<std::vector<std::int32_t>> out;
-  for (std::uint64_t s = 0; s < r.batch; ++s)
-    out.push_back(random_prompt(prompt_tokens_, r.input_tokens, r.seed, s, bos));
+  for (std::uint64_t s = 0; s < r.batch; ++s) out.push_back(prompt(r.prompt_offset, s, r.input_tokens, r.seed));
   return out;
 }
 
@@ -299,20 +366,19 @@ BatchResult LlamaEngine::start_result(const BatchRequest& r) const {
 }
 
 void LlamaEngine::finish(BatchResult& out, const BatchRequest& r) const {
-  for (auto& seq : out.sequences) {
-    out.output_tokens += seq.tokens.size();
-    if (r.keep_text) {
-      std::string text(seq.tokens.size() * 16 + 16, '\0');
-      int32_t n = llama_detokenize(vocab_, seq.tokens.data(), static_cast<int32_t>(seq.tokens.size()), text.data(),
-                                   static_cast<int32_t>(text.size()), false, false);
-      if (n < 0) {
-        text.resize(static_cast<std::size_t>(-n));
-        n = llama_detokenize(vocab_, seq.tokens.data(), static_cast<int32_t>(seq.tokens.size()), text.data(),
-                             static_cast<int32_t>(text.size()), false, false);
-      }
-      text.resize(static_cast<std::size_t>(std::max(0, n)));
-      seq.text = std::move(text);
-    }
+  for (auto& seq : out.sequences) out.output_tokens += seq.tokens.size();
+  if (!r.keep_text) return;
+  const bool real = !text_prompts_.empty();
+  const auto fed = real ? prompts(r) : std::vector<std::vector<std::int32_t>>{};
+  for (std::size_t s = 0; s < out.sequences.size(); ++s) {
+    auto& seq = out.sequences[s];
+    seq.text = detokenize(vocab_, seq.tokens);
+    if (!real) continue;
+    seq.prompt_tokens = fed[s];
+    seq.prompt_text = detokenize(vocab_, seq.prompt_tokens);
+    std::vector<std::int32_t> both = seq.prompt_tokens;
+    both.insert(both.end(), seq.tokens.begin(), seq.tokens.end());
+    seq.text_with_prompt = detokenize(vocab_, both);
   }
 }
 
@@ -694,10 +760,7 @@ class LlamaServeBackend final : public ServeBackend {
         requests_(requests),
         options_(options),
         slots_(options.max_batch),
-        batch_(new llama_batch(llama_batch_init(static_cast<std::int32_t>(e.target_.n_batch), 0, 1))) {
-    if (llama_vocab_get_add_bos(e.vocab_) && llama_vocab_bos(e.vocab_) != LLAMA_TOKEN_NULL)
-      bos_ = llama_vocab_bos(e.vocab_);
-  }
+        batch_(new llama_batch(llama_batch_init(static_cast<std::int32_t>(e.target_.n_batch), 0, 1))) {}
 
   Result<std::uint64_t> forward(std::span<const StepSequence> step,
                                 const std::function<void(std::size_t)>& token_ready) override {
@@ -742,7 +805,7 @@ class LlamaServeBackend final : public ServeBackend {
         slot.chain.reset();
         if (options_.strategy == DecodeStrategy::kSample)
           slot.chain = make_chain(options_.sampling, options_.sampling.seed + q.request);
-        const auto prompt = random_prompt(e_.prompt_tokens_, r.input_tokens, r.seed, q.request, bos_);
+        const auto prompt = e_.prompt(0, q.request, r.input_tokens, r.seed);
         const auto I = static_cast<std::int32_t>(prompt.size());
         for (std::int32_t p = 0; p < I; ++p)
           if (auto st = push(prompt[static_cast<std::size_t>(p)], p, q.slot, p == I - 1, k); !st) return st.error();
@@ -774,7 +837,6 @@ class LlamaServeBackend final : public ServeBackend {
   const ServeOptions& options_;
   std::vector<Slot> slots_;
   std::unique_ptr<llama_batch, BatchFree> batch_;
-  std::optional<std::int32_t> bos_;
 };
 
 Result<ServeResult> LlamaEngine::serve(const std::vector<ServeRequest>& requests, const ServeOptions& options,
@@ -901,7 +963,16 @@ Result<std::unique_ptr<Engine>> open_llamacpp_engine(const LlamaEngineConfig& co
     info.settings.emplace_back("draft_model", draft_name);
     info.settings.emplace_back("draft_model_path", config.draft_model_path);
   }
-  return std::unique_ptr<Engine>(new LlamaEngine(config, std::move(model), std::move(draft), *kv, std::move(info)));
+  std::vector<std::vector<std::int32_t>> text_prompts;
+  if (config.prompts) {
+    auto t = tokenize_prompts(llama_model_get_vocab(model.get()), *config.prompts);
+    if (!t) return t.error();
+    text_prompts = std::move(*t);
+  }
+  for (auto& kv : prompt_source_settings(config.prompts ? &*config.prompts : nullptr))
+    info.settings.push_back(std::move(kv));
+  return std::unique_ptr<Engine>(
+      new LlamaEngine(config, std::move(model), std::move(draft), *kv, std::move(info), std::move(text_prompts)));
 }
 
 }  // namespace jouleperf

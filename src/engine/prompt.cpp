@@ -28,4 +28,23 @@ std::vector<std::int32_t> random_prompt(const std::vector<std::int32_t>& allowed
   return out;
 }
 
+std::vector<std::int32_t> fit_prompt(const std::vector<std::vector<std::int32_t>>& prompts,
+                                     const std::vector<std::int32_t>& separator, std::uint64_t offset,
+                                     std::uint64_t sequence, std::uint64_t length, std::optional<std::int32_t> first) {
+  std::vector<std::int32_t> out;
+  if (length == 0 || prompts.empty()) return out;
+  out.reserve(length);
+  if (first) out.push_back(*first);
+  const std::uint64_t n = prompts.size();
+  // Prompts are never empty (the engine refuses one that tokenizes to nothing), but a
+  // bound keeps a bad caller from looping forever.
+  std::uint64_t k = (offset % n + sequence % n) % n;
+  for (std::uint64_t taken = 0; out.size() < length && taken <= length + n; ++taken, k = (k + 1) % n) {
+    if (taken > 0) out.insert(out.end(), separator.begin(), separator.end());
+    out.insert(out.end(), prompts[static_cast<std::size_t>(k)].begin(), prompts[static_cast<std::size_t>(k)].end());
+  }
+  if (out.size() > length) out.resize(length);
+  return out;
+}
+
 }  // namespace jouleperf

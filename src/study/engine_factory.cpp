@@ -6,6 +6,7 @@
 #include "jouleperf/core/text.hpp"
 #include "jouleperf/engine/llamacpp.hpp"
 #include "jouleperf/engine/openai.hpp"
+#include "jouleperf/engine/prompt.hpp"
 #include "jouleperf/engine/sim_engine.hpp"
 #include "jouleperf/model/info.hpp"
 #include "jouleperf/study/decoding_settings.hpp"
@@ -41,16 +42,41 @@ Result<std::uint64_t> setting_u64(const Config& c, std::string_view name, std::u
   return *v;
 }
 
+// Real prompt text from the settings prompt (the text) or prompts (a file; prompts_field
+// names its JSON Lines field); unset when neither is given.
+Result<std::optional<PromptTexts>> prompt_setting(const Config& c) {
+  const auto text = c.setting("prompt");
+  const auto file = c.setting("prompts");
+  const auto field = c.setting("prompts_field");
+  if (text && file) return bad(c, "settings prompt and prompts exclude each other");
+  if (field && !file) return bad(c, "setting prompts_field needs the setting prompts (a file)");
+  if (text) {
+    auto p = prompt_from_text(*text);
+    if (!p) return bad(c, "setting prompt: " + p.error().message);
+    return std::optional<PromptTexts>(std::move(*p));
+  }
+  if (file) {
+    auto p = load_prompt_file(*file, field.value_or("prompt"));
+    if (!p) return make_error(p.error().code, fmt::format("config \"{}\": prompts: {}", c.name, p.error().message));
+    return std::optional<PromptTexts>(std::move(*p));
+  }
+  return std::optional<PromptTexts>();
+}
+
 Result<std::unique_ptr<Engine>> open_llamacpp(const Config& c) {
-  if (auto st = check_settings(c, {"threads_batch", "flash_attention", "kv_type", "n_batch", "n_ubatch", "gpu_layers",
-                                   "mmap", "draft_model", "draft_tokens", "accept_rate", "beam_width"});
+  if (auto st = check_settings(
+          c, {"threads_batch", "flash_attention", "kv_type", "n_batch", "n_ubatch", "gpu_layers", "mmap", "draft_model",
+              "draft_tokens", "accept_rate", "beam_width", "prompt", "prompts", "prompts_field"});
       !st)
     return st.error();
+  auto prompts = prompt_setting(c);
+  if (!prompts) return prompts.error();
   auto decoding = decoding_settings(c);
   if (!decoding) return bad(c, decoding.error().message);
   LlamaEngineConfig lc;
   lc.model_path = c.model;
   lc.draft_model_path = decoding->draft_model;
+  lc.prompts = std::move(*prompts);
   lc.threads = c.threads;
   auto tb = setting_u64(c, "threads_batch", 0);
   auto nb = setting_u64(c, "n_batch", lc.n_batch);

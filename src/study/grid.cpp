@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <limits>
 #include <map>
 #include <set>
@@ -439,11 +440,23 @@ Result<Study> parse_study_yaml(const std::string& text, const std::string& sourc
   return s;
 }
 
+// A config's setting "prompts" (a file of prompts) is relative to the study file: made
+// so here, so the sweep reads the same file from any working directory.
+static void resolve_prompts_paths(Study& study, const std::string& study_path) {
+  const auto dir = std::filesystem::path(study_path).parent_path();
+  for (auto& c : study.configs)
+    for (auto& [k, v] : c.settings)
+      if (k == "prompts" && !v.empty() && std::filesystem::path(v).is_relative())
+        v = (dir / v).lexically_normal().string();
+}
+
 Result<Study> load_study_file(const std::string& path, const std::vector<std::string>& other_sections,
                               std::uint64_t max_cells) {
   auto text = read_text_file(path);
   if (!text) return text.error();
-  return parse_study_yaml(*text, path, other_sections, max_cells);
+  auto study = parse_study_yaml(*text, path, other_sections, max_cells);
+  if (study) resolve_prompts_paths(*study, path);
+  return study;
 }
 
 std::string_view run_order_name(RunOrder o) { return o == RunOrder::kRepMajor ? "rep-major" : "cell-major"; }

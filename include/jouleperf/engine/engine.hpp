@@ -52,6 +52,9 @@ struct BatchRequest {
   std::uint64_t input_tokens = 1;   // I: prompt tokens per sequence (>= 1)
   std::uint64_t output_tokens = 1;  // O: generated tokens per sequence (>= 1), EOS ignored
   std::uint64_t seed = 1;           // prompt token ids: sequence s draws from seed and s
+  // With an engine given real prompt text (llamacpp: LlamaEngineConfig::prompts),
+  // sequence s takes prompt (prompt_offset + s) mod n instead of random ids.
+  std::uint64_t prompt_offset = 0;
   DecodeStrategy strategy = DecodeStrategy::kGreedy;
   SamplingParams sampling;  // with strategy kSample
   BatchingMode batching = BatchingMode::kStatic;
@@ -70,7 +73,13 @@ struct SequenceResult {
   std::vector<std::int32_t> tokens;  // the generated token ids, in order (size O)
   std::vector<double> token_s;       // when each generated token existed, clock seconds
   double start_s = 0.0;              // when the sequence was admitted, clock seconds
-  std::string text;                  // with keep_text
+  std::string text;                  // with keep_text: the generated tokens, detokenized
+  // With keep_text and real prompt text: the prompt's I token ids as fed, the prompt
+  // detokenized, and prompt + generated tokens detokenized together (the continuation as
+  // read; it starts with prompt_text).
+  std::vector<std::int32_t> prompt_tokens;
+  std::string prompt_text;
+  std::string text_with_prompt;
   std::uint64_t output_tokens() const { return tokens.size(); }
   double ttft_s() const { return token_s.empty() ? 0.0 : token_s.front() - start_s; }  // time to first token
   double e2e_s() const { return token_s.empty() ? 0.0 : token_s.back() - start_s; }    // admission to last token
@@ -122,6 +131,11 @@ class Engine {
  public:
   virtual ~Engine() = default;
   virtual const EngineInfo& info() const = 0;
+
+  // With real prompt text (llamacpp only): the tokens the first prompt takes whole as the
+  // engine feeds it (BOS included), i.e. the input length that neither cuts nor extends
+  // it. Unset for an engine that feeds random token ids.
+  virtual std::optional<std::uint64_t> natural_input_tokens() const { return std::nullopt; }
 
   // Runs one batch. Timestamps are read from `clock`, which must be the sampler's clock
   // when `meter` is given. With a meter (not yet started), the engine starts it with

@@ -3,11 +3,13 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "jouleperf/core/result.hpp"
 #include "jouleperf/engine/engine.hpp"
+#include "jouleperf/engine/prompt.hpp"
 
 namespace jouleperf {
 
@@ -29,11 +31,17 @@ struct LlamaEngineConfig {
   // A GGUF draft model for strategy kSpeculative (empty: none), loaded with the same
   // settings; its vocabulary must equal the model's.
   std::string draft_model_path;
+  // Real prompt text instead of random token ids (unset: random ids). Every prompt is
+  // tokenized once when the engine opens (llama_tokenize, the model's vocabulary, no
+  // special tokens; BOS first when the vocabulary asks for it) and fitted to exactly I
+  // tokens per sequence by fit_prompt, prompts joined by the tokens of "\n".
+  std::optional<PromptTexts> prompts;
 };
 
 // Loads the model. Fails with kNotFound / kPermissionDenied when the file cannot be
 // opened, kParse when llama.cpp cannot load it (with its reason), kInvalidArgument for
-// a bad setting or a draft model whose vocabulary differs from the model's.
+// a bad setting, a draft model whose vocabulary differs from the model's, or a prompt
+// that tokenizes to nothing (naming its file and line).
 Result<std::unique_ptr<Engine>> open_llamacpp_engine(const LlamaEngineConfig& config);
 
 }  // namespace jouleperf
