@@ -101,14 +101,26 @@ TEST(MeasureCli, ForwardsATerminationSignalAndStillReportsWhatItMeasured) {
   for (const char* k : {"energy_j", "duration_s", "domains"}) EXPECT_TRUE(j.contains(k)) << k;
 }
 
+// True when `pid`'s main thread has no child process (the list in /proc is readable and
+// empty): jouleperf has not started the command yet.
+bool has_no_child(pid_t pid) {
+  const std::string p = "/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children";
+  std::ifstream in(p);
+  if (!in) return false;
+  std::string first;
+  return !(in >> first);
+}
+
 TEST(MeasureCli, ASignalBeforeTheCommandStartsIsForwardedOnceItDoes) {
-  // Sent as soon as jouleperf handles SIGTERM, while it is still measuring the idle
-  // baseline (the command starts after it): the signal waits for the command, which
-  // dies of it, and the JSON still comes out. Were the signal lost, the command would
-  // sleep on and the hang bound would end it (exit 137); were it fatal, no JSON.
-  Signal term{SIGTERM, [](pid_t pid) { return testing::process_catches(pid, SIGTERM); }};
-  auto r = run_cli({"measure", "--idle", "1", "--json", "-", "--", "sleep", "300"}, &term);
-  ASSERT_TRUE(term.sent) << "jouleperf never installed its handler: " << r.err;
+  // Sent once jouleperf handles SIGTERM and has not started the command: during the 2 s
+  // idle baseline that precedes it. The signal must wait for the command, which dies of
+  // it, and the JSON must still come out. (Before the fix the handler was installed only
+  // just before the command started, so that state never showed and the hang bound
+  // ended the wait; a signal sent earlier killed jouleperf with no JSON.) Were the
+  // signal lost, the command would sleep on and the hang bound would end it (exit 137).
+  Signal term{SIGTERM, [](pid_t pid) { return testing::process_catches(pid, SIGTERM) && has_no_child(pid); }};
+  auto r = run_cli({"measure", "--idle", "2", "--json", "-", "--", "sleep", "300"}, &term);
+  ASSERT_TRUE(term.sent) << "jouleperf never handled SIGTERM before starting the command: " << r.err;
   EXPECT_EQ(r.exit_code, 128 + SIGTERM) << r.err;
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["exit_code"], 128 + SIGTERM);

@@ -187,7 +187,10 @@ TEST(SweepCrash, KilledAtRandomCellsAndResumedMatchesAnUninterruptedRun) {
       ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "sweep failed: " << slurp(child.err);
       continue;
     }
-    if (!reached) kill(child.pid, SIGKILL), wait_child(child);
+    if (!reached) {
+      kill(child.pid, SIGKILL);
+      wait_child(child);
+    }
     ASSERT_TRUE(reached) << "no " << k << " cells stored within the hang bound";
     // A random extra moment, so that the kill lands anywhere inside a cell (not a wait).
     std::this_thread::sleep_for(std::chrono::microseconds(extra_us));

@@ -17,7 +17,8 @@ using testing::FakeFault;
 using testing::FakeOpenAiOptions;
 using testing::FakeOpenAiServer;
 
-std::unique_ptr<OpenAiEngine> engine_for(const std::string& url, double timeout_s = 5.0,
+// The default no-data timeout only bounds a hang: the fake server answers at once.
+std::unique_ptr<OpenAiEngine> engine_for(const std::string& url, double timeout_s = 30.0,
                                          OpenAiApi api = OpenAiApi::kCompletions) {
   OpenAiConfig c;
   c.url = url;
@@ -221,7 +222,7 @@ TEST(OpenAi, RunningUsageCountsTokensWithoutText) {
 
 TEST(OpenAi, ChatApiStreamsDeltas) {
   FakeOpenAiServer server(FakeOpenAiOptions{});
-  auto e = engine_for(server.base_url(), 5.0, OpenAiApi::kChat);
+  auto e = engine_for(server.base_url(), 30.0, OpenAiApi::kChat);
   SteadyClock clock;
   BatchRequest b = batch(2, 5, 3);
   b.keep_text = true;

@@ -16,7 +16,8 @@ using testing::FakeFault;
 using testing::FakeOpenAiOptions;
 using testing::FakeOpenAiServer;
 
-std::unique_ptr<OpenAiClient> client_for(const std::string& url, double timeout_s = 5.0) {
+// The default no-data timeout only bounds a hang: the fake server answers at once.
+std::unique_ptr<OpenAiClient> client_for(const std::string& url, double timeout_s = 30.0) {
   OpenAiConfig c;
   c.url = url;
   c.timeout_s = timeout_s;
