@@ -222,7 +222,7 @@ TEST_F(LlamaServerTest, PoissonReplayOfFiftyRequestsCompletes) {
   const std::string out = (dir_.path() / "replay.json").string();
   const std::string cmd =
       cli + " replay --url " + server->url() +
-      " --poisson 20 --requests 50 -I 8 -O 4 --slo ttft=30 --timeout 60 --sensor cpu-model --json > " + out +
+      " --poisson 20 --requests 50 -I 8 -O 4 --slo ttft=30 --timeout 240 --sensor cpu-model --json > " + out +
       " 2>/dev/null";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   std::ifstream in(out);
@@ -237,8 +237,10 @@ TEST_F(LlamaServerTest, PoissonReplayOfFiftyRequestsCompletes) {
   EXPECT_EQ(j["per_request"].size(), 50u);
   EXPECT_EQ(j["ttft_s"]["n"], 50);
   EXPECT_GT(j["energy_j"].get<double>(), 0.0);
+  // --timeout (no data for 240 s) only bounds a hang: on a loaded machine the last of the
+  // 50 requests waits in llama-server's queue, without a byte, for tens of seconds.
   for (const auto& q : j["per_request"]) {
-    EXPECT_EQ(q["output_tokens"], 4);
+    EXPECT_EQ(q["output_tokens"], 4) << q.dump();
     EXPECT_LT(q["ttft_s"].get<double>(), q["e2e_s"].get<double>());
   }
 }
