@@ -11,7 +11,7 @@ export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := true
 CTEST      := ctest --output-on-failure --timeout 300 -j$(JOBS)
 
-.PHONY: all bootstrap llama build program demo test test-unit test-asan test-tsan fuzz bench format format-check clean
+.PHONY: all bootstrap llama build program demo test test-unit test-asan test-tsan test-under-load fuzz bench format format-check clean
 
 all: build
 
@@ -57,6 +57,13 @@ test-tsan: bootstrap llama
 	  -DJOULEPERF_SANITIZE=thread -DJOULEPERF_BUILD_BENCH=OFF
 	cmake --build $(BUILD_TSAN) -j$(JOBS) --target test_sampler
 	TSAN_OPTIONS=halt_on_error=1 $(CTEST) --test-dir $(BUILD_TSAN) -L '^sampler$$'
+
+# `make test` RUNS times in a row with N_BUSY busy loops on the CPUs (issue 12: the suite
+# must not depend on timing); a log per run under out/test-under-load/. docs/performance.md.
+N_BUSY ?= 2
+RUNS   ?= 3
+test-under-load:
+	scripts/test_under_load.sh $(N_BUSY) $(RUNS)
 
 # Builds the libFuzzer targets with clang and runs each for a bounded number of inputs.
 fuzz: bootstrap llama

@@ -1,6 +1,7 @@
 // jouleperf measure -- CMD ARGS...: the energy of any command, the way `perf stat`
 // measures its cycles. The command is exec'd directly (no shell); its exit code is ours.
 #include <fmt/format.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/resource.h>
@@ -10,6 +11,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -33,16 +35,33 @@ struct MeasureArgs {
   std::vector<std::string> command;
 };
 
-// The child's pid, for the signal handler (signals are process-wide by nature).
+// The child's pid, for the signal handler (signals are process-wide by nature): 0 before
+// it is started, -1 once it has been reaped.
 std::atomic<pid_t> g_child{0};
+// A signal that reached the handler before the child existed (only possible in a thread
+// that did not block the forwarded signals): forwarded once the child is started.
+std::atomic<int> g_pending{0};
+
+constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 
 // Forwards signals that were sent to jouleperf alone (kill, systemd...). A Ctrl-C from
 // the terminal already reaches the child through the process group: not sent twice.
 void forward_signal(int sig, siginfo_t* info, void*) {
   const pid_t child = g_child.load();
-  if (child <= 0) return;
+  if (child == 0) {
+    g_pending.store(sig);
+    return;
+  }
+  if (child < 0) return;
   if (info != nullptr && info->si_code == SI_KERNEL) return;
   kill(child, sig);
+}
+
+sigset_t forwarded_set() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : kForwarded) sigaddset(&set, sig);
+  return set;
 }
 
 void install_forwarding() {
@@ -50,8 +69,41 @@ void install_forwarding() {
   sa.sa_sigaction = forward_signal;
   sa.sa_flags = SA_SIGINFO | SA_RESTART;
   sigemptyset(&sa.sa_mask);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaction(sig, &sa, nullptr);
+  for (int sig : kForwarded) sigaction(sig, &sa, nullptr);
 }
+
+// The forwarded signals stay blocked from the start of `measure` until the child runs, so
+// one that arrives while the sensors start (or the idle baseline is measured, or the
+// child is being spawned) waits in the kernel instead of being lost or killing jouleperf
+// before it reports. Threads started meanwhile (the sampler's) inherit the block and
+// never take these signals. The destructor restores the caller's mask.
+class SignalHold {
+ public:
+  SignalHold() {
+    const sigset_t set = forwarded_set();
+    pthread_sigmask(SIG_BLOCK, &set, &old_);
+  }
+  ~SignalHold() { pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
+  SignalHold(const SignalHold&) = delete;
+  SignalHold& operator=(const SignalHold&) = delete;
+  const sigset_t& old_mask() const { return old_; }
+
+  // The child `pid` runs: sends it every signal that arrived before (whatever sent them:
+  // a terminal's Ctrl-C then could not reach a child that did not exist yet), then lets
+  // later ones through to forward_signal.
+  void release_to(pid_t pid) {
+    g_child.store(pid);
+    const sigset_t set = forwarded_set();
+    const timespec zero{};
+    int sig = 0;
+    while ((sig = sigtimedwait(&set, nullptr, &zero)) > 0) kill(pid, sig);
+    if (const int early = g_pending.exchange(0); early != 0) kill(pid, early);
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+
+ private:
+  sigset_t old_{};
+};
 
 // CPU time this process (not its child) has used, s: the measurement's own cost.
 double self_cpu_s() {
@@ -115,6 +167,12 @@ int run_measure(const MeasureArgs& a) {
     return kExitUsage;
   }
   const double cpu0 = self_cpu_s();
+  // Blocked before the handler is installed: once /proc shows the handler (SigCgt), a
+  // signal can no longer be lost (tests/cli/measure_test.cpp relies on that order).
+  g_child.store(0);
+  g_pending.store(0);
+  SignalHold hold;
+  install_forwarding();
   SteadyClock clock;
   auto sampler_ptr = start_sampler(a.flags, clock, "measure");
   if (!sampler_ptr) return kExitFailure;
@@ -138,12 +196,10 @@ int run_measure(const MeasureArgs& a) {
   argv.push_back(nullptr);
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
-  sigset_t defaults;
-  sigemptyset(&defaults);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaddset(&defaults, sig);
+  const sigset_t defaults = forwarded_set();
   posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
-  install_forwarding();
+  posix_spawnattr_setsigmask(&attr, &hold.old_mask());  // the child starts with the caller's mask
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
 
   if (auto st = meter.start(); !st) {
     std::cerr << "jouleperf measure: " << st.error().to_string() << "\n";
@@ -156,11 +212,11 @@ int run_measure(const MeasureArgs& a) {
     std::cerr << "jouleperf measure: cannot run '" << a.command[0] << "': " << std::strerror(rc) << "\n";
     return rc == ENOENT ? 127 : 126;
   }
-  g_child.store(pid);
+  hold.release_to(pid);
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  g_child.store(0);
+  g_child.store(-1);
   auto m = meter.stop();
   sampler.stop();
   const int exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);

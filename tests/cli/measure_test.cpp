@@ -8,13 +8,13 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <sstream>
-#include <thread>
 
 #include "support/temp_dir.hpp"
+#include "support/wait.hpp"
 
 extern char** environ;
 
@@ -27,8 +27,15 @@ struct Run {
   std::string err;
 };
 
-// Runs jouleperf with args, stdout/stderr to files; optionally sends `sig` after `delay`.
-Run run_cli(std::vector<std::string> args, int sig = 0, std::chrono::milliseconds delay = {}) {
+struct Signal {
+  int sig = 0;                       // sent once `ready` holds; 0 = none
+  std::function<bool(pid_t)> ready;  // a condition on the running jouleperf, never a delay
+  bool sent = false;                 // set by run_cli: `ready` held and the signal went out
+};
+
+// Runs jouleperf with args, stdout/stderr to files; optionally sends a signal once a
+// condition holds (the hang bound of wait_until kills it instead).
+Run run_cli(std::vector<std::string> args, Signal* signal = nullptr) {
   testing::TempDir dir;
   const auto out = (dir.path() / "out").string(), err = (dir.path() / "err").string();
   args.insert(args.begin(), JP_CLI_PATH);
@@ -43,12 +50,16 @@ Run run_cli(std::vector<std::string> args, int sig = 0, std::chrono::millisecond
   Run r;
   if (posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ) != 0) return r;
   posix_spawn_file_actions_destroy(&fa);
-  if (sig != 0) {
-    std::this_thread::sleep_for(delay);  // let the child start its command first
-    kill(pid, sig);
+  if (signal != nullptr && signal->sig != 0) {
+    signal->sent = testing::wait_until([&] { return signal->ready(pid); });
+    kill(pid, signal->sent ? signal->sig : SIGKILL);
   }
   int status = 0;
-  waitpid(pid, &status, 0);
+  // A lost signal would leave the command sleeping: the hang bound ends it (exit 137).
+  if (!testing::wait_until([&] { return waitpid(pid, &status, WNOHANG) == pid; })) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+  }
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   std::stringstream so, se;
   so << std::ifstream(out).rdbuf();
@@ -76,11 +87,44 @@ TEST(MeasureCli, ReturnsTheCommandsExitCodeAndWritesJson) {
 }
 
 TEST(MeasureCli, ForwardsATerminationSignalAndStillReportsWhatItMeasured) {
-  auto r = run_cli({"measure", "--json", "-", "--", "sleep", "30"}, SIGTERM, std::chrono::milliseconds(700));
+  // The command marks that it runs (a file), then sleeps; the signal goes out only once
+  // the mark exists, so it always finds the child running, however slow the start.
+  testing::TempDir dir;
+  const std::string mark = (dir.path() / "running").string();
+  Signal term{SIGTERM, [&](pid_t) { return testing::file_exists(mark); }};
+  auto r = run_cli({"measure", "--json", "-", "--", "sh", "-c", ": > \"$0\"; exec sleep 300", mark}, &term);
+  ASSERT_TRUE(term.sent) << "the command never started: " << r.err;
   EXPECT_EQ(r.exit_code, 128 + SIGTERM) << r.err;  // the child died of the forwarded signal
   auto j = nlohmann::json::parse(r.out);
-  EXPECT_LT(j["duration_s"].get<double>(), 10.0);
   EXPECT_EQ(j["exit_code"], 128 + SIGTERM);
+  EXPECT_EQ(j["command"][0], "sh");
+  for (const char* k : {"energy_j", "duration_s", "domains"}) EXPECT_TRUE(j.contains(k)) << k;
+}
+
+// True when `pid`'s main thread has no child process (the list in /proc is readable and
+// empty): jouleperf has not started the command yet.
+bool has_no_child(pid_t pid) {
+  const std::string p = "/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children";
+  std::ifstream in(p);
+  if (!in) return false;
+  std::string first;
+  return !(in >> first);
+}
+
+TEST(MeasureCli, ASignalBeforeTheCommandStartsIsForwardedOnceItDoes) {
+  // Sent once jouleperf handles SIGTERM and has not started the command: during the 2 s
+  // idle baseline that precedes it. The signal must wait for the command, which dies of
+  // it, and the JSON must still come out. (Before the fix the handler was installed only
+  // just before the command started, so that state never showed and the hang bound
+  // ended the wait; a signal sent earlier killed jouleperf with no JSON.) Were the
+  // signal lost, the command would sleep on and the hang bound would end it (exit 137).
+  Signal term{SIGTERM, [](pid_t pid) { return testing::process_catches(pid, SIGTERM) && has_no_child(pid); }};
+  auto r = run_cli({"measure", "--idle", "2", "--json", "-", "--", "sleep", "300"}, &term);
+  ASSERT_TRUE(term.sent) << "jouleperf never handled SIGTERM before starting the command: " << r.err;
+  EXPECT_EQ(r.exit_code, 128 + SIGTERM) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["exit_code"], 128 + SIGTERM);
+  EXPECT_EQ(j["command"][0], "sleep");
 }
 
 TEST(MeasureCli, UnknownSensorIsAOneLineError) {

@@ -17,7 +17,8 @@ using testing::FakeFault;
 using testing::FakeOpenAiOptions;
 using testing::FakeOpenAiServer;
 
-std::unique_ptr<OpenAiEngine> engine_for(const std::string& url, double timeout_s = 5.0,
+// The default no-data timeout only bounds a hang: the fake server answers at once.
+std::unique_ptr<OpenAiEngine> engine_for(const std::string& url, double timeout_s = 30.0,
                                          OpenAiApi api = OpenAiApi::kCompletions) {
   OpenAiConfig c;
   c.url = url;
@@ -96,9 +97,10 @@ TEST(OpenAi, MarksPrefillAndDecodeOnTheMeter) {
   EXPECT_EQ(m->phases[0].name, "prefill");
   EXPECT_EQ(m->phases[1].name, "decode");
   EXPECT_LE(m->phases[0].start_s, r->start_s);
-  EXPECT_NEAR(m->phases[0].end_s, r->prefill_end_s, 0.005);
-  // Every first token arrived before the decode mark, and the mark is no later than the
-  // last request's first token by more than one poll.
+  // Order, not distance: the decode mark follows the engine's prefill end (same clock)
+  // and every request's first token came before it.
+  EXPECT_LE(r->prefill_end_s, m->phases[0].end_s);
+  EXPECT_DOUBLE_EQ(m->phases[0].end_s, m->phases[1].start_s);
   double last_first = 0;
   for (const auto& q : e->last_results()) last_first = std::max(last_first, q.token_s.front());
   EXPECT_LE(last_first, r->prefill_end_s);
@@ -161,9 +163,13 @@ TEST(OpenAi, StalledStreamTimesOutAndOthersFinish) {
   o.fault = [](std::uint64_t i) { return i == 2 ? FakeFault::kStall : FakeFault::kNone; };
   o.release = &release;
   FakeOpenAiServer server(o);
-  auto e = engine_for(server.base_url(), 0.3);
+  // The no-data timeout is what is under test, so it is a time; 3 s of silence from a
+  // local server that answers at once does not happen even on a loaded sanitizer build.
+  auto e = engine_for(server.base_url(), 3.0);
   SteadyClock clock;
   auto r = e->run_batch(batch(3, 4, 5), clock, nullptr);
+  // The batch returned while the server still held the stalled stream: no hang.
+  EXPECT_FALSE(release.load());
   release = true;
   ASSERT_FALSE(r.ok());
   ASSERT_EQ(e->last_results().size(), 3u);
@@ -172,7 +178,9 @@ TEST(OpenAi, StalledStreamTimesOutAndOthersFinish) {
     if (!res.ok) {
       ++stalled;
       EXPECT_NE(res.error.find("stalled"), std::string::npos) << res.error;
-      EXPECT_GE(res.e2e_s(), 0.3);
+      EXPECT_EQ(res.output_tokens, 2u);  // the two tokens before the stall are kept
+    } else {
+      EXPECT_EQ(res.output_tokens, 5u);
     }
   EXPECT_EQ(stalled, 1);
   ASSERT_EQ(e->last_failures().size(), 1u);
@@ -219,7 +227,7 @@ TEST(OpenAi, RunningUsageCountsTokensWithoutText) {
 
 TEST(OpenAi, ChatApiStreamsDeltas) {
   FakeOpenAiServer server(FakeOpenAiOptions{});
-  auto e = engine_for(server.base_url(), 5.0, OpenAiApi::kChat);
+  auto e = engine_for(server.base_url(), 30.0, OpenAiApi::kChat);
   SteadyClock clock;
   BatchRequest b = batch(2, 5, 3);
   b.keep_text = true;

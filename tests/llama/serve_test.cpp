@@ -1,7 +1,8 @@
 // Online serving in the llamacpp engine on the tiny synthetic model: continuous and
 // static batching keep exact token counts, timestamps in order, at most max_batch
 // sequences, KV slots reused; continuous batching lets short requests overtake a long
-// one; requests that cannot fit are refused before anything runs.
+// one (order and counts, never a measured latency); requests that cannot fit are
+// refused before anything runs.
 #include "jouleperf/engine/serve.hpp"
 
 #include <gtest/gtest.h>
@@ -88,9 +89,10 @@ TEST(LlamaServe, StaticAndSampledServingAlsoExact) {
 TEST(LlamaServe, ContinuousLetsShortRequestsOvertakeALongOne) {
   auto e = open_tiny();
   ASSERT_NE(e, nullptr);
-  // One long request and five short ones, staggered by 0.1 ms, two slots.
+  // One long request and five short ones, all there at the start (the long one first),
+  // two slots: which request waits for which is then fixed by the schedule alone.
   std::vector<ServeRequest> reqs = {{0.0, 8, 48, 1}};
-  for (int i = 1; i <= 5; ++i) reqs.push_back({0.0001 * i, 8, 2, static_cast<std::uint64_t>(i + 1)});
+  for (int i = 1; i <= 5; ++i) reqs.push_back({0.0, 8, 2, static_cast<std::uint64_t>(i + 1)});
   SteadyClock clock;
   auto cont = e->serve(reqs, opts(BatchingMode::kContinuous, 2), clock, nullptr);
   auto stat = e->serve(reqs, opts(BatchingMode::kStatic, 2), clock, nullptr);
@@ -98,24 +100,30 @@ TEST(LlamaServe, ContinuousLetsShortRequestsOvertakeALongOne) {
   ASSERT_TRUE(stat.ok()) << stat.error().to_string();
   expect_consistent(*cont, reqs, 2);
   expect_consistent(*stat, reqs, 2);
-  // Structure, whatever the machine's speed: continuous serves every short request
-  // while the long one runs (its 48 decode steps); static makes the later ones wait
-  // for the long batch to end, and needs more forwards.
+  // Order and counts, whatever the machine's speed or load. Continuous: every short
+  // request gets its first token and finishes while the long one still runs (its 48
+  // decode steps). Static: the long one's batch holds one short request; the other four
+  // are admitted only after the long one ended, and it takes more forward calls.
   const double long_end_c = cont->requests[0].end_s, long_end_s = stat->requests[0].end_s;
-  int after_long = 0;
+  int overtook_c = 0, waited_s = 0;
   for (std::size_t i = 1; i < reqs.size(); ++i) {
-    EXPECT_LT(cont->requests[i].end_s, long_end_c) << i;
-    if (stat->requests[i].admitted_s >= long_end_s) ++after_long;
+    EXPECT_LT(cont->requests[i].first_token_s, long_end_c) << i;
+    if (cont->requests[i].end_s < long_end_c) ++overtook_c;
+    if (stat->requests[i].admitted_s >= long_end_s) ++waited_s;
   }
-  EXPECT_GE(after_long, 4);  // at most one short request shares the long one's batch
+  EXPECT_EQ(overtook_c, 5);
+  EXPECT_EQ(waited_s, 4);
   EXPECT_LT(cont->forwards, stat->forwards);
-  // Hence mean end-to-end latency: 4 of 6 requests wait ~48 steps under static batching.
-  auto mean_e2e = [](const ServeResult& r) {
-    double s = 0;
-    for (const auto& q : r.requests) s += q.e2e_s();
-    return s / static_cast<double>(r.requests.size());
-  };
-  EXPECT_LT(mean_e2e(*cont), mean_e2e(*stat));
+  // Hence the latency claim (continuous batching's mean end-to-end time is lower) as a
+  // count: requests that finished after the long one, 0 of 6 continuous against 4 of 6
+  // static. Measured latencies are benchmark figures, not test assertions.
+  int late_c = 0, late_s = 0;
+  for (std::size_t i = 1; i < reqs.size(); ++i) {
+    late_c += cont->requests[i].end_s > long_end_c ? 1 : 0;
+    late_s += stat->requests[i].end_s > long_end_s ? 1 : 0;
+  }
+  EXPECT_EQ(late_c, 0);
+  EXPECT_EQ(late_s, 4);
 }
 
 TEST(LlamaServe, StartsAndLeavesTheMeterRunning) {
@@ -137,8 +145,9 @@ TEST(LlamaServe, StartsAndLeavesTheMeterRunning) {
   EXPECT_LE(m->total.start_s, r->start_s);
   EXPECT_GE(m->total.end_s, r->end_s);
   EXPECT_GT(m->total.energy_j, 0.0);
-  // The second arrival is 20 ms in: serve waited for it.
-  EXPECT_GE(r->requests[1].admitted_s - r->start_s, 0.02);
+  // The second arrival is 20 ms in: serve waited for it (order: admitted after it arrived).
+  EXPECT_DOUBLE_EQ(r->requests[1].arrival_s, r->start_s + 0.02);
+  EXPECT_LE(r->requests[1].arrival_s, r->requests[1].admitted_s);
 }
 
 TEST(LlamaServe, RefusesRequestsThatCannotFit) {

@@ -6,6 +6,7 @@
 
 #include "jouleperf/sensor/fake.hpp"
 #include "jouleperf/sensor/meter.hpp"
+#include "support/wait.hpp"
 
 namespace jouleperf {
 namespace {
@@ -58,24 +59,47 @@ TEST(Sampler, PowerIntegralAt100HzIsWithinHalfAPercentOfTheAnalyticEnergy) {
   EXPECT_GT(m->total.uncertainty_j, std::abs(m->total.energy_j - truth));  // the bound covers the error
 }
 
-TEST(Sampler, RealThreadAt100HzIntegratesAStepAndRampProfileWithinHalfAPercent) {
+// The polling thread on the real clock: it reads by itself while the caller waits, and
+// the meter's energy is the trapezoid over exactly the readings it took. How close that
+// comes to the analytic energy depends on when the thread got the CPU (a loaded machine
+// leaves gaps): the exact-100 Hz test above pins the accuracy, bench/sampler_bench.cpp
+// the cost. Counts and identities only here, so load cannot fail it.
+TEST(Sampler, RealThreadReadsByItselfAndIntegratesWhatItRead) {
   SteadyClock clock;
-  const double t0 = clock.now().value() + 0.05;
+  const double t0 = clock.now().value();
   const PowerProfile profile = test_profile(t0);
   Sampler sampler(one(std::make_unique<FakePowerSensor>(fake_info("fake:0"), profile, clock)), SamplerConfig{}, clock);
-  clock.sleep_until(Seconds(t0));
   ASSERT_TRUE(sampler.start(true).ok());
   Meter meter(sampler);
   ASSERT_TRUE(meter.start().ok());
-  clock.sleep_until(Seconds(t0 + 4.0));  // the sampler thread does the work meanwhile
+  // Wait on a count of readings taken since the meter started (the thread's work), not
+  // for a fixed time.
+  const std::size_t at_start = sampler.samples(0).size();
+  ASSERT_TRUE(testing::wait_until([&] { return sampler.samples(0).size() >= at_start + 400; }));
   auto m = meter.stop();
   sampler.stop();
   ASSERT_TRUE(m.ok()) << m.error().message;
-  const double truth = profile.energy(Seconds(m->total.start_s), Seconds(m->total.end_s)).value();
-  EXPECT_NEAR(m->total.energy_j, truth, 0.005 * truth);
-  // About 100 reads per second (loose: the machine is shared).
-  EXPECT_GT(m->total.domains[0].samples, 200u);
-  EXPECT_LT(m->total.domains[0].samples, 450u);
+  EXPECT_GE(m->total.domains[0].samples, 400u);
+  EXPECT_EQ(m->total.domains[0].failed_reads, 0u);
+  EXPECT_EQ(m->total.energy_source, "power-integral");
+  // Every stored reading adds the trapezoid since the one before (whichever thread took
+  // it), and the meter's figure is the sum over the readings inside the run.
+  const auto readings = sampler.samples(0);
+  ASSERT_GE(readings.size(), at_start + 400);
+  for (std::size_t i = 1; i < readings.size(); ++i) {
+    const Sample &a = readings[i - 1], &b = readings[i];
+    ASSERT_LE(a.t_s, b.t_s) << i;
+    const double trapezoid = 0.5 * (a.power_w + b.power_w) * (b.t_s - a.t_s);
+    EXPECT_NEAR(b.energy_j - a.energy_j, trapezoid, 1e-9 * (1 + b.energy_j)) << i;
+  }
+  EXPECT_GT(m->total.energy_j, 0.0);
+  EXPECT_LE(m->total.energy_j, readings.back().energy_j - readings.front().energy_j + 1e-9);
+  bool found = false;  // the run's energy is the difference of two stored readings
+  for (std::size_t i = 0; i < readings.size() && !found; ++i)
+    for (std::size_t j = i + 1; j < readings.size() && !found; ++j)
+      found =
+          std::abs(readings[j].energy_j - readings[i].energy_j - m->total.energy_j) <= 1e-9 * (1 + m->total.energy_j);
+  EXPECT_TRUE(found) << m->total.energy_j;
 }
 
 TEST(Meter, SplitsEnergyIntoPhasesAtMarks) {

@@ -18,6 +18,7 @@
 #include "llama/tiny_model.hpp"
 #include "support/http_server.hpp"
 #include "support/temp_dir.hpp"
+#include "support/wait.hpp"
 
 namespace jouleperf {
 namespace {
@@ -150,7 +151,7 @@ TEST_F(LlamaServerTest, KilledServerGivesCountedFailuresAndKeepsFinishedResults)
     b.output_tokens = s < 2 ? 4 : 480;  // two short requests finish; two long ones are cut off
     ASSERT_TRUE((*client)->submit(make_openai_request(c, b, s), clock).ok());
   }
-  const double deadline = clock.now().value() + 60.0;
+  const double deadline = clock.now().value() + testing::kHangBoundS;  // bounds a hang only
   bool killed = false;
   while ((*client)->in_flight() > 0) {
     ASSERT_LT(clock.now().value(), deadline) << "hung";
@@ -221,7 +222,7 @@ TEST_F(LlamaServerTest, PoissonReplayOfFiftyRequestsCompletes) {
   const std::string out = (dir_.path() / "replay.json").string();
   const std::string cmd =
       cli + " replay --url " + server->url() +
-      " --poisson 20 --requests 50 -I 8 -O 4 --slo ttft=30 --timeout 60 --sensor cpu-model --json > " + out +
+      " --poisson 20 --requests 50 -I 8 -O 4 --slo ttft=30 --timeout 240 --sensor cpu-model --json > " + out +
       " 2>/dev/null";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   std::ifstream in(out);
@@ -236,8 +237,10 @@ TEST_F(LlamaServerTest, PoissonReplayOfFiftyRequestsCompletes) {
   EXPECT_EQ(j["per_request"].size(), 50u);
   EXPECT_EQ(j["ttft_s"]["n"], 50);
   EXPECT_GT(j["energy_j"].get<double>(), 0.0);
+  // --timeout (no data for 240 s) only bounds a hang: on a loaded machine the last of the
+  // 50 requests waits in llama-server's queue, without a byte, for tens of seconds.
   for (const auto& q : j["per_request"]) {
-    EXPECT_EQ(q["output_tokens"], 4);
+    EXPECT_EQ(q["output_tokens"], 4) << q.dump();
     EXPECT_LT(q["ttft_s"].get<double>(), q["e2e_s"].get<double>());
   }
 }

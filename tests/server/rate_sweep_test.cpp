@@ -27,7 +27,7 @@ using testing::FakeOpenAiServer;
 Result<std::unique_ptr<OpenAiClient>> client_of(const FakeOpenAiServer& server) {
   OpenAiConfig c;
   c.url = server.base_url();
-  c.timeout_s = 5.0;
+  c.timeout_s = 30.0;  // bounds a hang only
   return OpenAiClient::open(c);
 }
 
