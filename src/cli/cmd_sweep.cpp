@@ -9,6 +9,7 @@
 #include "commands.hpp"
 #include "jouleperf/core/clock.hpp"
 #include "jouleperf/core/host.hpp"
+#include "jouleperf/study/config_check.hpp"
 #include "jouleperf/study/grid.hpp"
 #include "jouleperf/study/store.hpp"
 #include "jouleperf/study/sweep.hpp"
@@ -95,6 +96,8 @@ Result<study::Study> study_from_args(const SweepArgs& a) {
   if (a.idle_gap_s) s.idle_gap_s = *a.idle_gap_s;
   if (a.seed) s.seed = *a.seed;
   if (auto st = study::validate_study(s); !st) return st.error();
+  // Engine settings checked and model paths made absolute before the store is touched.
+  if (auto st = study::prepare_study(s); !st) return st.error();
   return s;
 }
 

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "jouleperf/core/text.hpp"
+
 namespace jouleperf::report {
 
 namespace {
@@ -104,6 +106,18 @@ std::string csv_field(std::string_view s) {
   }
   out += '"';
   return out;
+}
+
+std::string csv_formula_safe(std::string_view s) {
+  if (s.empty()) return std::string(s);
+  const char c = s.front();
+  if (c != '=' && c != '+' && c != '-' && c != '@' && c != '\t' && c != '\r') return std::string(s);
+  if (c == '+' || c == '-') {
+    // A number keeps its sign: only digits, one '.', and an exponent after the sign.
+    auto number = parse_double(s);
+    if (number.ok() && s.find_first_of(" \t\r\n") == std::string_view::npos) return std::string(s);
+  }
+  return "'" + std::string(s);
 }
 
 std::string markdown_cell(std::string_view s) {

@@ -100,8 +100,7 @@ namespace {
 std::string quoted(std::string_view s) {
   constexpr std::size_t kMax = 40;
   std::string out = "'";
-  out.append(s.substr(0, kMax));
-  if (s.size() > kMax) out += "...";
+  out += printable_excerpt(s, kMax);  // control characters escaped, long text cut
   out += "'";
   return out;
 }
