@@ -33,14 +33,14 @@ std::string slurp(const fs::path& p) {
   return {std::istreambuf_iterator<char>(in), {}};
 }
 
-struct Run {
+struct CliRun {
   int rc = -1;
   std::string out;  // stdout and stderr together
 };
 
 // Runs a shell command line, stdout and stderr captured.
-Run sh(const std::string& cmd) {
-  Run r;
+CliRun sh(const std::string& cmd) {
+  CliRun r;
   std::unique_ptr<FILE, int (*)(FILE*)> p(popen((cmd + " 2>&1").c_str(), "r"), pclose);
   if (!p) return r;
   std::array<char, 65536> buf{};
@@ -151,13 +151,13 @@ TEST(HostileFiles, ReportOverAnExistingReportOnAFullDiskKeepsIt) {
   testing::TempDir dir;
   const std::string store = store_with_secret(dir);
   const fs::path out = dir.write("report.html", "<p>the old report</p>\n");
-  const Run r = sh("trap '' XFSZ; ulimit -f 8; exec " + cli() + " report --store " + store + " -o " + out.string());
+  const CliRun r = sh("trap '' XFSZ; ulimit -f 8; exec " + cli() + " report --store " + store + " -o " + out.string());
   EXPECT_NE(r.rc, 0) << r.out;
   EXPECT_NE(r.out.find("report.html"), std::string::npos) << r.out;
   EXPECT_EQ(slurp(out), "<p>the old report</p>\n");
   EXPECT_EQ(temporaries_in(dir.path()), 0);
   // Without the limit the same command replaces it.
-  const Run ok = sh(cli() + " report --store " + store + " -o " + out.string());
+  const CliRun ok = sh(cli() + " report --store " + store + " -o " + out.string());
   ASSERT_EQ(ok.rc, 0) << ok.out;
   EXPECT_NE(slurp(out).find("<html"), std::string::npos);
 }
@@ -202,7 +202,7 @@ TEST(HostileFiles, CredentialsAreNeverStoredNorReported) {
     EXPECT_EQ((*runs)[0].target, "https://***@example.com/v1");
   }
   for (const char* format : {"html", "json", "csv", "md", "console"}) {
-    const Run r = sh(cli() + " report --store " + store + " --format " + format + " -o -");
+    const CliRun r = sh(cli() + " report --store " + store + " --format " + format + " -o -");
     ASSERT_EQ(r.rc, 0) << format << ": " << r.out;
     EXPECT_EQ(r.out.find("SECRETKEY"), std::string::npos) << format;
     EXPECT_EQ(r.out.find("TOKEN2"), std::string::npos) << format;
@@ -233,7 +233,7 @@ TEST(HostileFiles, CsvCellsAreNotSpreadsheetFormulas) {
   // Through the CLI: a config named as a formula.
   testing::TempDir dir;
   const std::string store = store_with_secret(dir, "=HYPERLINK(\"http://evil/\",\"click\")");
-  const Run r = sh(cli() + " report --store " + store + " --format csv");
+  const CliRun r = sh(cli() + " report --store " + store + " --format csv");
   ASSERT_EQ(r.rc, 0) << r.out;
   EXPECT_NE(r.out.find("\"'=HYPERLINK("), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("\n=HYPERLINK"), std::string::npos) << r.out;
@@ -280,7 +280,7 @@ TEST(HostileFiles, StudyFileErrorsDoNotEchoEscapeBytes) {
   const fs::path study = dir.write("s.yaml",
                                    "configs:\n  - name: a\n    engine: sim\n    model: Llama-3.2-1B\n"
                                    "repetitions: \"3\x1b]2;owned\x07\x1b[2J\"\n");
-  const Run r = sh(cli() + " sweep " + study.string() + " --store " + (dir.path() / "s.db").string());
+  const CliRun r = sh(cli() + " sweep " + study.string() + " --store " + (dir.path() / "s.db").string());
   EXPECT_NE(r.rc, 0);
   EXPECT_EQ(r.out.find('\x1b'), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find('\x07'), std::string::npos) << r.out;
@@ -294,7 +294,7 @@ TEST(HostileFiles, HugeTraceFieldIsCutInTheError) {
   std::string text = "in,out\n32,8\n";
   text += std::string(8u << 20, '9') + "x,8\n";
   const fs::path trace = dir.write("t.csv", text);
-  const Run r = sh(cli() + " trace stats " + trace.string() + " --input-col in --output-col out");
+  const CliRun r = sh(cli() + " trace stats " + trace.string() + " --input-col in --output-col out");
   EXPECT_NE(r.rc, 0);
   EXPECT_LT(r.out.size(), 4096u) << r.out.substr(0, 300);
 }

@@ -30,15 +30,15 @@ std::string slurp(const fs::path& p) {
   return {std::istreambuf_iterator<char>(in), {}};
 }
 
-struct Run {
+struct CliRun {
   int rc = -1;
   std::string out;  // stdout and stderr together
 };
 
 // Runs `cmd` through /bin/sh in a child; with `as_nobody` the child drops root to uid/gid
 // 65534 first, so file permissions apply (the tests may run as root). rc 77: could not drop.
-Run sh(const std::string& cmd, bool as_nobody = false) {
-  Run r;
+CliRun sh(const std::string& cmd, bool as_nobody = false) {
+  CliRun r;
   int fds[2];
   if (pipe(fds) != 0) return r;
   const pid_t pid = fork();
@@ -68,7 +68,7 @@ Run sh(const std::string& cmd, bool as_nobody = false) {
 std::string cli() { return std::string(JP_CLI_PATH); }
 
 // A one-config simulated sweep into `store` (fast: no sensor, no model file).
-Run sim_sweep(const std::string& store, const std::string& extra = "") {
+CliRun sim_sweep(const std::string& store, const std::string& extra = "") {
   return sh(cli() + " sweep --store " + store +
             " --config-name sim --engine sim --model Llama-3.2-1B --setting hardware=h100-sxm -I 32,128 -O 8,16 -B 2 "
             "--reps 1 --warmup 0 --no-progress " +
@@ -89,7 +89,7 @@ TEST(HostileStore, SecondWriterGetsAClearErrorAndWritesNothing) {
   EXPECT_NE(second.error().message.find("pid " + std::to_string(getpid())), std::string::npos)
       << second.error().message;
   // Another process: a sweep refuses, naming this process.
-  const Run r = sim_sweep(path);
+  const CliRun r = sim_sweep(path);
   EXPECT_NE(r.rc, 0) << r.out;
   EXPECT_NE(r.out.find("another jouleperf process (pid " + std::to_string(getpid()) + ")"), std::string::npos) << r.out;
   auto configs = first->configs();
@@ -101,7 +101,7 @@ TEST(HostileStore, SecondWriterGetsAClearErrorAndWritesNothing) {
   EXPECT_FALSE(reader->put_config(study::Config{}));
   // Once the writer is gone, the next one gets the store.
   first = study::Store::open((dir.path() / "other.db").string());
-  const Run again = sim_sweep(path);
+  const CliRun again = sim_sweep(path);
   EXPECT_EQ(again.rc, 0) << again.out;
 }
 
@@ -112,7 +112,7 @@ TEST(HostileStore, ReportAndEstimateWorkOnAReadOnlyDirectory) {
   const fs::path ro = dir.path() / "ro";
   fs::create_directories(ro);
   const std::string store = (ro / "s.db").string();
-  const Run made = sim_sweep(store);
+  const CliRun made = sim_sweep(store);
   ASSERT_EQ(made.rc, 0) << made.out;
   const fs::path trace = dir.write("t.csv", "in,out\n32,8\n100,16\n");
   // Read-only for everyone, and the commands run as an unprivileged user (root ignores modes).
@@ -128,17 +128,17 @@ TEST(HostileStore, ReportAndEstimateWorkOnAReadOnlyDirectory) {
     return names;
   };
   const std::string files_before = listing();
-  const Run report = sh(cli() + " report --store " + store + " --format json", true);
+  const CliRun report = sh(cli() + " report --store " + store + " --format json", true);
   if (report.rc == 77) GTEST_SKIP() << "cannot drop to an unprivileged user here";
   EXPECT_EQ(report.rc, 0) << report.out;
   EXPECT_NE(report.out.find("\"cells\""), std::string::npos) << report.out;
-  const Run est = sh(
+  const CliRun est = sh(
       cli() + " estimate --store " + store + " --trace " + trace.string() + " --input-col in --output-col out", true);
   EXPECT_EQ(est.rc, 0) << est.out;
   EXPECT_EQ(slurp(store), before);
   EXPECT_EQ(listing(), files_before);
   // Storing the estimate needs write access: a clear error, not a crash.
-  const Run save = sh(
+  const CliRun save = sh(
       cli() + " estimate --store " + store + " --trace " + trace.string() + " --input-col in --output-col out --save",
       true);
   EXPECT_NE(save.rc, 0) << save.out;
@@ -150,7 +150,7 @@ TEST(HostileStore, ReportAndEstimateWorkOnAReadOnlyDirectory) {
 TEST(HostileStore, AnEmptyFileIsNeverModified) {
   testing::TempDir dir;
   const fs::path empty = dir.write("empty.db", "");
-  const Run r = sh(cli() + " report --store " + empty.string() + " --format json");
+  const CliRun r = sh(cli() + " report --store " + empty.string() + " --format json");
   EXPECT_NE(r.rc, 0);
   EXPECT_NE(r.out.find("not a jouleperf results store"), std::string::npos) << r.out;
   EXPECT_EQ(fs::file_size(empty), 0u);
@@ -158,7 +158,7 @@ TEST(HostileStore, AnEmptyFileIsNeverModified) {
   ASSERT_FALSE(reader);
   EXPECT_EQ(reader.error().code, Errc::kParse);
   EXPECT_EQ(fs::file_size(empty), 0u);
-  const Run est = sh(cli() + " estimate --store " + empty.string() + " --trace /nonexistent");
+  const CliRun est = sh(cli() + " estimate --store " + empty.string() + " --trace /nonexistent");
   EXPECT_NE(est.rc, 0);
   EXPECT_EQ(fs::file_size(empty), 0u);
 }
@@ -191,7 +191,7 @@ TEST(HostileStore, ModelPathsAreStoredCanonical) {
   const std::string store = (dir.path() / "s.db").string();
   // From the model's directory, with a relative path: the engine fails to load the file,
   // but the config reached the store with the absolute path.
-  const Run r = sh("cd " + (dir.path() / "models").string() + " && " + cli() + " sweep --store " + store +
+  const CliRun r = sh("cd " + (dir.path() / "models").string() + " && " + cli() + " sweep --store " + store +
                    " --engine llamacpp --model ./m.gguf -I 32 -O 8 -B 1 --reps 1 --warmup 0 --no-progress "
                    "--sensor cpu-model");
   EXPECT_NE(r.rc, 0);
@@ -257,15 +257,15 @@ TEST(HostileStore, ResumeWithAnotherSpellingOfTheSameModelMatches) {
 TEST(HostileStore, UnknownEngineSettingLeavesTheStoreUntouched) {
   testing::TempDir dir;
   const std::string store = (dir.path() / "s.db").string();
-  const Run bad = sim_sweep(store, "--setting hardwre=h100-pcie");
+  const CliRun bad = sim_sweep(store, "--setting hardwre=h100-pcie");
   EXPECT_EQ(bad.rc, 2) << bad.out;
   EXPECT_NE(bad.out.find("hardwre"), std::string::npos) << bad.out;
   EXPECT_FALSE(fs::exists(store));
-  const Run value = sim_sweep(store, "--setting tp=zero");
+  const CliRun value = sim_sweep(store, "--setting tp=zero");
   EXPECT_EQ(value.rc, 2) << value.out;
   EXPECT_FALSE(fs::exists(store));
   // The corrected study runs into the same store.
-  const Run good = sim_sweep(store);
+  const CliRun good = sim_sweep(store);
   EXPECT_EQ(good.rc, 0) << good.out;
   // And a study file with a bad setting leaves the existing store as it is.
   const fs::path study = dir.write("s.yaml",
@@ -273,7 +273,7 @@ TEST(HostileStore, UnknownEngineSettingLeavesTheStoreUntouched) {
                                    "    settings: {hardware: h100-sxm, nonsense: 1}\n"
                                    "input_tokens: [32]\noutput_tokens: [8]\nbatch_sizes: [2]\n");
   const std::string before = slurp(store);
-  const Run file = sh(cli() + " sweep " + study.string() + " --store " + store + " --no-progress");
+  const CliRun file = sh(cli() + " sweep " + study.string() + " --store " + store + " --no-progress");
   EXPECT_EQ(file.rc, 2) << file.out;
   EXPECT_EQ(slurp(store), before);
   // The check itself, in the library.
