@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "jouleperf/core/text.hpp"
+#include "jouleperf/core/safe_text.hpp"
 
 namespace jouleperf {
 

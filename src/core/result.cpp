@@ -1,6 +1,6 @@
 #include "jouleperf/core/result.hpp"
 
-#include "jouleperf/core/text.hpp"
+#include "jouleperf/core/safe_text.hpp"
 
 namespace jouleperf {
 

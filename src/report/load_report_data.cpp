@@ -1,6 +1,6 @@
 // Reading a report's data from a results store (its own file: only the CLI needs the store).
 #include "jouleperf/core/redact_json.hpp"
-#include "jouleperf/core/text.hpp"
+#include "jouleperf/core/safe_text.hpp"
 #include "jouleperf/report/report_data.hpp"
 
 namespace jouleperf::report {

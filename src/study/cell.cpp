@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "jouleperf/core/text.hpp"
+#include "jouleperf/core/safe_text.hpp"
 
 namespace jouleperf::study {
 

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <set>
 
+#include "jouleperf/core/safe_text.hpp"
 #include "jouleperf/core/text.hpp"
 #include "jouleperf/engine/engine.hpp"
 #include "jouleperf/study/decoding_settings.hpp"

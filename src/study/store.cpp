@@ -19,6 +19,7 @@
 #include <utility>
 
 #include "jouleperf/core/redact_json.hpp"
+#include "jouleperf/core/safe_text.hpp"
 #include "jouleperf/core/text.hpp"
 
 namespace jouleperf::study {

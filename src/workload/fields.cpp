@@ -8,6 +8,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "jouleperf/core/safe_text.hpp"
 #include "jouleperf/core/text.hpp"
 
 namespace jouleperf::workload {

@@ -17,6 +17,7 @@
 
 #include "jouleperf/core/atomic_file.hpp"
 #include "jouleperf/core/redact_json.hpp"
+#include "jouleperf/core/safe_text.hpp"
 #include "jouleperf/core/text.hpp"
 #include "jouleperf/report/escape.hpp"
 #include "jouleperf/report/table.hpp"
