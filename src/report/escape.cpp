@@ -117,7 +117,9 @@ std::string csv_formula_safe(std::string_view s) {
     auto number = parse_double(s);
     if (number.ok() && s.find_first_of(" \t\r\n") == std::string_view::npos) return std::string(s);
   }
-  return "'" + std::string(s);
+  std::string out(1, '\'');
+  out.append(s);
+  return out;
 }
 
 std::string markdown_cell(std::string_view s) {

@@ -249,7 +249,7 @@ TEST(HostileFiles, PrintableExcerptEscapesAndCuts) {
   EXPECT_EQ(printable_excerpt("\xC2\x9B"
                               "31m"),
             "\\xc2\\x9b31m");  // C1 CSI escaped
-  EXPECT_EQ(printable_excerpt("\xff\x00", 10), std::string("\\xff\\x00"));
+  EXPECT_EQ(printable_excerpt(std::string("\xff\x00", 2), 10), "\\xff\\x00");
   const std::string big(50u << 20, '7');
   const std::string e = printable_excerpt(big);
   EXPECT_LE(e.size(), 240u);
@@ -278,9 +278,10 @@ TEST(HostileFiles, ParseErrorsQuoteInputEscapedAndCut) {
 // A study file whose value carries terminal escape bytes: the error shows them escaped.
 TEST(HostileFiles, StudyFileErrorsDoNotEchoEscapeBytes) {
   testing::TempDir dir;
-  const fs::path study = dir.write("s.yaml",
-                                   "configs:\n  - name: a\n    engine: sim\n    model: Llama-3.2-1B\n"
-                                   "repetitions: \"3\x1b]2;owned\x07\x1b[2J\"\n");
+  const fs::path study =
+      dir.write("s.yaml",
+                "configs:\n  - name: a\n    engine: sim\n    model: Llama-3.2-1B\n"
+                "inputs: [32]\noutputs: [8]\nbatches: [1]\nrepetitions: \"3\x1b]2;owned\x07\x1b[2J\"\n");
   const CliRun r = sh(cli() + " sweep " + study.string() + " --store " + (dir.path() / "s.db").string());
   EXPECT_NE(r.rc, 0);
   EXPECT_EQ(r.out.find('\x1b'), std::string::npos) << r.out;

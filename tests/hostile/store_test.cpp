@@ -192,8 +192,8 @@ TEST(HostileStore, ModelPathsAreStoredCanonical) {
   // From the model's directory, with a relative path: the engine fails to load the file,
   // but the config reached the store with the absolute path.
   const CliRun r = sh("cd " + (dir.path() / "models").string() + " && " + cli() + " sweep --store " + store +
-                   " --engine llamacpp --model ./m.gguf -I 32 -O 8 -B 1 --reps 1 --warmup 0 --no-progress "
-                   "--sensor cpu-model");
+                      " --engine llamacpp --model ./m.gguf -I 32 -O 8 -B 1 --reps 1 --warmup 0 --no-progress "
+                      "--sensor cpu-model");
   EXPECT_NE(r.rc, 0);
   auto s = study::Store::open(store, study::StoreMode::kReadOnly);
   ASSERT_TRUE(s) << s.error().to_string();
@@ -271,10 +271,11 @@ TEST(HostileStore, UnknownEngineSettingLeavesTheStoreUntouched) {
   const fs::path study = dir.write("s.yaml",
                                    "configs:\n  - name: sim\n    engine: sim\n    model: Llama-3.2-1B\n"
                                    "    settings: {hardware: h100-sxm, nonsense: 1}\n"
-                                   "input_tokens: [32]\noutput_tokens: [8]\nbatch_sizes: [2]\n");
+                                   "inputs: [32]\noutputs: [8]\nbatches: [2]\n");
   const std::string before = slurp(store);
   const CliRun file = sh(cli() + " sweep " + study.string() + " --store " + store + " --no-progress");
   EXPECT_EQ(file.rc, 2) << file.out;
+  EXPECT_NE(file.out.find("nonsense"), std::string::npos) << file.out;
   EXPECT_EQ(slurp(store), before);
   // The check itself, in the library.
   study::Config c;
