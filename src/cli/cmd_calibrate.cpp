@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "jouleperf/core/atomic_file.hpp"
 #include "jouleperf/hardware/host_profile.hpp"
 #include "jouleperf/hardware/profile_json.hpp"
 #include "jouleperf/sensor/cpu_model.hpp"
@@ -165,7 +166,7 @@ nlohmann::json result_json(const CalibrateArgs& a, const study::Config& cfg, con
 
 int run_calibrate(const CalibrateArgs& a) {
   if (a.hold_out_every < 2) return fail(kExitUsage, "--hold-out-every must be at least 2");
-  auto store = study::Store::open(a.store);
+  auto store = study::Store::open(a.store, study::StoreMode::kReadOnly);
   if (!store) return fail(kExitFailure, store.error().to_string());
   auto configs = store->configs();
   if (!configs) return fail(kExitFailure, configs.error().to_string());
@@ -218,10 +219,8 @@ int run_calibrate(const CalibrateArgs& a) {
   const std::string base_stack = base->config.stack.name;
   const nlohmann::json doc = result_json(a, *cfg, *base, *r, profile_name, base_stack);
   if (!a.output.empty()) {
-    std::ofstream out(a.output);
-    out << doc.dump(2) << "\n";
-    out.close();
-    if (!out) return fail(kExitFailure, fmt::format("cannot write {}", a.output));
+    if (auto st = write_file_atomic(a.output, doc.dump(2) + "\n"); !st)
+      return fail(kExitFailure, st.error().to_string());
   }
   if (a.json) {
     std::cout << doc.dump(2) << "\n";

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "jouleperf/core/atomic_file.hpp"
 #include "jouleperf/estimate/workload_report.hpp"
 #include "jouleperf/hardware/registry.hpp"
 #include "jouleperf/model/arch.hpp"
@@ -211,7 +212,8 @@ int run(const EstimateFlags& f) {
   if (auto st = validate(f.carbon); !st.ok()) return fail(st.error());
   if (!std::filesystem::exists(f.store))
     return fail(make_error(Errc::kNotFound, "store " + f.store + " does not exist"));
-  auto store = study::Store::open(f.store);
+  // A reader unless the estimate is stored (--save): estimate works on a read-only store.
+  auto store = study::Store::open(f.store, f.save ? study::StoreMode::kReadWrite : study::StoreMode::kReadOnly);
   if (!store.ok()) return fail(store.error());
   auto configs = store->configs();
   if (!configs.ok()) return fail(configs.error());
@@ -281,9 +283,7 @@ int run(const EstimateFlags& f) {
     std::fprintf(stderr, "jouleperf estimate: refused %s: %s\n", r.config.c_str(), r.message.c_str());
   const nlohmann::json doc = to_json(*result);
   if (!f.json_file.empty()) {
-    std::ofstream out(f.json_file);
-    out << doc.dump(2) << "\n";
-    if (!out) return fail(make_error(Errc::kIo, "cannot write " + f.json_file));
+    if (auto st = write_file_atomic(f.json_file, doc.dump(2) + "\n"); !st) return fail(st.error());
   }
   if (f.save) {
     if (auto st = store->put_artifact(study::Artifact{"estimate", result->workload.name, doc, 0.0}); !st.ok())

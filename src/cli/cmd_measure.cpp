@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "jouleperf/core/atomic_file.hpp"
 #include "jouleperf/core/host.hpp"
 #include "jouleperf/sensor/measurement_json.hpp"
 #include "jouleperf/sensor/meter.hpp"
@@ -240,10 +241,8 @@ int run_measure(const MeasureArgs& a) {
     if (a.json_path == "-") {
       std::cout << j.dump(2) << "\n";
     } else {
-      std::ofstream out(a.json_path);
-      out << j.dump(2) << "\n";
-      if (!out) {
-        std::cerr << "jouleperf measure: cannot write " << a.json_path << "\n";
+      if (auto st = write_file_atomic(a.json_path, j.dump(2) + "\n"); !st) {
+        std::cerr << "jouleperf measure: " << st.error().to_string() << "\n";
         return exit_code != 0 ? exit_code : kExitFailure;
       }
     }

@@ -20,7 +20,7 @@ int run_merge(const MergeArgs& a) {
     std::cerr << "jouleperf merge: " << st.error().to_string() << "\n";
     return st.error().code == Errc::kInvalidArgument || st.error().code == Errc::kNotFound ? kExitUsage : kExitFailure;
   }
-  auto out = study::Store::open(a.output);
+  auto out = study::Store::open(a.output, study::StoreMode::kReadOnly);
   if (!out) {
     std::cerr << "jouleperf merge: " << out.error().to_string() << "\n";
     return kExitFailure;

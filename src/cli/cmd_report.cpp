@@ -4,12 +4,12 @@
 #include <fmt/format.h>
 
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <string>
 
 #include "commands.hpp"
+#include "jouleperf/core/atomic_file.hpp"
 #include "jouleperf/report/html.hpp"
 #include "jouleperf/report/report_data.hpp"
 #include "jouleperf/report/table.hpp"
@@ -59,7 +59,8 @@ Result<std::string> render(const ReportFlags& f, const report::ReportData& data)
 int run_report(const ReportFlags& f) {
   if (!std::filesystem::exists(f.store))
     return fail(make_error(Errc::kNotFound, "no results store at '" + f.store + "'"));
-  auto store = study::Store::open(f.store);
+  // A reader: report works on a read-only store and never writes into a file that is not one.
+  auto store = study::Store::open(f.store, study::StoreMode::kReadOnly);
   if (!store) return fail(store.error());
   auto data = report::load_report_data(*store);
   if (!data) return fail(data.error());
@@ -72,10 +73,8 @@ int run_report(const ReportFlags& f) {
     std::cout.flush();
     return std::cout ? kExitOk : kExitFailure;
   }
-  std::ofstream out(output, std::ios::binary | std::ios::trunc);
-  out << *text;
-  out.close();
-  if (!out) return fail(make_error(Errc::kIo, "cannot write '" + output + "'"));
+  // Atomic: on a full disk the old report stays whole.
+  if (auto st = write_file_atomic(output, *text); !st) return fail(st.error());
   std::size_t charts = 0;
   if (f.format == "html") {
     auto built = report::build_charts(*data);

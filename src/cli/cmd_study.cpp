@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "commands.hpp"
+#include "jouleperf/core/atomic_file.hpp"
 #include "jouleperf/core/clock.hpp"
 #include "jouleperf/core/host.hpp"
 #include "jouleperf/estimate/ideal.hpp"
@@ -27,6 +28,7 @@
 #include "jouleperf/report/html.hpp"
 #include "jouleperf/report/report_data.hpp"
 #include "jouleperf/sensor/cpu_model.hpp"
+#include "jouleperf/study/config_check.hpp"
 #include "jouleperf/study/grid.hpp"
 #include "jouleperf/study/main_job.hpp"
 #include "jouleperf/study/online.hpp"
@@ -82,11 +84,9 @@ Result<std::string> ensure_model(const fs::path& dir, const std::string& type) {
   cfg->type = *wt;
   cfg->vocab_path = default_vocab_path();
   cfg->name = "jouleperf-tiny-" + type;
-  const fs::path tmp = path.string() + ".tmp";
-  auto info = write_synthetic_gguf(*cfg, tmp.string());
+  // Atomic (write_synthetic_gguf): a killed study leaves no half model behind.
+  auto info = write_synthetic_gguf(*cfg, path.string());
   if (!info) return info.error();
-  fs::rename(tmp, path, ec);
-  if (ec) return make_error(Errc::kIo, fmt::format("rename {}: {}", tmp.string(), ec.message()));
   return path.string();
 }
 
@@ -173,10 +173,7 @@ Result<std::string> write_report(const study::Store& store, const fs::path& path
   if (!data) return data.error();
   auto html = report::html_report(*data);
   if (!html) return html.error();
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  if (f == nullptr) return make_error(Errc::kIo, "cannot write " + path.string());
-  const bool ok = std::fwrite(html->data(), 1, html->size(), f) == html->size();
-  if (std::fclose(f) != 0 || !ok) return make_error(Errc::kIo, "cannot write " + path.string());
+  if (auto st = write_file_atomic(path.string(), *html); !st) return st.error();
   std::error_code ec;
   return fs::absolute(path, ec).string();
 }
@@ -305,6 +302,7 @@ int run_main_job(const StudyArgs& a) {
   const auto configs = study::main_job_configs({*f32, *q8}, a.max_batch, best_threads);
   auto plan = study::main_job_study(configs, scale, a.warmup, a.reps);
   if (auto st = study::validate_study(plan); !st) return fail("study", st.error());
+  if (auto st = study::prepare_study(plan); !st) return fail("study", st.error());
   const auto cells = study::expand_grid(plan);
   study::SweepEnv env;
   env.clock = &clock;
@@ -432,6 +430,7 @@ int run_main_job(const StudyArgs& a) {
     sim.warmup.fixed = 0;
     sim.repetitions = 1;
     if (auto st = study::validate_study(sim); !st) return fail("simulated study", st.error());
+    if (auto st = study::prepare_study(sim); !st) return fail("simulated study", st.error());
     study::SweepEnv senv;
     senv.clock = &clock;
     senv.conditions = {{"sensor", "none: simulated"}};
@@ -488,6 +487,8 @@ int run_main_job(const StudyArgs& a) {
 int run_file_study(const StudyArgs& a) {
   auto plan = study::load_study_file(a.file, {}, a.max_cells);
   if (!plan) return fail("study file", plan.error());
+  // Engine settings checked and model paths made absolute before the store is touched.
+  if (auto st = study::prepare_study(*plan); !st) return fail("study file", st.error());
   std::error_code ec;
   const fs::path out(a.out);
   fs::create_directories(out, ec);

@@ -9,6 +9,7 @@
 #include "commands.hpp"
 #include "jouleperf/core/clock.hpp"
 #include "jouleperf/core/host.hpp"
+#include "jouleperf/study/config_check.hpp"
 #include "jouleperf/study/grid.hpp"
 #include "jouleperf/study/store.hpp"
 #include "jouleperf/study/sweep.hpp"
@@ -114,6 +115,8 @@ Result<study::Study> study_from_args(const SweepArgs& a) {
   if (a.until_ci_pct) s.until_ci_pct = *a.until_ci_pct;
   if (a.max_reps) s.max_reps = *a.max_reps;
   if (auto st = study::validate_study(s, a.max_cells); !st) return st.error();
+  // Engine settings checked and model paths made absolute before the store is touched.
+  if (auto st = study::prepare_study(s); !st) return st.error();
   return s;
 }
 

@@ -1,5 +1,7 @@
 #include "jouleperf/core/result.hpp"
 
+#include "jouleperf/core/safe_text.hpp"
+
 namespace jouleperf {
 
 std::string_view errc_name(Errc code) {
@@ -20,7 +22,8 @@ std::string_view errc_name(Errc code) {
 std::string Error::to_string() const {
   std::string out(errc_name(code));
   out += ": ";
-  out += message;
+  // URL credentials never reach a log or a terminal through an error.
+  out += redact_urls_in(message);
   return out;
 }
 

@@ -8,6 +8,8 @@
 #include <limits>
 #include <sstream>
 
+#include "jouleperf/core/safe_text.hpp"
+
 namespace jouleperf {
 
 Error errno_error(int err, std::string_view what) {
@@ -42,13 +44,13 @@ Result<T> parse_integer(std::string_view s, const char* kind) {
   const std::string_view t = trim(s);
   if (t.empty()) return make_error(Errc::kParse, std::string("empty ") + kind);
   if (t.front() == '+')
-    return make_error(Errc::kParse, std::string("unexpected sign in ") + kind + " '" + std::string(t) + "'");
+    return make_error(Errc::kParse, std::string("unexpected sign in ") + kind + " '" + printable_excerpt(t) + "'");
   T v{};
   const auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
   if (ec == std::errc::result_out_of_range)
-    return make_error(Errc::kParse, std::string(kind) + " out of range: '" + std::string(t) + "'");
+    return make_error(Errc::kParse, std::string(kind) + " out of range: '" + printable_excerpt(t) + "'");
   if (ec != std::errc() || p != t.data() + t.size())
-    return make_error(Errc::kParse, std::string("not a ") + kind + ": '" + std::string(t) + "'");
+    return make_error(Errc::kParse, std::string("not a ") + kind + ": '" + printable_excerpt(t) + "'");
   return v;
 }
 }  // namespace
@@ -56,7 +58,7 @@ Result<T> parse_integer(std::string_view s, const char* kind) {
 Result<std::uint64_t> parse_u64(std::string_view s) {
   if (!trim(s).empty() && trim(s).front() == '-')
     return make_error(Errc::kParse,
-                      "negative value where an unsigned integer is required: '" + std::string(trim(s)) + "'");
+                      "negative value where an unsigned integer is required: '" + printable_excerpt(trim(s)) + "'");
   return parse_integer<std::uint64_t>(s, "unsigned integer");
 }
 
@@ -73,9 +75,9 @@ Result<double> parse_double(std::string_view s) {
   double v = 0;
   const auto [p, ec] = std::from_chars(body.data(), body.data() + body.size(), v);
   if (ec == std::errc::result_out_of_range)
-    return make_error(Errc::kParse, "number out of range: '" + std::string(t) + "'");
+    return make_error(Errc::kParse, "number out of range: '" + printable_excerpt(t) + "'");
   if (ec != std::errc() || p != body.data() + body.size())
-    return make_error(Errc::kParse, "not a number: '" + std::string(t) + "'");
+    return make_error(Errc::kParse, "not a number: '" + printable_excerpt(t) + "'");
   return v;
 }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "ggml_log.hpp"
+#include "jouleperf/core/atomic_file.hpp"
 #include "jouleperf/core/text.hpp"
 
 namespace jouleperf {
@@ -247,39 +248,28 @@ Result<ModelInfo> write_synthetic_gguf(const SynthConfig& c, const std::string& 
     gguf_add_tensor(g, tensor);
   }
 
-  const std::string tmp = out_path + ".part";
-  std::unique_ptr<std::FILE, FileCloser> f(std::fopen(tmp.c_str(), "wb"));
-  if (!f) return errno_error(errno, "creating " + tmp);
+  // Atomic: a temporary beside out_path, renamed over it only when whole (core/atomic_file.hpp).
+  auto file = AtomicFile::create(out_path);
+  if (!file) return file.error();
+  std::FILE* f = file->file();
   std::vector<std::uint8_t> header(gguf_get_meta_size(g));
   gguf_get_meta_data(g, header.data());
-  auto fail = [&](Error e) {
-    f.reset();
-    std::remove(tmp.c_str());
-    return e;
-  };
-  if (std::fwrite(header.data(), 1, header.size(), f.get()) != header.size())
-    return fail(errno_error(errno, "writing " + tmp));
+  if (std::fwrite(header.data(), 1, header.size(), f) != header.size())
+    return errno_error(errno, "writing " + out_path);
   const std::size_t alignment = gguf_get_alignment(g);
   std::uint64_t offset = 0;
   const std::vector<char> zeros(alignment, 0);
   for (std::size_t i = 0; i < plan.size(); ++i) {
     if (gguf_get_tensor_offset(g, static_cast<int64_t>(i)) != offset)
-      return fail(make_error(Errc::kInternal, "tensor offsets disagree with gguf_add_tensor"));
-    if (auto st = write_tensor(f.get(), plan[i], c.seed, tmp); !st) return fail(st.error());
+      return make_error(Errc::kInternal, "tensor offsets disagree with gguf_add_tensor");
+    if (auto st = write_tensor(f, plan[i], c.seed, out_path); !st) return st.error();
     const std::size_t bytes = gguf_get_tensor_size(g, static_cast<int64_t>(i));
     const std::size_t padded = GGML_PAD(bytes, alignment);
-    if (padded > bytes && std::fwrite(zeros.data(), 1, padded - bytes, f.get()) != padded - bytes)
-      return fail(errno_error(errno, "writing " + tmp));
+    if (padded > bytes && std::fwrite(zeros.data(), 1, padded - bytes, f) != padded - bytes)
+      return errno_error(errno, "writing " + out_path);
     offset += padded;
   }
-  if (std::fflush(f.get()) != 0) return fail(errno_error(errno, "writing " + tmp));
-  f.reset();
-  std::error_code ec;
-  std::filesystem::rename(tmp, out_path, ec);
-  if (ec) {
-    std::remove(tmp.c_str());
-    return make_error(Errc::kIo, fmt::format("renaming {} to {}: {}", tmp, out_path, ec.message()));
-  }
+  if (auto st = file->commit(); !st) return st.error();
   return read_gguf_info(out_path);
 }
 

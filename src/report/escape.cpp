@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "jouleperf/core/text.hpp"
+
 namespace jouleperf::report {
 
 namespace {
@@ -103,6 +105,20 @@ std::string csv_field(std::string_view s) {
     out += c;
   }
   out += '"';
+  return out;
+}
+
+std::string csv_formula_safe(std::string_view s) {
+  if (s.empty()) return std::string(s);
+  const char c = s.front();
+  if (c != '=' && c != '+' && c != '-' && c != '@' && c != '\t' && c != '\r') return std::string(s);
+  if (c == '+' || c == '-') {
+    // A number keeps its sign: only digits, one '.', and an exponent after the sign.
+    auto number = parse_double(s);
+    if (number.ok() && s.find_first_of(" \t\r\n") == std::string_view::npos) return std::string(s);
+  }
+  std::string out(1, '\'');
+  out.append(s);
   return out;
 }
 

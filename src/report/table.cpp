@@ -120,13 +120,16 @@ std::string to_csv(const Table& t) {
   std::string out;
   for (std::size_t c = 0; c < t.columns.size(); ++c) {
     if (c) out += ',';
-    out += csv_field(t.columns[c].name);
+    out += csv_field(csv_formula_safe(t.columns[c].name));
   }
   out += "\r\n";
   for (const auto& row : t.rows) {
     for (std::size_t c = 0; c < t.columns.size(); ++c) {
       if (c) out += ',';
-      out += csv_field(valid_utf8(exact_value(c < row.size() ? row[c] : Value{})));
+      const Value& v = c < row.size() ? row[c] : Value{};
+      // Text from a store (config names, reasons, URLs) must not run as a spreadsheet formula.
+      const std::string text = valid_utf8(exact_value(v));
+      out += csv_field(std::holds_alternative<std::string>(v) ? csv_formula_safe(text) : text);
     }
     out += "\r\n";
   }

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <limits>
 
+#include "jouleperf/core/safe_text.hpp"
+
 namespace jouleperf::study {
 
 void Config::canonicalize() {
@@ -15,8 +17,9 @@ void Config::canonicalize() {
 std::string Config::key() const {
   Config c = *this;
   c.canonicalize();
-  // JSON of every field: unambiguous whatever the strings hold.
-  return to_json(c).dump();
+  // JSON of every field: unambiguous whatever the strings hold. URL credentials are
+  // redacted: the key is stored, and a password changes nothing that is measured.
+  return redact_urls_in(to_json(c).dump());
 }
 
 std::optional<std::string> Config::setting(std::string_view name) const {

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <filesystem>
 
 #include "jouleperf/core/text.hpp"
 #include "jouleperf/engine/llamacpp.hpp"
@@ -9,6 +10,7 @@
 #include "jouleperf/engine/prompt.hpp"
 #include "jouleperf/engine/sim_engine.hpp"
 #include "jouleperf/model/info.hpp"
+#include "jouleperf/study/config_check.hpp"
 #include "jouleperf/study/decoding_settings.hpp"
 #include "jouleperf/study/sweep.hpp"
 
@@ -63,7 +65,9 @@ Result<std::optional<PromptTexts>> prompt_setting(const Config& c) {
   return std::optional<PromptTexts>();
 }
 
-Result<std::unique_ptr<Engine>> open_llamacpp(const Config& c) {
+// The llama.cpp engine's configuration from a study config: every setting checked; the only
+// file read is a prompts file (setting prompts), so a bad one is refused before any store.
+Result<LlamaEngineConfig> llamacpp_config(const Config& c) {
   if (auto st = check_settings(
           c, {"threads_batch", "flash_attention", "kv_type", "n_batch", "n_ubatch", "gpu_layers", "mmap", "draft_model",
               "draft_tokens", "accept_rate", "beam_width", "prompt", "prompts", "prompts_field"});
@@ -104,13 +108,19 @@ Result<std::unique_ptr<Engine>> open_llamacpp(const Config& c) {
     if (*mm != "true" && *mm != "false") return bad(c, "setting mmap: expected true or false");
     lc.mmap = *mm == "true";
   }
+  return lc;
+}
+
+Result<std::unique_ptr<Engine>> open_llamacpp(const Config& c) {
+  auto lc = llamacpp_config(c);
+  if (!lc) return lc.error();
   if (!c.weight_type.empty()) {
     auto info = read_gguf_info(c.model);
     if (!info) return make_error(info.error().code, fmt::format("config \"{}\": {}", c.name, info.error().message));
     if (info->weight_type != c.weight_type)
       return bad(c, fmt::format("weight_type {} but {} stores {}", c.weight_type, c.model, info->weight_type));
   }
-  auto e = open_llamacpp_engine(lc);
+  auto e = open_llamacpp_engine(*lc);
   if (!e) return make_error(e.error().code, fmt::format("config \"{}\": {}", c.name, e.error().message));
   return e;
 }
@@ -125,7 +135,8 @@ std::string sim_precision(const Config& c) {
   return w;
 }
 
-Result<std::unique_ptr<Engine>> open_sim(const Config& c) {
+// The simulator's configuration from a study config: every setting checked.
+Result<SimEngineConfig> sim_config(const Config& c) {
   if (auto st = check_settings(c, {"hardware", "stack", "precision", "tp", "profiles", "draft_model", "draft_tokens",
                                    "accept_rate", "beam_width"});
       !st)
@@ -143,17 +154,26 @@ Result<std::unique_ptr<Engine>> open_sim(const Config& c) {
   if (!tp) return tp.error();
   if (*tp == 0 || *tp > 1024) return bad(c, "setting tp must be between 1 and 1024");
   sc.tp = static_cast<std::uint32_t>(*tp);
+  return sc;
+}
+
+Result<std::unique_ptr<Engine>> open_sim(const Config& c) {
+  auto sc = sim_config(c);
+  if (!sc) return sc.error();
+  auto decoding = decoding_settings(c);
+  if (!decoding) return bad(c, decoding.error().message);
   hardware::HardwareRegistry registry;
   if (auto p = c.setting("profiles")) {
     if (auto st = registry.load_file(*p); !st)
       return make_error(st.error().code, fmt::format("config \"{}\": profiles: {}", c.name, st.error().message));
   }
-  auto e = open_sim_engine(sc, registry, decoding->draft_model);
+  auto e = open_sim_engine(*sc, registry, decoding->draft_model);
   if (!e) return make_error(e.error().code, fmt::format("config \"{}\": {}", c.name, e.error().message));
   return e;
 }
 
-Result<std::unique_ptr<Engine>> open_openai(const Config& c) {
+// The OpenAI-compatible engine's configuration from a study config, without its API key.
+Result<OpenAiConfig> openai_config(const Config& c) {
   if (auto st = check_settings(c, {"url", "api", "timeout_s", "request_deadline_s", "api_key_env", "http2"}); !st)
     return st.error();
   OpenAiConfig oc;
@@ -177,7 +197,17 @@ Result<std::unique_ptr<Engine>> open_openai(const Config& c) {
       return bad(c, fmt::format("setting request_deadline_s: \"{}\" is not a positive number", *t));
     oc.request_deadline_s = *v;
   }
-  if (auto h = c.setting("http2")) oc.http2 = *h == "true";
+  if (auto h = c.setting("http2")) {
+    if (*h != "true" && *h != "false") return bad(c, "setting http2: expected true or false");
+    oc.http2 = *h == "true";
+  }
+  return oc;
+}
+
+Result<std::unique_ptr<Engine>> open_openai(const Config& c) {
+  auto cfg = openai_config(c);
+  if (!cfg) return cfg.error();
+  OpenAiConfig oc = std::move(*cfg);
   auto key = load_api_key(c.setting("api_key_env").value_or("OPENAI_API_KEY"), "");
   if (!key) return make_error(key.error().code, fmt::format("config \"{}\": API key: {}", c.name, key.error().message));
   oc.api_key = std::move(*key);
@@ -187,6 +217,41 @@ Result<std::unique_ptr<Engine>> open_openai(const Config& c) {
 }
 
 }  // namespace
+
+Status check_engine_config(const Config& config) {
+  Status st;
+  if (config.engine == "llamacpp") {
+    if (auto r = llamacpp_config(config); !r) st = r.error();
+  } else if (config.engine == "sim") {
+    if (auto r = sim_config(config); !r) st = r.error();
+  } else if (config.engine == "openai") {
+    if (auto r = openai_config(config); !r) st = r.error();
+  } else {
+    st = bad(config, fmt::format("engine \"{}\": expected llamacpp, sim or openai", config.engine));
+  }
+  return st;
+}
+
+void make_model_paths_absolute(Config& config) {
+  if (config.engine != "llamacpp") return;
+  auto absolute = [](const std::string& p) {
+    if (p.empty()) return p;
+    std::error_code ec;
+    auto abs = std::filesystem::weakly_canonical(std::filesystem::absolute(p, ec), ec);
+    return ec ? p : abs.string();
+  };
+  config.model = absolute(config.model);
+  for (auto& [k, v] : config.settings)
+    if (k == "draft_model") v = absolute(v);
+}
+
+Status prepare_study(Study& study) {
+  for (auto& c : study.configs) {
+    if (auto st = check_engine_config(c); !st) return st;
+    make_model_paths_absolute(c);
+  }
+  return {};
+}
 
 Result<std::unique_ptr<Engine>> open_engine(const Config& config) {
   if (config.engine == "llamacpp") return open_llamacpp(config);

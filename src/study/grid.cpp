@@ -13,6 +13,7 @@
 #include <map>
 #include <set>
 
+#include "jouleperf/core/safe_text.hpp"
 #include "jouleperf/core/text.hpp"
 #include "jouleperf/engine/engine.hpp"
 #include "jouleperf/study/decoding_settings.hpp"
@@ -145,7 +146,8 @@ Result<std::vector<std::uint64_t>> parse_size_list(std::string_view text, std::s
     auto hi = parse_u64(trim(t.substr(dots + 2)));
     if (!lo || !hi || *lo == 0 || *hi < *lo)
       return make_error(Errc::kInvalidArgument,
-                        fmt::format("{}: \"{}\": expected FROM..TO with 1 <= FROM <= TO (powers of two)", what, t));
+                        fmt::format("{}: \"{}\": expected FROM..TO with 1 <= FROM <= TO (powers of two)", what,
+                                    printable_excerpt(t)));
     // Stop before doubling past 2^63 (the next doubling would wrap to 0 and never end).
     for (std::uint64_t v = *lo; v <= *hi; v *= 2) {
       out.push_back(v);
@@ -159,7 +161,8 @@ Result<std::vector<std::uint64_t>> parse_size_list(std::string_view text, std::s
     const std::string item(trim(t.substr(start, comma == std::string::npos ? std::string::npos : comma - start)));
     auto v = parse_u64(item);
     if (!v || *v == 0)
-      return make_error(Errc::kInvalidArgument, fmt::format("{}: \"{}\" is not a number >= 1", what, item));
+      return make_error(Errc::kInvalidArgument,
+                        fmt::format("{}: \"{}\" is not a number >= 1", what, printable_excerpt(item)));
     out.push_back(*v);
     if (comma == std::string::npos) break;
     start = comma + 1;
@@ -224,14 +227,14 @@ class YamlReader {
   Result<std::uint64_t> u64(const YAML::Node& n, const std::string& field) const {
     if (!n.IsScalar()) return error(n, field, "expected a whole number");
     auto v = parse_u64(n.Scalar());
-    if (!v) return error(n, field, fmt::format("\"{}\" is not a whole number >= 0", n.Scalar()));
+    if (!v) return error(n, field, fmt::format("\"{}\" is not a whole number >= 0", printable_excerpt(n.Scalar())));
     return *v;
   }
 
   Result<double> num(const YAML::Node& n, const std::string& field) const {
     if (!n.IsScalar()) return error(n, field, "expected a number");
     auto v = parse_double(n.Scalar());
-    if (!v) return error(n, field, fmt::format("\"{}\" is not a number", n.Scalar()));
+    if (!v) return error(n, field, fmt::format("\"{}\" is not a number", printable_excerpt(n.Scalar())));
     return *v;
   }
 

@@ -3,13 +3,24 @@
 // synchronous=FULL before the call returns.
 #include "jouleperf/study/store.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <sqlite3.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cctype>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <utility>
+
+#include "jouleperf/core/redact_json.hpp"
+#include "jouleperf/core/safe_text.hpp"
+#include "jouleperf/core/text.hpp"
 
 namespace jouleperf::study {
 
@@ -173,32 +184,124 @@ Result<nlohmann::json> parse_json(const std::string& text, const std::string& pa
   return j;
 }
 
+// Every string of a stored document with URL credentials redacted: nothing secret is stored.
+nlohmann::json redacted(const nlohmann::json& j) { return redact_urls_in_json(j); }
+
+// What lies at a store path before SQLite touches it.
+enum class FileKind { kAbsent, kEmpty, kSqlite, kOther };
+
+Result<FileKind> file_kind(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return FileKind::kAbsent;
+    return errno_error(errno, fmt::format("results store {}: cannot open", path));
+  }
+  if (S_ISDIR(st.st_mode))
+    return make_error(Errc::kInvalidArgument, fmt::format("results store {}: is a directory, not a file", path));
+  if (st.st_size == 0) return FileKind::kEmpty;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno_error(errno, fmt::format("results store {}: cannot open", path));
+  char head[16] = {};
+  const ssize_t n = ::read(fd, head, sizeof head);
+  ::close(fd);
+  static constexpr char kMagic[16] = {'S', 'Q', 'L', 'i', 't', 'e', ' ', 'f', 'o', 'r', 'm', 'a', 't', ' ', '3', '\0'};
+  if (n == static_cast<ssize_t>(sizeof head) && std::memcmp(head, kMagic, sizeof head) == 0) return FileKind::kSqlite;
+  return FileKind::kOther;
+}
+
+// The path as an SQLite URI "file:/abs/path?..." (RFC 3986 percent-encoding).
+std::string sqlite_uri(const std::string& path, const char* query) {
+  std::error_code ec;
+  std::string abs = std::filesystem::absolute(path, ec).string();
+  if (ec) abs = path;
+  std::string out = "file:";
+  for (const char ch : abs) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) || c == '/' || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += ch;
+    } else {
+      out += fmt::format("%{:02X}", static_cast<unsigned>(c));
+    }
+  }
+  return out + "?" + query;
+}
+
+// The exclusive writer lock "<path>.lock" (flock, released when the fd closes, even when the
+// process is killed). The holder's pid is written into the file for the error message.
+Result<int> take_writer_lock(const std::string& path) {
+  const std::string lock_path = path + ".lock";
+  const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+  if (fd < 0) {
+    const int err = errno;
+    Error e = errno_error(err, fmt::format("results store {}: cannot open", path));
+    if (e.code == Errc::kNotFound) e.code = Errc::kIo;  // the directory is missing
+    return e;
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    char buf[32] = {};
+    const ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+    ::close(fd);
+    if (err != EWOULDBLOCK) return errno_error(err, fmt::format("results store {}: cannot lock {}", path, lock_path));
+    const std::string pid = n > 0 ? std::string(trim(std::string_view(buf, static_cast<std::size_t>(n)))) : "";
+    return make_error(Errc::kTimeout,
+                      fmt::format("results store {}: another jouleperf process{} is writing to it (lock {}); "
+                                  "wait for it to finish, or use another store and merge them (jouleperf merge)",
+                                  path, pid.empty() ? "" : " (pid " + printable_excerpt(pid, 20) + ")", lock_path));
+  }
+  const std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) == 0) (void)!::pwrite(fd, pid.data(), pid.size(), 0);
+  return fd;
+}
+
 }  // namespace
 
 struct Store::Impl {
   std::string path;
   sqlite3* db = nullptr;
+  bool read_only = false;
+  bool has_run_tables = true;      // false: a read-only store written before the runs tables
+  bool has_progress_table = true;  // false: a read-only store written before cell_progress
+  int lock_fd = -1;
   ~Impl() {
     if (db) sqlite3_close_v2(db);
+    if (lock_fd >= 0) ::close(lock_fd);
   }
 };
 
-Result<Store> Store::open(const std::string& path) {
-  auto impl = std::make_unique<Impl>();
-  impl->path = path;
-  const int rc = sqlite3_open_v2(path.c_str(), &impl->db,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
-  if (rc != SQLITE_OK) {
-    if (!impl->db) return make_error(Errc::kIo, fmt::format("results store {}: cannot open: out of memory", path));
-    const int err = sqlite3_extended_errcode(impl->db);
-    const Errc code = (err & 0xff) == SQLITE_CANTOPEN ? Errc::kIo : code_of(err);
-    return make_error(code, fmt::format("results store {}: cannot open: {}", path, sqlite3_errmsg(impl->db)));
-  }
-  sqlite3* db = impl->db;
-  sqlite3_busy_timeout(db, kBusyTimeoutMs);
-  sqlite3_extended_result_codes(db, 1);
+namespace {
 
-  // Reading the header first tells "not a database" apart from an I/O failure.
+// Opens the SQLite connection; for a reader `query` is "mode=ro" or "immutable=1".
+Status open_connection(sqlite3** db, const std::string& path, bool read_only, const char* query) {
+  const int flags = read_only ? SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_FULLMUTEX
+                              : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX;
+  const std::string name = read_only ? sqlite_uri(path, query) : path;
+  const int rc = sqlite3_open_v2(name.c_str(), db, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    if (!*db) return make_error(Errc::kIo, fmt::format("results store {}: cannot open: out of memory", path));
+    const int err = sqlite3_extended_errcode(*db);
+    const Errc code = (err & 0xff) == SQLITE_CANTOPEN ? Errc::kIo : code_of(err);
+    Error e = make_error(code, fmt::format("results store {}: cannot open: {}", path, sqlite3_errmsg(*db)));
+    sqlite3_close_v2(*db);
+    *db = nullptr;
+    return e;
+  }
+  sqlite3_busy_timeout(*db, kBusyTimeoutMs);
+  sqlite3_extended_result_codes(*db, 1);
+  return {};
+}
+
+// Reads the header pragmas: is this a jouleperf store, which version, does it hold tables.
+struct Header {
+  int application_id = 0;
+  int version = 0;
+  int tables = 0;
+  int run_tables = 0;
+  bool progress_table = false;  // cell_progress (rep-major sweeps) exists
+};
+
+Result<Header> read_header(sqlite3* db, const std::string& path) {
+  Header h;
   auto app = pragma_int(db, path, "PRAGMA application_id");
   if (!app) {
     if (app.error().code == Errc::kParse)
@@ -206,29 +309,92 @@ Result<Store> Store::open(const std::string& path) {
                         fmt::format("results store {}: not a jouleperf results store (not an SQLite file)", path));
     return app.error();
   }
+  h.application_id = *app;
   auto version = pragma_int(db, path, "PRAGMA user_version");
   if (!version) return version.error();
+  h.version = *version;
   auto tables = pragma_int(db, path, "SELECT count(*) FROM sqlite_master");
   if (!tables) return tables.error();
-  const bool empty = *tables == 0 && *app == 0 && *version == 0;
-  if (!empty && *app != kApplicationId)
+  h.tables = *tables;
+  auto run_tables =
+      pragma_int(db, path, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('runs', 'requests')");
+  if (!run_tables) return run_tables.error();
+  h.run_tables = *run_tables;
+  auto progress =
+      pragma_int(db, path, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'cell_progress'");
+  if (!progress) return progress.error();
+  h.progress_table = *progress == 1;
+  return h;
+}
+
+}  // namespace
+
+Result<Store> Store::open(const std::string& path, StoreMode mode) {
+  const bool read_only = mode == StoreMode::kReadOnly;
+  auto impl = std::make_unique<Impl>();
+  impl->path = path;
+  impl->read_only = read_only;
+
+  // Nothing that is not a jouleperf store is ever modified: the file is looked at before
+  // SQLite opens it (SQLite would write a schema into an empty file).
+  auto kind = file_kind(path);
+  if (!kind) return kind.error();
+  if (read_only && *kind == FileKind::kAbsent)
+    return make_error(Errc::kNotFound, fmt::format("results store {}: no such file", path));
+  if (read_only && *kind == FileKind::kEmpty)
     return make_error(Errc::kParse,
-                      fmt::format("results store {}: not a jouleperf results store (another SQLite database)", path));
-  if (*version > kSchemaVersion)
+                      fmt::format("results store {}: an empty file, not a jouleperf results store", path));
+  if (*kind == FileKind::kOther)
+    return make_error(Errc::kParse,
+                      fmt::format("results store {}: not a jouleperf results store (not an SQLite file)", path));
+
+  if (!read_only) {
+    auto lock = take_writer_lock(path);
+    if (!lock) return lock.error();
+    impl->lock_fd = *lock;
+  }
+
+  if (auto st = open_connection(&impl->db, path, read_only, "mode=ro"); !st) return st.error();
+  auto header = read_header(impl->db, path);
+  if (!header && read_only && header.error().code != Errc::kParse) {
+    // A store in WAL mode cannot be read through mode=ro where its directory is read-only
+    // (SQLite must create the -shm file). Nobody can write there either, so the file is
+    // read as immutable, unless a write-ahead log left by a killed writer holds data
+    // that only a writable directory can replay.
+    std::error_code ec;
+    const auto wal_bytes = std::filesystem::file_size(path + "-wal", ec);
+    if (!ec && wal_bytes > 0)
+      return make_error(header.error().code,
+                        fmt::format("{} (its write-ahead log {}-wal holds data that needs write access to the "
+                                    "directory to read; open the store once where it is writable)",
+                                    header.error().message, path));
+    sqlite3_close_v2(impl->db);
+    impl->db = nullptr;
+    if (auto st = open_connection(&impl->db, path, read_only, "immutable=1"); !st) return st.error();
+    header = read_header(impl->db, path);
+  }
+  if (!header) return header.error();
+  sqlite3* db = impl->db;
+  const bool empty = header->tables == 0 && header->application_id == 0 && header->version == 0;
+  if ((!empty || read_only) && header->application_id != kApplicationId)
+    return make_error(Errc::kParse, fmt::format("results store {}: not a jouleperf results store ({})", path,
+                                                empty ? "an empty SQLite database" : "another SQLite database"));
+  if (header->version > kSchemaVersion)
     return make_error(
         Errc::kParse,
         fmt::format("results store {}: schema version {} is newer than this jouleperf reads ({}); upgrade jouleperf",
-                    path, *version, kSchemaVersion));
+                    path, header->version, kSchemaVersion));
+  if (read_only) {
+    impl->has_run_tables = header->run_tables == 2;
+    impl->has_progress_table = header->progress_table;
+    return Store(std::move(impl));
+  }
 
   if (auto st = exec(db, path, "PRAGMA journal_mode=WAL"); !st) return st.error();
   if (auto st = exec(db, path, "PRAGMA synchronous=FULL"); !st) return st.error();
   // The runs/requests/cell_progress tables were added without a version change: a version-1
   // store written before them gets them here (CREATE TABLE IF NOT EXISTS leaves the rest as is).
-  auto run_tables = pragma_int(db, path,
-                               "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('runs', "
-                               "'requests', 'cell_progress')");
-  if (!run_tables) return run_tables.error();
-  if (empty || *version < kSchemaVersion || *run_tables < 3) {
+  if (empty || header->version < kSchemaVersion || header->run_tables < 2 || !header->progress_table) {
     Status st = in_transaction(db, path, [&]() -> Status {
       if (auto s = exec(db, path, kSchema); !s) return s;
       if (auto s = exec(db, path, fmt::format("PRAGMA application_id={}", kApplicationId).c_str()); !s) return s;
@@ -246,31 +412,93 @@ Store::~Store() = default;
 
 const std::string& Store::path() const { return impl_->path; }
 
+bool Store::read_only() const { return impl_->read_only; }
+
+namespace {
+
+Error read_only_error(const std::string& path) {
+  return make_error(Errc::kPermissionDenied, fmt::format("results store {}: opened read-only", path));
+}
+
+// Whether two model paths name the same existing file. A relative path is tried from the
+// working directory, then from the store's directory.
+bool same_model_file(const std::string& a, const std::string& b, const std::string& store_path) {
+  if (a.empty() || b.empty()) return false;
+  namespace fs = std::filesystem;
+  const fs::path store_dir = fs::path(store_path).parent_path();
+  auto candidates = [&](const std::string& p) {
+    std::vector<fs::path> out{fs::path(p)};
+    if (fs::path(p).is_relative() && !store_dir.empty()) out.push_back(store_dir / p);
+    return out;
+  };
+  for (const auto& x : candidates(a))
+    for (const auto& y : candidates(b)) {
+      std::error_code ec;
+      if (fs::equivalent(x, y, ec) && !ec) return true;
+    }
+  return false;
+}
+
+// The stored config `stored_json` is `c` but for the spelling of the model path.
+bool same_but_model_path(const std::string& stored_json, const Config& c, const std::string& store_path) {
+  auto j = nlohmann::json::parse(stored_json, nullptr, false);
+  if (j.is_discarded()) return false;
+  auto stored = config_from_json(j);
+  if (!stored || stored->model == c.model || !same_model_file(stored->model, c.model, store_path)) return false;
+  Config moved = *stored;
+  moved.model = c.model;
+  return moved.key() == c.key();
+}
+
+}  // namespace
+
 Status Store::put_config(const Config& config) {
   sqlite3* db = impl_->db;
   const std::string& path = impl_->path;
+  if (impl_->read_only) return read_only_error(path);
   Config c = config;
   c.canonicalize();
   const std::string key = c.key();
+  const std::string json = redacted(to_json(c)).dump();
   return in_transaction(db, path, [&]() -> Status {
-    Stmt q(db, "SELECT key FROM configs WHERE name = ?1");
+    Stmt q(db, "SELECT key, json FROM configs WHERE name = ?1");
     if (!q.ok()) return db_error(db, path, "reading configs");
     q.bind(1, c.name);
     const int rc = q.step();
     if (rc == SQLITE_ROW) {
-      if (q.text(0) == key) return {};
-      return make_error(
-          Errc::kInvalidArgument,
-          fmt::format("results store {}: config \"{}\" is stored with other settings ({}) than this study's ({}); "
-                      "use a new store or rename the config",
-                      path, c.name, q.text(0), key));
+      const std::string old_key = q.text(0);
+      if (old_key == key) return {};
+      if (!same_but_model_path(q.text(1), c, path))
+        return make_error(
+            Errc::kInvalidArgument,
+            fmt::format("results store {}: config \"{}\" is stored with other settings ({}) than this study's ({}); "
+                        "use a new store or rename the config",
+                        path, c.name, old_key, key));
+      // The same model file spelled another way (a relative path in an older store): the
+      // config and its cells take this spelling, so the cells count as measured.
+      Stmt up(db, "UPDATE configs SET key = ?2, json = ?3 WHERE name = ?1");
+      if (!up.ok()) return db_error(db, path, "updating config");
+      up.bind(1, c.name);
+      up.bind(2, key);
+      up.bind(3, json);
+      if (up.step() != SQLITE_DONE) return db_error(db, path, fmt::format("updating config \"{}\"", c.name));
+      Stmt cells(db,
+                 "UPDATE cells SET json = json_set(json, '$.config_key', ?2) "
+                 "WHERE config = ?1 AND json_extract(json, '$.config_key') = ?3");
+      if (!cells.ok()) return db_error(db, path, "updating cells");
+      cells.bind(1, c.name);
+      cells.bind(2, key);
+      cells.bind(3, old_key);
+      if (cells.step() != SQLITE_DONE)
+        return db_error(db, path, fmt::format("updating the cells of config \"{}\"", c.name));
+      return {};
     }
     if (rc != SQLITE_DONE) return db_error(db, path, "reading configs");
     Stmt ins(db, "INSERT INTO configs(name, key, json) VALUES(?1, ?2, ?3)");
     if (!ins.ok()) return db_error(db, path, "storing config");
     ins.bind(1, c.name);
     ins.bind(2, key);
-    ins.bind(3, to_json(c).dump());
+    ins.bind(3, json);
     if (ins.step() != SQLITE_DONE) return db_error(db, path, fmt::format("storing config \"{}\"", c.name));
     return {};
   });
@@ -299,7 +527,8 @@ Result<std::vector<Config>> Store::configs() const {
 Status Store::put_cell(const CellResult& cell) {
   sqlite3* db = impl_->db;
   const std::string& path = impl_->path;
-  const std::string json = to_json(cell).dump();
+  if (impl_->read_only) return read_only_error(path);
+  const std::string json = redacted(to_json(cell)).dump();
   return in_transaction(db, path, [&]() -> Status {
     Stmt ins(
         db,
@@ -377,6 +606,7 @@ Result<std::optional<CellResult>> Store::cell(const CellKey& key) const {
 }
 
 Result<std::optional<CellResult>> Store::progress(const CellKey& key) const {
+  if (!impl_->has_progress_table) return std::optional<CellResult>{};
   sqlite3* db = impl_->db;
   const std::string& path = impl_->path;
   Stmt q(db,
@@ -416,11 +646,12 @@ Result<std::vector<CellResult>> Store::cells() const {
 Status Store::put_artifact(const Artifact& artifact) {
   sqlite3* db = impl_->db;
   const std::string& path = impl_->path;
+  if (impl_->read_only) return read_only_error(path);
   if (artifact.kind.empty() || artifact.name.empty())
     return make_error(Errc::kInvalidArgument,
                       fmt::format("results store {}: an artifact needs a kind and a name", path));
   const double stored = artifact.stored_unix_s > 0.0 ? artifact.stored_unix_s : now_unix_s();
-  const std::string json = artifact.body.dump();
+  const std::string json = redacted(artifact.body).dump();
   return in_transaction(db, path, [&]() -> Status {
     Stmt ins(db, "INSERT OR REPLACE INTO artifacts(kind, name, json, stored_unix_s) VALUES(?1, ?2, ?3, ?4)");
     if (!ins.ok()) return db_error(db, path, "storing artifact");
@@ -464,9 +695,10 @@ nlohmann::json run_json(const RunRecord& r) {
 Status Store::put_run(const RunRecord& run, const std::vector<RequestRecord>& requests) {
   sqlite3* db = impl_->db;
   const std::string& path = impl_->path;
+  if (impl_->read_only) return read_only_error(path);
   if (run.run_id.empty() || run.kind.empty())
     return make_error(Errc::kInvalidArgument, fmt::format("results store {}: a run needs a run_id and a kind", path));
-  const std::string info = run.info.dump();
+  const std::string info = redacted(run.info).dump();
   return in_transaction(db, path, [&]() -> Status {
     Stmt del(db, "DELETE FROM requests WHERE run_id = ?1");
     if (!del.ok()) return db_error(db, path, "replacing run");
@@ -479,8 +711,8 @@ Status Store::put_run(const RunRecord& run, const std::vector<RequestRecord>& re
     ins.bind(1, run.run_id);
     ins.bind(2, run.kind);
     ins.bind(3, run.engine);
-    ins.bind(4, run.target);
-    ins.bind(5, run.model);
+    ins.bind(4, redact_urls_in(run.target));
+    ins.bind(5, redact_urls_in(run.model));
     ins.bind(6, run.started_unix_s);
     ins.bind(7, info);
     if (ins.step() != SQLITE_DONE) return db_error(db, path, fmt::format("storing run {}", run.run_id));
@@ -517,7 +749,7 @@ Status Store::put_run(const RunRecord& run, const std::vector<RequestRecord>& re
         rq.bind_null(13);
       rq.bind(14, nlohmann::json(q.token_s).dump());
       rq.bind_i64(15, q.ok ? 1 : 0);
-      rq.bind(16, q.error);
+      rq.bind(16, redact_urls_in(q.error));
       rq.bind_i64(17, static_cast<std::int64_t>(q.http_status));
       rq.bind(18, q.finish_reason);
       rq.bind(19, q.mismatch);
@@ -531,6 +763,7 @@ Status Store::put_run(const RunRecord& run, const std::vector<RequestRecord>& re
 Result<std::vector<RunRecord>> Store::runs() const {
   sqlite3* db = impl_->db;
   const std::string& path = impl_->path;
+  if (!impl_->has_run_tables) return std::vector<RunRecord>{};
   Stmt q(db,
          "SELECT run_id, kind, engine, target, model, started_unix_s, json FROM runs ORDER BY started_unix_s, run_id");
   if (!q.ok()) return db_error(db, path, "reading runs");
@@ -548,6 +781,7 @@ Result<std::vector<RunRecord>> Store::runs() const {
 Result<std::vector<RequestRecord>> Store::requests(const std::string& run_id) const {
   sqlite3* db = impl_->db;
   const std::string& path = impl_->path;
+  if (!impl_->has_run_tables) return std::vector<RequestRecord>{};
   Stmt q(db,
          "SELECT idx, phase, scheduled_s, send_s, lateness_s, end_s, input_tokens_asked, output_tokens_asked, "
          "output_tokens, usage_prompt_tokens, usage_completion_tokens, ttft_s, token_times_s, ok, error, http_status, "
@@ -675,7 +909,7 @@ Status merge_stores(const std::vector<std::string>& inputs, const std::string& o
     std::error_code ec;
     if (!std::filesystem::is_regular_file(path, ec))
       return make_error(Errc::kNotFound, fmt::format("merge: input store {} does not exist", path));
-    auto in = Store::open(path);
+    auto in = Store::open(path, StoreMode::kReadOnly);
     if (!in) return in.error();
     if (auto st = add_all(*in, path); !st) return st;
   }

@@ -8,6 +8,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "jouleperf/core/safe_text.hpp"
 #include "jouleperf/core/text.hpp"
 
 namespace jouleperf::workload {
@@ -100,8 +101,7 @@ namespace {
 std::string quoted(std::string_view s) {
   constexpr std::size_t kMax = 40;
   std::string out = "'";
-  out.append(s.substr(0, kMax));
-  if (s.size() > kMax) out += "...";
+  out += printable_excerpt(s, kMax);  // control characters escaped, long text cut
   out += "'";
   return out;
 }

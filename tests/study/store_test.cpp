@@ -179,7 +179,7 @@ TEST(Store, MergeJoinsShardsAndKeepsIdenticalDuplicatesOnce) {
   }
   auto st = merge_stores({a, b}, out);
   ASSERT_TRUE(st) << st.error().to_string();
-  auto s = Store::open(out);
+  auto s = Store::open(out, StoreMode::kReadOnly);  // a reader: merge below is the writer
   ASSERT_TRUE(s);
   auto cells = s->cells();
   ASSERT_TRUE(cells);

@@ -30,7 +30,8 @@ struct Error {
   Errc code = Errc::kInternal;
   std::string message;  // one line, names the thing that failed and, where known, the fix
 
-  // "permission-denied: cannot read ..." — for logs and one-line CLI errors.
+  // "permission-denied: cannot read ..." — for logs and one-line CLI errors; URL
+  // credentials (user:password@) in the message are redacted.
   std::string to_string() const;
 };
 

@@ -25,6 +25,11 @@ std::string json_for_script(const nlohmann::json& j);
 // starts or ends with a space; otherwise as is.
 std::string csv_field(std::string_view s);
 
+// Text a spreadsheet will not run as a formula (OWASP "CSV injection"): text starting with
+// = + - @, a tab or a carriage return gets a leading single quote. Text that is a plain
+// number ("-1.5", "+3", "-2e-3") is left as it is, so numbers stay numbers.
+std::string csv_formula_safe(std::string_view s);
+
 // A Markdown table cell: | escaped, newlines as spaces, and & < > as HTML entities so a
 // renderer shows the text rather than running it as HTML.
 std::string markdown_cell(std::string_view s);

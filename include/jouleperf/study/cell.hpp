@@ -33,7 +33,7 @@ struct Config {
   void canonicalize();
   // One line holding every field, settings sorted: two configs with the same key measure
   // the same thing. A resumed sweep refuses a store whose cell was measured under
-  // another key for the same config name.
+  // another key for the same config name. URL credentials (user:password@) are redacted.
   std::string key() const;
   // The value of a setting, if present.
   std::optional<std::string> setting(std::string_view name) const;

@@ -62,21 +62,44 @@ struct RequestRecord {
   bool operator==(const RequestRecord&) const = default;
 };
 
+// How a store is opened: a writer (sweep, study, merge output, estimate --save) or a
+// reader (report, estimate, optimize, calibrate, merge inputs).
+enum class StoreMode { kReadWrite, kReadOnly };
+
 class Store {
  public:
-  // Opens or creates the store at `path` (parent directory must exist). kIo / kPermissionDenied
-  // when the file cannot be opened or written, kParse when it is not a jouleperf store
-  // (another SQLite file, or a newer schema version).
-  static Result<Store> open(const std::string& path);
+  // Opens the store at `path`. Nothing that is not a jouleperf store is ever modified:
+  // a file that is neither absent, empty (0 bytes) nor a jouleperf store is refused with
+  // kParse (another SQLite database, random bytes, a newer schema version).
+  //
+  // kReadWrite: creates the store when the file is absent or empty (parent directory must
+  // exist) and takes the exclusive writer lock "<path>.lock" for the Store's lifetime; a
+  // second writer (another process, or another Store in this one) gets kTimeout naming the
+  // holder's pid instead of writing beside it. kIo / kPermissionDenied when the file or the
+  // lock cannot be opened or written.
+  //
+  // kReadOnly: never writes (no pragma, no schema, no lock): SQLite's mode=ro, so it reads
+  // beside a running writer; in a read-only directory (where SQLite cannot create the WAL's
+  // -shm file) the file is read as immutable, which is safe because nobody can write there,
+  // and refused when a killed writer's non-empty -wal file would be skipped. kNotFound for
+  // an absent file, kParse for an empty one. Every put_* on a reader fails
+  // (kPermissionDenied).
+  static Result<Store> open(const std::string& path, StoreMode mode = StoreMode::kReadWrite);
 
   Store(Store&&) noexcept;
   Store& operator=(Store&&) noexcept;
   ~Store();
 
   const std::string& path() const;
+  bool read_only() const;
 
   // Records a configuration. Fails (kInvalidArgument) when a config of the same name is
   // stored with another Config::key() — a changed study cannot resume into an old store.
+  // A stored config whose model path names the same file as config.model (a relative path
+  // from an older store, resolved from the working directory or the store's directory)
+  // is the same config: it and its cells' config_key are rewritten to config's key.
+  // URL credentials ("user:password@") in any stored string are redacted, here and in
+  // every other put_*.
   Status put_config(const Config& config);
   Result<std::vector<Config>> configs() const;
 
