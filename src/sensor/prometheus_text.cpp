@@ -208,13 +208,13 @@ class LineParser {
         if (doc[k] != '\\') continue;
         if (k + 1 >= doc.size() || (doc[k + 1] != '\\' && doc[k + 1] != 'n'))
           return fail("invalid escape sequence '" + excerpt(doc.substr(k, 2)) + "' in the HELP text of " +
-                      std::string(name));
+                      excerpt(name));
         ++k;
       }
       return {};
     }
     const std::string_view type_tok = token();
-    if (type_tok.empty()) return fail("# TYPE line for " + std::string(name) + " without a type");
+    if (type_tok.empty()) return fail("# TYPE line for " + excerpt(name) + " without a type");
     PromType type;
     if (type_tok == "counter") {
       type = PromType::kCounter;
@@ -227,11 +227,11 @@ class LineParser {
     } else if (type_tok == "untyped") {
       type = PromType::kUntyped;
     } else {
-      return fail("unknown metric type '" + excerpt(type_tok) + "' for " + std::string(name));
+      return fail("unknown metric type '" + excerpt(type_tok) + "' for " + excerpt(name));
     }
     skip_blanks();
     if (!at_end())
-      return fail("unexpected text after the TYPE of " + std::string(name) + ": '" + excerpt(rest()) + "'");
+      return fail("unexpected text after the TYPE of " + excerpt(name) + ": '" + excerpt(rest()) + "'");
     v_.on_type(name, type, line_);
     return {};
   }
@@ -239,7 +239,7 @@ class LineParser {
   Status labels(std::string_view name) {
     // Built only on failure: the happy path must not allocate per sample.
     const auto lfail = [&](const std::string& reason) {
-      return fail(reason + " in the labels of " + std::string(name));
+      return fail(reason + " in the labels of " + excerpt(name));
     };
     for (;;) {
       skip_blanks();
@@ -255,24 +255,24 @@ class LineParser {
       skip_blanks();
       if (at_end()) return lfail("unterminated label set (missing '}')");
       if (s_[i_] != '=')
-        return lfail("expected '=' after label name '" + std::string(lname) + "', got '" + excerpt(rest()) + "'");
+        return lfail("expected '=' after label name '" + excerpt(lname) + "', got '" + excerpt(rest()) + "'");
       ++i_;
       skip_blanks();
       if (at_end() || s_[i_] != '"')
-        return lfail("expected '\"' to open the value of label '" + std::string(lname) + "'");
+        return lfail("expected '\"' to open the value of label '" + excerpt(lname) + "'");
       ++i_;
       const std::size_t vb = i_;
       bool escaped = false;
       for (;;) {
-        if (at_end()) return lfail("unterminated value of label '" + std::string(lname) + "'");
+        if (at_end()) return lfail("unterminated value of label '" + excerpt(lname) + "'");
         const char c = s_[i_];
         if (c == '"') break;
         if (c == '\\') {
-          if (i_ + 1 >= s_.size()) return lfail("unterminated value of label '" + std::string(lname) + "'");
+          if (i_ + 1 >= s_.size()) return lfail("unterminated value of label '" + excerpt(lname) + "'");
           const char e = s_[i_ + 1];
           if (e != '\\' && e != '"' && e != 'n')
             return lfail("invalid escape sequence '" + excerpt(s_.substr(i_, 2)) + "' in the value of label '" +
-                         std::string(lname) + "'");
+                         excerpt(lname) + "'");
           escaped = true;
           i_ += 2;
           continue;
@@ -281,9 +281,9 @@ class LineParser {
       }
       const std::string_view raw = s_.substr(vb, i_ - vb);
       ++i_;  // closing quote
-      if (!valid_utf8(raw)) return lfail("value of label '" + std::string(lname) + "' is not valid UTF-8");
+      if (!valid_utf8(raw)) return lfail("value of label '" + excerpt(lname) + "' is not valid UTF-8");
       for (const auto& p : sc_.pending)
-        if (p.name == lname) return lfail("duplicate label '" + std::string(lname) + "'");
+        if (p.name == lname) return lfail("duplicate label '" + excerpt(lname) + "'");
       sc_.pending.push_back({lname, raw, escaped, 0, 0});
       skip_blanks();
       if (at_end()) return lfail("unterminated label set (missing '}')");
@@ -295,7 +295,7 @@ class LineParser {
         ++i_;
         return {};
       }
-      return lfail("expected ',' or '}' after label '" + std::string(lname) + "', got '" + excerpt(rest()) + "'");
+      return lfail("expected ',' or '}' after label '" + excerpt(lname) + "', got '" + excerpt(rest()) + "'");
     }
   }
 
@@ -309,19 +309,19 @@ class LineParser {
       if (auto st = labels(name); !st) return st;
       skip_blanks();
     }
-    if (at_end()) return fail("missing value for " + std::string(name));
+    if (at_end()) return fail("missing value for " + excerpt(name));
     const std::string_view value_tok = token();
     const auto value = parse_value(value_tok);
-    if (!value) return fail("invalid value '" + excerpt(value_tok) + "' for " + std::string(name));
+    if (!value) return fail("invalid value '" + excerpt(value_tok) + "' for " + excerpt(name));
     std::optional<std::int64_t> ts;
     skip_blanks();
     if (!at_end()) {
       const std::string_view ts_tok = token();
       ts = parse_timestamp(ts_tok);
-      if (!ts) return fail("invalid timestamp '" + excerpt(ts_tok) + "' for " + std::string(name));
+      if (!ts) return fail("invalid timestamp '" + excerpt(ts_tok) + "' for " + excerpt(name));
       skip_blanks();
       if (!at_end())
-        return fail("unexpected text after the timestamp of " + std::string(name) + ": '" + excerpt(rest()) + "'");
+        return fail("unexpected text after the timestamp of " + excerpt(name) + ": '" + excerpt(rest()) + "'");
     }
     // Unescape into the shared buffer first (it may grow), then take views.
     sc_.unescaped.clear();

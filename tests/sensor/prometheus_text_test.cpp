@@ -236,3 +236,21 @@ TEST(PrometheusText, LabelLookupOnViews) {
 
 }  // namespace
 }  // namespace jouleperf
+
+namespace jouleperf {
+namespace {
+
+// A hostile exporter: a 50 MB metric name (or label name) with a bad value. The error
+// names the line and quotes a short excerpt, never the whole name.
+TEST(HostilePrometheusText, AFiftyMegabyteNameIsCutInTheError) {
+  const std::string name(50u << 20, 'a');
+  for (const std::string& text : {name + " not-a-number\n", "m{" + name + "=1} 1\n", name + "{x=\"1\" 1\n"}) {
+    auto r = parse_prometheus_samples(text);
+    ASSERT_FALSE(r.ok());
+    EXPECT_LT(r.error().message.size(), 400u) << r.error().message.substr(0, 400);
+    EXPECT_NE(r.error().message.find("line 1"), std::string::npos) << r.error().message.substr(0, 400);
+  }
+}
+
+}  // namespace
+}  // namespace jouleperf
