@@ -11,6 +11,7 @@
 #include <random>
 
 #include "commands.hpp"
+#include "jouleperf/core/safe_text.hpp"
 #include "jouleperf/engine/llamacpp.hpp"
 #include "jouleperf/engine/loadgen.hpp"
 #include "jouleperf/engine/openai.hpp"
@@ -235,7 +236,7 @@ int report(const ReplayArgs& a, const ReplayTarget& target, const LoadgenRun& ru
   const bool served = target.engine == "llamacpp";
   nlohmann::json j = load_json(s, a.slo);
   j["engine"] = target.engine;
-  j["url"] = served ? nlohmann::json(nullptr) : nlohmann::json(target.where);
+  j["url"] = served ? nlohmann::json(nullptr) : nlohmann::json(redact_url(target.where));
   j["energy_j"] = ef.energy_j;
   j["energy_source"] = m.total.energy_source;
   j["estimated"] = m.total.estimated;
@@ -261,8 +262,8 @@ int report(const ReplayArgs& a, const ReplayTarget& target, const LoadgenRun& ru
     return fs.over ? too_many_failures("replay", fs, a.max_failure_rate) : kExitOk;
   }
   auto& o = std::cout;
-  o << fmt::format("\n replay on {}: {} requests, {} ok, {} failed, {} length mismatches, {:.3f} s\n", target.where,
-                   s.requests, s.ok, s.failed, s.mismatched, s.duration_s);
+  o << fmt::format("\n replay on {}: {} requests, {} ok, {} failed, {} length mismatches, {:.3f} s\n",
+                   redact_url(target.where), s.requests, s.ok, s.failed, s.mismatched, s.duration_s);
   if (served)
     o << fmt::format(
         "  llamacpp, {} batching, max batch {}: {} forwards, {:.2f} sequences per step (peak {}), "

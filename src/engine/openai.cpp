@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "jouleperf/core/http.hpp"
+#include "jouleperf/core/safe_text.hpp"
 #include "jouleperf/core/text.hpp"
 #include "jouleperf/engine/prompt.hpp"
 #include "jouleperf/engine/server_tokenizer.hpp"
@@ -528,9 +529,11 @@ OpenAiEngine::OpenAiEngine(std::unique_ptr<OpenAiClient> client) : client_(std::
   info_.engine = "openai";
   info_.version = c.api == OpenAiApi::kChat ? "chat/completions" : "completions";
   info_.model = c.model.empty() ? "(server default)" : c.model;
-  info_.model_path = c.url;
+  // What the engine reports (run records, console, stores) never carries the URL's
+  // credentials; requests use c.url as given.
+  info_.model_path = redact_url(c.url);
   info_.settings = {
-      {"url", c.url},
+      {"url", redact_url(c.url)},
       {"api", c.api == OpenAiApi::kChat ? "chat" : "completions"},
       {"timeout_s", std::to_string(c.timeout_s)},
       {"request_deadline_s", c.request_deadline_s ? fmt::format("{:g}", *c.request_deadline_s)

@@ -275,5 +275,19 @@ TEST(OpenAi, ApiKeyFromFileOrEnvironment) {
   EXPECT_EQ(load_api_key("", (dir.path() / "absent").string()).error().code, Errc::kNotFound);
 }
 
+// The URL's credentials reach the server (the request works) but never the engine's
+// record: its model path and settings are what run, replay and the store print.
+TEST(HostileOpenAi, EngineInfoNeverCarriesTheUrlsCredentials) {
+  FakeOpenAiServer server(FakeOpenAiOptions{});
+  std::string url = server.base_url() + "/v1";
+  url.insert(url.find("://") + 3, "alice:SECRETKEY@");
+  auto e = engine_for(url);
+  SteadyClock clock;
+  auto r = e->run_batch(batch(1, 4, 3), clock, nullptr);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(e->info().model_path.find("SECRETKEY"), std::string::npos) << e->info().model_path;
+  for (const auto& [k, v] : e->info().settings) EXPECT_EQ(v.find("SECRETKEY"), std::string::npos) << k << "=" << v;
+}
+
 }  // namespace
 }  // namespace jouleperf
