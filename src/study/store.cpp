@@ -586,43 +586,38 @@ Result<CellResult> cell_from_row(const Stmt& q, int col, const std::string& path
 
 }  // namespace
 
-Result<std::optional<CellResult>> Store::cell(const CellKey& key) const {
-  sqlite3* db = impl_->db;
-  const std::string& path = impl_->path;
-  Stmt q(db,
-         "SELECT config, input_tokens, output_tokens, batch, json FROM cells "
-         "WHERE config = ?1 AND input_tokens = ?2 AND output_tokens = ?3 AND batch = ?4");
-  if (!q.ok()) return db_error(db, path, "reading cells");
+namespace {
+
+// The row of `table` (cells or cell_progress: the same columns) with this key, if any.
+Result<std::optional<CellResult>> cell_row(sqlite3* db, const std::string& path, const char* table,
+                                           const CellKey& key) {
+  const std::string what = fmt::format("reading {}", table);
+  Stmt q(db, fmt::format("SELECT config, input_tokens, output_tokens, batch, json FROM {} "
+                         "WHERE config = ?1 AND input_tokens = ?2 AND output_tokens = ?3 AND batch = ?4",
+                         table)
+                 .c_str());
+  if (!q.ok()) return db_error(db, path, what);
   q.bind(1, key.config);
   q.bind(2, key.input_tokens);
   q.bind(3, key.output_tokens);
   q.bind(4, key.batch);
   const int rc = q.step();
   if (rc == SQLITE_DONE) return std::optional<CellResult>{};
-  if (rc != SQLITE_ROW) return db_error(db, path, "reading cells");
+  if (rc != SQLITE_ROW) return db_error(db, path, what);
   auto c = cell_from_row(q, 4, path);
   if (!c) return c.error();
   return std::optional<CellResult>(std::move(*c));
 }
 
+}  // namespace
+
+Result<std::optional<CellResult>> Store::cell(const CellKey& key) const {
+  return cell_row(impl_->db, impl_->path, "cells", key);
+}
+
 Result<std::optional<CellResult>> Store::progress(const CellKey& key) const {
   if (!impl_->has_progress_table) return std::optional<CellResult>{};
-  sqlite3* db = impl_->db;
-  const std::string& path = impl_->path;
-  Stmt q(db,
-         "SELECT config, input_tokens, output_tokens, batch, json FROM cell_progress "
-         "WHERE config = ?1 AND input_tokens = ?2 AND output_tokens = ?3 AND batch = ?4");
-  if (!q.ok()) return db_error(db, path, "reading a cell's progress");
-  q.bind(1, key.config);
-  q.bind(2, key.input_tokens);
-  q.bind(3, key.output_tokens);
-  q.bind(4, key.batch);
-  const int rc = q.step();
-  if (rc == SQLITE_DONE) return std::optional<CellResult>{};
-  if (rc != SQLITE_ROW) return db_error(db, path, "reading a cell's progress");
-  auto c = cell_from_row(q, 4, path);
-  if (!c) return c.error();
-  return std::optional<CellResult>(std::move(*c));
+  return cell_row(impl_->db, impl_->path, "cell_progress", key);
 }
 
 Result<std::vector<CellResult>> Store::cells() const {
