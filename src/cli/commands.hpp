@@ -31,5 +31,6 @@ void add_estimate_command(CLI::App& app, Context& ctx);
 void add_report_command(CLI::App& app, Context& ctx);
 void add_study_command(CLI::App& app, Context& ctx);
 void add_calibrate_command(CLI::App& app, Context& ctx);
+void add_fidelity_command(CLI::App& app, Context& ctx);
 
 }  // namespace jouleperf::cli

@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
   add_report_command(app, ctx);
   add_study_command(app, ctx);
   add_calibrate_command(app, ctx);
+  add_fidelity_command(app, ctx);
   mirror_options_in_environment(app);
   try {
     app.parse(argc, argv);

@@ -36,7 +36,8 @@ nlohmann::json to_json(const SimConfig& c) {
       {"power",
        {{"active_floor", c.power.active_floor},
         {"memory_weight", c.power.memory_weight},
-        {"exponent", c.power.exponent}}},
+        {"exponent", c.power.exponent},
+        {"compute_weight", c.power.compute_weight}}},
   };
   return j;
 }
