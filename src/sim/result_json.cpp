@@ -132,6 +132,8 @@ nlohmann::json to_json(const SoftwareStack& s) {
       {"beams_prefill_once", s.beams_prefill_once},
       {"beam_reorder_copy", s.beam_reorder_copy},
       {"rationale", s.rationale},
+      {"calibration", s.calibration},
+      {"attention_roofline_separate", s.attention_roofline_separate},
   };
 }
 

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <string>
 
@@ -127,7 +128,7 @@ TEST(SteadyState, LargerBatchesTakeLongerStepsAndLessEnergyPerToken) {
   // Below output_tokens sequences most steps decode only: the median ITL is a decode step.
   auto small = steady_state(c, 8, 400, 400);
   EXPECT_DOUBLE_EQ(small->median_itl_s, small->decode_step_s);
-  EXPECT_NEAR(small->prompt_step_share, 8.0 / 400.0, 1e-12);
+  EXPECT_NEAR(small->prompt_step_share, 1.0 - std::exp(-8.0 / 400.0), 1e-12);
   EXPECT_GT(small->prompt_step_s, small->decode_step_s);
 }
 
