@@ -26,10 +26,8 @@ SoftwareStack hf_eager() {
   s.name = "hf-eager";
   s.description = "Hugging Face Transformers generate(), PyTorch eager, SDPA attention, DynamicCache, static batches";
   s.batching = Batching::kStatic;
-  // The estimates 0.6 and 0.8 times the ratio the vllm fit found between the achieved and
-  // the estimated figures (0.521 / 0.75, 0.589 / 0.85): the same GPU, unfitted stack.
-  s.compute_efficiency = 0.6 * 0.521 / 0.75;
-  s.memory_efficiency = 0.8 * 0.589 / 0.85;
+  s.compute_efficiency = 0.6;
+  s.memory_efficiency = 0.8;
   s.kernels_per_layer = 42;
   s.kernels_fixed = 30;
   s.kernel_gap_s = 2e-6;
@@ -64,8 +62,8 @@ SoftwareStack hf_compiled() {
   s.name = "hf-compiled";
   s.description =
       "Hugging Face generate() with torch.compile(mode='reduce-overhead'): StaticCache, CUDA graphs for decode";
-  s.compute_efficiency = 0.65 * 0.521 / 0.75;  // scaled as hf-eager's
-  s.memory_efficiency = 0.82 * 0.589 / 0.85;
+  s.compute_efficiency = 0.65;
+  s.memory_efficiency = 0.82;
   s.kernels_per_layer = 14;
   s.kernels_fixed = 12;
   s.kernel_gap_s = 1.5e-6;
