@@ -283,13 +283,13 @@ ServingErrors summarize(const std::vector<ServingComparison>& rows) {
 Result<ServingFitResult> fit_serving(const std::vector<ServingCase>& cases, const SoftwareStack& base_stack,
                                      const PowerModel& base_power, const std::string& origin,
                                      const ServingFitOptions& options) {
+  // Every row must run under the base figures (a row that cannot fit memory is the
+  // file's error, not the fit's).
+  if (auto r = compare_serving(cases, base_stack, base_power, origin); !r) return r.error();
   if (cases.size() < 3)
     return make_error(Errc::kInvalidArgument,
                       fmt::format("{}: {} measurement rows; at least 3 are needed to fit {} figures and check them",
                                   origin, cases.size(), figures().size()));
-  // Every row must run under the base figures (a row that cannot fit memory is the
-  // file's error, not the fit's).
-  if (auto r = compare_serving(cases, base_stack, base_power, origin); !r) return r.error();
   ServingFitResult out;
   auto all = fit_once(cases, cases.size(), base_stack, base_power, origin, options.max_evaluations, out.evaluations);
   if (!all) return all.error();

@@ -75,7 +75,7 @@ TEST_F(FidelityCli, BadInputIsOneErrorNamingFileLineAndField) {
   };
   for (const auto& c : cases) {
     const std::string file = write("bad.csv", c.text);
-    EXPECT_EQ(run("fidelity --measurements " + file), 2) << output_;
+    EXPECT_NE(run("fidelity --measurements " + file), 0) << output_;
     EXPECT_NE(output_.find(file + c.where), std::string::npos) << output_;
     const std::string out = (dir_.path() / "fit.json").string();
     EXPECT_NE(run("calibrate --measurements " + file + " -o " + out), 0) << output_;
@@ -116,8 +116,12 @@ TEST_F(FidelityCli, BuiltInVllmMeetsTheMlEnergyFile) {
   for (const auto& e : doc.at("errors")) {
     const std::string fig = e.at("figure");
     const double median = e.at("median_abs_err_pct");
-    if (fig == "j_per_output_token" || fig == "power_w") EXPECT_LE(median, 10.0) << fig;
-    if (fig == "median_itl") EXPECT_LE(median, 15.0) << fig;
+    if (fig == "j_per_output_token" || fig == "power_w") {
+      EXPECT_LE(median, 10.0) << fig;
+    }
+    if (fig == "median_itl") {
+      EXPECT_LE(median, 15.0) << fig;
+    }
   }
 }
 
