@@ -62,10 +62,8 @@ TEST(SimulateCli, ResultsAreLabelledSimulatedAndAboveTheFlopsIdeal) {
 }
 
 TEST(SimulateCli, EagerUsesMoreEnergyThanVllmOnTheSameRequests) {
-  // On an H100. (On an A6000 at batch 1 the vllm stack calibrated to ML.ENERGY's H100 runs
-  // now streams the 8B weights slower than eager's host dispatch: docs/fidelity.md.)
   auto energy = [](const char* stack) {
-    auto r = run(std::string("simulate --hardware h100-sxm --stack ") + stack +
+    auto r = run(std::string("simulate --hardware a6000 --stack ") + stack +
                  " --model Llama-3.1-8B --batch 1 --input 512 --output 128 --json");
     EXPECT_EQ(r.exit_code, 0) << r.out;
     return nlohmann::json::parse(r.out)["energy_j"].get<double>();

@@ -25,7 +25,7 @@ struct PowerModel {
 };
 
 // Defaults for a device kind: GPUs the figures fitted to ML.ENERGY measurements
-// (active_floor 0, memory_weight 0.793, compute_weight 4.05, exponent 0.8; see
+// (active_floor 0.2, memory_weight 0.562, compute_weight 4.44, exponent 0.8; see
 // power_model_calibration); CPUs active_floor 0.30, memory_weight 0.70
 // (cores spin while waiting on DRAM), exponent 0.8.
 PowerModel default_power_model(hardware::DeviceKind kind);

@@ -83,8 +83,9 @@ struct ServingFitResult {
 };
 
 // The figures fitted, in order, with their physical bounds: the stack's compute and memory
-// efficiencies (achieved share of dense peak FLOP/s and of HBM bandwidth), its host time
-// per step, and the power model's active floor, memory weight and exponent.
+// efficiencies (achieved share of dense peak FLOP/s, 0.3..1, and of HBM bandwidth,
+// 0.72..1), its host time per step (0..3 ms), and the power model's active floor
+// (0.2..0.95), memory weight (0..2) and compute weight (1..6).
 std::vector<FittedFigure> serving_fit_figures();
 
 // Fits the figures of serving_fit_figures() to the cases (base stack and power for
