@@ -13,6 +13,7 @@
 #include "jouleperf/hardware/profile_json.hpp"
 #include "jouleperf/sensor/cpu_model.hpp"
 #include "jouleperf/sim/calibrate.hpp"
+#include "jouleperf/sim/serving_fit.hpp"
 #include "jouleperf/sim/stack_json.hpp"
 #include "jouleperf/study/store.hpp"
 #include "sim_flags.hpp"
@@ -37,6 +38,9 @@ struct CalibrateArgs {
   double bandwidth_per_thread_gbps = 10.0;
   std::string output;
   bool json = false;
+  ServingFlags serving;  // --measurements mode
+  std::uint32_t serving_evaluations = 4000;
+  bool no_leave_one_out = false;
 };
 
 int fail(int code, const std::string& msg) {
@@ -273,18 +277,117 @@ int run_calibrate(const CalibrateArgs& a) {
   return kExitOk;
 }
 
+// The figures as "name value [lo, hi]" joined.
+std::string figures_text(const std::vector<sim::FittedFigure>& f) {
+  std::string out;
+  for (const auto& x : f)
+    out += fmt::format("{}{} {:.4g} [{:g}, {:g}]", out.empty() ? "" : ", ", x.name, x.value, x.lo, x.hi);
+  return out;
+}
+
+nlohmann::json errors_json(const sim::ServingErrors& e) {
+  auto one = [](const sim::ErrorSummary& s) -> nlohmann::json {
+    if (s.rows == 0) return nullptr;
+    return {{"rows", s.rows}, {"median_abs_pct", 100 * s.median_abs}, {"worst_abs_pct", 100 * s.worst_abs}};
+  };
+  return {{"j_per_output_token", one(e.j_per_token)},
+          {"power_w", one(e.power)},
+          {"median_itl", one(e.itl)},
+          {"output_tokens_per_s", one(e.throughput)},
+          {"j_per_request", one(e.j_per_request)}};
+}
+
+int run_calibrate_serving(const CalibrateArgs& a) {
+  auto in = load_serving_inputs(a.serving);
+  if (!in) return fail(in.error().code == Errc::kInvalidArgument ? kExitUsage : kExitFailure, in.error().to_string());
+  sim::ServingFitOptions o;
+  o.max_evaluations = a.serving_evaluations;
+  o.leave_one_out = !a.no_leave_one_out;
+  auto r = sim::fit_serving(in->cases, in->stack, in->power, a.serving.measurements, o);
+  if (!r) return fail(r.error().code == Errc::kInternal ? kExitFailure : kExitUsage, r.error().to_string());
+  const std::string name = a.name.empty() ? in->stack.name + "-calibrated" : a.name;
+  const auto& e = r->held.empty() ? r->train_errors : r->held_errors;
+  sim::SoftwareStack s = r->stack;
+  s.name = name;
+  s.description = fmt::format("{} fitted by jouleperf calibrate to {}", in->stack.name, a.serving.measurements);
+  s.calibration = fmt::format(
+      "fitted to {} ({} rows, prompt {}): {}; leave-one-out median |error| J/token {:.1f} %, power {:.1f} %, ITL "
+      "{:.1f} %",
+      a.serving.measurements, in->cases.size(),
+      in->assumed_rows > 0 ? fmt::format("{:g} tokens assumed", a.serving.assume_input_tokens)
+                           : std::string("from the file"),
+      figures_text(r->figures), 100 * e.j_per_token.median_abs, 100 * e.power.median_abs, 100 * e.itl.median_abs);
+  const auto train = serving_table(r->train, "train", "Fitted on every row");
+  const auto held = serving_table(r->held, "leave_one_out", "Each row predicted by the fit on the others");
+  nlohmann::json figs = nlohmann::json::array();
+  for (const auto& f : r->figures) figs.push_back({{"name", f.name}, {"value", f.value}, {"lo", f.lo}, {"hi", f.hi}});
+  const nlohmann::json doc = {
+      {"stack", sim::stack_to_json(s, in->stack.name)},
+      {"power", sim::power_to_json(r->power)},
+      {"calibration",
+       {{"measurements", a.serving.measurements},
+        {"rows", in->cases.size()},
+        {"assumed_input_tokens",
+         in->assumed_rows > 0 ? nlohmann::json(a.serving.assume_input_tokens) : nlohmann::json()},
+        {"figures", figs},
+        {"objective", r->objective},
+        {"evaluations", r->evaluations},
+        {"train_errors", errors_json(r->train_errors)},
+        {"leave_one_out_errors", r->held.empty() ? nlohmann::json() : errors_json(r->held_errors)},
+        {"train", report::to_json(train)},
+        {"leave_one_out", report::to_json(held)},
+        {"usage", fmt::format("jouleperf simulate --stack-file FILE ... | jouleperf fidelity --measurements {} "
+                              "--stack-file FILE",
+                              a.serving.measurements)},
+        {"note", "every prediction made with this stack is SIMULATED"}}}};
+  if (!a.output.empty()) {
+    std::ofstream out(a.output);
+    out << doc.dump(2) << "\n";
+    out.close();
+    if (!out) return fail(kExitFailure, fmt::format("cannot write {}", a.output));
+  }
+  if (a.json) {
+    std::cout << doc.dump(2) << "\n";
+    return kExitOk;
+  }
+  std::cout << fmt::format("calibrate {} rows of {} from stack '{}'{}\n", in->cases.size(), a.serving.measurements,
+                           in->stack.name,
+                           in->assumed_rows > 0 ? fmt::format("; {} rows without a prompt length: {:g} tokens assumed "
+                                                              "(--assume-input-tokens)",
+                                                              in->assumed_rows, a.serving.assume_input_tokens)
+                                                : std::string());
+  std::cout << report::to_console(train) << "\n";
+  std::cout << report::to_console(serving_error_table(r->train_errors, "train_errors", "Training error")) << "\n";
+  if (!r->held.empty()) {
+    std::cout << report::to_console(held) << "\n";
+    std::cout << report::to_console(serving_error_table(r->held_errors, "held_errors", "Leave-one-out error")) << "\n";
+  }
+  std::cout << fmt::format("fitted ({} evaluations): {}\n", r->evaluations, figures_text(r->figures));
+  if (!a.output.empty())
+    std::cout << fmt::format("wrote {}: jouleperf simulate --stack-file {} ...\n", a.output, a.output);
+  std::cout << "SIMULATED predictions; the leave-one-out error is the fit's error on rows it did not see.\n";
+  return kExitOk;
+}
+
 }  // namespace
 
 void add_calibrate_command(CLI::App& app, Context& ctx) {
   auto a = std::make_shared<CalibrateArgs>();
   auto* cmd = app.add_subcommand(
       "calibrate", "Fit the simulator to one config's measured cells; held-out error; write the fitted profile");
-  cmd->add_option("--store", a->store, "Results store (SQLite) holding the measured cells")->required();
-  cmd->add_option("--config", a->config, "Config name in the store")->required();
+  cmd->add_option("--store", a->store, "Results store (SQLite) holding the measured cells (with --config)");
+  cmd->add_option("--config", a->config, "Config name in the store");
+  cmd->add_option("--stack", a->stack,
+                  "Base stack (default: a sim config's stack, else llamacpp-cpu; with --measurements: vllm)");
+  add_serving_flags(cmd, a->serving, false);
+  cmd->add_option("--fit-evaluations", a->serving_evaluations,
+                  "--measurements: objective evaluations per fit (each leave-one-out refit too)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_flag("--no-leave-one-out", a->no_leave_one_out, "--measurements: skip the leave-one-out refits");
   cmd->add_option("--hardware", a->hardware,
                   "Base hardware profile (default: a sim config's hardware, else this host's CPU from /proc/cpuinfo)");
   cmd->add_option("--profiles", a->profiles, "JSON file(s) of user hardware profiles");
-  cmd->add_option("--stack", a->stack, "Base stack (default: a sim config's stack, else llamacpp-cpu)");
   cmd->add_option("--model", a->model, "Model (built-in architecture or .gguf; default: the config's)");
   cmd->add_option("--precision", a->precision, "Weights: f32 | bf16 | q8_0 | q4_0 ... (default: the config's)");
   cmd->add_option("--hold-out-every", a->hold_out_every, "Hold out every k-th cell (from the 2nd), k >= 2")
@@ -305,7 +408,23 @@ void add_calibrate_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--name", a->name, "Name of the written profile (default: <hardware>-<config>-calibrated)");
   cmd->add_option("-o,--output", a->output, "Write the fitted profile, stack and power model as JSON");
   cmd->add_flag("--json", a->json, "Print the JSON document instead of the table");
-  cmd->callback([a, &ctx] { ctx.exit_code = run_calibrate(*a); });
+  cmd->callback([a, &ctx] {
+    if (!a->serving.measurements.empty()) {
+      if (!a->store.empty() || !a->config.empty()) {
+        ctx.exit_code = fail(kExitUsage, "give either --measurements or --store with --config, not both");
+        return;
+      }
+      if (!a->stack.empty()) a->serving.stack = a->stack;
+      a->serving.profiles = a->profiles;
+      ctx.exit_code = run_calibrate_serving(*a);
+      return;
+    }
+    if (a->store.empty() || a->config.empty()) {
+      ctx.exit_code = fail(kExitUsage, "give --measurements FILE.csv, or --store with --config");
+      return;
+    }
+    ctx.exit_code = run_calibrate(*a);
+  });
 }
 
 }  // namespace jouleperf::cli

@@ -10,6 +10,8 @@
 #include "commands.hpp"
 #include "jouleperf/hardware/profile_json.hpp"
 #include "jouleperf/hardware/registry.hpp"
+#include "jouleperf/sim/power.hpp"
+#include "jouleperf/sim/stack.hpp"
 
 namespace jouleperf::cli {
 namespace {
@@ -85,6 +87,24 @@ void print_show(const HardwareProfile& p) {
                                   si(p.tp_link.bandwidth_bps, "B/s"), p.tp_link.latency_s * 1e6, p.max_tp)
                     : std::string("none"),
        "tp_link");
+  // What the simulator draws from these figures: the device kind's power curve, and for
+  // GPUs the calibrated vllm stack's achieved rates (efficiencies times this datasheet).
+  const sim::PowerModel pm = sim::default_power_model(p.kind);
+  fmt::print(
+      "\nsimulator power model: P = idle + (TDP - idle) * f(a), f(a) = {:.3g} + {:.3g} * a^{:.3g}, "
+      "a = min(1, compute util + {:.3g} * memory util)\n",
+      pm.active_floor, 1.0 - pm.active_floor, pm.exponent, pm.memory_weight);
+  const auto note = sim::power_model_calibration(p.kind);
+  fmt::print("  {}\n", note.empty() ? std::string_view("engineering estimate, not fitted (docs/simulator.md)") : note);
+  if (p.kind == hardware::DeviceKind::kGpu) {
+    if (auto v = sim::find_stack("vllm"); v) {
+      fmt::print("vllm on this profile: {} bf16 ({:.3g} of peak), {} ({:.3g} of bandwidth), {:.3g} ms host per step\n",
+                 si(v->compute_efficiency * (f.bf16 > 0 ? f.bf16 : f.fp32), "FLOP/s"), v->compute_efficiency,
+                 si(v->memory_efficiency * p.memory_bandwidth_bps, "B/s"), v->memory_efficiency,
+                 v->host_s_per_step * 1e3);
+      if (!v->calibration.empty()) fmt::print("  {}\n", v->calibration);
+    }
+  }
 }
 
 }  // namespace

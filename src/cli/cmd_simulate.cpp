@@ -40,6 +40,7 @@ void print_stacks() {
         s.compute_efficiency, s.memory_efficiency, s.kernels_per_layer, s.kernels_fixed, s.kernel_gap_s * 1e6,
         s.host_s_per_kernel * 1e6, s.decode_graphs ? "decode" : "no", s.host_s_per_step * 1e3,
         s.host_s_per_sequence * 1e6);
+    fmt::print("  fitted: {}\n", s.calibration.empty() ? std::string("none (engineering estimates)") : s.calibration);
     fmt::print("  why: {}\n\n", s.rationale);
   }
 }

@@ -32,5 +32,6 @@ void add_report_command(CLI::App& app, Context& ctx);
 void add_study_command(CLI::App& app, Context& ctx);
 void add_calibrate_command(CLI::App& app, Context& ctx);
 void add_validate_command(CLI::App& app, Context& ctx);
+void add_fidelity_command(CLI::App& app, Context& ctx);
 
 }  // namespace jouleperf::cli

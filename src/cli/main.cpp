@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
   add_study_command(app, ctx);
   add_calibrate_command(app, ctx);
   add_validate_command(app, ctx);
+  add_fidelity_command(app, ctx);
   mirror_options_in_environment(app);
   add_number_checks(app);  // every numeric option: no NaN, infinity, empty value or stray sign
   try {

@@ -121,6 +121,125 @@ void add_deployment_flags(CLI::App* cmd, DeploymentFlags& f, bool hardware_requi
   cmd->add_option("--timeline-bins", f.timeline_bins, "utilization-over-time bins")->capture_default_str();
 }
 
+void add_serving_flags(CLI::App* cmd, ServingFlags& f, bool stack_flags) {
+  cmd->add_option("--measurements", f.measurements,
+                  "CSV of steady-state serving runs (ML.ENERGY-style columns; docs/fidelity.md)");
+  if (stack_flags) {
+    cmd->add_option("--profiles", f.profiles, "JSON file(s) of user hardware profiles")
+        ->envname("JOULEPERF_HARDWARE_PROFILES");
+    cmd->add_option("--stack", f.stack, "named GPU stack to compare (hf-eager | hf-compiled | vllm)")
+        ->capture_default_str();
+    cmd->add_option("--stack-file", f.stack_file, "stack and power model written by `jouleperf calibrate -o`");
+  }
+  cmd->add_option("--assume-input-tokens", f.assume_input_tokens,
+                  "prompt length for rows without avg_input_tokens (ML.ENERGY v3 publishes none; 400 is inferred "
+                  "from the KV-cache limit, docs/fidelity.md)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+}
+
+Result<ServingInputs> load_serving_inputs(const ServingFlags& f) {
+  if (f.measurements.empty()) return make_error(Errc::kInvalidArgument, "--measurements is required");
+  hardware::HardwareRegistry registry;
+  for (const auto& p : f.profiles)
+    if (auto st = registry.load_file(p); !st) return st.error();
+  ServingInputs in;
+  std::optional<nlohmann::json> power;
+  if (!f.stack_file.empty()) {
+    auto file = sim::load_stack_file(f.stack_file);
+    if (!file) return make_error(file.error().code, "--stack-file: " + file.error().message);
+    in.stack = file->stack;
+    power = file->power;
+  } else {
+    auto named = sim::find_stack(f.stack);
+    if (!named) return make_error(Errc::kInvalidArgument, "--stack: " + named.error().message);
+    in.stack = *named;
+  }
+  if (in.stack.device != hardware::DeviceKind::kGpu)
+    return make_error(Errc::kInvalidArgument,
+                      fmt::format("stack '{}' runs on CPUs; the measurements are of GPUs", in.stack.name));
+  in.power = sim::default_power_model(hardware::DeviceKind::kGpu);
+  if (power) {
+    auto m = sim::power_from_json(*power, in.power, f.stack_file);
+    if (!m) return make_error(m.error().code, "--stack-file: " + m.error().message);
+    in.power = *m;
+  }
+  auto rows = sim::load_serving_measurements(f.measurements);
+  if (!rows) return rows.error();
+  for (const auto& r : *rows)
+    if (!r.mean_input_tokens) ++in.assumed_rows;
+  auto cases = sim::serving_cases(*rows, registry, in.stack, in.power, f.assume_input_tokens, f.measurements);
+  if (!cases) return cases.error();
+  for (const auto& c : *cases)
+    if (c.measured.num_gpus > c.config.hardware.max_tp)
+      return make_error(
+          Errc::kInvalidArgument,
+          fmt::format("{}:{}: field 'num_gpus': {} GPUs; '{}' allows tensor parallelism up to {}", f.measurements,
+                      c.measured.line, c.measured.num_gpus, c.config.hardware.name, c.config.hardware.max_tp));
+  in.cases = std::move(*cases);
+  return in;
+}
+
+report::Table serving_table(const std::vector<sim::ServingComparison>& rows, std::string name, std::string title) {
+  report::Table t;
+  t.name = std::move(name);
+  t.title = std::move(title);
+  t.columns = {{"line", "line of the measurements file"},
+               {"gpu", "hardware profile"},
+               {"model", "model"},
+               {"num_gpus", "tensor-parallel GPUs"},
+               {"max_num_seqs", "engine max batch"},
+               {"mean_batch", "measured mean batch"},
+               {"input_tokens", "prompt length used (the row's or the assumed one)"},
+               {"measured_j_per_token", "measured GPU energy per output token, J"},
+               {"simulated_j_per_token", "simulated, J"},
+               {"j_per_token_err_pct", "simulated / measured - 1, %"},
+               {"measured_power_w", "measured mean power, all GPUs, W"},
+               {"simulated_power_w", "simulated, W"},
+               {"power_err_pct", "%"},
+               {"measured_itl_ms", "measured median inter-token latency, ms"},
+               {"simulated_itl_ms", "simulated, ms"},
+               {"itl_err_pct", "%"},
+               {"measured_tokens_per_s", "measured output tokens per second"},
+               {"simulated_tokens_per_s", "simulated"},
+               {"tokens_per_s_err_pct", "%"}};
+  auto opt = [](const std::optional<double>& v, double scale = 1.0) -> report::Value {
+    if (!v) return std::monostate{};
+    return *v * scale;
+  };
+  for (const auto& r : rows) {
+    const auto& m = r.measured;
+    const auto& p = r.predicted;
+    t.rows.push_back({static_cast<std::int64_t>(m.line), m.gpu, m.model, static_cast<std::int64_t>(m.num_gpus),
+                      static_cast<std::int64_t>(m.max_num_seqs), m.mean_batch, r.input_tokens,
+                      opt(m.j_per_output_token), p.j_per_output_token, opt(r.j_per_token_err, 100.0), opt(m.power_w),
+                      p.power_w, opt(r.power_err, 100.0), opt(m.median_itl_s, 1e3), p.median_itl_s * 1e3,
+                      opt(r.itl_err, 100.0), opt(m.output_tokens_per_s), p.output_tokens_per_s,
+                      opt(r.throughput_err, 100.0)});
+  }
+  return t;
+}
+
+report::Table serving_error_table(const sim::ServingErrors& e, std::string name, std::string title) {
+  report::Table t;
+  t.name = std::move(name);
+  t.title = std::move(title);
+  t.columns = {{"figure", "what is compared"},
+               {"rows", "rows that carry it"},
+               {"median_abs_err_pct", "median |simulated / measured - 1|, %"},
+               {"worst_abs_err_pct", "largest |simulated / measured - 1|, %"}};
+  auto add = [&](const char* what, const sim::ErrorSummary& s) {
+    if (s.rows == 0) return;
+    t.rows.push_back({std::string(what), static_cast<std::int64_t>(s.rows), 100.0 * s.median_abs, 100.0 * s.worst_abs});
+  };
+  add("j_per_output_token", e.j_per_token);
+  add("power_w", e.power);
+  add("median_itl", e.itl);
+  add("output_tokens_per_s", e.throughput);
+  add("j_per_request", e.j_per_request);
+  return t;
+}
+
 Result<hardware::HardwareRegistry> load_registry(const DeploymentFlags& f) {
   hardware::HardwareRegistry r;
   for (const auto& p : f.profiles)

@@ -9,7 +9,9 @@
 
 #include "jouleperf/core/result.hpp"
 #include "jouleperf/hardware/registry.hpp"
+#include "jouleperf/report/table.hpp"
 #include "jouleperf/sim/config.hpp"
+#include "jouleperf/sim/serving_fit.hpp"
 #include "jouleperf/workload/request.hpp"
 
 namespace jouleperf::cli {
@@ -63,6 +65,39 @@ Result<hardware::HardwareRegistry> load_registry(const DeploymentFlags& f);
 
 // The configuration the flags describe (hardware looked up in `registry`).
 Result<sim::SimConfig> to_sim_config(const DeploymentFlags& f, const hardware::HardwareRegistry& registry);
+
+// Flags of `calibrate --measurements` and `fidelity`: a measurements file (docs/fidelity.md),
+// the stack and power model to compare (a named stack, or a file `calibrate -o` wrote),
+// and the prompt length assumed for rows without avg_input_tokens.
+struct ServingFlags {
+  std::string measurements;
+  std::vector<std::string> profiles;
+  std::string stack = "vllm";
+  std::string stack_file;
+  double assume_input_tokens = kDefaultAssumedInputTokens;
+  // ML.ENERGY v3 does not publish prompt lengths. 400: with 397 output tokens on average,
+  // the B=768 run's mean batch of 690.9 (held down by vLLM's KV cache, 0.9 of 80 GB less
+  // 16 GB of weights) leaves room for about 400 prompt tokens per sequence
+  // (docs/fidelity.md, "Measurement files").
+  static constexpr double kDefaultAssumedInputTokens = 400.0;
+};
+// `stack_flags`: also --stack, --stack-file and --profiles (calibrate has its own).
+void add_serving_flags(CLI::App* cmd, ServingFlags& f, bool stack_flags);
+
+struct ServingInputs {
+  std::vector<sim::ServingCase> cases;
+  sim::SoftwareStack stack;      // the named stack or the stack file's
+  sim::PowerModel power;         // the GPU default, with the stack file's power over it
+  std::size_t assumed_rows = 0;  // rows that took --assume-input-tokens
+};
+// Reads the file and builds every row's configuration. Errors name the file, line and field.
+Result<ServingInputs> load_serving_inputs(const ServingFlags& f);
+
+// One row per measurement: measured and simulated J per output token, power, median ITL
+// and output tokens/s with the signed error of each, %.
+report::Table serving_table(const std::vector<sim::ServingComparison>& rows, std::string name, std::string title);
+// One row per figure: rows carrying it, median and worst |error|, %.
+report::Table serving_error_table(const sim::ServingErrors& e, std::string name, std::string title);
 
 // "12.3 kJ", "4.56 MJ": joules with an SI prefix.
 std::string format_joules(double j);

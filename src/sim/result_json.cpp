@@ -36,7 +36,8 @@ nlohmann::json to_json(const SimConfig& c) {
       {"power",
        {{"active_floor", c.power.active_floor},
         {"memory_weight", c.power.memory_weight},
-        {"exponent", c.power.exponent}}},
+        {"exponent", c.power.exponent},
+        {"compute_weight", c.power.compute_weight}}},
   };
   return j;
 }
@@ -131,6 +132,8 @@ nlohmann::json to_json(const SoftwareStack& s) {
       {"beams_prefill_once", s.beams_prefill_once},
       {"beam_reorder_copy", s.beam_reorder_copy},
       {"rationale", s.rationale},
+      {"calibration", s.calibration},
+      {"attention_roofline_separate", s.attention_roofline_separate},
   };
 }
 

@@ -34,7 +34,8 @@ std::vector<std::pair<const char*, double SoftwareStack::*>> stack_numbers() {
 std::vector<std::pair<const char*, double PowerModel::*>> power_numbers() {
   return {{"active_floor", &PowerModel::active_floor},
           {"memory_weight", &PowerModel::memory_weight},
-          {"exponent", &PowerModel::exponent}};
+          {"exponent", &PowerModel::exponent},
+          {"compute_weight", &PowerModel::compute_weight}};
 }
 
 Error parse_error(const std::string& origin, const std::string& what) {
@@ -46,6 +47,8 @@ Error parse_error(const std::string& origin, const std::string& what) {
 nlohmann::json stack_to_json(const SoftwareStack& s, const std::string& based_on) {
   nlohmann::json j = {{"name", s.name}, {"based_on", based_on}, {"description", s.description}};
   for (const auto& [key, member] : stack_numbers()) j[key] = s.*member;
+  j["attention_roofline_separate"] = s.attention_roofline_separate;
+  if (!s.calibration.empty()) j["calibration"] = s.calibration;
   return j;
 }
 
@@ -66,9 +69,14 @@ Result<SoftwareStack> stack_from_json(const nlohmann::json& j, const std::string
   for (auto it = j.begin(); it != j.end(); ++it) {
     const std::string& key = it.key();
     if (key == "based_on") continue;
-    if (key == "name" || key == "description") {
+    if (key == "name" || key == "description" || key == "calibration") {
       if (!it->is_string()) return parse_error(origin, fmt::format("stack '{}' must be a string", key));
-      (key == "name" ? s->name : s->description) = it->get<std::string>();
+      (key == "name" ? s->name : key == "description" ? s->description : s->calibration) = it->get<std::string>();
+      continue;
+    }
+    if (key == "attention_roofline_separate") {
+      if (!it->is_boolean()) return parse_error(origin, fmt::format("stack '{}' must be true or false", key));
+      s->attention_roofline_separate = it->get<bool>();
       continue;
     }
     bool known = false;

@@ -175,7 +175,16 @@ StepCost StepModel::evaluate(const StepShape& s) const {
   r.compute_bound = r.compute_s > r.memory_s;
   r.kernel_gap_s = kernel_gap_total_s_;
   r.comm_s = tp_ > 1 ? comm_fixed_s_ + comm_s_per_token_ * s.tokens : 0.0;
-  r.device_s = std::max(r.compute_s, r.memory_s) + r.kernel_gap_s + r.comm_s;
+  double roofline_s = std::max(r.compute_s, r.memory_s);
+  if (st.attention_roofline_separate) {
+    // Attention kernels (its FLOPs against the KV bytes) after the rest (GEMMs against
+    // the weights and activations).
+    const double attn_compute_s = (attn_at_peak_s + attn_extra_s) * inv_ce_;
+    const double attn_memory_s = r.kv_bytes * s_per_byte_;
+    roofline_s =
+        std::max(r.compute_s - attn_compute_s, r.memory_s - attn_memory_s) + std::max(attn_compute_s, attn_memory_s);
+  }
+  r.device_s = roofline_s + r.kernel_gap_s + r.comm_s;
 
   r.graphed = s.has_prompt ? st.prefill_graphs : (st.decode_graphs && s.sequences <= st.graph_max_batch);
   r.host_dispatch_s = r.graphed ? st.graph_launch_s : eager_dispatch_s_;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <string_view>
 #include <vector>
 
 #include "jouleperf/core/result.hpp"
@@ -13,24 +14,34 @@ namespace jouleperf::sim {
 
 struct PowerModel {
   // f(a) = active_floor + (1 - active_floor) * a^exponent for a step in progress;
-  // a = min(1, compute_util + memory_weight * memory_util).
+  // a = min(1, compute_weight * compute_util + memory_weight * memory_util).
   double active_floor = 0.10;   // share of (TDP - idle) drawn whenever a step runs (clocks up)
   double memory_weight = 0.40;  // dynamic power of streaming at peak bandwidth, relative to
                                 // the matrix units at peak
   double exponent = 0.8;        // < 1: power rises fast at low activity, then saturates
+  double compute_weight = 1.0;  // >= 1: 1 / the matrix-unit utilization (of dense peak) at
+                                // which the device alone reaches TDP (a power-capped GPU gets
+                                // there far below its datasheet peak)
 };
 
-// Defaults for a device kind: GPUs as above; CPUs active_floor 0.30, memory_weight 0.70
+// Defaults for a device kind: GPUs the figures fitted to ML.ENERGY measurements
+// (active_floor 0.2, memory_weight 0.562, compute_weight 4.44, exponent 0.8; see
+// power_model_calibration); CPUs active_floor 0.30, memory_weight 0.70
 // (cores spin while waiting on DRAM), exponent 0.8.
 PowerModel default_power_model(hardware::DeviceKind kind);
 
-// Checks active_floor in [0, 1], memory_weight >= 0, exponent in (0, 1] (f(a) >= a, which
+// Where default_power_model(kind)'s figures come from: for GPUs, which were fitted, to
+// what, and the leave-one-out error; "" for CPUs (engineering estimates).
+std::string_view power_model_calibration(hardware::DeviceKind kind);
+
+// Checks active_floor in [0, 1], memory_weight >= 0, compute_weight >= 1, exponent in
+// (0, 1] (f(a) >= a and a >= compute util, which
 // keeps every simulated energy at or above the FLOPs-ideal one). kInvalidArgument.
 Status validate_power_model(const PowerModel& m);
 
 // Activity a in [0, 1] from the two utilizations (each the share of the step at peak).
 inline double activity(const PowerModel& m, double compute_util, double memory_util) {
-  return std::clamp(compute_util + m.memory_weight * memory_util, 0.0, 1.0);
+  return std::clamp(m.compute_weight * compute_util + m.memory_weight * memory_util, 0.0, 1.0);
 }
 
 // Power of one device during a step of activity `a`, W.

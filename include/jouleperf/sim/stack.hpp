@@ -42,6 +42,12 @@ struct SoftwareStack {
   // `jouleperf calibrate` fits it (on a CPU whose cache holds the weights, llama.cpp's
   // matrix-vector kernels run at ~60 % of its batched prefill kernels' rate).
   double decode_matmul_efficiency = 1.0;
+  // Attention runs as its own kernels, after the weight GEMMs: when set, a step's device
+  // time is max(GEMM FLOPs, weight + activation bytes) + max(attention FLOPs, KV bytes),
+  // each at the efficiencies above, instead of one roofline over the step's totals (which
+  // lets the KV reads of attention hide under the GEMMs' compute). Set for vllm, whose
+  // calibration against ML.ENERGY measurements needs it (docs/simulator.md).
+  bool attention_roofline_separate = false;
 
   // Kernels of one forward pass: layers * kernels_per_layer + kernels_fixed.
   double kernels_per_layer = 12;
@@ -75,7 +81,8 @@ struct SoftwareStack {
   bool beams_prefill_once = true;        // the prompt is prefilled once for all beams
   bool beam_reorder_copy = false;        // beams' caches are reordered (copied) every step
 
-  std::string rationale;  // why these numbers, with sources (docs/simulator.md)
+  std::string rationale;    // why these numbers, with sources (docs/simulator.md)
+  std::string calibration;  // which figures were fitted, to what, and the leave-one-out error ("" = none)
 };
 
 // The named stacks: hf-eager, hf-compiled, vllm (GPUs) and llamacpp-cpu (CPUs).
