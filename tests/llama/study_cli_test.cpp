@@ -45,7 +45,8 @@ TEST(StudyCli, MainJobRunsEveryStepAndResumes) {
   EXPECT_NE(r.out.find("report: "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("SIMULATED"), std::string::npos) << r.out;
 
-  auto store = study::Store::open(out + "/results.db");
+  auto store =
+      study::Store::open(out + "/results.db", study::StoreMode::kReadOnly);  // the writer lock stays free for the rerun
   ASSERT_TRUE(store.ok());
   auto cells = store->cells();
   ASSERT_TRUE(cells.ok());
