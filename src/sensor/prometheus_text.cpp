@@ -230,17 +230,14 @@ class LineParser {
       return fail("unknown metric type '" + excerpt(type_tok) + "' for " + excerpt(name));
     }
     skip_blanks();
-    if (!at_end())
-      return fail("unexpected text after the TYPE of " + excerpt(name) + ": '" + excerpt(rest()) + "'");
+    if (!at_end()) return fail("unexpected text after the TYPE of " + excerpt(name) + ": '" + excerpt(rest()) + "'");
     v_.on_type(name, type, line_);
     return {};
   }
 
   Status labels(std::string_view name) {
     // Built only on failure: the happy path must not allocate per sample.
-    const auto lfail = [&](const std::string& reason) {
-      return fail(reason + " in the labels of " + excerpt(name));
-    };
+    const auto lfail = [&](const std::string& reason) { return fail(reason + " in the labels of " + excerpt(name)); };
     for (;;) {
       skip_blanks();
       if (at_end()) return lfail("unterminated label set (missing '}')");
@@ -258,8 +255,7 @@ class LineParser {
         return lfail("expected '=' after label name '" + excerpt(lname) + "', got '" + excerpt(rest()) + "'");
       ++i_;
       skip_blanks();
-      if (at_end() || s_[i_] != '"')
-        return lfail("expected '\"' to open the value of label '" + excerpt(lname) + "'");
+      if (at_end() || s_[i_] != '"') return lfail("expected '\"' to open the value of label '" + excerpt(lname) + "'");
       ++i_;
       const std::size_t vb = i_;
       bool escaped = false;
