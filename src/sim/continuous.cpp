@@ -13,22 +13,6 @@
 #include "replica.hpp"
 
 namespace jouleperf::sim::detail {
-namespace {
-
-StepShape scaled(StepShape s, double k) {
-  s.tokens *= k;
-  s.sequences *= k;
-  s.attn_pairs *= k;
-  s.kv_read_tokens *= k;
-  s.kv_write_tokens *= k;
-  s.cache_tokens *= k;
-  s.kv_copy_tokens *= k;
-  s.logit_tokens *= k;
-  return s;
-}
-
-}  // namespace
-
 ContinuousReplica::ContinuousReplica(const SimConfig& c, const Deployment& d, std::span<const Req> reqs,
                                      Accounting& acc)
     : c_(c), d_(d), reqs_(reqs), acc_(acc) {}

@@ -145,23 +145,6 @@ Result<std::vector<ServingMeasurement>> load_serving_measurements(const std::str
   return parse_serving_measurements(*text, path);
 }
 
-namespace {
-
-// `s` with every count scaled by k (k prompts of the same shape).
-StepShape scaled(StepShape s, double k) {
-  s.tokens *= k;
-  s.sequences *= k;
-  s.attn_pairs *= k;
-  s.kv_read_tokens *= k;
-  s.kv_write_tokens *= k;
-  s.cache_tokens *= k;
-  s.kv_copy_tokens *= k;
-  s.logit_tokens *= k;
-  return s;
-}
-
-}  // namespace
-
 Result<SteadyState> steady_state(const SimConfig& c, double mean_batch, double input_tokens, double output_tokens) {
   if (!(mean_batch > 0.0 && input_tokens > 0.0 && output_tokens > 0.0) ||
       !std::isfinite(mean_batch + input_tokens + output_tokens))

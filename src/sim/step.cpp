@@ -7,6 +7,18 @@
 
 namespace jouleperf::sim {
 
+StepShape scaled(StepShape s, double k) {
+  s.tokens *= k;
+  s.sequences *= k;
+  s.attn_pairs *= k;
+  s.kv_read_tokens *= k;
+  s.kv_write_tokens *= k;
+  s.cache_tokens *= k;
+  s.kv_copy_tokens *= k;
+  s.logit_tokens *= k;
+  return s;
+}
+
 StepShape& StepShape::operator+=(const StepShape& o) {
   tokens += o.tokens;
   sequences += o.sequences;

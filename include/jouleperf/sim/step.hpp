@@ -32,6 +32,10 @@ struct StepShape {
   StepShape& operator+=(const StepShape& o);
 };
 
+// `s` with every count multiplied by k (k copies of the same work, e.g. k prompts of one
+// shape); k >= 0.
+StepShape scaled(StepShape s, double k);
+
 // `rows` sequences each feeding q query tokens (1; gamma + 1 when verifying drafts), whose
 // first query attends to context_sum keys in total over the rows (its own key included).
 StepShape decode_rows(double rows, double context_sum, double q = 1.0);
