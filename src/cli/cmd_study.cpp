@@ -388,9 +388,9 @@ int run_main_job(const StudyArgs& a) {
   }
 
   step(7, kSteps,
-       fmt::format("validation: {} real-length requests per workload, run and measured, against the "
-                   "estimates",
-                   a.validation_requests));
+       fmt::format("validation: {} real-length requests per workload (each bin rounded up to whole batches), "
+                   "run {} times and measured, against the estimates",
+                   a.validation_requests, a.reps));
   std::vector<nlohmann::json> validations;
   for (const auto& run : runs) {
     for (const auto* c : {&configs.front(), &served}) {
@@ -402,6 +402,8 @@ int run_main_job(const StudyArgs& a) {
       for (const auto& s : configs)
         if (s.name != c->name && s.model == c->model && s.threads == c->threads) vo.siblings.push_back(s.name);
       vo.requests = a.validation_requests;
+      vo.repetitions = a.reps;
+      vo.warmup_batches = a.warmup;
       vo.seed = a.seed;
       vo.idle = idle;
       auto v = study::validate_estimate(**engine, *sampler, clock, run.workload.bins, run.workload.scaled,
@@ -568,8 +570,10 @@ void add_study_command(CLI::App& app, Context& ctx) {
   add_sensor_flags(cmd, a->flags);
   cmd->add_option("--idle", a->idle_s, "measure idle power for this long first, s (0: none)")->capture_default_str();
   cmd->add_option("--max-batch", a->max_batch, "batch size of the batched configurations")->capture_default_str();
-  cmd->add_option("--reps", a->reps, "measured batches per cell")->capture_default_str();
-  cmd->add_option("--warmup", a->warmup, "warm-up batches per cell")->capture_default_str();
+  cmd->add_option("--reps", a->reps, "measured batches per cell (and measured passes per validation)")
+      ->capture_default_str();
+  cmd->add_option("--warmup", a->warmup, "warm-up batches per cell (and per bin of a validation)")
+      ->capture_default_str();
   cmd->add_option("--replay-requests", a->replay_requests, "requests in the online replay")->capture_default_str();
   cmd->add_option("--replay-rate", a->replay_rate, "Poisson arrival rate of the online replay, req/s")
       ->capture_default_str();

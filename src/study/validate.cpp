@@ -16,7 +16,7 @@ namespace jouleperf::study {
 
 std::vector<std::size_t> pick_validation_requests(const estimate::WorkloadBins& bins,
                                                   const estimate::RequestLengths& lengths, std::size_t count,
-                                                  std::uint64_t seed) {
+                                                  std::uint64_t seed, std::uint64_t whole_batch) {
   const auto bin_of = estimate::bin_index_of_requests(bins, lengths);
   std::vector<std::size_t> binned;
   for (std::size_t k = 0; k < bin_of.size(); ++k) {
@@ -27,17 +27,43 @@ std::vector<std::size_t> pick_validation_requests(const estimate::WorkloadBins& 
   std::mt19937_64 rng(seed);
   std::shuffle(binned.begin(), binned.end(), rng);
   std::stable_sort(binned.begin(), binned.end(), [&](std::size_t a, std::size_t b) { return bin_of[a] < bin_of[b]; });
-  if (count >= binned.size()) return binned;
-  const double step = static_cast<double>(binned.size()) / static_cast<double>(count);
-  std::uniform_real_distribution<double> u(0.0, step);
-  const double offset = u(rng);
   std::vector<std::size_t> out;
-  out.reserve(count);
-  for (std::size_t k = 0; k < count; ++k) {
-    const auto at = static_cast<std::size_t>(offset + step * static_cast<double>(k));
-    out.push_back(binned[std::min(at, binned.size() - 1)]);
+  if (count >= binned.size()) {
+    out = binned;
+  } else {
+    const double step = static_cast<double>(binned.size()) / static_cast<double>(count);
+    std::uniform_real_distribution<double> u(0.0, step);
+    const double offset = u(rng);
+    out.reserve(count);
+    for (std::size_t k = 0; k < count; ++k) {
+      const auto at = static_cast<std::size_t>(offset + step * static_cast<double>(k));
+      out.push_back(binned[std::min(at, binned.size() - 1)]);
+    }
   }
-  return out;
+  if (whole_batch <= 1) return out;
+  // Round each bin's pick up to whole batches: the bin's other requests in their shuffled
+  // order fill it (a bin's requests are contiguous in `binned`).
+  std::map<std::size_t, std::size_t> picked_in_bin;  // bin -> requests picked
+  for (auto k : out) ++picked_in_bin[bin_of[k]];
+  std::vector<std::size_t> whole;
+  for (std::size_t lo = 0; lo < binned.size();) {
+    const std::size_t bin = bin_of[binned[lo]];
+    std::size_t hi = lo;
+    while (hi < binned.size() && bin_of[binned[hi]] == bin) ++hi;
+    if (auto it = picked_in_bin.find(bin); it != picked_in_bin.end()) {
+      // The picked ones first, then others of the bin until the count is a whole number of batches.
+      std::vector<std::size_t> mine;
+      for (auto k : out)
+        if (bin_of[k] == bin) mine.push_back(k);
+      const std::size_t want = std::min<std::size_t>(
+          hi - lo, static_cast<std::size_t>((it->second + whole_batch - 1) / whole_batch * whole_batch));
+      for (std::size_t j = lo; j < hi && mine.size() < want; ++j)
+        if (std::find(mine.begin(), mine.end(), binned[j]) == mine.end()) mine.push_back(binned[j]);
+      whole.insert(whole.end(), mine.begin(), mine.end());
+    }
+    lo = hi;
+  }
+  return whole;
 }
 
 namespace {
@@ -71,7 +97,8 @@ Result<nlohmann::json> validate_estimate(Engine& engine, Sampler& sampler, const
                                          const estimate::WorkloadBins& bins, const estimate::RequestLengths& lengths,
                                          std::span<const CellResult> cells, const ValidationOptions& o) {
   if (o.batch == 0) return make_error(Errc::kInvalidArgument, "validation: batch size 0");
-  const auto picked = pick_validation_requests(bins, lengths, o.requests, o.seed);
+  if (o.repetitions == 0) return make_error(Errc::kInvalidArgument, "validation: 0 repetitions");
+  const auto picked = pick_validation_requests(bins, lengths, o.requests, o.seed, o.whole_batches ? o.batch : 1);
   if (picked.empty()) return make_error(Errc::kInvalidArgument, "validation: the workload has no binned request");
   estimate::RequestLengths subset;
   for (auto k : picked) {
@@ -93,51 +120,84 @@ Result<nlohmann::json> validate_estimate(Engine& engine, Sampler& sampler, const
   auto est = estimate::estimate_config(grid, o.config, *sub_bins, &subset, eo);
   if (!est) return est.error();
 
-  // Run them bin by bin.
+  // The subset's bins and their requests, in bin order.
   const auto bin_of = estimate::bin_index_of_requests(*sub_bins, subset);
   std::vector<estimate::CellGrid> grids = {grid};
   for (const auto& s : o.siblings) grids.push_back(estimate::CellGrid::of_config(cells, s));
-  double measured_j = 0.0, measured_u = 0.0, as_run_j = 0.0;
-  bool as_run_known = true;
-  std::string source;
-  bool estimated = false;
-  nlohmann::json per_bin = nlohmann::json::array();
+  struct BinRun {
+    std::size_t bin = 0;
+    std::vector<ServeRequest> requests;
+    std::vector<double> energy_j;  // per measured pass
+    double uncertainty_j = 0.0;    // summed over passes
+    double duration_s = 0.0;       // summed over passes
+  };
+  std::vector<BinRun> runs;
   std::uint64_t real_in = 0, real_out = 0, binned_in = 0, binned_out = 0;
   for (std::size_t b = 0; b < sub_bins->bins.size(); ++b) {
     const auto& bin = sub_bins->bins[b];
-    std::vector<ServeRequest> reqs;
+    BinRun run{b, {}, {}, 0.0, 0.0};
     for (std::size_t k = 0; k < subset.inputs.size(); ++k) {
       if (bin_of[k] != b) continue;
       ServeRequest r;
       r.input_tokens = subset.inputs[k];
       r.output_tokens = subset.outputs[k];
       r.seed = o.seed + k;
-      reqs.push_back(r);
+      run.requests.push_back(r);
       real_in += subset.inputs[k];
       real_out += subset.outputs[k];
       binned_in += bin.input_tokens;
       binned_out += bin.output_tokens;
     }
-    if (reqs.empty()) continue;
-    ServeOptions so;
-    so.batching = BatchingMode::kStatic;
-    so.max_batch = static_cast<std::uint32_t>(o.batch);
-    Meter meter(sampler);
-    if (o.idle) meter.set_idle(*o.idle);
-    auto served = engine.serve(reqs, so, clock, &meter);
-    if (!served) return served.error();
-    auto m = meter.stop();
-    if (!m) return m.error();
-    measured_j += m->total.energy_j;
-    measured_u += m->total.uncertainty_j;
-    estimated = estimated || m->total.estimated;
-    if (source.empty()) {
-      source = m->total.energy_source;
-    } else if (source != m->total.energy_source) {
-      source = "mixed";
+    if (!run.requests.empty()) runs.push_back(std::move(run));
+  }
+  ServeOptions so;
+  so.batching = BatchingMode::kStatic;
+  so.max_batch = static_cast<std::uint32_t>(o.batch);
+
+  // Warm-up, unmeasured: per bin, a batch of its longest requests (llama.cpp grows its
+  // buffers at the largest batch of tokens it has seen, so no measured batch grows them).
+  for (std::uint32_t w = 0; w < o.warmup_batches; ++w) {
+    for (const auto& run : runs) {
+      auto longest = run.requests;
+      std::stable_sort(longest.begin(), longest.end(), [](const ServeRequest& x, const ServeRequest& y) {
+        return x.input_tokens + x.output_tokens > y.input_tokens + y.output_tokens;
+      });
+      longest.resize(std::min<std::size_t>(longest.size(), static_cast<std::size_t>(o.batch)));
+      if (auto served = engine.serve(longest, so, clock, nullptr); !served) return served.error();
     }
+  }
+  // The measured passes, round-robin over the bins.
+  std::string source;
+  bool estimated = false;
+  for (std::uint32_t rep = 0; rep < o.repetitions; ++rep) {
+    for (auto& run : runs) {
+      Meter meter(sampler);
+      if (o.idle) meter.set_idle(*o.idle);
+      auto served = engine.serve(run.requests, so, clock, &meter);
+      if (!served) return served.error();
+      auto m = meter.stop();
+      if (!m) return m.error();
+      run.energy_j.push_back(m->total.energy_j);
+      run.uncertainty_j += m->total.uncertainty_j;
+      run.duration_s += served->end_s - served->start_s;
+      estimated = estimated || m->total.estimated;
+      if (source.empty()) {
+        source = m->total.energy_source;
+      } else if (source != m->total.energy_source) {
+        source = "mixed";
+      }
+    }
+  }
+  std::vector<double> pass_total_j(o.repetitions, 0.0);
+  double measured_u = 0.0, as_run_j = 0.0;
+  bool as_run_known = true;
+  nlohmann::json per_bin = nlohmann::json::array();
+  for (const auto& run : runs) {
+    const auto& bin = sub_bins->bins[run.bin];
+    for (std::uint32_t rep = 0; rep < o.repetitions; ++rep) pass_total_j[rep] += run.energy_j[rep];
+    measured_u += run.uncertainty_j / o.repetitions;
     // As run: full batches at B, the last one at its real size.
-    const std::uint64_t n = reqs.size(), full = n / o.batch, rest = n % o.batch;
+    const std::uint64_t n = run.requests.size(), full = n / o.batch, rest = n % o.batch;
     auto e_full = energy_at_batch(grids, bin.input_tokens, bin.output_tokens, o.batch);
     std::optional<double> e_rest = rest ? energy_at_batch(grids, bin.input_tokens, bin.output_tokens, rest) : 0.0;
     if (e_full && e_rest) {
@@ -149,9 +209,11 @@ Result<nlohmann::json> validate_estimate(Engine& engine, Sampler& sampler, const
                        {"output_tokens", bin.output_tokens},
                        {"requests", n},
                        {"batches", full + (rest ? 1 : 0)},
-                       {"measured_energy_j", m->total.energy_j},
-                       {"duration_s", served->end_s - served->start_s}});
+                       {"measured_energy_j", spread_of(run.energy_j).mean},
+                       {"duration_s", run.duration_s / o.repetitions}});
   }
+  const Spread passes = spread_of(pass_total_j);
+  const double measured_j = passes.mean;
 
   const double paper = est->paper.value_j;
   const double corrected = est->corrected ? est->corrected->value_j : paper;
@@ -181,6 +243,11 @@ Result<nlohmann::json> validate_estimate(Engine& engine, Sampler& sampler, const
       {"simulated", false},
       {"measured_energy_j", measured_j},
       {"measured_uncertainty_j", measured_u},
+      {"repetitions", o.repetitions},
+      {"warmup_batches", o.warmup_batches},
+      {"whole_batches", o.whole_batches},
+      {"measured_ci95_j", o.repetitions >= 2 ? nlohmann::json(ci95_half_width(passes)) : nlohmann::json(nullptr)},
+      {"measured_pass_energy_j", pass_total_j},
       {"paper_estimate_j", paper},
       {"paper_lo_j", est->paper.lo_j},
       {"paper_hi_j", est->paper.hi_j},

@@ -26,8 +26,19 @@ struct ValidationOptions {
   std::vector<std::string> siblings;  // configurations with the same engine, model and
                                       // threads at other batch sizes: price partial batches
   std::uint64_t batch = 1;            // B: the estimate's batch size, and the run's
-  std::size_t requests = 32;          // how many of the workload's binned requests to run
+  std::size_t requests = 32;          // how many of the workload's binned requests to draw (before
+                                      // rounding each bin up to whole batches, below)
   std::uint64_t seed = 1;             // which ones (a seeded, stratified choice) and their prompts
+  // Each bin's draw is rounded up to whole batches of `batch` (more requests of the same
+  // bin), so every batch runs full, as nearly all of a workload's batches do; false keeps
+  // the draw as it is (its last batch per bin then runs partial).
+  bool whole_batches = true;
+  // Unmeasured batches per bin before the measured passes (as a cell's --warmup): the
+  // first batch at a new length pays llama.cpp's buffer growth and cold caches.
+  std::uint32_t warmup_batches = 1;
+  // Measured passes over the subset, round-robin (pass r runs every bin once): the
+  // measured energy is their mean, with a 95 % interval from their spread.
+  std::uint32_t repetitions = 3;
   std::optional<IdleBaseline> idle;
   // How the engine's static batches treat prompts, for the estimate corrected for batch
   // composition (composed_estimate_j): Engine::serve's static batching (engine/serve.hpp)
@@ -37,15 +48,19 @@ struct ValidationOptions {
 
 // Picks `count` binned requests of `bins` / `lengths` (deterministic for `seed`): the
 // requests sorted by bin, then every k-th from a seeded offset, so each bin is
-// represented in proportion to N. Returns their indices into `lengths`.
+// represented in proportion to N. With whole_batch > 1, each bin's pick is then rounded
+// up to a multiple of whole_batch with more requests of that bin (fewer only when the
+// bin has fewer requests). Returns their indices into `lengths`, grouped by bin.
 std::vector<std::size_t> pick_validation_requests(const estimate::WorkloadBins& bins,
                                                   const estimate::RequestLengths& lengths, std::size_t count,
-                                                  std::uint64_t seed);
+                                                  std::uint64_t seed, std::uint64_t whole_batch = 1);
 
 // Runs the chosen requests on `engine` bin by bin (all at t = 0, static batches of
-// options.batch, Engine::serve), each bin measured on `sampler`, and compares the total
-// with the estimates over the same requests. Fails as Engine::serve or the Meter fail,
-// or with kNotFound when the configuration has no usable cell for a bin of the subset.
+// options.batch, Engine::serve): options.warmup_batches unmeasured batches per bin, then
+// options.repetitions measured passes, each bin of each pass measured on `sampler`, and
+// compares the mean total with the estimates over the same requests. Fails as
+// Engine::serve or the Meter fail, with kInvalidArgument for batch 0 or 0 repetitions, or
+// with kNotFound when the configuration has no usable cell for a bin of the subset.
 Result<nlohmann::json> validate_estimate(Engine& engine, Sampler& sampler, const Clock& clock,
                                          const estimate::WorkloadBins& bins, const estimate::RequestLengths& lengths,
                                          std::span<const CellResult> cells, const ValidationOptions& options);
