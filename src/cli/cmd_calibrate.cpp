@@ -317,8 +317,8 @@ int run_calibrate_serving(const CalibrateArgs& a) {
       in->assumed_rows > 0 ? fmt::format("{:g} tokens assumed", a.serving.assume_input_tokens)
                            : std::string("from the file"),
       figures_text(r->figures), 100 * e.j_per_token.median_abs, 100 * e.power.median_abs, 100 * e.itl.median_abs);
-  const auto train = serving_table(r->train, "train", "Fitted on every row");
-  const auto held = serving_table(r->held, "leave_one_out", "Each row predicted by the fit on the others");
+  const auto train = report::serving_table(r->train, "train", "Fitted on every row");
+  const auto held = report::serving_table(r->held, "leave_one_out", "Each row predicted by the fit on the others");
   nlohmann::json figs = nlohmann::json::array();
   for (const auto& f : r->figures) figs.push_back({{"name", f.name}, {"value", f.value}, {"lo", f.lo}, {"hi", f.hi}});
   const nlohmann::json doc = {
@@ -357,10 +357,10 @@ int run_calibrate_serving(const CalibrateArgs& a) {
                                                               in->assumed_rows, a.serving.assume_input_tokens)
                                                 : std::string());
   std::cout << report::to_console(train) << "\n";
-  std::cout << report::to_console(serving_error_table(r->train_errors, "train_errors", "Training error")) << "\n";
+  std::cout << report::to_console(report::serving_error_table(r->train_errors, "train_errors", "Training error")) << "\n";
   if (!r->held.empty()) {
     std::cout << report::to_console(held) << "\n";
-    std::cout << report::to_console(serving_error_table(r->held_errors, "held_errors", "Leave-one-out error")) << "\n";
+    std::cout << report::to_console(report::serving_error_table(r->held_errors, "held_errors", "Leave-one-out error")) << "\n";
   }
   std::cout << fmt::format("fitted ({} evaluations): {}\n", r->evaluations, figures_text(r->figures));
   if (!a.output.empty())

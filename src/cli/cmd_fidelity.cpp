@@ -19,40 +19,18 @@ struct FidelityArgs {
 };
 
 int run_fidelity(const FidelityArgs& a) {
-  auto in = load_serving_inputs(a.serving);
-  if (!in) {
-    std::cerr << "jouleperf fidelity: " << in.error().to_string() << "\n";
-    return in.error().code == Errc::kInvalidArgument ? kExitUsage : kExitFailure;
+  auto check = check_fidelity(a.serving);
+  if (!check) {
+    std::cerr << "jouleperf fidelity: " << check.error().to_string() << "\n";
+    return check.error().code == Errc::kInvalidArgument || check.error().code == Errc::kParse ? kExitUsage
+                                                                                                : kExitFailure;
   }
-  auto rows = sim::compare_serving(in->cases, in->stack, in->power, a.serving.measurements);
-  if (!rows) {
-    std::cerr << "jouleperf fidelity: " << rows.error().to_string() << "\n";
-    return kExitUsage;
-  }
-  const auto errors = sim::summarize(*rows);
-  const std::string what =
-      fmt::format("stack '{}'{}", in->stack.name, a.serving.stack_file.empty() ? "" : " from " + a.serving.stack_file);
-  const auto table = serving_table(*rows, "fidelity", "Simulated (" + what + ") against measured");
-  const auto summary = serving_error_table(errors, "fidelity_errors", "Absolute percentage errors");
-  const std::string assumption =
-      in->assumed_rows > 0
-          ? fmt::format("{} of {} rows carry no prompt length: assumed {:g} tokens (--assume-input-tokens)",
-                        in->assumed_rows, in->cases.size(), a.serving.assume_input_tokens)
-          : std::string();
   if (a.json) {
-    nlohmann::json doc = {{"measurements", a.serving.measurements},
-                          {"stack", in->stack.name},
-                          {"stack_file", a.serving.stack_file},
-                          {"assumed_input_tokens",
-                           in->assumed_rows > 0 ? nlohmann::json(a.serving.assume_input_tokens) : nlohmann::json()},
-                          {"rows", report::to_json(table)},
-                          {"errors", report::to_json(summary)},
-                          {"simulated", true}};
-    std::cout << doc.dump(2) << "\n";
+    std::cout << check->document.dump(2) << "\n";
     return kExitOk;
   }
-  std::cout << report::to_console(table) << "\n" << report::to_console(summary);
-  if (!assumption.empty()) std::cout << "\n" << assumption << "\n";
+  std::cout << report::to_console(check->rows) << "\n" << report::to_console(check->errors);
+  if (!check->assumption.empty()) std::cout << "\n" << check->assumption << "\n";
   std::cout << "SIMULATED figures (steady state: docs/simulator.md) against the file's measurements.\n";
   return kExitOk;
 }

@@ -37,6 +37,7 @@
 #include "jouleperf/study/validate.hpp"
 #include "jouleperf/workload/arrivals.hpp"
 #include "sensor_flags.hpp"
+#include "sim_flags.hpp"
 #include "sweep_progress.hpp"
 
 namespace jouleperf::cli {
@@ -60,6 +61,7 @@ struct StudyArgs {
   bool progress_bar = false;
   bool no_progress_bar = false;
   std::uint64_t max_cells = study::default_max_cells();
+  std::string measurements;  // --measurements: overrides a study file's `measurements`
 };
 
 double now_unix() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
@@ -221,6 +223,23 @@ void print_estimate(const std::string& title, const estimate::WorkloadEstimate& 
   for (const auto& r : w.refused) fmt::print("  refused {}: {}\n", r.config, r.message);
 }
 
+// A measurements file compared with the simulator (docs/fidelity.md), before anything
+// runs so that a bad file stops the study at once; the document is stored as the
+// "fidelity" artifact the report shows. A null document without a file.
+Result<nlohmann::json> fidelity_of(const std::string& measurements) {
+  if (measurements.empty()) return nlohmann::json();
+  ServingFlags f;
+  f.measurements = measurements;
+  auto check = check_fidelity(f);
+  if (!check) return check.error();
+  return check->document;
+}
+
+Status store_fidelity(study::Store& store, const nlohmann::json& fidelity, const std::string& measurements) {
+  if (fidelity.is_null()) return {};
+  return store.put_artifact({"fidelity", fs::path(measurements).filename().string(), fidelity, now_unix()});
+}
+
 int run_main_job(const StudyArgs& a) {
   constexpr int kSteps = 9;
   const double started = now_unix();
@@ -228,9 +247,12 @@ int run_main_job(const StudyArgs& a) {
   const fs::path out(a.out);
   fs::create_directories(out / "models", ec);
   if (ec) return fail("output directory", make_error(Errc::kIo, fmt::format("{}: {}", a.out, ec.message())));
+  auto fidelity = fidelity_of(a.measurements);
+  if (!fidelity) return fail("measurements", fidelity.error());
   const std::string store_path = (out / "results.db").string();
   auto store = study::Store::open(store_path);
   if (!store) return fail("results store", store.error());
+  if (auto st = store_fidelity(*store, *fidelity, a.measurements); !st) return fail("results store", st.error());
   const study::MainJobScale scale;
 
   step(1, kSteps, "sensors and idle power");
@@ -491,6 +513,9 @@ int run_file_study(const StudyArgs& a) {
   if (!plan) return fail("study file", plan.error());
   // Engine settings checked and model paths made absolute before the store is touched.
   if (auto st = study::prepare_study(*plan); !st) return fail("study file", st.error());
+  const std::string measurements = a.measurements.empty() ? plan->measurements : a.measurements;
+  auto fidelity = fidelity_of(measurements);
+  if (!fidelity) return fail("measurements", fidelity.error());
   std::error_code ec;
   const fs::path out(a.out);
   fs::create_directories(out, ec);
@@ -498,6 +523,7 @@ int run_file_study(const StudyArgs& a) {
   const std::string store_path = (out / "results.db").string();
   auto store = study::Store::open(store_path);
   if (!store) return fail("results store", store.error());
+  if (auto st = store_fidelity(*store, *fidelity, measurements); !st) return fail("results store", st.error());
   SteadyClock clock;
   study::SweepEnv env;
   env.clock = &clock;
@@ -580,6 +606,9 @@ void add_study_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--validation-requests", a->validation_requests, "real-length requests run per validation")
       ->capture_default_str();
   cmd->add_flag("--no-simulated", a->no_simulated, "skip the simulated-GPU section");
+  cmd->add_option("--measurements", a->measurements,
+                  "published steady-state serving measurements (CSV, docs/fidelity.md): the report compares the "
+                  "simulator with them (overrides a study file's `measurements`)");
   cmd->add_option("--seed", a->seed, "seed of request choices, arrivals and prompts")->capture_default_str();
   cmd->add_option("--max-cells", a->max_cells,
                   "refuse a study file whose grid has more cells than this (default: sized to this machine's memory)")

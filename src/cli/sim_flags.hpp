@@ -11,6 +11,7 @@
 #include "jouleperf/hardware/registry.hpp"
 #include "jouleperf/report/table.hpp"
 #include "jouleperf/sim/config.hpp"
+#include "jouleperf/report/serving_tables.hpp"
 #include "jouleperf/sim/serving_fit.hpp"
 #include "jouleperf/workload/request.hpp"
 
@@ -93,11 +94,16 @@ struct ServingInputs {
 // Reads the file and builds every row's configuration. Errors name the file, line and field.
 Result<ServingInputs> load_serving_inputs(const ServingFlags& f);
 
-// One row per measurement: measured and simulated J per output token, power, median ITL
-// and output tokens/s with the signed error of each, %.
-report::Table serving_table(const std::vector<sim::ServingComparison>& rows, std::string name, std::string title);
-// One row per figure: rows carrying it, median and worst |error|, %.
-report::Table serving_error_table(const sim::ServingErrors& e, std::string name, std::string title);
+// `fidelity` on the flags' file and stack: the comparison as tables (report/serving_tables.hpp)
+// and the document `fidelity --json` prints and a study stores as its "fidelity" artifact.
+struct FidelityCheck {
+  report::Table rows;    // serving_table
+  report::Table errors;  // serving_error_table
+  std::string assumption;  // "N of M rows carry no prompt length: assumed ..." or ""
+  nlohmann::json document;
+};
+// Fails as load_serving_inputs and sim::compare_serving fail (file, line and field named).
+Result<FidelityCheck> check_fidelity(const ServingFlags& f);
 
 // "12.3 kJ", "4.56 MJ": joules with an SI prefix.
 std::string format_joules(double j);

@@ -120,9 +120,12 @@ std::string render_html(const ReportData& data, const std::vector<Chart>& charts
     out += "\n</script>\n";
   }
   out += summary_html(data);
+  auto fidelity = fidelity_tables(data);  // a bad artifact fails html_report before this
+  const bool has_fidelity = fidelity && !fidelity->empty();
   out += "<nav><ul>\n";
   for (const auto& c : charts)
     out += "<li><a href=\"#fig-" + html_escape(c.id) + "\">" + html_escape(c.title) + "</a></li>\n";
+  if (has_fidelity) out += "<li><a href=\"#fidelity\">Fidelity: the simulator against measurements</a></li>\n";
   out += "<li><a href=\"#tables\">Tables</a></li>\n</ul></nav>\n";
 
   for (const auto& c : charts) {
@@ -137,11 +140,21 @@ std::string render_html(const ReportData& data, const std::vector<Chart>& charts
     out += "<p class=\"provenance\"><strong>Provenance.</strong> " + html_escape(c.provenance) + "</p>\n</section>\n";
   }
 
+  if (has_fidelity) {
+    out += "<section id=\"fidelity\">\n<h2>Fidelity: the simulator against published measurements</h2>\n";
+    out +=
+        "<p>Each row of the study's measurements file (steady-state serving runs, docs/fidelity.md) against the "
+        "SIMULATED figures of the same configuration: errors are simulated / measured - 1.</p>\n";
+    for (const auto& t : *fidelity) out += "<h3>" + html_escape(t.title) + "</h3>\n" + to_html(t);
+    out += "</section>\n";
+  }
+
   out += "<section id=\"tables\">\n<h2>Tables</h2>\n<h3>Configurations</h3>\n" + configs_html(data);
   auto tables = report_tables(data);
   if (tables) {
     for (const auto& t : *tables) {
       if (t.name == "estimates") continue;  // shown as Table 4 above
+      if (t.name == "fidelity" || t.name == "fidelity_errors") continue;  // the fidelity section
       out += "<details" + std::string(t.name == "cells" ? "" : " open") + "><summary>" + html_escape(t.title) +
              fmt::format(" ({} rows)", t.rows.size()) + "</summary>\n" + to_html(t) + "</details>\n";
     }

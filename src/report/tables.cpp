@@ -1,7 +1,10 @@
 #include "jouleperf/report/tables.hpp"
 
+#include <fmt/format.h>
+
 #include <optional>
 
+#include "jouleperf/report/serving_tables.hpp"
 #include "json_fields.hpp"
 #include "provenance.hpp"
 
@@ -255,7 +258,9 @@ Result<Table> validations_table(const ReportData& data) {
       {"workload", "workload"},
       {"requests", "requests run"},
       {"batch", "batch size"},
-      {"measured_energy_j", "measured energy, J"},
+      {"repetitions", "measured passes over the requests"},
+      {"measured_energy_j", "measured energy, J (mean of the passes)"},
+      {"measured_ci95_j", "95 % interval half-width of that mean, J"},
       {"measured_uncertainty_j", "its sensor bound, J"},
       {"paper_estimate_j", "binned (ceiling) estimate, J"},
       {"paper_error_pct", "100 * (estimate / measured - 1)"},
@@ -272,7 +277,9 @@ Result<Table> validations_table(const ReportData& data) {
         f.text_value("workload"),
         f.number_value("requests"),
         f.number_value("batch"),
+        f.number_value("repetitions"),
         f.number_value("measured_energy_j"),
+        f.number_value("measured_ci95_j"),
         f.number_value("measured_uncertainty_j"),
         f.number_value("paper_estimate_j"),
         f.number_value("paper_error_pct"),
@@ -287,6 +294,68 @@ Result<Table> validations_table(const ReportData& data) {
   return t;
 }
 
+namespace {
+
+// A table stored with to_json (an array of objects keyed by column name) read back with
+// `columns`: null or absent is an empty cell; numbers, strings and booleans as they are.
+Result<Table> stored_table(const nlohmann::json* rows, const std::string& where, std::string name, std::string title,
+                           std::vector<Column> columns) {
+  Table t;
+  t.name = std::move(name);
+  t.title = std::move(title);
+  t.columns = std::move(columns);
+  if (rows == nullptr) return t;
+  for (std::size_t k = 0; k < rows->size(); ++k) {
+    const auto& r = (*rows)[k];
+    if (!r.is_object())
+      return make_error(Errc::kParse, fmt::format("{}, row {}: expected an object, got {}", where, k, r.type_name()));
+    std::vector<Value> row;
+    for (const auto& c : t.columns) {
+      const auto it = r.find(c.name);
+      if (it == r.end() || it->is_null()) {
+        row.emplace_back();
+      } else if (it->is_number_integer()) {
+        row.emplace_back(it->get<std::int64_t>());
+      } else if (it->is_number()) {
+        row.emplace_back(it->get<double>());
+      } else if (it->is_string()) {
+        row.emplace_back(it->get<std::string>());
+      } else if (it->is_boolean()) {
+        row.emplace_back(it->get<bool>());
+      } else {
+        return make_error(Errc::kParse, fmt::format("{}, row {}, field '{}': expected a number, text or boolean, got {}",
+                                                    where, k, c.name, it->type_name()));
+      }
+    }
+    t.rows.push_back(std::move(row));
+  }
+  return t;
+}
+
+}  // namespace
+
+Result<std::vector<Table>> fidelity_tables(const ReportData& data) {
+  std::vector<Table> out;
+  for (const auto* a : data.of_kind("fidelity")) {
+    Fields f(a->body, where(*a));
+    const auto file = f.text("measurements").value_or(a->name);
+    const auto stack = f.text("stack").value_or("?");
+    const auto* rows = f.array("rows");
+    const auto* errors = f.array("errors");
+    if (auto st = f.status(); !st) return st.error();
+    auto t = stored_table(rows, where(*a) + ", rows", "fidelity",
+                          fmt::format("Fidelity (SIMULATED against measured): stack '{}' against {}", stack, file),
+                          serving_columns());
+    if (!t) return t.error();
+    auto e = stored_table(errors, where(*a) + ", errors", "fidelity_errors",
+                          fmt::format("Fidelity: absolute percentage errors against {}", file), serving_error_columns());
+    if (!e) return e.error();
+    out.push_back(std::move(*e));
+    out.push_back(std::move(*t));
+  }
+  return out;
+}
+
 Result<std::vector<Table>> report_tables(const ReportData& data) {
   std::vector<Table> out;
   out.push_back(cells_table(data));
@@ -295,6 +364,9 @@ Result<std::vector<Table>> report_tables(const ReportData& data) {
     if (!t) return t.error();
     out.push_back(std::move(*t));
   }
+  auto fidelity = fidelity_tables(data);
+  if (!fidelity) return fidelity.error();
+  for (auto& t : *fidelity) out.push_back(std::move(t));
   return out;
 }
 

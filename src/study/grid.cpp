@@ -315,7 +315,8 @@ class YamlReader {
 
   Result<Study> study(const YAML::Node& root, const std::vector<std::string>& other_sections) const {
     std::vector<std::string> known = {"name",        "configs",    "inputs", "outputs", "batches",      "warmup",
-                                      "repetitions", "idle_gap_s", "seed",   "order",   "until_ci_pct", "max_reps"};
+                                      "repetitions", "idle_gap_s", "seed",   "order",   "until_ci_pct", "max_reps",
+                                      "measurements"};
     known.insert(known.end(), other_sections.begin(), other_sections.end());
     if (!root.IsMap()) return error(root, "study", "expected a mapping at the top level");
     if (auto st = keys(root, "", known); !st) return st.error();
@@ -413,6 +414,12 @@ class YamlReader {
       if (*v == 0 || *v > 100000) return error(root["max_reps"], "max_reps", "must be between 1 and 100000");
       s.max_reps = static_cast<std::uint32_t>(*v);
     }
+    if (root["measurements"]) {
+      auto v = str(root["measurements"], "measurements");
+      if (!v) return v.error();
+      if (v->empty()) return error(root["measurements"], "measurements", "must name a file");
+      s.measurements = *v;
+    }
     return s;
   }
 
@@ -458,7 +465,12 @@ Result<Study> load_study_file(const std::string& path, const std::vector<std::st
   auto text = read_text_file(path);
   if (!text) return text.error();
   auto study = parse_study_yaml(*text, path, other_sections, max_cells);
-  if (study) resolve_prompts_paths(*study, path);
+  if (study) {
+    resolve_prompts_paths(*study, path);
+    if (!study->measurements.empty() && std::filesystem::path(study->measurements).is_relative())
+      study->measurements =
+          (std::filesystem::path(path).parent_path() / study->measurements).lexically_normal().string();
+  }
   return study;
 }
 

@@ -125,5 +125,37 @@ TEST_F(FidelityCli, BuiltInVllmMeetsTheMlEnergyFile) {
   }
 }
 
+// A study file that names a measurements file (relative to the study file): the study
+// stores the comparison and the report shows it in its own section.
+TEST_F(FidelityCli, AStudyNamingAMeasurementsFileGetsAFidelitySection) {
+  good();
+  const std::string study = write("s.yaml",
+                                  "configs:\n  - name: sim\n    engine: sim\n    model: Llama-3.2-1B\n"
+                                  "    settings: {hardware: h100-sxm}\n"
+                                  "inputs: [32]\noutputs: [8]\nbatches: [2]\nmeasurements: m.csv\n");
+  const auto out = dir_.path() / "out";
+  ASSERT_EQ(run("study " + study + " --out " + out.string() + " --no-progress-bar"), 0) << output_;
+  std::ifstream f(out / "report.html");
+  const std::string html(std::istreambuf_iterator<char>(f), {});
+  EXPECT_NE(html.find("id=\"fidelity\""), std::string::npos);
+  EXPECT_NE(html.find("Fidelity (SIMULATED against measured)"), std::string::npos);
+  EXPECT_NE(html.find("median_abs_err_pct"), std::string::npos);
+  EXPECT_NE(html.find(">h100-sxm<"), std::string::npos);
+}
+
+TEST_F(FidelityCli, AStudyWithABadMeasurementsFileStopsBeforeWritingAnything) {
+  const std::string bad = write("bad.csv", std::string(kHeader) + "h100-sxm,Llama-3.1-8B,1,8,7.98,388.7,-1,0.45,7.3,1069\n");
+  const std::string study = write("s.yaml",
+                                  "configs:\n  - name: sim\n    engine: sim\n    model: Llama-3.2-1B\n"
+                                  "    settings: {hardware: h100-sxm}\n"
+                                  "inputs: [32]\noutputs: [8]\nbatches: [2]\n");
+  const auto out = dir_.path() / "out";
+  EXPECT_EQ(run("study " + study + " --measurements " + bad + " --out " + out.string() + " --no-progress-bar"), 2)
+      << output_;
+  EXPECT_NE(output_.find("bad.csv:2"), std::string::npos) << output_;
+  EXPECT_NE(output_.find("avg_power_w"), std::string::npos) << output_;
+  EXPECT_FALSE(std::filesystem::exists(out));
+}
+
 }  // namespace
 }  // namespace jouleperf

@@ -17,7 +17,12 @@ Result<Table> estimates_table(const ReportData& data);
 Result<Table> replays_table(const ReportData& data);
 Result<Table> validations_table(const ReportData& data);
 
-// All four, in that order (empty tables included: their headers still document the schema).
+// Per "fidelity" artifact (a study that named a measurements file, docs/fidelity.md): its
+// error summary and its rows, SIMULATED against measured. Empty without such artifacts.
+Result<std::vector<Table>> fidelity_tables(const ReportData& data);
+
+// All four above, in that order (empty tables included: their headers still document the
+// schema), then the fidelity tables.
 Result<std::vector<Table>> report_tables(const ReportData& data);
 
 }  // namespace jouleperf::report

@@ -55,6 +55,10 @@ struct Study {
   // mean, or it has max_reps (then the cell says the target was not met). nullopt = off.
   std::optional<double> until_ci_pct;
   std::uint32_t max_reps = 20;  // cap with until_ci_pct (>= repetitions)
+  // A file of published steady-state serving measurements (docs/fidelity.md): the study
+  // compares the simulator with it and the report shows the comparison ("" = none). In a
+  // study file, relative to the file.
+  std::string measurements;
 };
 
 // The most cells a grid may have when the caller names no limit (--max-cells): a quarter
