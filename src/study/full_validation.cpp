@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 #include <random>
 #include <utility>
@@ -155,7 +156,7 @@ Result<BatchOrder> parse_batch_order(std::string_view s) {
 }
 
 double FullValidation::error_pct(double estimate_j) const {
-  return run_j > 0.0 ? 100.0 * (estimate_j / run_j - 1.0) : 0.0;
+  return 100.0 * (estimate_j / run_j - 1.0);  // run_j > 0: validate_full_run refuses a run without energy
 }
 double FullValidation::ceilings_pct() const { return pct(paper_j - per_request_j, run_j); }
 double FullValidation::composition_pct() const { return pct(per_request_j - fractional_j, run_j); }
@@ -223,6 +224,12 @@ Result<FullValidation> validate_full_run(StaticBatchRunner& runner, const estima
     }
   }
   if (v.requests == 0) return make_error(Errc::kInvalidArgument, "full validation: the workload has no binned request");
+  // Every error is relative to the run: a run without energy has no error to report (a
+  // 0 % would be a silent zero).
+  if (!std::isfinite(v.run_j) || v.run_j <= 0.0)
+    return make_error(Errc::kInternal, fmt::format("full validation: the run of {} requests measured {} J ({}): no "
+                                                   "error can be computed against it",
+                                                   v.requests, v.run_j, runner.energy_source()));
   v.energy_source = runner.energy_source();
   v.estimate = std::move(*est);
   return v;

@@ -214,6 +214,12 @@ Result<nlohmann::json> validate_estimate(Engine& engine, Sampler& sampler, const
   }
   const Spread passes = spread_of(pass_total_j);
   const double measured_j = passes.mean;
+  // Every error is relative to the measured energy: none can be stated against zero.
+  if (!std::isfinite(measured_j) || measured_j <= 0.0)
+    return make_error(Errc::kInternal,
+                      fmt::format("validation of {} on {}: the sensor measured {} J over {} requests ({}); no error "
+                                  "can be computed against it",
+                                  o.config, bins.name, measured_j, picked.size(), source));
 
   const double paper = est->paper.value_j;
   const double corrected = est->corrected ? est->corrected->value_j : paper;
@@ -251,11 +257,11 @@ Result<nlohmann::json> validate_estimate(Engine& engine, Sampler& sampler, const
       {"paper_estimate_j", paper},
       {"paper_lo_j", est->paper.lo_j},
       {"paper_hi_j", est->paper.hi_j},
-      {"paper_error_pct", measured_j > 0 ? 100.0 * (paper / measured_j - 1.0) : 0.0},
+      {"paper_error_pct", 100.0 * (paper / measured_j - 1.0)},
       {"corrected_estimate_j", corrected},
-      {"corrected_error_pct", measured_j > 0 ? 100.0 * (corrected / measured_j - 1.0) : 0.0},
+      {"corrected_error_pct", 100.0 * (corrected / measured_j - 1.0)},
       {"composed_estimate_j", est->composed ? nlohmann::json(est->composed->value_j) : nlohmann::json(nullptr)},
-      {"composed_error_pct", est->composed && measured_j > 0
+      {"composed_error_pct", est->composed
                                  ? nlohmann::json(100.0 * (est->composed->value_j / measured_j - 1.0))
                                  : nlohmann::json(nullptr)},
       {"composition", std::string(estimate::batch_composition_name(o.composition))},

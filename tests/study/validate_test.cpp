@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "jouleperf/engine/serve.hpp"
+#include "jouleperf/study/full_validation.hpp"
 #include "jouleperf/sensor/fake.hpp"
 #include "jouleperf/sensor/sampler.hpp"
 
@@ -169,6 +170,54 @@ TEST(Validation, WarmsUpUnmeasuredMeasuresEveryPassAndMatchesALinearEngine) {
 
   o.repetitions = 0;
   EXPECT_FALSE(validate_estimate(engine, sampler, clock, bins, lengths, cells, o));
+}
+
+// A sensor that reads 0 W: the validation has nothing to compare with, and says so
+// instead of reporting a 0 % error.
+TEST(Validation, NoMeasuredEnergyIsAnErrorNotAZeroError) {
+  ManualClock clock;
+  SensorInfo info{"fake", "fake:0", "dead", {}};
+  info.caps.power = true;
+  std::vector<std::unique_ptr<Sensor>> sensors;
+  PowerProfile zero;
+  zero.point(Seconds(0), Watts(0)).point(Seconds(100000), Watts(0));
+  sensors.push_back(std::make_unique<FakePowerSensor>(info, zero, clock));
+  Sampler sampler(std::move(sensors), SamplerConfig{}, clock);
+  ASSERT_TRUE(sampler.start(false));
+  const auto lengths = spread_lengths(100);
+  const auto bins = bins_of(lengths);
+  std::vector<CellResult> cells;
+  for (std::uint64_t in : {1, 8, 32})
+    for (std::uint64_t out : {1, 4}) cells.push_back(linear_cell("c", in, out, 4));
+  LinearEngine engine(clock);
+  ValidationOptions o;
+  o.config = "c";
+  o.batch = 4;
+  o.requests = 8;
+  auto v = validate_estimate(engine, sampler, clock, bins, lengths, cells, o);
+  ASSERT_FALSE(v);
+  EXPECT_NE(v.error().message.find("measured 0 J"), std::string::npos) << v.error().message;
+}
+
+class ZeroRunner final : public StaticBatchRunner {
+ public:
+  Result<double> run(std::span<const std::uint32_t>, std::span<const std::uint32_t>) override { return 0.0; }
+  std::string energy_source() const override { return "fake"; }
+};
+
+TEST(FullValidationRun, ARunWithoutEnergyIsAnError) {
+  const auto lengths = spread_lengths(100);
+  const auto bins = bins_of(lengths);
+  std::vector<CellResult> cells;
+  for (std::uint64_t in : {1, 8, 32})
+    for (std::uint64_t out : {1, 4}) cells.push_back(linear_cell("c", in, out, 4));
+  ZeroRunner runner;
+  FullValidationOptions o;
+  o.config = "c";
+  o.estimate.max_batch = 4;
+  auto v = validate_full_run(runner, bins, lengths, cells, o);
+  ASSERT_FALSE(v);
+  EXPECT_NE(v.error().message.find("measured 0 J"), std::string::npos) << v.error().message;
 }
 
 }  // namespace
