@@ -357,10 +357,12 @@ int run_calibrate_serving(const CalibrateArgs& a) {
                                                               in->assumed_rows, a.serving.assume_input_tokens)
                                                 : std::string());
   std::cout << report::to_console(train) << "\n";
-  std::cout << report::to_console(report::serving_error_table(r->train_errors, "train_errors", "Training error")) << "\n";
+  std::cout << report::to_console(report::serving_error_table(r->train_errors, "train_errors", "Training error"))
+            << "\n";
   if (!r->held.empty()) {
     std::cout << report::to_console(held) << "\n";
-    std::cout << report::to_console(report::serving_error_table(r->held_errors, "held_errors", "Leave-one-out error")) << "\n";
+    std::cout << report::to_console(report::serving_error_table(r->held_errors, "held_errors", "Leave-one-out error"))
+              << "\n";
   }
   std::cout << fmt::format("fitted ({} evaluations): {}\n", r->evaluations, figures_text(r->figures));
   if (!a.output.empty())

@@ -23,7 +23,7 @@ int run_fidelity(const FidelityArgs& a) {
   if (!check) {
     std::cerr << "jouleperf fidelity: " << check.error().to_string() << "\n";
     return check.error().code == Errc::kInvalidArgument || check.error().code == Errc::kParse ? kExitUsage
-                                                                                                : kExitFailure;
+                                                                                              : kExitFailure;
   }
   if (a.json) {
     std::cout << check->document.dump(2) << "\n";

@@ -186,21 +186,23 @@ Result<FidelityCheck> check_fidelity(const ServingFlags& f) {
   auto rows = sim::compare_serving(in->cases, in->stack, in->power, f.measurements);
   if (!rows) return rows.error();
   const auto errors = sim::summarize(*rows);
-  const std::string what = fmt::format("stack '{}'{}", in->stack.name, f.stack_file.empty() ? "" : " from " + f.stack_file);
+  const std::string what =
+      fmt::format("stack '{}'{}", in->stack.name, f.stack_file.empty() ? "" : " from " + f.stack_file);
   FidelityCheck out;
   out.rows = report::serving_table(*rows, "fidelity", "Simulated (" + what + ") against measured");
   out.errors = report::serving_error_table(errors, "fidelity_errors", "Absolute percentage errors");
   if (in->assumed_rows > 0)
     out.assumption = fmt::format("{} of {} rows carry no prompt length: assumed {:g} tokens (--assume-input-tokens)",
                                  in->assumed_rows, in->cases.size(), f.assume_input_tokens);
-  out.document = {{"measurements", f.measurements},
-                  {"stack", in->stack.name},
-                  {"stack_file", f.stack_file},
-                  {"assumed_input_tokens", in->assumed_rows > 0 ? nlohmann::json(f.assume_input_tokens) : nlohmann::json()},
-                  {"assumed_rows", in->assumed_rows},
-                  {"rows", report::to_json(out.rows)},
-                  {"errors", report::to_json(out.errors)},
-                  {"simulated", true}};
+  out.document = {
+      {"measurements", f.measurements},
+      {"stack", in->stack.name},
+      {"stack_file", f.stack_file},
+      {"assumed_input_tokens", in->assumed_rows > 0 ? nlohmann::json(f.assume_input_tokens) : nlohmann::json()},
+      {"assumed_rows", in->assumed_rows},
+      {"rows", report::to_json(out.rows)},
+      {"errors", report::to_json(out.errors)},
+      {"simulated", true}};
   return out;
 }
 

@@ -9,9 +9,9 @@
 
 #include "jouleperf/core/result.hpp"
 #include "jouleperf/hardware/registry.hpp"
+#include "jouleperf/report/serving_tables.hpp"
 #include "jouleperf/report/table.hpp"
 #include "jouleperf/sim/config.hpp"
-#include "jouleperf/report/serving_tables.hpp"
 #include "jouleperf/sim/serving_fit.hpp"
 #include "jouleperf/workload/request.hpp"
 
@@ -97,8 +97,8 @@ Result<ServingInputs> load_serving_inputs(const ServingFlags& f);
 // `fidelity` on the flags' file and stack: the comparison as tables (report/serving_tables.hpp)
 // and the document `fidelity --json` prints and a study stores as its "fidelity" artifact.
 struct FidelityCheck {
-  report::Table rows;    // serving_table
-  report::Table errors;  // serving_error_table
+  report::Table rows;      // serving_table
+  report::Table errors;    // serving_error_table
   std::string assumption;  // "N of M rows carry no prompt length: assumed ..." or ""
   nlohmann::json document;
 };

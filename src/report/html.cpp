@@ -153,7 +153,7 @@ std::string render_html(const ReportData& data, const std::vector<Chart>& charts
   auto tables = report_tables(data);
   if (tables) {
     for (const auto& t : *tables) {
-      if (t.name == "estimates") continue;  // shown as Table 4 above
+      if (t.name == "estimates") continue;                                // shown as Table 4 above
       if (t.name == "fidelity" || t.name == "fidelity_errors") continue;  // the fidelity section
       out += "<details" + std::string(t.name == "cells" ? "" : " open") + "><summary>" + html_escape(t.title) +
              fmt::format(" ({} rows)", t.rows.size()) + "</summary>\n" + to_html(t) + "</details>\n";

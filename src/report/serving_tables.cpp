@@ -4,31 +4,31 @@ namespace jouleperf::report {
 
 std::vector<Column> serving_columns() {
   return {{"line", "line of the measurements file"},
-               {"gpu", "hardware profile"},
-               {"model", "model"},
-               {"num_gpus", "tensor-parallel GPUs"},
-               {"max_num_seqs", "engine max batch"},
-               {"mean_batch", "measured mean batch"},
-               {"input_tokens", "prompt length used (the row's or the assumed one)"},
-               {"measured_j_per_token", "measured GPU energy per output token, J"},
-               {"simulated_j_per_token", "simulated, J"},
-               {"j_per_token_err_pct", "simulated / measured - 1, %"},
-               {"measured_power_w", "measured mean power, all GPUs, W"},
-               {"simulated_power_w", "simulated, W"},
-               {"power_err_pct", "%"},
-               {"measured_itl_ms", "measured median inter-token latency, ms"},
-               {"simulated_itl_ms", "simulated, ms"},
-               {"itl_err_pct", "%"},
-               {"measured_tokens_per_s", "measured output tokens per second"},
-               {"simulated_tokens_per_s", "simulated"},
-               {"tokens_per_s_err_pct", "%"}};
+          {"gpu", "hardware profile"},
+          {"model", "model"},
+          {"num_gpus", "tensor-parallel GPUs"},
+          {"max_num_seqs", "engine max batch"},
+          {"mean_batch", "measured mean batch"},
+          {"input_tokens", "prompt length used (the row's or the assumed one)"},
+          {"measured_j_per_token", "measured GPU energy per output token, J"},
+          {"simulated_j_per_token", "simulated, J"},
+          {"j_per_token_err_pct", "simulated / measured - 1, %"},
+          {"measured_power_w", "measured mean power, all GPUs, W"},
+          {"simulated_power_w", "simulated, W"},
+          {"power_err_pct", "%"},
+          {"measured_itl_ms", "measured median inter-token latency, ms"},
+          {"simulated_itl_ms", "simulated, ms"},
+          {"itl_err_pct", "%"},
+          {"measured_tokens_per_s", "measured output tokens per second"},
+          {"simulated_tokens_per_s", "simulated"},
+          {"tokens_per_s_err_pct", "%"}};
 }
 
 std::vector<Column> serving_error_columns() {
   return {{"figure", "what is compared"},
-               {"rows", "rows that carry it"},
-               {"median_abs_err_pct", "median |simulated / measured - 1|, %"},
-               {"worst_abs_err_pct", "largest |simulated / measured - 1|, %"}};
+          {"rows", "rows that carry it"},
+          {"median_abs_err_pct", "median |simulated / measured - 1|, %"},
+          {"worst_abs_err_pct", "largest |simulated / measured - 1|, %"}};
 }
 
 Table serving_table(const std::vector<sim::ServingComparison>& rows, std::string name, std::string title) {

@@ -323,8 +323,9 @@ Result<Table> stored_table(const nlohmann::json* rows, const std::string& where,
       } else if (it->is_boolean()) {
         row.emplace_back(it->get<bool>());
       } else {
-        return make_error(Errc::kParse, fmt::format("{}, row {}, field '{}': expected a number, text or boolean, got {}",
-                                                    where, k, c.name, it->type_name()));
+        return make_error(Errc::kParse,
+                          fmt::format("{}, row {}, field '{}': expected a number, text or boolean, got {}", where, k,
+                                      c.name, it->type_name()));
       }
     }
     t.rows.push_back(std::move(row));
@@ -347,8 +348,9 @@ Result<std::vector<Table>> fidelity_tables(const ReportData& data) {
                           fmt::format("Fidelity (SIMULATED against measured): stack '{}' against {}", stack, file),
                           serving_columns());
     if (!t) return t.error();
-    auto e = stored_table(errors, where(*a) + ", errors", "fidelity_errors",
-                          fmt::format("Fidelity: absolute percentage errors against {}", file), serving_error_columns());
+    auto e =
+        stored_table(errors, where(*a) + ", errors", "fidelity_errors",
+                     fmt::format("Fidelity: absolute percentage errors against {}", file), serving_error_columns());
     if (!e) return e.error();
     out.push_back(std::move(*e));
     out.push_back(std::move(*t));

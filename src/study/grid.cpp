@@ -314,9 +314,9 @@ class YamlReader {
   }
 
   Result<Study> study(const YAML::Node& root, const std::vector<std::string>& other_sections) const {
-    std::vector<std::string> known = {"name",        "configs",    "inputs", "outputs", "batches",      "warmup",
-                                      "repetitions", "idle_gap_s", "seed",   "order",   "until_ci_pct", "max_reps",
-                                      "measurements"};
+    std::vector<std::string> known = {"name",         "configs",     "inputs",      "outputs", "batches",
+                                      "warmup",       "repetitions", "idle_gap_s",  "seed",    "order",
+                                      "until_ci_pct", "max_reps",    "measurements"};
     known.insert(known.end(), other_sections.begin(), other_sections.end());
     if (!root.IsMap()) return error(root, "study", "expected a mapping at the top level");
     if (auto st = keys(root, "", known); !st) return st.error();

@@ -261,9 +261,8 @@ Result<nlohmann::json> validate_estimate(Engine& engine, Sampler& sampler, const
       {"corrected_estimate_j", corrected},
       {"corrected_error_pct", 100.0 * (corrected / measured_j - 1.0)},
       {"composed_estimate_j", est->composed ? nlohmann::json(est->composed->value_j) : nlohmann::json(nullptr)},
-      {"composed_error_pct", est->composed
-                                 ? nlohmann::json(100.0 * (est->composed->value_j / measured_j - 1.0))
-                                 : nlohmann::json(nullptr)},
+      {"composed_error_pct",
+       est->composed ? nlohmann::json(100.0 * (est->composed->value_j / measured_j - 1.0)) : nlohmann::json(nullptr)},
       {"composition", std::string(estimate::batch_composition_name(o.composition))},
       {"as_run_estimate_j", as_run_known ? nlohmann::json(as_run_j) : nlohmann::json(nullptr)},
       {"error_sources", sources},

@@ -144,7 +144,8 @@ TEST_F(FidelityCli, AStudyNamingAMeasurementsFileGetsAFidelitySection) {
 }
 
 TEST_F(FidelityCli, AStudyWithABadMeasurementsFileStopsBeforeWritingAnything) {
-  const std::string bad = write("bad.csv", std::string(kHeader) + "h100-sxm,Llama-3.1-8B,1,8,7.98,388.7,-1,0.45,7.3,1069\n");
+  const std::string bad =
+      write("bad.csv", std::string(kHeader) + "h100-sxm,Llama-3.1-8B,1,8,7.98,388.7,-1,0.45,7.3,1069\n");
   const std::string study = write("s.yaml",
                                   "configs:\n  - name: sim\n    engine: sim\n    model: Llama-3.2-1B\n"
                                   "    settings: {hardware: h100-sxm}\n"

@@ -10,9 +10,9 @@
 #include <memory>
 
 #include "jouleperf/engine/serve.hpp"
-#include "jouleperf/study/full_validation.hpp"
 #include "jouleperf/sensor/fake.hpp"
 #include "jouleperf/sensor/sampler.hpp"
+#include "jouleperf/study/full_validation.hpp"
 
 namespace jouleperf::study {
 namespace {
@@ -50,7 +50,7 @@ TEST(ValidationPick, EachBinIsRoundedUpToWholeBatchesAndKeepsWhatWasPicked) {
   std::sort(whole.begin(), whole.end());
   auto copy = pick_validation_requests(bins, lengths, 10, 7, 4);
   std::sort(copy.begin(), copy.end());
-  EXPECT_EQ(copy, whole);  // deterministic for a seed
+  EXPECT_EQ(copy, whole);                                                  // deterministic for a seed
   EXPECT_EQ(std::adjacent_find(whole.begin(), whole.end()), whole.end());  // no request twice
 }
 
@@ -64,8 +64,8 @@ TEST(ValidationPick, ABinSmallerThanABatchGivesWhatItHas) {
 }
 
 // serve(): each request costs 1 ms per input token and 10 ms per output token on the
-// manual clock; a static batch (max_batch requests in order) whose prompts hold more tokens than any batch before costs 50 ms
-// more (llama.cpp growing its buffers). run_batch is not used by the validation.
+// manual clock; a static batch (max_batch requests in order) whose prompts hold more tokens than any batch before costs
+// 50 ms more (llama.cpp growing its buffers). run_batch is not used by the validation.
 class LinearEngine final : public Engine {
  public:
   explicit LinearEngine(ManualClock& clock) : clock_(clock) { info_.engine = "fake"; }
