@@ -53,7 +53,9 @@ Result<std::string> render(const ReportFlags& f, const report::ReportData& data)
   for (const auto& t : *tables)
     if (t.name == f.table) return report::to_csv(t);
   return make_error(Errc::kInvalidArgument,
-                    "--table '" + f.table + "': want one of cells, estimates, replays, validations");
+                    "--table '" + f.table +
+                        "': want one of cells, estimates, replays, validations (and fidelity, fidelity_errors when "
+                        "the study named a measurements file)");
 }
 
 int run_report(const ReportFlags& f) {

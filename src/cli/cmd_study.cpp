@@ -235,24 +235,25 @@ Result<nlohmann::json> fidelity_of(const std::string& measurements) {
   return check->document;
 }
 
-Status store_fidelity(study::Store& store, const nlohmann::json& fidelity, const std::string& measurements) {
+Status store_fidelity(study::Store& store, const nlohmann::json& fidelity) {
   if (fidelity.is_null()) return {};
-  return store.put_artifact({"fidelity", fs::path(measurements).filename().string(), fidelity, now_unix()});
+  // One name: a later study with another file replaces the comparison instead of adding one.
+  return store.put_artifact({"fidelity", "study", fidelity, now_unix()});
 }
 
 int run_main_job(const StudyArgs& a) {
   constexpr int kSteps = 9;
   const double started = now_unix();
+  auto fidelity = fidelity_of(a.measurements);
+  if (!fidelity) return fail("measurements", fidelity.error());
   std::error_code ec;
   const fs::path out(a.out);
   fs::create_directories(out / "models", ec);
   if (ec) return fail("output directory", make_error(Errc::kIo, fmt::format("{}: {}", a.out, ec.message())));
-  auto fidelity = fidelity_of(a.measurements);
-  if (!fidelity) return fail("measurements", fidelity.error());
   const std::string store_path = (out / "results.db").string();
   auto store = study::Store::open(store_path);
   if (!store) return fail("results store", store.error());
-  if (auto st = store_fidelity(*store, *fidelity, a.measurements); !st) return fail("results store", st.error());
+  if (auto st = store_fidelity(*store, *fidelity); !st) return fail("results store", st.error());
   const study::MainJobScale scale;
 
   step(1, kSteps, "sensors and idle power");
@@ -523,7 +524,7 @@ int run_file_study(const StudyArgs& a) {
   const std::string store_path = (out / "results.db").string();
   auto store = study::Store::open(store_path);
   if (!store) return fail("results store", store.error());
-  if (auto st = store_fidelity(*store, *fidelity, measurements); !st) return fail("results store", st.error());
+  if (auto st = store_fidelity(*store, *fidelity); !st) return fail("results store", st.error());
   SteadyClock clock;
   study::SweepEnv env;
   env.clock = &clock;

@@ -145,6 +145,16 @@ std::string render_html(const ReportData& data, const std::vector<Chart>& charts
     out +=
         "<p>Each row of the study's measurements file (steady-state serving runs, docs/fidelity.md) against the "
         "SIMULATED figures of the same configuration: errors are simulated / measured - 1.</p>\n";
+    for (const auto* a : data.of_kind("fidelity")) {
+      const auto rows = a->body.find("assumed_rows");
+      const auto tokens = a->body.find("assumed_input_tokens");
+      if (rows != a->body.end() && rows->is_number_unsigned() && rows->get<std::uint64_t>() > 0 &&
+          tokens != a->body.end() && tokens->is_number())
+        out += fmt::format(
+            "<p class=\"assumption\">{} rows carry no prompt length: {:g} tokens were assumed "
+            "(docs/fidelity.md, \"Measurement files\").</p>\n",
+            rows->get<std::uint64_t>(), tokens->get<double>());
+    }
     for (const auto& t : *fidelity) out += "<h3>" + html_escape(t.title) + "</h3>\n" + to_html(t);
     out += "</section>\n";
   }

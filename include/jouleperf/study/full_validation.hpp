@@ -96,8 +96,9 @@ struct FullValidation {
 // Estimates `bins` / `lengths` from `cells` (options.config) and runs every binned request
 // on `runner`: per bin (estimate order), its requests in options.order, in batches of the
 // bin's B, the last one partial. Fails as estimate_config fails, with kInvalidArgument
-// for arrays of different sizes or no binned request, or with the runner's error (naming
-// the bin).
+// for arrays of different sizes or no binned request, with the runner's error (naming
+// the bin), or with kInternal when the run's energy is not positive (no error can be
+// stated against it).
 Result<FullValidation> validate_full_run(StaticBatchRunner& runner, const estimate::WorkloadBins& bins,
                                          const estimate::RequestLengths& lengths, std::span<const CellResult> cells,
                                          const FullValidationOptions& options);

@@ -59,8 +59,10 @@ std::vector<std::size_t> pick_validation_requests(const estimate::WorkloadBins& 
 // options.batch, Engine::serve): options.warmup_batches unmeasured batches per bin, then
 // options.repetitions measured passes, each bin of each pass measured on `sampler`, and
 // compares the mean total with the estimates over the same requests. Fails as
-// Engine::serve or the Meter fail, with kInvalidArgument for batch 0 or 0 repetitions, or
-// with kNotFound when the configuration has no usable cell for a bin of the subset.
+// Engine::serve or the Meter fail; kInvalidArgument for batch 0, 0 repetitions or a
+// workload without a binned request; kNotFound when the configuration has no usable cell
+// for a bin of the subset; kInternal when the measured energy is not positive (no error
+// can be stated against it).
 Result<nlohmann::json> validate_estimate(Engine& engine, Sampler& sampler, const Clock& clock,
                                          const estimate::WorkloadBins& bins, const estimate::RequestLengths& lengths,
                                          std::span<const CellResult> cells, const ValidationOptions& options);
