@@ -497,10 +497,14 @@ int run_main_job(const StudyArgs& a) {
   for (const auto& run : runs) print_estimate(run.workload.name + " (scaled)", run.estimate);
   fmt::print("\nvalidation (real-length requests run and measured):\n");
   for (const auto& v : validations) {
-    fmt::print("  {:<22} {:<16} {:>3} requests  measured {:>9.2f} J  paper {:+6.1f}%  corrected {:+6.1f}%\n",
+    const auto below = v.value("below_resolution_windows", std::uint64_t{0});
+    fmt::print("  {:<22} {:<16} {:>3} requests  measured {:>9.2f} J  paper {:+6.1f}%  corrected {:+6.1f}%{}\n",
                v["config"].get<std::string>(), v["workload"].get<std::string>(), v["requests"].get<std::size_t>(),
                v["measured_energy_j"].get<double>(), v["paper_error_pct"].get<double>(),
-               v["corrected_error_pct"].get<double>());
+               v["corrected_error_pct"].get<double>(),
+               below > 0 ? fmt::format("  ({} of {} windows below the sensor's resolution)", below,
+                                       v.value("measured_windows", std::uint64_t{0}))
+                         : std::string());
   }
   fmt::print("\nstudy took {}; results in {}\nreport: {}\n", format_duration(now_unix() - started), store_path,
              *report_path);

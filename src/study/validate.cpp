@@ -169,6 +169,7 @@ Result<nlohmann::json> validate_estimate(Engine& engine, Sampler& sampler, const
   // The measured passes, round-robin over the bins.
   std::string source;
   bool estimated = false;
+  std::uint64_t below_resolution = 0, incomplete = 0;  // measured windows so flagged (docs/sensors.md)
   for (std::uint32_t rep = 0; rep < o.repetitions; ++rep) {
     for (auto& run : runs) {
       Meter meter(sampler);
@@ -181,6 +182,8 @@ Result<nlohmann::json> validate_estimate(Engine& engine, Sampler& sampler, const
       run.uncertainty_j += m->total.uncertainty_j;
       run.duration_s += served->end_s - served->start_s;
       estimated = estimated || m->total.estimated;
+      below_resolution += m->total.below_resolution ? 1 : 0;
+      incomplete += m->total.incomplete ? 1 : 0;
       if (source.empty()) {
         source = m->total.energy_source;
       } else if (source != m->total.energy_source) {
@@ -252,6 +255,9 @@ Result<nlohmann::json> validate_estimate(Engine& engine, Sampler& sampler, const
       {"repetitions", o.repetitions},
       {"warmup_batches", o.warmup_batches},
       {"whole_batches", o.whole_batches},
+      {"measured_windows", runs.size() * o.repetitions},
+      {"below_resolution_windows", below_resolution},
+      {"incomplete_windows", incomplete},
       {"measured_ci95_j", o.repetitions >= 2 ? nlohmann::json(ci95_half_width(passes)) : nlohmann::json(nullptr)},
       {"measured_pass_energy_j", pass_total_j},
       {"paper_estimate_j", paper},
