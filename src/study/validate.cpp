@@ -127,15 +127,18 @@ Result<nlohmann::json> validate_estimate(Engine& engine, Sampler& sampler, const
   struct BinRun {
     std::size_t bin = 0;
     std::vector<ServeRequest> requests;
-    std::vector<double> energy_j;  // per measured pass
-    double uncertainty_j = 0.0;    // summed over passes
-    double duration_s = 0.0;       // summed over passes
+    std::vector<double> energy_j;         // per measured pass
+    double uncertainty_j = 0.0;           // summed over passes
+    double duration_s = 0.0;              // summed over passes
+    std::vector<ServeRequest> reference;  // B requests at the bin's edges (the cell), or empty
+    double reference_cell_j = 0.0;        // that cell's stored E_batch
+    std::vector<double> reference_j;      // the reference batch measured now, per pass
   };
   std::vector<BinRun> runs;
   std::uint64_t real_in = 0, real_out = 0, binned_in = 0, binned_out = 0;
   for (std::size_t b = 0; b < sub_bins->bins.size(); ++b) {
     const auto& bin = sub_bins->bins[b];
-    BinRun run{b, {}, {}, 0.0, 0.0};
+    BinRun run{b, {}, {}, 0.0, 0.0, {}, 0.0, {}};
     for (std::size_t k = 0; k < subset.inputs.size(); ++k) {
       if (bin_of[k] != b) continue;
       ServeRequest r;
@@ -148,17 +151,31 @@ Result<nlohmann::json> validate_estimate(Engine& engine, Sampler& sampler, const
       binned_in += bin.input_tokens;
       binned_out += bin.output_tokens;
     }
-    if (!run.requests.empty()) runs.push_back(std::move(run));
+    if (run.requests.empty()) continue;
+    if (o.reference) {
+      if (const auto* cell = grid.find(bin.input_tokens, bin.output_tokens, o.batch)) {
+        run.reference_cell_j = cell->energy_per_batch_j().mean;
+        for (std::uint64_t k = 0; k < o.batch; ++k) {
+          ServeRequest r;
+          r.input_tokens = bin.input_tokens;
+          r.output_tokens = bin.output_tokens;
+          r.seed = o.seed + k;
+          run.reference.push_back(r);
+        }
+      }
+    }
+    runs.push_back(std::move(run));
   }
   ServeOptions so;
   so.batching = BatchingMode::kStatic;
   so.max_batch = static_cast<std::uint32_t>(o.batch);
 
-  // Warm-up, unmeasured: per bin, a batch of its longest requests (llama.cpp grows its
-  // buffers at the largest batch of tokens it has seen, so no measured batch grows them).
+  // Warm-up, unmeasured: per bin, its reference batch (at the bin's edges, longer than any
+  // of its requests) or else a batch of its longest requests: llama.cpp grows its buffers
+  // at the largest batch of tokens it has seen, so no measured batch grows them.
   for (std::uint32_t w = 0; w < o.warmup_batches; ++w) {
     for (const auto& run : runs) {
-      auto longest = run.requests;
+      auto longest = run.reference.empty() ? run.requests : run.reference;
       std::stable_sort(longest.begin(), longest.end(), [](const ServeRequest& x, const ServeRequest& y) {
         return x.input_tokens + x.output_tokens > y.input_tokens + y.output_tokens;
       });
@@ -189,8 +206,25 @@ Result<nlohmann::json> validate_estimate(Engine& engine, Sampler& sampler, const
       } else if (source != m->total.energy_source) {
         source = "mixed";
       }
+      if (!run.reference.empty()) {
+        Meter ref(sampler);
+        if (auto served_ref = engine.serve(run.reference, so, clock, &ref); !served_ref) return served_ref.error();
+        auto mr = ref.stop();
+        if (!mr) return mr.error();
+        run.reference_j.push_back(mr->total.energy_j);
+      }
     }
   }
+  // The machine's drift since the sweep: the bins' reference batches now against their
+  // stored cells (the same work). A slower or hotter machine today moves the measured run
+  // by as much, whatever the estimate.
+  double reference_now_j = 0.0, reference_cells_j = 0.0;
+  for (const auto& run : runs) {
+    if (run.reference_j.empty()) continue;
+    reference_now_j += spread_of(run.reference_j).mean;
+    reference_cells_j += run.reference_cell_j;
+  }
+  const bool has_reference = reference_cells_j > 0.0 && reference_now_j > 0.0;
   std::vector<double> pass_total_j(o.repetitions, 0.0);
   double measured_u = 0.0, as_run_j = 0.0;
   bool as_run_known = true;
@@ -224,24 +258,38 @@ Result<nlohmann::json> validate_estimate(Engine& engine, Sampler& sampler, const
                                   "can be computed against it",
                                   o.config, bins.name, measured_j, picked.size(), source));
 
+  // The corrected estimate is the one for static batches as they run: real lengths, each
+  // batch running until its longest request ends (the composed estimate,
+  // estimate::BatchComposition), as the full validation's (full_validation.hpp). The
+  // per-request one prices every request alone at its real lengths; without composition
+  // it is the corrected one.
   const double paper = est->paper.value_j;
-  const double corrected = est->corrected ? est->corrected->value_j : paper;
-  // Shares are signed: the part of (paper - measured) / measured each source explains.
+  const double per_request = est->corrected ? est->corrected->value_j : paper;
+  const double corrected = est->composed ? est->composed->value_j : per_request;
+  // Shares are signed parts of (paper - measured) / measured; they sum to the paper's
+  // error. The composed estimate prices partial batches at their real size itself; without
+  // it, the partial batches are a source of their own (priced as run).
+  const bool partial_apart = !est->composed && as_run_known;
   nlohmann::json sources = nlohmann::json::array();
   sources.push_back({{"name", "ceiling bins (token over-count)"},
-                     {"share_pct", pct_of(paper - corrected, measured_j)},
-                     {"how", "paper estimate minus the corrected one, over the measured energy"}});
-  if (as_run_known) {
+                     {"share_pct", pct_of(paper - per_request, measured_j)},
+                     {"how", "paper estimate minus the per-request one (real lengths), over the measured energy"}});
+  if (est->composed)
+    sources.push_back({{"name",
+                        "batch composition and partial batches (a static batch runs until its longest "
+                        "request ends; a bin's last batch at its real size)"},
+                       {"share_pct", pct_of(per_request - corrected, measured_j)},
+                       {"how", "per-request estimate minus the corrected (composed) one"}});
+  if (partial_apart)
     sources.push_back({{"name", "batch sizes (partial batches priced at full-batch energy per request)"},
                        {"share_pct", pct_of(paper - as_run_j, measured_j)},
                        {"how",
                         "paper estimate minus the same bins priced as run (the last batch of a bin at its "
                         "real size, E_batch linear in B between measured batch sizes)"}});
-    sources.push_back({{"name", "the rest (lengths inside a batch, measurement spread)"},
-                       // paper - measured = (paper - corrected) + (paper - as_run) + rest
-                       {"share_pct", pct_of(corrected + as_run_j - paper - measured_j, measured_j)},
-                       {"how", "what the two above do not explain"}});
-  }
+  sources.push_back(
+      {{"name", "the rest (measurement spread, what the cells do not capture)"},
+       {"share_pct", pct_of(corrected - measured_j - (partial_apart ? paper - as_run_j : 0.0), measured_j)},
+       {"how", "what the sources above do not explain"}});
   nlohmann::json j = {
       {"config", o.config},
       {"workload", bins.name},
@@ -264,6 +312,13 @@ Result<nlohmann::json> validate_estimate(Engine& engine, Sampler& sampler, const
       {"paper_lo_j", est->paper.lo_j},
       {"paper_hi_j", est->paper.hi_j},
       {"paper_error_pct", 100.0 * (paper / measured_j - 1.0)},
+      {"reference_drift_pct",
+       has_reference ? nlohmann::json(100.0 * (reference_now_j / reference_cells_j - 1.0)) : nlohmann::json(nullptr)},
+      {"corrected_error_drift_adjusted_pct",
+       has_reference ? nlohmann::json(100.0 * (corrected * reference_now_j / reference_cells_j / measured_j - 1.0))
+                     : nlohmann::json(nullptr)},
+      {"per_request_estimate_j", per_request},
+      {"per_request_error_pct", 100.0 * (per_request / measured_j - 1.0)},
       {"corrected_estimate_j", corrected},
       {"corrected_error_pct", 100.0 * (corrected / measured_j - 1.0)},
       {"composed_estimate_j", est->composed ? nlohmann::json(est->composed->value_j) : nlohmann::json(nullptr)},

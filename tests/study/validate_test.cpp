@@ -146,12 +146,20 @@ TEST(Validation, WarmsUpUnmeasuredMeasuresEveryPassAndMatchesALinearEngine) {
   o.seed = 7;
   o.repetitions = 3;
   o.warmup_batches = 1;
+  // The engine prices each request alone (no batch runs until its longest member), so the
+  // per-request estimate is the corrected one: no composition.
+  o.composition = estimate::BatchComposition::kNone;
   auto v = validate_estimate(engine, sampler, clock, bins, lengths, cells, o);
   ASSERT_TRUE(v) << v.error().message;
   const auto n_bins = (*v)["bins"].size();
   EXPECT_EQ(engine.unmeasured_calls, static_cast<int>(n_bins));  // one warm-up batch per bin
   EXPECT_EQ(engine.largest_unmeasured, 4u);
-  EXPECT_EQ(engine.measured_calls, static_cast<int>(3 * n_bins));
+  // Per pass and bin: the bin's requests, then its reference batch (the cell's own work).
+  EXPECT_EQ(engine.measured_calls, static_cast<int>(2 * 3 * n_bins));
+  // The reference batches cost now what their cells stored: no drift.
+  EXPECT_NEAR((*v)["reference_drift_pct"].get<double>(), 0.0, 1e-6);
+  EXPECT_NEAR((*v)["corrected_error_drift_adjusted_pct"].get<double>(), (*v)["corrected_error_pct"].get<double>(),
+              1e-6);
   EXPECT_EQ((*v)["measured_pass_energy_j"].size(), 3u);
   EXPECT_EQ((*v)["requests"].get<std::size_t>() % 4, 0u);
   // The cold-start cost was paid in the warm-up: every pass costs the same, and the
@@ -159,11 +167,13 @@ TEST(Validation, WarmsUpUnmeasuredMeasuresEveryPassAndMatchesALinearEngine) {
   const auto passes = (*v)["measured_pass_energy_j"];
   EXPECT_NEAR(passes[0].get<double>(), passes[2].get<double>(), 1e-9);
   EXPECT_NEAR((*v)["corrected_error_pct"].get<double>(), 0.0, 0.5);
+  EXPECT_EQ((*v)["corrected_estimate_j"].get<double>(), (*v)["per_request_estimate_j"].get<double>());
   EXPECT_GT((*v)["paper_error_pct"].get<double>(), 5.0);  // ceilings over-count
 
   // Without the warm-up, the first pass pays the cold starts.
   LinearEngine cold(clock);
   o.warmup_batches = 0;
+  o.reference = false;
   auto w = validate_estimate(cold, sampler, clock, bins, lengths, cells, o);
   ASSERT_TRUE(w) << w.error().message;
   EXPECT_GT((*w)["measured_pass_energy_j"][0].get<double>(), (*w)["measured_pass_energy_j"][1].get<double>() + 1.0);

@@ -39,6 +39,11 @@ struct ValidationOptions {
   // Measured passes over the subset, round-robin (pass r runs every bin once): the
   // measured energy is their mean, with a 95 % interval from their spread.
   std::uint32_t repetitions = 3;
+  // In every pass, after each bin, a reference batch: B requests at the bin's edges, the
+  // very work of the stored cell. Their energy now against the cells' is the machine's
+  // drift since the sweep ("reference_drift_pct"), the floor under any validation error
+  // on a machine whose speed wanders (docs/fidelity.md); it also serves as the warm-up.
+  bool reference = true;
   std::optional<IdleBaseline> idle;
   // How the engine's static batches treat prompts, for the estimate corrected for batch
   // composition (composed_estimate_j): Engine::serve's static batching (engine/serve.hpp)
