@@ -292,7 +292,15 @@ int run_main_job(const StudyArgs& a) {
     bool found = false;
     for (const auto& art : *stored) {
       if (art.name == "threads-probe") {
-        best_threads = art.body.value("best_threads", 1);
+        const auto it = art.body.find("best_threads");
+        if (it == art.body.end() || !it->is_number_unsigned() || it->get<std::uint64_t>() < 1 ||
+            it->get<std::uint64_t>() > 4096)
+          return fail("results store",
+                      make_error(Errc::kParse, fmt::format("{}: artifact study/threads-probe: best_threads must be a "
+                                                           "whole number from 1 to 4096 (remove the store to start "
+                                                           "over)",
+                                                           store_path)));
+        best_threads = static_cast<int>(it->get<std::uint64_t>());
         found = true;
       }
     }

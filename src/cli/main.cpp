@@ -1,6 +1,8 @@
 // jouleperf: measure, model and reduce the energy of LLM inference.
 #include <cctype>
 #include <cstdio>
+#include <exception>
+#include <iostream>
 #include <string>
 
 #include "commands.hpp"
@@ -65,6 +67,11 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     app.exit(e);
     return kExitUsage;
+  } catch (const std::exception& e) {
+    // A command's bug (a library call that threw instead of returning an error): one line
+    // and exit 1, never a terminate with no message.
+    std::cerr << "jouleperf: internal error: " << e.what() << "\n";
+    return kExitFailure;
   }
   return ctx.exit_code;
 }

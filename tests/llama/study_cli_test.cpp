@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -91,6 +92,24 @@ TEST(StudyCli, MainJobRunsEveryStepAndResumes) {
   auto again = run(args);
   ASSERT_EQ(again.exit_code, 0) << again.out;
   EXPECT_NE(again.out.find("0 measured"), std::string::npos) << again.out;
+}
+
+// A store whose thread probe holds a wrong type (hand-edited, or written by something
+// else): one error naming the store and the artifact, exit 2 (malformed input) — not a
+// terminate.
+TEST(StudyCli, AMalformedStoredThreadProbeIsAnErrorNotACrash) {
+  testing::TempDir dir;
+  const auto out = dir.path() / "study";
+  std::filesystem::create_directories(out);
+  {
+    auto store = study::Store::open((out / "results.db").string());
+    ASSERT_TRUE(store) << store.error().to_string();
+    ASSERT_TRUE(store->put_artifact({"study", "threads-probe", {{"best_threads", "many"}}, 0.0}));
+  }
+  auto r = run("study --out " + out.string() + " --sensor cpu-model --idle 0.2 --no-progress-bar");
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.out.find("threads-probe"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("best_threads"), std::string::npos) << r.out;
 }
 
 }  // namespace
