@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The parts of the library depend on each other in one direction (DESIGN.md §2): a part
+# may include the headers of the parts listed for it below and no others. Scans every
+# `#include "jouleperf/<part>/..."` in src/<part>/ and include/jouleperf/<part>/ and fails
+# naming file, line and the arrow that is not allowed.
+# Usage: scripts/check_layers.sh [ROOT]   (ROOT: the project root, default this checkout)
+# Exit code: 0 when every include follows the layers, 1 otherwise.
+set -uo pipefail
+root=${1:-$(cd "$(dirname "$0")/.." && pwd)}
+
+# Allowed dependencies of each part (transitive arrows are listed explicitly).
+declare -A allowed=(
+  [core]=""
+  [sensor]="core"
+  [workload]="core"
+  [model]="core"
+  [hardware]="core"
+  [sim]="core hardware model workload"
+  [engine]="core hardware model sensor sim workload"
+  # estimate -> study: study/cell.hpp only (the measured-cell types), until they move to a
+  # part below both (issue 14, the `record` part). Any other study header is refused.
+  [estimate]="core hardware model workload study/cell.hpp"
+  [study]="core engine estimate hardware model sensor sim workload"
+  [report]="core estimate sim study"
+)
+
+status=0
+for part in "${!allowed[@]}"; do
+  for dir in "$root/src/$part" "$root/include/jouleperf/$part"; do
+    [ -d "$dir" ] || continue
+    while IFS=: read -r file line text; do
+      [ -n "$file" ] || continue
+      target=$(sed -E 's/.*#include "jouleperf\/([a-z_]+)\/([^"]+)".*/\1 \1\/\2/' <<<"$text")
+      to_part=${target%% *}
+      to_header=${target#* }
+      [ "$to_part" = "$part" ] && continue
+      ok=0
+      for a in ${allowed[$part]}; do
+        if [ "$a" = "$to_part" ] || [ "$a" = "$to_header" ]; then ok=1; fi
+      done
+      if [ "$ok" -eq 0 ]; then
+        echo "${file#"$root"/}:$line: $part includes $to_header: $part may include only: ${allowed[$part]:-nothing}" >&2
+        status=1
+      fi
+    done < <(grep -rnE '#include "jouleperf/[a-z_]+/' "$dir" 2>/dev/null)
+  done
+done
+[ "$status" -eq 0 ] && echo "layers: every include follows the parts' order"
+exit "$status"
