@@ -15,13 +15,12 @@ declare -A allowed=(
   [workload]="core"
   [model]="core"
   [hardware]="core"
+  [record]="core"
   [sim]="core hardware model workload"
   [engine]="core hardware model sensor sim workload"
-  # estimate -> study: study/cell.hpp only (the measured-cell types), until they move to a
-  # part below both (issue 14, the `record` part). Any other study header is refused.
-  [estimate]="core hardware model workload study/cell.hpp"
-  [study]="core engine estimate hardware model sensor sim workload"
-  [report]="core estimate sim study"
+  [estimate]="core hardware model record workload"
+  [study]="core engine estimate hardware model record sensor sim workload"
+  [report]="core estimate record sim study"
 )
 
 status=0

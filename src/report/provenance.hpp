@@ -9,7 +9,7 @@
 #include <string>
 #include <tuple>
 
-#include "jouleperf/study/cell.hpp"
+#include "jouleperf/record/cell.hpp"
 
 namespace jouleperf::report::detail {
 

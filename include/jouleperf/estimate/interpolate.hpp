@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "jouleperf/core/result.hpp"
-#include "jouleperf/study/cell.hpp"
+#include "jouleperf/record/cell.hpp"
 
 namespace jouleperf::estimate {
 

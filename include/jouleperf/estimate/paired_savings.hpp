@@ -12,7 +12,7 @@
 #include <string>
 
 #include "jouleperf/estimate/workload_estimate.hpp"
-#include "jouleperf/study/cell.hpp"
+#include "jouleperf/record/cell.hpp"
 
 namespace jouleperf::estimate {
 

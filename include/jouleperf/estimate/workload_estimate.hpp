@@ -16,7 +16,7 @@
 #include "jouleperf/estimate/batch_composition.hpp"
 #include "jouleperf/estimate/interpolate.hpp"
 #include "jouleperf/estimate/workload_bins.hpp"
-#include "jouleperf/study/cell.hpp"
+#include "jouleperf/record/cell.hpp"
 
 namespace jouleperf::estimate {
 

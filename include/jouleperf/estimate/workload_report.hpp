@@ -15,7 +15,7 @@
 #include "jouleperf/estimate/ideal.hpp"
 #include "jouleperf/estimate/workload_estimate.hpp"
 #include "jouleperf/model/info.hpp"
-#include "jouleperf/study/cell.hpp"
+#include "jouleperf/record/cell.hpp"
 
 namespace jouleperf::estimate {
 

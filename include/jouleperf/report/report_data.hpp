@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "jouleperf/core/result.hpp"
-#include "jouleperf/study/cell.hpp"
+#include "jouleperf/record/cell.hpp"
 #include "jouleperf/study/store.hpp"
 
 namespace jouleperf::report {

@@ -4,7 +4,7 @@
 #pragma once
 
 #include "jouleperf/core/result.hpp"
-#include "jouleperf/study/cell.hpp"
+#include "jouleperf/record/cell.hpp"
 #include "jouleperf/study/grid.hpp"
 
 namespace jouleperf::study {

@@ -10,7 +10,7 @@
 #include <string_view>
 
 #include "jouleperf/core/result.hpp"
-#include "jouleperf/study/cell.hpp"
+#include "jouleperf/record/cell.hpp"
 
 namespace jouleperf::study {
 

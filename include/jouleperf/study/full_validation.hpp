@@ -19,9 +19,9 @@
 #include "jouleperf/engine/engine.hpp"
 #include "jouleperf/estimate/workload_bins.hpp"
 #include "jouleperf/estimate/workload_estimate.hpp"
+#include "jouleperf/record/cell.hpp"
 #include "jouleperf/sensor/meter.hpp"
 #include "jouleperf/sim/config.hpp"
-#include "jouleperf/study/cell.hpp"
 
 namespace jouleperf::study {
 

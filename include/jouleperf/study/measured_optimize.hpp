@@ -22,9 +22,9 @@
 #include "jouleperf/hardware/host_profile.hpp"
 #include "jouleperf/hardware/profile.hpp"
 #include "jouleperf/model/info.hpp"
+#include "jouleperf/record/cell.hpp"
 #include "jouleperf/sim/power.hpp"
 #include "jouleperf/sim/stack.hpp"
-#include "jouleperf/study/cell.hpp"
 #include "jouleperf/study/grid.hpp"
 
 namespace jouleperf::study {

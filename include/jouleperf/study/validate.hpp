@@ -16,8 +16,8 @@
 #include "jouleperf/engine/engine.hpp"
 #include "jouleperf/estimate/batch_composition.hpp"
 #include "jouleperf/estimate/workload_bins.hpp"
+#include "jouleperf/record/cell.hpp"
 #include "jouleperf/sensor/meter.hpp"
-#include "jouleperf/study/cell.hpp"
 
 namespace jouleperf::study {
 

@@ -13,7 +13,7 @@
 
 #include "jouleperf/core/result.hpp"
 
-namespace jouleperf::study {
+namespace jouleperf::record {
 
 // A configuration: everything about a cell except I, O and B.
 struct Config {
@@ -140,4 +140,24 @@ nlohmann::json to_json(const CellResult& r);
 Result<Config> config_from_json(const nlohmann::json& j);
 Result<CellResult> cell_from_json(const nlohmann::json& j);
 
+}  // namespace jouleperf::record
+
+// The study part's names for these types (the code that measures and stores cells spells
+// them study::CellResult, ...): the same types, defined here below estimate and study.
+namespace jouleperf::study {
+using record::cell_from_json;
+using record::CellFailure;
+using record::CellKey;
+using record::CellResult;
+using record::CellStatus;
+using record::ci95_half_width;
+using record::Config;
+using record::config_from_json;
+using record::Repetition;
+using record::Spread;
+using record::spread_of;
+using record::status_name;
+using record::t975;
+using record::to_json;
+using record::to_string;
 }  // namespace jouleperf::study

@@ -1,4 +1,4 @@
-#include "jouleperf/study/cell.hpp"
+#include "jouleperf/record/cell.hpp"
 
 #include <fmt/format.h>
 
@@ -8,7 +8,7 @@
 
 #include "jouleperf/core/safe_text.hpp"
 
-namespace jouleperf::study {
+namespace jouleperf::record {
 
 void Config::canonicalize() {
   std::stable_sort(settings.begin(), settings.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -299,4 +299,4 @@ Result<CellResult> cell_from_json(const nlohmann::json& j) {
   return r;
 }
 
-}  // namespace jouleperf::study
+}  // namespace jouleperf::record
