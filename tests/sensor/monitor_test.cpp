@@ -25,6 +25,15 @@ SensorRegistry fake_registry(const Clock& clock) {
   return r;
 }
 
+// A monitor over the fake family, polled by the test (no sampling thread).
+Result<std::unique_ptr<Monitor>> open_fake(ManualClock& clock, const SensorRegistry& registry) {
+  MonitorOptions o;
+  o.sensors.names = {"fake"};
+  o.registry = &registry;
+  o.background = false;
+  return Monitor::open(o, clock);
+}
+
 // Advances the clock in 0.5 s steps, polling the sampler as its thread would.
 void run_for(ManualClock& clock, Monitor& mon, double seconds) {
   for (double t = 0; t < seconds - 1e-9; t += 0.5) {
@@ -36,11 +45,7 @@ void run_for(ManualClock& clock, Monitor& mon, double seconds) {
 TEST(Monitor, NestedAndOverlappingWindowsEachMeasureTheirOwnSpan) {
   ManualClock clock;
   const auto registry = fake_registry(clock);
-  MonitorOptions o;
-  o.sensors.names = {"fake"};
-  o.registry = &registry;
-  o.background = false;
-  auto m = Monitor::open(o, clock);
+  auto m = open_fake(clock, registry);
   ASSERT_TRUE(m) << m.error().to_string();
   Monitor& mon = **m;
   EXPECT_FALSE(mon.estimated_only());
@@ -76,11 +81,7 @@ TEST(Monitor, NestedAndOverlappingWindowsEachMeasureTheirOwnSpan) {
 TEST(Monitor, MisuseIsAnErrorThatLeavesOtherWindowsAlone) {
   ManualClock clock;
   const auto registry = fake_registry(clock);
-  MonitorOptions o;
-  o.sensors.names = {"fake"};
-  o.registry = &registry;
-  o.background = false;
-  auto m = Monitor::open(o, clock);
+  auto m = open_fake(clock, registry);
   ASSERT_TRUE(m);
   Monitor& mon = **m;
   ASSERT_TRUE(mon.begin_window("a"));
@@ -112,11 +113,7 @@ TEST(Monitor, AnUnknownSensorNameFailsTheOpenSayingWhichExist) {
 TEST(Monitor, TheIdleBaselineIsSubtractedInLaterWindows) {
   ManualClock clock;
   const auto registry = fake_registry(clock);
-  MonitorOptions o;
-  o.sensors.names = {"fake"};
-  o.registry = &registry;
-  o.background = false;
-  auto m = Monitor::open(o, clock);
+  auto m = open_fake(clock, registry);
   ASSERT_TRUE(m);
   (*m)->set_idle(given_idle(Watts(40)));
   ASSERT_TRUE((*m)->begin_window("w"));

@@ -108,6 +108,19 @@ class LinearEngine final : public Engine {
   std::uint64_t most_prompt_tokens_ = 0;
 };
 
+// A started sampler (polled by the test) over one fake sensor reading `watts` always.
+std::unique_ptr<Sampler> flat_sampler(ManualClock& clock, double watts) {
+  SensorInfo info{"fake", "fake:0", "constant", {}};
+  info.caps.power = true;
+  std::vector<std::unique_ptr<Sensor>> sensors;
+  PowerProfile flat;
+  flat.point(Seconds(0), Watts(watts)).point(Seconds(100000), Watts(watts));
+  sensors.push_back(std::make_unique<FakePowerSensor>(info, flat, clock));
+  auto sampler = std::make_unique<Sampler>(std::move(sensors), SamplerConfig{}, clock);
+  EXPECT_TRUE(sampler->start(false));
+  return sampler;
+}
+
 // A cell of `config` at (I, O, B) priced as LinearEngine runs it warm, at 100 W.
 CellResult linear_cell(const std::string& config, std::uint64_t input, std::uint64_t output, std::uint64_t batch) {
   CellResult c;
@@ -121,22 +134,22 @@ CellResult linear_cell(const std::string& config, std::uint64_t input, std::uint
   return c;
 }
 
-TEST(Validation, WarmsUpUnmeasuredMeasuresEveryPassAndMatchesALinearEngine) {
-  ManualClock clock;
-  SensorInfo info{"fake", "fake:0", "constant", {}};
-  info.caps.power = true;
-  std::vector<std::unique_ptr<Sensor>> sensors;
-  PowerProfile flat;
-  flat.point(Seconds(0), Watts(100)).point(Seconds(100000), Watts(100));
-  sensors.push_back(std::make_unique<FakePowerSensor>(info, flat, clock));
-  Sampler sampler(std::move(sensors), SamplerConfig{}, clock);
-  ASSERT_TRUE(sampler.start(false));
-
-  const auto lengths = spread_lengths(400);
-  const auto bins = bins_of(lengths);
+// The cells of config "c" at batch 4 on the grid I in {1, 8, 32} x O in {1, 4}.
+std::vector<CellResult> linear_cells() {
   std::vector<CellResult> cells;
   for (std::uint64_t in : {1, 8, 32})
     for (std::uint64_t out : {1, 4}) cells.push_back(linear_cell("c", in, out, 4));
+  return cells;
+}
+
+TEST(Validation, WarmsUpUnmeasuredMeasuresEveryPassAndMatchesALinearEngine) {
+  ManualClock clock;
+  auto owned = flat_sampler(clock, 100.0);
+  Sampler& sampler = *owned;
+
+  const auto lengths = spread_lengths(400);
+  const auto bins = bins_of(lengths);
+  const auto cells = linear_cells();
 
   LinearEngine engine(clock);
   ValidationOptions o;
@@ -186,19 +199,11 @@ TEST(Validation, WarmsUpUnmeasuredMeasuresEveryPassAndMatchesALinearEngine) {
 // instead of reporting a 0 % error.
 TEST(Validation, NoMeasuredEnergyIsAnErrorNotAZeroError) {
   ManualClock clock;
-  SensorInfo info{"fake", "fake:0", "dead", {}};
-  info.caps.power = true;
-  std::vector<std::unique_ptr<Sensor>> sensors;
-  PowerProfile zero;
-  zero.point(Seconds(0), Watts(0)).point(Seconds(100000), Watts(0));
-  sensors.push_back(std::make_unique<FakePowerSensor>(info, zero, clock));
-  Sampler sampler(std::move(sensors), SamplerConfig{}, clock);
-  ASSERT_TRUE(sampler.start(false));
+  auto owned = flat_sampler(clock, 0.0);  // a sensor that reads 0 W
+  Sampler& sampler = *owned;
   const auto lengths = spread_lengths(100);
   const auto bins = bins_of(lengths);
-  std::vector<CellResult> cells;
-  for (std::uint64_t in : {1, 8, 32})
-    for (std::uint64_t out : {1, 4}) cells.push_back(linear_cell("c", in, out, 4));
+  const auto cells = linear_cells();
   LinearEngine engine(clock);
   ValidationOptions o;
   o.config = "c";
@@ -218,9 +223,7 @@ class ZeroRunner final : public StaticBatchRunner {
 TEST(FullValidationRun, ARunWithoutEnergyIsAnError) {
   const auto lengths = spread_lengths(100);
   const auto bins = bins_of(lengths);
-  std::vector<CellResult> cells;
-  for (std::uint64_t in : {1, 8, 32})
-    for (std::uint64_t out : {1, 4}) cells.push_back(linear_cell("c", in, out, 4));
+  const auto cells = linear_cells();
   ZeroRunner runner;
   FullValidationOptions o;
   o.config = "c";
