@@ -17,12 +17,13 @@ void add_workload_flags(CLI::App* cmd, WorkloadFlags& f) {
       ->envname("JOULEPERF_WORKLOAD");
   f.poisson_opt = cmd->add_option("--poisson", f.poisson_rps,
                                   "Poisson arrivals at this rate (req/s), lengths from --trace/--workload or "
-                                  "--input/--output");
+                                  "--input-tokens/--output-tokens");
   cmd->add_option("-n,--count", f.count, "requests to draw (default: the workload's own count)");
   cmd->add_option("--seed", f.seed, "random seed")->capture_default_str()->envname("JOULEPERF_SEED");
   cmd->add_option("--lengths", f.lengths, "empirical | lognormal | bins")->capture_default_str();
-  cmd->add_option("--input", f.input, "fixed prompt length with --poisson or --batch, tokens");
-  cmd->add_option("--output", f.output, "fixed output length with --poisson or --batch, tokens");
+  cmd->add_option("-I,--input-tokens,--input", f.input, "fixed prompt length with --poisson or --batch, tokens");
+  cmd->add_option("-O,--output-tokens", f.output,
+                  "fixed output length with --poisson or --batch, tokens (was --output N, still accepted)");
   cmd->add_option("--speed", f.speed, "trace replay: time compression (2 = twice as fast)")->capture_default_str();
 }
 
@@ -67,7 +68,8 @@ Result<std::vector<workload::TimedRequest>> load_workload(const WorkloadFlags& f
     return synthesize(**w, o, rng);
   }
   if (f.input == 0 || f.output == 0)
-    return make_error(Errc::kInvalidArgument, "--poisson without a trace or workload needs --input and --output");
+    return make_error(Errc::kInvalidArgument,
+                      "--poisson without a trace or workload needs --input-tokens and --output-tokens");
   auto arrivals = poisson_arrivals(f.poisson_rps, f.count > 0 ? f.count : 1000, rng);
   if (!arrivals) return arrivals.error();
   std::vector<TimedRequest> out;

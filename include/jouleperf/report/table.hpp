@@ -1,49 +1,19 @@
-// One row schema for every tabular report (console, Markdown, CSV, JSON, HTML tables):
-// named columns whose names carry their unit (energy_per_batch_j, duration_s,
-// energy_per_output_token_mj), rows of typed values. Reporters render the same Table,
-// so the formats cannot disagree (llama-bench's get_fields()/get_values()).
+// The row schema lives in core (core/table.hpp) so every part can expose its results as
+// tables; the report part keeps these names for its own code.
 #pragma once
 
-#include <cstdint>
-#include <nlohmann/json.hpp>
-#include <string>
-#include <variant>
-#include <vector>
+#include "jouleperf/core/table.hpp"
 
 namespace jouleperf::report {
 
-// An empty cell (monostate) means "not measured / not present", never zero.
-using Value = std::variant<std::monostate, std::string, double, std::int64_t, bool>;
-
-struct Column {
-  std::string name;  // snake_case with the unit as suffix: "energy_per_batch_j"
-  std::string help;  // one line: what it is ("mean over repetitions")
-};
-
-struct Table {
-  std::string name;   // "cells", "estimates", "replays", "validations"
-  std::string title;  // heading for Markdown / console / HTML
-  std::vector<Column> columns;
-  std::vector<std::vector<Value>> rows;  // each row has columns.size() values
-
-  // Index of a column by name, or -1.
-  int column(std::string_view column_name) const;
-};
-
-// Console text: a title line, then aligned columns (numbers right-aligned, 4 significant
-// digits), "-" for empty cells; control characters in strings shown as \xNN.
-std::string to_console(const Table& t);
-// A Markdown section: "### title" and a pipe table; strings escaped (markdown_cell).
-std::string to_markdown(const Table& t);
-// RFC 4180 CSV: a header of column names, then one line per row (CRLF line ends);
-// numbers at full precision, empty cells empty, booleans true/false.
-std::string to_csv(const Table& t);
-// An array of objects keyed by column name; empty cells are null.
-nlohmann::json to_json(const Table& t);
-// An HTML <table> (every string escaped), 4 significant digits, with a class attribute.
-std::string to_html(const Table& t);
-
-// A value as text for humans: 4 significant digits for doubles, "" for empty.
-std::string format_value(const Value& v);
+using table::Column;
+using table::format_value;
+using table::Table;
+using table::to_console;
+using table::to_csv;
+using table::to_html;
+using table::to_json;
+using table::to_markdown;
+using table::Value;
 
 }  // namespace jouleperf::report

@@ -1,10 +1,10 @@
-#include "jouleperf/report/escape.hpp"
+#include "jouleperf/core/escape.hpp"
 
 #include <fmt/format.h>
 
 #include "jouleperf/core/text.hpp"
 
-namespace jouleperf::report {
+namespace jouleperf::table {
 
 namespace {
 
@@ -157,4 +157,4 @@ std::string console_text(std::string_view s) {
   return out;
 }
 
-}  // namespace jouleperf::report
+}  // namespace jouleperf::table

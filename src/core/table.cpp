@@ -1,13 +1,13 @@
-#include "jouleperf/report/table.hpp"
+#include "jouleperf/core/table.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
 
-#include "jouleperf/report/escape.hpp"
+#include "jouleperf/core/escape.hpp"
 
-namespace jouleperf::report {
+namespace jouleperf::table {
 
 namespace {
 
@@ -176,4 +176,4 @@ std::string to_html(const Table& t) {
   return out + "</tbody>\n</table>\n";
 }
 
-}  // namespace jouleperf::report
+}  // namespace jouleperf::table

@@ -1,0 +1,76 @@
+#include "support/golden.hpp"
+
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "support/temp_dir.hpp"
+
+namespace jouleperf::testing {
+
+namespace {
+
+std::string read_all(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string line_of(const std::string& text, std::size_t n) {
+  std::istringstream in(text);
+  std::string line;
+  for (std::size_t i = 0; i <= n && std::getline(in, line); ++i) {
+  }
+  return line;
+}
+
+}  // namespace
+
+CliRun run_program(const std::string& program, const std::string& args) {
+  TempDir dir;
+  const auto err_path = dir.path() / "stderr";
+  CliRun r;
+  const std::string cmd = program + " " + args + " 2>'" + err_path.string() + "'";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return r;
+  std::array<char, 4096> buf{};
+  std::size_t n = 0;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  const int st = pclose(p);
+  r.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  r.err = read_all(err_path);
+  return r;
+}
+
+std::string mask(std::string text, const std::vector<std::string>& masks) {
+  for (const auto& m : masks) text = std::regex_replace(text, std::regex(m), "<masked>");
+  return text;
+}
+
+std::string golden_diff(const std::string& source_dir, const std::string& name, const std::string& actual) {
+  const auto path = std::filesystem::path(source_dir) / "tests" / "cli" / "golden" / name;
+  const char* update = std::getenv("JP_UPDATE_GOLDEN");
+  if (update != nullptr && std::string(update) == "1") {
+    std::filesystem::create_directories(path.parent_path());
+    std::ofstream(path, std::ios::binary) << actual;
+    return "";
+  }
+  if (!std::filesystem::exists(path)) return "no golden file " + path.string() + " (run with JP_UPDATE_GOLDEN=1)";
+  const std::string expected = read_all(path);
+  if (expected == actual) return "";
+  std::size_t line = 0;
+  for (std::size_t i = 0; i < std::min(expected.size(), actual.size()) && expected[i] == actual[i]; ++i)
+    if (expected[i] == '\n') ++line;
+  return "output differs from " + path.string() + " at line " + std::to_string(line + 1) +
+         ":\n  golden: " + line_of(expected, line) + "\n  actual: " + line_of(actual, line) +
+         "\n(JP_UPDATE_GOLDEN=1 rewrites the golden files; review the diff)";
+}
+
+}  // namespace jouleperf::testing
