@@ -3,25 +3,20 @@
 # may include the headers of the parts listed for it below and no others. Scans every
 # `#include "jouleperf/<part>/..."` in src/<part>/ and include/jouleperf/<part>/ and fails
 # naming file, line and the arrow that is not allowed.
-# Usage: scripts/check_layers.sh [ROOT]   (ROOT: the project root, default this checkout)
+# Usage: scripts/check_layers.sh [ROOT]   (ROOT: the tree to scan, default this checkout;
+#        PARTS_FILE: the parts and their dependencies, default cmake/parts.txt beside this script)
 # Exit code: 0 when every include follows the layers, 1 otherwise.
 set -uo pipefail
 root=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 
-# Allowed dependencies of each part (transitive arrows are listed explicitly).
-declare -A allowed=(
-  [core]=""
-  [sensor]="core"
-  [workload]="core"
-  [model]="core"
-  [hardware]="core"
-  [record]="core"
-  [sim]="core hardware model workload"
-  [engine]="core hardware model sensor sim workload"
-  [estimate]="core hardware model record workload"
-  [study]="core engine estimate hardware model record sensor sim workload"
-  [report]="core estimate record sim study"
-)
+# Allowed dependencies of each part, from cmake/parts.txt (the file the build's per-part
+# targets are made from); transitive arrows are listed explicitly there.
+parts_file=${PARTS_FILE:-$(cd "$(dirname "$0")/.." && pwd)/cmake/parts.txt}
+declare -A allowed=()
+while IFS= read -r line; do
+  case "$line" in "#"* | "") continue ;; esac
+  allowed[${line%%:*}]=$(sed -E 's/^[a-z_]+:[[:space:]]*//' <<<"$line")
+done <"$parts_file"
 
 status=0
 for part in "${!allowed[@]}"; do
