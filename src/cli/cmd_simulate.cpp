@@ -46,7 +46,7 @@ int run(SimulateFlags& f) {
   config->keep_requests = f.per_request;
   if (f.batch > 0) return run_batch(f, *config, *format);
   std::string described;
-  auto reqs = load_workload(f.work, described);
+  auto reqs = sim::load_workload(f.work, described);
   if (!reqs) return fail(kCommand, reqs.error());
   auto r = sim::simulate(*config, *reqs);
   if (!r) return fail(kCommand, r.error());
