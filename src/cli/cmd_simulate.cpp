@@ -68,7 +68,7 @@ void add_simulate_command(CLI::App& app, Context& ctx) {
       ->capture_default_str()
       ->envname("JOULEPERF_STACK");
   cmd->add_option("--stack-file", f->deploy.stack_file,
-                  "JSON with a fitted \"stack\" (and \"power\"), as `jouleperf calibrate -o` writes; replaces --stack")
+                  "JSON with a fitted \"stack\" (and \"power\"), as `jouleperf calibrate --save` writes; replaces --stack")
       ->envname("JOULEPERF_STACK_FILE");
   cmd->add_option("--precision", f->deploy.precision, "weights: bf16 | fp8 | int8 | int4")->capture_default_str();
   cmd->add_option("--tp", f->deploy.tp, "tensor-parallel devices per replica")->capture_default_str();

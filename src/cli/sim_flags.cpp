@@ -63,7 +63,7 @@ void add_serving_flags(CLI::App* cmd, ServingFlags& f, bool stack_flags) {
         ->envname("JOULEPERF_HARDWARE_PROFILES");
     cmd->add_option("--stack", f.stack, "named GPU stack to compare (hf-eager | hf-compiled | vllm)")
         ->capture_default_str();
-    cmd->add_option("--stack-file", f.stack_file, "stack and power model written by `jouleperf calibrate -o`");
+    cmd->add_option("--stack-file", f.stack_file, "stack and power model written by `jouleperf calibrate --save`");
   }
   cmd->add_option("--assume-input-tokens", f.assume_input_tokens,
                   "prompt length for rows without avg_input_tokens (ML.ENERGY v3 publishes none; 400 is inferred "
