@@ -67,8 +67,9 @@ void add_simulate_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--stack", f->deploy.stack, "hf-eager | hf-compiled | vllm | llamacpp-cpu")
       ->capture_default_str()
       ->envname("JOULEPERF_STACK");
-  cmd->add_option("--stack-file", f->deploy.stack_file,
-                  "JSON with a fitted \"stack\" (and \"power\"), as `jouleperf calibrate --save` writes; replaces --stack")
+  cmd->add_option(
+         "--stack-file", f->deploy.stack_file,
+         "JSON with a fitted \"stack\" (and \"power\"), as `jouleperf calibrate --save` writes; replaces --stack")
       ->envname("JOULEPERF_STACK_FILE");
   cmd->add_option("--precision", f->deploy.precision, "weights: bf16 | fp8 | int8 | int4")->capture_default_str();
   cmd->add_option("--tp", f->deploy.tp, "tensor-parallel devices per replica")->capture_default_str();
