@@ -3,6 +3,7 @@
 // configurations on h100-sxm). Temp paths are masked.
 #include <gtest/gtest.h>
 
+#include "cli/estimate_store.hpp"
 #include "jouleperf/study/store.hpp"
 #include "support/golden.hpp"
 #include "support/temp_dir.hpp"
@@ -10,48 +11,16 @@
 namespace jouleperf {
 namespace {
 
+using testing::estimate_cell;
 using testing::golden_diff;
 using testing::mask;
 using testing::run_program;
 
-study::CellResult cell(const std::string& config, std::uint64_t i, std::uint64_t o, double e) {
-  study::CellResult c;
-  c.key = {config, i, o, 2};
-  c.status = study::CellStatus::kDone;
-  study::Repetition r;
-  r.energy_j = e;
-  r.duration_s = 1.0;
-  c.reps = {r, r};
-  c.energy_source = "cpu-time-model";
-  c.estimated = true;
-  return c;
-}
-
 class GoldenEstimate : public ::testing::Test {
  protected:
   void SetUp() override {
-    trace_ = dir_.write("small.csv", "in,out\n32,8\n64,8\n100,16\n128,16\n500,3\n").string();
-    auto s = study::Store::open(store());
-    ASSERT_TRUE(s.ok()) << s.error().to_string();
-    study::Config base;
-    base.name = "baseline";
-    base.engine = "sim";
-    base.model = "Llama-3.2-1B";
-    base.weight_type = "bf16";
-    base.baseline = true;
-    base.settings = {{"hardware", "h100-sxm"}};
-    study::Config fast = base;
-    fast.name = "fast";
-    fast.baseline = false;
-    ASSERT_TRUE(s->put_config(base).ok());
-    ASSERT_TRUE(s->put_config(fast).ok());
-    const double e[2][2] = {{10, 20}, {30, 60}};
-    const std::uint64_t in[2] = {32, 128}, out[2] = {8, 16};
-    for (int a = 0; a < 2; ++a)
-      for (int b = 0; b < 2; ++b) {
-        ASSERT_TRUE(s->put_cell(cell("baseline", in[a], out[b], e[a][b])).ok());
-        ASSERT_TRUE(s->put_cell(cell("fast", in[a], out[b], e[a][b] / 2)).ok());
-      }
+    trace_ = dir_.write("small.csv", testing::kEstimateTrace).string();
+    ASSERT_TRUE(testing::write_estimate_store(store()));
   }
   std::string store() const { return (dir_.path() / "study.db").string(); }
   std::string masked(const std::string& text) const { return mask(text, {dir_.path().string()}); }
@@ -110,7 +79,7 @@ TEST_F(GoldenEstimate, TheIdealDeviceIsExplicitElseTheMeasuredHostCpu) {
     ASSERT_TRUE(s.ok());
     ASSERT_TRUE(s->put_config(cpu).ok());
     for (std::uint64_t i : {32, 128})
-      for (std::uint64_t o : {8, 16}) ASSERT_TRUE(s->put_cell(cell("cpu", i, o, 5.0)).ok());
+      for (std::uint64_t o : {8, 16}) ASSERT_TRUE(s->put_cell(estimate_cell("cpu", i, o, 5.0)).ok());
   }
   const std::string args = "estimate --store " + store() + " --trace " + trace_ + " --input-col in --output-col out";
   auto host = run_program(JP_CLI_PATH, args + " -o json");
