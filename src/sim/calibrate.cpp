@@ -152,10 +152,8 @@ Result<CalibrationResult> calibrate(const SimConfig& base, const std::vector<Mea
   // the base (each figure within a factor of 10 either way, a fixed seed, so a fit is
   // repeatable). A single Nelder-Mead search settles in whichever basin it starts in
   // (seen: memory-bound decode with zero host time when the weights sit in the CPU's cache).
-  Point best = x0;
-  double best_f = objective(best);
-  std::uint32_t evaluations = 1;
-  if (!std::isfinite(best_f)) return sim_error ? *sim_error : make_error(Errc::kInternal, "calibrate: no start");
+  const double base_f = objective(x0);
+  if (!std::isfinite(base_f)) return sim_error ? *sim_error : make_error(Errc::kInternal, "calibrate: no start");
   auto logit = [](double v) { return std::log(v / (1.0 - v)); };
   std::vector<Point> starts;
   struct Shape {
@@ -193,14 +191,8 @@ Result<CalibrationResult> calibrate(const SimConfig& base, const std::vector<Mea
   search.restart_evaluations = std::max<std::uint32_t>(options.max_evaluations / 6, 200);
   search.min_gain = 1e-9;
   search.quiet_restarts = 2;
-  for (const Point& start : starts) {
-    const auto found = nelder_mead(objective, start, search);
-    evaluations += found.evaluations;
-    if (found.value < best_f) {
-      best_f = found.value;
-      best = found.x;
-    }
-  }
+  const auto found = nelder_mead_best_of(objective, starts, search);
+  const Point& best = found.value < base_f ? found.x : x0;
 
   CalibrationResult out;
   out.config = with_point(base, best);
@@ -210,7 +202,7 @@ Result<CalibrationResult> calibrate(const SimConfig& base, const std::vector<Mea
   out.config.hardware.sources["memory_bandwidth_bps"] = "fitted by jouleperf calibrate (effective, efficiency 1)";
   out.config.hardware.sources["idle_w"] = "fitted by jouleperf calibrate";
   out.config.hardware.sources["tdp_w"] = "fitted by jouleperf calibrate (idle + dynamic)";
-  out.evaluations = evaluations;
+  out.evaluations = 1 + found.evaluations;  // the base figures' and the searches'
   std::vector<double> te, tl, he, hl;
   for (std::size_t k = 0; k < cells.size(); ++k) {
     auto pr = predict(out.config, cells[k]);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 namespace jouleperf::sim {
@@ -116,6 +117,20 @@ NelderMeadResult nelder_mead(const Objective& objective, Point start, const Neld
   }
   out.evaluations = counted.evaluations;
   return out;
+}
+
+NelderMeadResult nelder_mead_best_of(const Objective& objective, const std::vector<Point>& starts,
+                                     const NelderMeadOptions& options) {
+  NelderMeadResult best;
+  best.value = std::numeric_limits<double>::infinity();
+  std::uint32_t evaluations = 0;
+  for (std::size_t k = 0; k < starts.size(); ++k) {
+    auto found = nelder_mead(objective, starts[k], options);
+    evaluations += found.evaluations;
+    if (k == 0 || found.value < best.value) best = std::move(found);
+  }
+  best.evaluations = evaluations;
+  return best;
 }
 
 }  // namespace jouleperf::sim

@@ -158,19 +158,11 @@ Result<Fit> fit_once(const std::vector<ServingCase>& cases, std::size_t skip, co
   search.max_restarts = 8;
   search.min_gain = 1e-10;
   search.quiet_restarts = 1;
-  std::vector<double> best;
-  double best_f = std::numeric_limits<double>::infinity();
-  for (const auto& z0 : starts) {
-    const auto found = nelder_mead(objective, z0, search);
-    evaluations += found.evaluations;
-    if (found.value < best_f) {
-      best_f = found.value;
-      best = found.x;
-    }
-  }
-  if (!std::isfinite(best_f)) return failure ? *failure : make_error(Errc::kInternal, "calibrate: no finite fit");
-  Fit out{base_stack, base_power, best_f};
-  apply(figs, best, out.stack, out.power);
+  const auto best = nelder_mead_best_of(objective, starts, search);
+  evaluations += best.evaluations;
+  if (!std::isfinite(best.value)) return failure ? *failure : make_error(Errc::kInternal, "calibrate: no finite fit");
+  Fit out{base_stack, base_power, best.value};
+  apply(figs, best.x, out.stack, out.power);
   return out;
 }
 

@@ -1,6 +1,7 @@
 // The calibrations' minimiser: finds the minimum of a smooth function, keeps to its budget
 // (passing it by at most one step), counts every call, is repeatable, and treats points
-// the objective cannot evaluate (+infinity) as worse than any other.
+// the objective cannot evaluate (+infinity) as worse than any other; the best of several
+// starts.
 #include "jouleperf/sim/nelder_mead.hpp"
 
 #include <gtest/gtest.h>
@@ -99,6 +100,26 @@ TEST(NelderMead, RestartsAtMostAsOften) {
   const auto r = nelder_mead(flat, {0.0, 0.0, 0.0}, o);
   EXPECT_EQ(r.evaluations, 1u + 3u);  // the start and the simplex's three other vertices
   EXPECT_EQ(calls, r.evaluations);
+}
+
+TEST(NelderMead, BestOfSeveralStartsSumsTheirEvaluations) {
+  // Two basins: (x^2 - 4)^2 + 0.1 (x - 2)^2 is lowest at x = 2, a worse minimum near -2.
+  auto f = [](const std::vector<double>& x) { return std::pow(x[0] * x[0] - 4.0, 2) + 0.1 * std::pow(x[0] - 2.0, 2); };
+  NelderMeadOptions o;
+  o.step = 0.25;
+  o.max_evaluations = 400;
+  const auto left = nelder_mead(f, {-2.5}, o);
+  const auto right = nelder_mead(f, {2.5}, o);
+  ASSERT_LT(left.x[0], 0.0);
+  ASSERT_GT(right.x[0], 0.0);
+  const auto best = nelder_mead_best_of(f, {{-2.5}, {2.5}}, o);
+  EXPECT_EQ(best.x, right.x);
+  EXPECT_EQ(best.value, right.value);
+  EXPECT_EQ(best.evaluations, left.evaluations + right.evaluations);
+  // A tie keeps the earlier start's point.
+  const auto tie = nelder_mead_best_of(f, {{2.5}, {2.5}}, o);
+  EXPECT_EQ(tie.x, right.x);
+  EXPECT_EQ(tie.evaluations, 2 * right.evaluations);
 }
 
 }  // namespace

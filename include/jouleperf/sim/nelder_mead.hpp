@@ -46,4 +46,11 @@ struct NelderMeadResult {
 NelderMeadResult nelder_mead(const std::function<double(const std::vector<double>&)>& objective,
                              std::vector<double> start, const NelderMeadOptions& options);
 
+// A search from each of `starts` in turn, each with all of `options` (its own
+// max_evaluations). Returns the best of them (the earlier start's on a tie) with the
+// evaluations of all the searches; `starts` must not be empty (else: no point, value
+// +infinity, no evaluations).
+NelderMeadResult nelder_mead_best_of(const std::function<double(const std::vector<double>&)>& objective,
+                                     const std::vector<std::vector<double>>& starts, const NelderMeadOptions& options);
+
 }  // namespace jouleperf::sim
