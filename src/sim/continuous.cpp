@@ -93,16 +93,18 @@ void ContinuousReplica::join_decode(std::uint32_t slot) {
   alloc_sum_ += s.alloc;
 }
 
+void ContinuousReplica::leave_decode(Seq& s) {
+  --decoding_;
+  join_sum_ -= static_cast<std::int64_t>(s.join_step);
+  ctx0_sum_ -= s.ctx0;
+  prompt_sum_ -= s.prompt;
+  alloc_sum_ -= s.alloc;
+  s.energy_j += energy_acc_ - s.acc0;
+}
+
 void ContinuousReplica::complete(std::uint32_t slot) {
   Seq& s = slots_[slot];
-  if (s.state == State::kDecoding) {
-    --decoding_;
-    join_sum_ -= static_cast<std::int64_t>(s.join_step);
-    ctx0_sum_ -= s.ctx0;
-    prompt_sum_ -= s.prompt;
-    alloc_sum_ -= s.alloc;
-    s.energy_j += energy_acc_ - s.acc0;
-  }
+  if (s.state == State::kDecoding) leave_decode(s);
   const Req& r = reqs_[s.req];
   const double tpot =
       r.output >= 2 ? (now_ - s.first_token_s) / (r.output - 1.0) : std::numeric_limits<double>::quiet_NaN();
@@ -123,12 +125,7 @@ void ContinuousReplica::preempt_newest() {
     // would have completed).
     const double done = static_cast<double>(dstep_ - s.join_step);
     const double produced = std::min(s.remaining - 1.0, std::floor(d_.tau * done));
-    --decoding_;
-    join_sum_ -= static_cast<std::int64_t>(s.join_step);
-    ctx0_sum_ -= s.ctx0;
-    prompt_sum_ -= s.prompt;
-    alloc_sum_ -= s.alloc;
-    s.energy_j += energy_acc_ - s.acc0;
+    leave_decode(s);
     // Recompute: the prompt and every token produced so far are prefilled again.
     s.prompt = s.prompt + 1.0 + produced;
     s.remaining -= produced;

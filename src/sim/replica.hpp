@@ -135,6 +135,9 @@ class ContinuousReplica {
   double kv_prompt_need(double prompt) const;
   void preempt_newest();
   void join_decode(std::uint32_t slot);
+  // Takes decoding sequence `s` out of the decode aggregates (join_decode's inverse) and
+  // adds the decode energy it took since it joined; its state is the caller's to set.
+  void leave_decode(Seq& s);
   void complete(std::uint32_t slot);
   std::uint32_t new_slot();
 
