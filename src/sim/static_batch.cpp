@@ -82,14 +82,7 @@ void StaticReplica::run_batch() {
 
   // Prefill: every row padded to the longest prompt (the prompt once per beam unless the
   // stack prefills it once).
-  StepShape pre = prefill_chunk(0, in_max, true, c_.prefill_logits);
-  const double copies = n * d_.prefill_expansion;
-  pre.tokens *= copies;
-  pre.sequences *= copies;
-  pre.attn_pairs *= copies;
-  pre.kv_read_tokens *= copies;
-  pre.kv_write_tokens *= copies;
-  pre.logit_tokens *= copies;
+  const StepShape pre = scaled(prefill_chunk(0, in_max, true, c_.prefill_logits), n * d_.prefill_expansion);
   run(pre, pre, d_.draft ? 1u : 0u, 0.0, 0.0);
   const double prefill_end = now_;
 
