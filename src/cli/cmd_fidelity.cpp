@@ -1,50 +1,41 @@
 // jouleperf fidelity: the simulator against published steady-state serving measurements
 // (ML.ENERGY-style rows): per row, simulated against measured J per output token, power,
 // median inter-token latency and output tokens/s; the median and worst absolute error of
-// each (docs/fidelity.md).
-#include <fmt/format.h>
-
-#include <iostream>
+// each (docs/fidelity.md). The comparison is sim::check_fidelity.
+#include <memory>
 
 #include "commands.hpp"
-#include "jouleperf/sim/serving_fit.hpp"
+#include "output_flags.hpp"
 #include "sim_flags.hpp"
 
 namespace jouleperf::cli {
 namespace {
 
-struct FidelityArgs {
+constexpr const char* kCommand = "fidelity";
+
+struct FidelityFlags {
   ServingFlags serving;
-  bool json = false;
+  OutputFlags out;
 };
 
-int run_fidelity(const FidelityArgs& a) {
-  auto check = check_fidelity(a.serving);
-  if (!check) {
-    std::cerr << "jouleperf fidelity: " << check.error().to_string() << "\n";
-    return check.error().code == Errc::kInvalidArgument || check.error().code == Errc::kParse ? kExitUsage
-                                                                                              : kExitFailure;
-  }
-  if (a.json) {
-    std::cout << check->document.dump(2) << "\n";
-    return kExitOk;
-  }
-  std::cout << report::to_console(check->rows) << "\n" << report::to_console(check->errors);
-  if (!check->assumption.empty()) std::cout << "\n" << check->assumption << "\n";
-  std::cout << "SIMULATED figures (steady state: docs/simulator.md) against the file's measurements.\n";
-  return kExitOk;
+int run(const FidelityFlags& f) {
+  auto format = output_format(f.out, kCommand);
+  if (!format) return fail(kCommand, format.error());
+  auto check = sim::check_fidelity(f.serving);
+  if (!check) return fail(kCommand, check.error(), /*parse_is_usage=*/true);
+  return emit(f.out, *format, sim::fidelity_document(*check), kCommand);
 }
 
 }  // namespace
 
 void add_fidelity_command(CLI::App& app, Context& ctx) {
-  auto a = std::make_shared<FidelityArgs>();
+  auto f = std::make_shared<FidelityFlags>();
   auto* cmd = app.add_subcommand(
       "fidelity", "Compare the simulator with published steady-state serving measurements (per row and overall)");
-  add_serving_flags(cmd, a->serving, true);
+  add_serving_flags(cmd, f->serving, true);
   cmd->get_option("--measurements")->required();
-  cmd->add_flag("--json", a->json, "Print JSON instead of the tables");
-  cmd->callback([a, &ctx] { ctx.exit_code = run_fidelity(*a); });
+  add_output_flags(cmd, f->out);
+  cmd->callback([f, &ctx] { ctx.exit_code = run(*f); });
 }
 
 }  // namespace jouleperf::cli

@@ -46,7 +46,7 @@ int run(SimulateFlags& f) {
   config->keep_requests = f.per_request;
   if (f.batch > 0) return run_batch(f, *config, *format);
   std::string described;
-  auto reqs = load_workload(f.work, described);
+  auto reqs = sim::load_workload(f.work, described);
   if (!reqs) return fail(kCommand, reqs.error());
   auto r = sim::simulate(*config, *reqs);
   if (!r) return fail(kCommand, r.error());
@@ -67,8 +67,9 @@ void add_simulate_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--stack", f->deploy.stack, "hf-eager | hf-compiled | vllm | llamacpp-cpu")
       ->capture_default_str()
       ->envname("JOULEPERF_STACK");
-  cmd->add_option("--stack-file", f->deploy.stack_file,
-                  "JSON with a fitted \"stack\" (and \"power\"), as `jouleperf calibrate -o` writes; replaces --stack")
+  cmd->add_option(
+         "--stack-file", f->deploy.stack_file,
+         "JSON with a fitted \"stack\" (and \"power\"), as `jouleperf calibrate --save` writes; replaces --stack")
       ->envname("JOULEPERF_STACK_FILE");
   cmd->add_option("--precision", f->deploy.precision, "weights: bf16 | fp8 | int8 | int4")->capture_default_str();
   cmd->add_option("--tp", f->deploy.tp, "tensor-parallel devices per replica")->capture_default_str();

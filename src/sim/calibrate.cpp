@@ -3,10 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <limits>
 
+#include "jouleperf/sim/nelder_mead.hpp"
 #include "jouleperf/sim/simulator.hpp"
 
 namespace jouleperf::sim {
@@ -26,7 +26,7 @@ enum Param : std::size_t {
   kDecodeMatmul,     // logit of the stack's decode matmul efficiency, in (0, 1)
   kParams
 };
-using Point = std::array<double, kParams>;
+using Point = std::vector<double>;  // kParams figures
 
 double logistic(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 
@@ -90,89 +90,6 @@ double mape(const std::vector<double>& errs) {
   return 100.0 * s / static_cast<double>(errs.size());
 }
 
-// Nelder-Mead (Lagarias et al. coefficients) from `x0` for at most `budget` more
-// evaluations (counted in `evaluations`), restarted from the best point so the simplex
-// does not collapse early. Returns the best point and its objective.
-template <typename F>
-std::pair<Point, double> nelder_mead(F& objective, const Point& x0, std::uint32_t budget, std::uint32_t& evaluations) {
-  constexpr std::size_t n = kParams;
-  Point best = x0;
-  double best_f = objective(best);
-  const std::uint32_t max_evaluations = evaluations + budget;
-  const std::uint32_t per_restart = std::max<std::uint32_t>(budget / 6, 200);
-  double step = 0.7;  // a factor of 2 on each figure, then smaller at each restart
-  int quiet_restarts = 0;
-  while (evaluations < max_evaluations) {
-    std::array<Point, n + 1> s;
-    std::array<double, n + 1> fs;
-    s[0] = best;
-    fs[0] = best_f;
-    for (std::size_t i = 0; i < n; ++i) {
-      s[i + 1] = best;
-      s[i + 1][i] += step;
-      fs[i + 1] = objective(s[i + 1]);
-    }
-    const std::uint32_t stop_at = std::min(max_evaluations, evaluations + per_restart);
-    while (evaluations < stop_at) {
-      std::array<std::size_t, n + 1> order;
-      for (std::size_t i = 0; i <= n; ++i) order[i] = i;
-      std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return fs[a] < fs[b]; });
-      const std::size_t lo = order[0], hi = order[n], second = order[n - 1];
-      if (std::abs(fs[hi] - fs[lo]) < 1e-10 * (1.0 + std::abs(fs[lo]))) break;
-      Point centroid{};
-      for (std::size_t i = 0; i <= n; ++i) {
-        if (i == hi) continue;
-        for (std::size_t d = 0; d < n; ++d) centroid[d] += s[i][d] / static_cast<double>(n);
-      }
-      auto along = [&](double t) {
-        Point p;
-        for (std::size_t d = 0; d < n; ++d) p[d] = centroid[d] + t * (s[hi][d] - centroid[d]);
-        return p;
-      };
-      const Point xr = along(-1.0);
-      const double fr = objective(xr);
-      if (fr < fs[lo]) {
-        const Point xe = along(-2.0);
-        const double fe = objective(xe);
-        if (fe < fr) {
-          s[hi] = xe;
-          fs[hi] = fe;
-        } else {
-          s[hi] = xr;
-          fs[hi] = fr;
-        }
-      } else if (fr < fs[second]) {
-        s[hi] = xr;
-        fs[hi] = fr;
-      } else {
-        const bool outside = fr < fs[hi];
-        const Point xc = along(outside ? -0.5 : 0.5);
-        const double fc = objective(xc);
-        if (fc < (outside ? fr : fs[hi])) {
-          s[hi] = xc;
-          fs[hi] = fc;
-        } else {
-          for (std::size_t i = 0; i <= n; ++i) {
-            if (i == lo) continue;
-            for (std::size_t d = 0; d < n; ++d) s[i][d] = s[lo][d] + 0.5 * (s[i][d] - s[lo][d]);
-            fs[i] = objective(s[i]);
-          }
-        }
-      }
-    }
-    const auto it = std::min_element(fs.begin(), fs.end());
-    const double improvement = best_f - *it;
-    if (*it < best_f) {
-      best_f = *it;
-      best = s[static_cast<std::size_t>(it - fs.begin())];
-    }
-    step = std::max(step * 0.5, 0.02);
-    quiet_restarts = improvement < 1e-9 ? quiet_restarts + 1 : 0;
-    if (quiet_restarts >= 2) break;
-  }
-  return {best, best_f};
-}
-
 }  // namespace
 
 Result<CalibrationResult> calibrate(const SimConfig& base, const std::vector<MeasuredBatch>& cells,
@@ -192,7 +109,7 @@ Result<CalibrationResult> calibrate(const SimConfig& base, const std::vector<Mea
   for (std::size_t k = 1; k < cells.size(); k += options.hold_out_every) held[k] = true;
 
   // Start from the base figures at the stack's efficiencies.
-  Point x0{};
+  Point x0(kParams, 0.0);
   {
     const auto& hw = base.hardware;
     const double rate = base.precision == WeightPrecision::kFp32
@@ -215,9 +132,7 @@ Result<CalibrationResult> calibrate(const SimConfig& base, const std::vector<Mea
   // Objective over the training cells; an error from the simulator is remembered and
   // makes the point infinitely bad.
   std::optional<Error> sim_error;
-  std::uint32_t evaluations = 0;
   auto objective = [&](const Point& p) {
-    ++evaluations;
     const SimConfig c = with_point(base, p);
     double sum = 0.0;
     for (std::size_t k = 0; k < cells.size(); ++k) {
@@ -237,9 +152,8 @@ Result<CalibrationResult> calibrate(const SimConfig& base, const std::vector<Mea
   // the base (each figure within a factor of 10 either way, a fixed seed, so a fit is
   // repeatable). A single Nelder-Mead search settles in whichever basin it starts in
   // (seen: memory-bound decode with zero host time when the weights sit in the CPU's cache).
-  Point best = x0;
-  double best_f = objective(best);
-  if (!std::isfinite(best_f)) return sim_error ? *sim_error : make_error(Errc::kInternal, "calibrate: no start");
+  const double base_f = objective(x0);
+  if (!std::isfinite(base_f)) return sim_error ? *sim_error : make_error(Errc::kInternal, "calibrate: no start");
   auto logit = [](double v) { return std::log(v / (1.0 - v)); };
   std::vector<Point> starts;
   struct Shape {
@@ -267,13 +181,18 @@ Result<CalibrationResult> calibrate(const SimConfig& base, const std::vector<Mea
     for (double& v : p) v += (2.0 * uniform() - 1.0) * std::log(10.0);
     starts.push_back(p);
   }
-  for (const Point& start : starts) {
-    const auto [x, f] = nelder_mead(objective, start, options.max_evaluations, evaluations);
-    if (f < best_f) {
-      best_f = f;
-      best = x;
-    }
-  }
+  // Each search starts with a simplex of a factor of 2 on each figure, smaller at each
+  // restart; a restart runs at most a sixth of the search's evaluations (at least 200).
+  NelderMeadOptions search;
+  search.step = 0.7;
+  search.min_step = 0.02;
+  search.tolerance = 1e-10;
+  search.max_evaluations = options.max_evaluations;
+  search.restart_evaluations = std::max<std::uint32_t>(options.max_evaluations / 6, 200);
+  search.min_gain = 1e-9;
+  search.quiet_restarts = 2;
+  const auto found = nelder_mead_best_of(objective, starts, search);
+  const Point& best = found.value < base_f ? found.x : x0;
 
   CalibrationResult out;
   out.config = with_point(base, best);
@@ -283,7 +202,7 @@ Result<CalibrationResult> calibrate(const SimConfig& base, const std::vector<Mea
   out.config.hardware.sources["memory_bandwidth_bps"] = "fitted by jouleperf calibrate (effective, efficiency 1)";
   out.config.hardware.sources["idle_w"] = "fitted by jouleperf calibrate";
   out.config.hardware.sources["tdp_w"] = "fitted by jouleperf calibrate (idle + dynamic)";
-  out.evaluations = evaluations;
+  out.evaluations = 1 + found.evaluations;  // the base figures' and the searches'
   std::vector<double> te, tl, he, hl;
   for (std::size_t k = 0; k < cells.size(); ++k) {
     auto pr = predict(out.config, cells[k]);

@@ -93,16 +93,18 @@ void ContinuousReplica::join_decode(std::uint32_t slot) {
   alloc_sum_ += s.alloc;
 }
 
+void ContinuousReplica::leave_decode(Seq& s) {
+  --decoding_;
+  join_sum_ -= static_cast<std::int64_t>(s.join_step);
+  ctx0_sum_ -= s.ctx0;
+  prompt_sum_ -= s.prompt;
+  alloc_sum_ -= s.alloc;
+  s.energy_j += energy_acc_ - s.acc0;
+}
+
 void ContinuousReplica::complete(std::uint32_t slot) {
   Seq& s = slots_[slot];
-  if (s.state == State::kDecoding) {
-    --decoding_;
-    join_sum_ -= static_cast<std::int64_t>(s.join_step);
-    ctx0_sum_ -= s.ctx0;
-    prompt_sum_ -= s.prompt;
-    alloc_sum_ -= s.alloc;
-    s.energy_j += energy_acc_ - s.acc0;
-  }
+  if (s.state == State::kDecoding) leave_decode(s);
   const Req& r = reqs_[s.req];
   const double tpot =
       r.output >= 2 ? (now_ - s.first_token_s) / (r.output - 1.0) : std::numeric_limits<double>::quiet_NaN();
@@ -123,12 +125,7 @@ void ContinuousReplica::preempt_newest() {
     // would have completed).
     const double done = static_cast<double>(dstep_ - s.join_step);
     const double produced = std::min(s.remaining - 1.0, std::floor(d_.tau * done));
-    --decoding_;
-    join_sum_ -= static_cast<std::int64_t>(s.join_step);
-    ctx0_sum_ -= s.ctx0;
-    prompt_sum_ -= s.prompt;
-    alloc_sum_ -= s.alloc;
-    s.energy_j += energy_acc_ - s.acc0;
+    leave_decode(s);
     // Recompute: the prompt and every token produced so far are prefilled again.
     s.prompt = s.prompt + 1.0 + produced;
     s.remaining -= produced;
@@ -245,32 +242,18 @@ void ContinuousReplica::one_step() {
   }
   StepShape shape = dec;
   shape += pre;
-  const StepCost tc = d_.target.evaluate(shape);
-  double dur = tc.duration_s, energy = tc.energy_j, flops = tc.flops;
-  double cu = tc.compute_util * tc.duration_s, mu = tc.memory_util * tc.duration_s;
-  if (d_.draft) {
-    // The draft proposes gamma tokens per decode row (gamma forwards) and prefills the
-    // same prompt chunks in its first forward.
-    const std::uint32_t forwards = decode_now ? d_.gamma : (chunks_.empty() ? 0u : 1u);
-    for (std::uint32_t j = 0; j < forwards; ++j) {
-      StepShape ds = decode_now ? decode_rows(rows, ctx_rows + j * rows, 1.0) : StepShape{};
-      if (j == 0) ds += pre;
-      const StepCost dc = d_.draft->evaluate(ds);
-      dur += dc.duration_s;
-      energy += dc.energy_j;
-      flops += dc.flops;
-      cu += dc.compute_util * dc.duration_s;
-      mu += dc.memory_util * dc.duration_s;
-    }
-  }
+  // A draft model proposes gamma tokens per decode row (gamma forwards) and prefills the
+  // same prompt chunks in its first forward.
+  const std::uint32_t draft_forwards = decode_now ? d_.gamma : (chunks_.empty() ? 0u : 1u);
+  const StepTotals step = step_totals(d_, shape, pre, draft_forwards, rows, ctx_rows);
   acc_.peak_sequences(static_cast<double>(decoding_ + prefilling_.size()));
-  acc_.step(now_, now_ + dur, energy, d_.devices, cu / dur, mu / dur, rows + static_cast<double>(chunks_.size()),
-            flops);
-  now_ += dur;
+  acc_.step(now_, now_ + step.duration_s, step.energy_j, d_.devices, step.compute_util, step.memory_util,
+            rows + static_cast<double>(chunks_.size()), step.flops);
+  now_ += step.duration_s;
   ++steps_;
 
   // Energy split by token share.
-  const double per_unit = energy / units;
+  const double per_unit = step.energy_j / units;
   if (decode_now) {
     energy_acc_ += per_unit * d_.q * w;
     ++dstep_;

@@ -59,4 +59,26 @@ bool fits_alone(const SimConfig& c, const Deployment& d, const Req& r) {
   return need <= d.kv_capacity_tokens * (1.0 - kAdmitWatermark);
 }
 
+StepTotals step_totals(const Deployment& d, const StepShape& target, const StepShape& draft_first,
+                       std::uint32_t draft_forwards, double draft_rows, double draft_context) {
+  const StepCost tc = d.target.evaluate(target);
+  StepTotals out{tc.duration_s, tc.energy_j, tc.flops, 0.0, 0.0};
+  double cu = tc.compute_util * tc.duration_s, mu = tc.memory_util * tc.duration_s;
+  if (d.draft) {
+    for (std::uint32_t j = 0; j < draft_forwards; ++j) {
+      StepShape ds = draft_rows > 0 ? decode_rows(draft_rows, draft_context + j * draft_rows, 1.0) : StepShape{};
+      if (j == 0) ds += draft_first;
+      const StepCost dc = d.draft->evaluate(ds);
+      out.duration_s += dc.duration_s;
+      out.energy_j += dc.energy_j;
+      out.flops += dc.flops;
+      cu += dc.compute_util * dc.duration_s;
+      mu += dc.memory_util * dc.duration_s;
+    }
+  }
+  out.compute_util = cu / out.duration_s;
+  out.memory_util = mu / out.duration_s;
+  return out;
+}
+
 }  // namespace jouleperf::sim::detail

@@ -39,6 +39,20 @@ struct Deployment {
 // Step models and KV capacity. kInvalidArgument when the weights do not fit.
 Result<Deployment> make_deployment(const SimConfig& c);
 
+// One step as the accounting books it: the target model's forward, then the draft model's
+// forwards, one after the other.
+struct StepTotals {
+  double duration_s = 0, energy_j = 0, flops = 0;
+  double compute_util = 0, memory_util = 0;  // weighted by each forward's duration
+};
+
+// The target model on `target`, then (only with a draft model) `draft_forwards` draft
+// forwards of one query over `draft_rows` decode rows (none when 0) whose first forward's
+// queries see `draft_context` keys in all, `draft_rows` more at each later forward; the
+// first draft forward also runs `draft_first` (the step's prompt chunks).
+StepTotals step_totals(const Deployment& d, const StepShape& target, const StepShape& draft_first,
+                       std::uint32_t draft_forwards, double draft_rows, double draft_context);
+
 // Totals, per-request outcomes and the timeline, shared by the replicas.
 class Accounting {
  public:
@@ -135,6 +149,9 @@ class ContinuousReplica {
   double kv_prompt_need(double prompt) const;
   void preempt_newest();
   void join_decode(std::uint32_t slot);
+  // Takes decoding sequence `s` out of the decode aggregates (join_decode's inverse) and
+  // adds the decode energy it took since it joined; its state is the caller's to set.
+  void leave_decode(Seq& s);
   void complete(std::uint32_t slot);
   std::uint32_t new_slot();
 

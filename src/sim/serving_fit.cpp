@@ -6,6 +6,8 @@
 #include <cmath>
 #include <limits>
 
+#include "jouleperf/sim/nelder_mead.hpp"
+
 namespace jouleperf::sim {
 
 namespace {
@@ -102,80 +104,6 @@ ErrorSummary summary_of(std::vector<double> abs_errs) {
   return s;
 }
 
-// Nelder-Mead (standard coefficients) over unbounded z from `x0`, restarted from the best
-// point while it improves. Deterministic.
-template <typename F>
-std::pair<std::vector<double>, double> nelder_mead(F& f, std::vector<double> best, std::uint32_t budget,
-                                                   std::uint32_t& evaluations) {
-  const std::size_t n = best.size();
-  double best_f = f(best);
-  const std::uint32_t stop_all = evaluations + budget;
-  double step = 1.0;
-  for (int restart = 0; restart < 8 && evaluations < stop_all; ++restart) {
-    std::vector<std::vector<double>> s(n + 1, best);
-    std::vector<double> fs(n + 1, best_f);
-    for (std::size_t i = 0; i < n; ++i) {
-      s[i + 1][i] += step;
-      fs[i + 1] = f(s[i + 1]);
-    }
-    while (evaluations < stop_all) {
-      std::vector<std::size_t> o(n + 1);
-      for (std::size_t i = 0; i <= n; ++i) o[i] = i;
-      std::sort(o.begin(), o.end(), [&](std::size_t a, std::size_t b) { return fs[a] < fs[b]; });
-      const std::size_t lo = o[0], hi = o[n], second = o[n - 1];
-      if (fs[hi] - fs[lo] < 1e-12 * (1.0 + std::abs(fs[lo]))) break;
-      std::vector<double> c(n, 0.0);
-      for (std::size_t i = 0; i <= n; ++i)
-        if (i != hi)
-          for (std::size_t d = 0; d < n; ++d) c[d] += s[i][d] / static_cast<double>(n);
-      auto along = [&](double t) {
-        std::vector<double> p(n);
-        for (std::size_t d = 0; d < n; ++d) p[d] = c[d] + t * (s[hi][d] - c[d]);
-        return p;
-      };
-      auto xr = along(-1.0);
-      const double fr = f(xr);
-      if (fr < fs[lo]) {
-        auto xe = along(-2.0);
-        const double fe = f(xe);
-        if (fe < fr) {
-          s[hi] = xe;
-          fs[hi] = fe;
-        } else {
-          s[hi] = xr;
-          fs[hi] = fr;
-        }
-      } else if (fr < fs[second]) {
-        s[hi] = xr;
-        fs[hi] = fr;
-      } else {
-        const bool outside = fr < fs[hi];
-        auto xc = along(outside ? -0.5 : 0.5);
-        const double fc = f(xc);
-        if (fc < (outside ? fr : fs[hi])) {
-          s[hi] = xc;
-          fs[hi] = fc;
-        } else {
-          for (std::size_t i = 0; i <= n; ++i) {
-            if (i == lo) continue;
-            for (std::size_t d = 0; d < n; ++d) s[i][d] = s[lo][d] + 0.5 * (s[i][d] - s[lo][d]);
-            fs[i] = f(s[i]);
-          }
-        }
-      }
-    }
-    const auto it = std::min_element(fs.begin(), fs.end());
-    const double gain = best_f - *it;
-    if (*it < best_f) {
-      best_f = *it;
-      best = s[static_cast<std::size_t>(it - fs.begin())];
-    }
-    if (gain < 1e-10) break;
-    step = std::max(step * 0.5, 0.05);
-  }
-  return {best, best_f};
-}
-
 struct Fit {
   SoftwareStack stack;
   PowerModel power;
@@ -188,7 +116,6 @@ Result<Fit> fit_once(const std::vector<ServingCase>& cases, std::size_t skip, co
   const auto figs = figures();
   std::optional<Error> failure;
   auto objective = [&](const std::vector<double>& z) {
-    ++evaluations;
     SoftwareStack s = base_stack;
     PowerModel p = base_power;
     apply(figs, z, s, p);
@@ -222,18 +149,20 @@ Result<Fit> fit_once(const std::vector<ServingCase>& cases, std::size_t skip, co
     starts.push_back(std::vector<double>(figs.size(), 1.0));
     starts.push_back(std::vector<double>(figs.size(), -1.0));
   }
-  std::vector<double> best;
-  double best_f = std::numeric_limits<double>::infinity();
-  for (const auto& z0 : starts) {
-    auto [z, fz] = nelder_mead(objective, z0, budget / static_cast<std::uint32_t>(starts.size()), evaluations);
-    if (fz < best_f) {
-      best_f = fz;
-      best = z;
-    }
-  }
-  if (!std::isfinite(best_f)) return failure ? *failure : make_error(Errc::kInternal, "calibrate: no finite fit");
-  Fit out{base_stack, base_power, best_f};
-  apply(figs, best, out.stack, out.power);
+  // Each search: a simplex of 1 in z, halved at each of at most 8 restarts while they gain.
+  NelderMeadOptions search;
+  search.step = 1.0;
+  search.min_step = 0.05;
+  search.tolerance = 1e-12;
+  search.max_evaluations = budget / static_cast<std::uint32_t>(starts.size());
+  search.max_restarts = 8;
+  search.min_gain = 1e-10;
+  search.quiet_restarts = 1;
+  const auto best = nelder_mead_best_of(objective, starts, search);
+  evaluations += best.evaluations;
+  if (!std::isfinite(best.value)) return failure ? *failure : make_error(Errc::kInternal, "calibrate: no finite fit");
+  Fit out{base_stack, base_power, best.value};
+  apply(figs, best.x, out.stack, out.power);
   return out;
 }
 

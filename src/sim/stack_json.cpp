@@ -118,7 +118,7 @@ Result<StackFile> load_stack_file(const std::string& path) {
   nlohmann::json doc = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return parse_error(path, "not valid JSON");
   if (!doc.is_object() || !doc.contains("stack"))
-    return parse_error(path, "expected an object with a \"stack\" object (as jouleperf calibrate -o writes)");
+    return parse_error(path, "expected an object with a \"stack\" object (as jouleperf calibrate --save writes)");
   auto s = stack_from_json(doc["stack"], path);
   if (!s) return s.error();
   StackFile out{*s, std::nullopt};

@@ -72,37 +72,17 @@ void StaticReplica::run_batch() {
   double energy = 0;
   auto run = [&](const StepShape& target_shape, const StepShape& draft_first, std::uint32_t draft_forwards,
                  double draft_rows, double draft_ctx) {
-    const StepCost tc = d_.target.evaluate(target_shape);
-    double dur = tc.duration_s, e = tc.energy_j, flops = tc.flops;
-    double cu = tc.compute_util * tc.duration_s, mu = tc.memory_util * tc.duration_s;
-    if (d_.draft) {
-      for (std::uint32_t j = 0; j < draft_forwards; ++j) {
-        StepShape ds = draft_rows > 0 ? decode_rows(draft_rows, draft_ctx + j * draft_rows, 1.0) : StepShape{};
-        if (j == 0) ds += draft_first;
-        const StepCost dc = d_.draft->evaluate(ds);
-        dur += dc.duration_s;
-        e += dc.energy_j;
-        flops += dc.flops;
-        cu += dc.compute_util * dc.duration_s;
-        mu += dc.memory_util * dc.duration_s;
-      }
-    }
-    acc_.step(now_, now_ + dur, e, d_.devices, cu / dur, mu / dur, target_shape.sequences, flops);
-    now_ += dur;
-    energy += e;
+    const StepTotals step = step_totals(d_, target_shape, draft_first, draft_forwards, draft_rows, draft_ctx);
+    acc_.step(now_, now_ + step.duration_s, step.energy_j, d_.devices, step.compute_util, step.memory_util,
+              target_shape.sequences, step.flops);
+    now_ += step.duration_s;
+    energy += step.energy_j;
     ++steps_;
   };
 
   // Prefill: every row padded to the longest prompt (the prompt once per beam unless the
   // stack prefills it once).
-  StepShape pre = prefill_chunk(0, in_max, true, c_.prefill_logits);
-  const double copies = n * d_.prefill_expansion;
-  pre.tokens *= copies;
-  pre.sequences *= copies;
-  pre.attn_pairs *= copies;
-  pre.kv_read_tokens *= copies;
-  pre.kv_write_tokens *= copies;
-  pre.logit_tokens *= copies;
+  const StepShape pre = scaled(prefill_chunk(0, in_max, true, c_.prefill_logits), n * d_.prefill_expansion);
   run(pre, pre, d_.draft ? 1u : 0u, 0.0, 0.0);
   const double prefill_end = now_;
 

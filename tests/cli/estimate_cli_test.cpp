@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "cli/estimate_store.hpp"
 #include "jouleperf/hardware/registry.hpp"
 #include "jouleperf/model/arch.hpp"
 #include "jouleperf/model/flops.hpp"
@@ -19,46 +20,13 @@
 namespace jouleperf {
 namespace {
 
-study::CellResult cell(const std::string& config, std::uint64_t i, std::uint64_t o, double e) {
-  study::CellResult c;
-  c.key = {config, i, o, 2};
-  c.status = study::CellStatus::kDone;
-  study::Repetition r;
-  r.energy_j = e;
-  r.duration_s = 1.0;
-  c.reps = {r, r};
-  c.energy_source = "cpu-time-model";
-  c.estimated = true;
-  return c;
-}
-
 class EstimateCli : public ::testing::Test {
  protected:
   void SetUp() override {
     store_ = (dir_.path() / "study.db").string();
-    trace_ = dir_.write("small.csv", "in,out\n32,8\n64,8\n100,16\n128,16\n500,3\n").string();
-    auto s = study::Store::open(store_);
-    ASSERT_TRUE(s.ok()) << s.error().to_string();
-    study::Config base;
-    base.name = "baseline";
-    base.engine = "sim";
-    base.model = "Llama-3.2-1B";
-    base.weight_type = "bf16";
-    base.baseline = true;
-    base.settings = {{"hardware", "h100-sxm"}};
-    study::Config fast = base;
-    fast.name = "fast";
-    fast.baseline = false;
-    ASSERT_TRUE(s->put_config(base).ok());
-    ASSERT_TRUE(s->put_config(fast).ok());
+    trace_ = dir_.write("small.csv", testing::kEstimateTrace).string();
     // E_batch at B = 2: baseline 10, 30 (I = 32, 128; O = 8) and 20, 60 (O = 16); fast half.
-    const double e[2][2] = {{10, 20}, {30, 60}};
-    const std::uint64_t in[2] = {32, 128}, out[2] = {8, 16};
-    for (int a = 0; a < 2; ++a)
-      for (int b = 0; b < 2; ++b) {
-        ASSERT_TRUE(s->put_cell(cell("baseline", in[a], out[b], e[a][b])).ok());
-        ASSERT_TRUE(s->put_cell(cell("fast", in[a], out[b], e[a][b] / 2)).ok());
-      }
+    ASSERT_TRUE(testing::write_estimate_store(store_));
   }
 
   int run(const std::string& args) {

@@ -1,23 +1,15 @@
-// The simulator against steady-state serving measurements (sim::compare_serving) as
-// tables: what `calibrate --measurements` and `fidelity` print and a study's report shows.
+// The serving tables live in sim (sim/serving_tables.hpp) so `fidelity` and `calibrate`
+// build them in the library; the report part keeps these names for its own code.
 #pragma once
 
-#include <string>
-#include <vector>
-
 #include "jouleperf/report/table.hpp"
-#include "jouleperf/sim/serving_fit.hpp"
+#include "jouleperf/sim/serving_tables.hpp"
 
 namespace jouleperf::report {
 
-// The columns of serving_table and serving_error_table (a stored table is read back by them).
-std::vector<Column> serving_columns();
-std::vector<Column> serving_error_columns();
-
-// One row per measurement: measured and simulated J per output token, power, median ITL
-// and output tokens/s with the signed error of each, %.
-Table serving_table(const std::vector<sim::ServingComparison>& rows, std::string name, std::string title);
-// One row per figure: rows carrying it, median and worst |error|, %.
-Table serving_error_table(const sim::ServingErrors& e, std::string name, std::string title);
+using sim::serving_columns;
+using sim::serving_error_columns;
+using sim::serving_error_table;
+using sim::serving_table;
 
 }  // namespace jouleperf::report

@@ -1,5 +1,5 @@
 // JSON form of a software stack's figures and of the power model, so that a fitted
-// deployment (`jouleperf calibrate -o FILE`) can be given back to the simulator
+// deployment (`jouleperf calibrate --save FILE`) can be given back to the simulator
 // (`jouleperf simulate --stack-file FILE`). Format in docs/simulator.md ("Calibration").
 #pragma once
 

@@ -1,6 +1,10 @@
-#include "jouleperf/report/serving_tables.hpp"
+#include "jouleperf/sim/serving_tables.hpp"
 
-namespace jouleperf::report {
+namespace jouleperf::sim {
+
+using table::Column;
+using table::Table;
+using table::Value;
 
 std::vector<Column> serving_columns() {
   return {{"line", "line of the measurements file"},
@@ -53,12 +57,12 @@ Table serving_table(const std::vector<sim::ServingComparison>& rows, std::string
   return t;
 }
 
-Table serving_error_table(const sim::ServingErrors& e, std::string name, std::string title) {
+Table serving_error_table(const ServingErrors& e, std::string name, std::string title) {
   Table t;
   t.name = std::move(name);
   t.title = std::move(title);
   t.columns = serving_error_columns();
-  auto add = [&](const char* what, const sim::ErrorSummary& s) {
+  auto add = [&](const char* what, const ErrorSummary& s) {
     if (s.rows == 0) return;
     t.rows.push_back({std::string(what), static_cast<std::int64_t>(s.rows), 100.0 * s.median_abs, 100.0 * s.worst_abs});
   };
@@ -70,4 +74,4 @@ Table serving_error_table(const sim::ServingErrors& e, std::string name, std::st
   return t;
 }
 
-}  // namespace jouleperf::report
+}  // namespace jouleperf::sim
