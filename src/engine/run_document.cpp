@@ -92,21 +92,25 @@ table::Table phase_table(const RunOutcome& o) {
 }
 
 table::Table request_table(const RunOutcome& o) {
-  const bool text = o.request.keep_text;
   table::Table t{"requests", "Requests", {{"request", ""}, {"ttft_s", ""}, {"e2e_s", ""}, {"output_tokens", ""}}, {}};
   t.columns.push_back({"energy_j", "the batch's energy split by token share"});
-  if (text) t.columns.push_back({"text", "the prompt (when given) and its continuation"});
   for (std::size_t i = 0; i < o.summary->requests.size(); ++i) {
     const auto& q = o.summary->requests[i];
-    std::vector<Value> row = {static_cast<std::int64_t>(i), q.ttft_s, q.e2e_s,
-                              static_cast<std::int64_t>(q.output_tokens), q.energy_j};
-    if (text) {
-      const std::string& full = o.result->sequences[i].text_with_prompt;
-      row.push_back(full.empty() ? q.text : full);
-    }
-    t.rows.push_back(std::move(row));
+    t.rows.push_back(
+        {static_cast<std::int64_t>(i), q.ttft_s, q.e2e_s, static_cast<std::int64_t>(q.output_tokens), q.energy_j});
   }
   return t;
+}
+
+// With --print-output: each sequence's text (the prompt, when given, then its
+// continuation) as a JSON string, so every byte shows.
+void text_lines(const RunOutcome& o, std::vector<std::string>& f) {
+  if (!o.request.keep_text) return;
+  for (std::size_t i = 0; i < o.summary->requests.size(); ++i) {
+    const std::string& full = o.result->sequences[i].text_with_prompt;
+    f.push_back(
+        fmt::format("request {}: {}", i, nlohmann::json(full.empty() ? o.summary->requests[i].text : full).dump()));
+  }
 }
 
 std::vector<std::string> header_lines(const RunOutcome& o) {
@@ -143,6 +147,7 @@ void decoding_lines(const RunOutcome& o, std::vector<std::string>& f) {
 
 std::vector<std::string> footer_lines(const RunOutcome& o) {
   std::vector<std::string> f;
+  text_lines(o, f);
   decoding_lines(o, f);
   if (o.openai) {
     const auto oj = openai_requests_json(o.openai_results);
