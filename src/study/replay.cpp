@@ -220,7 +220,51 @@ study::RequestRecord request_record(const LoadgenRequest& q, double origin, cons
   return rr;
 }
 
-// Writes the run and every request into options.store (one transaction).
+// How the arrivals were made, for the report: "Poisson 2 req/s, seed 1", "trace t.csv x2".
+std::string arrivals_text(const ReplayOptions& a) {
+  if (!a.trace.empty()) return fmt::format("trace {} x{:g}", a.trace, a.speed);
+  const std::string kind = a.gamma_cv ? fmt::format("gamma (cv {:g})", *a.gamma_cv) : std::string("Poisson");
+  return fmt::format("{} {:g} req/s, seed {}", kind, a.poisson_rps.value_or(0.0), a.seed);
+}
+
+// The run as a "replay" artifact in the schema `report` reads (study/online.hpp's
+// OnlineComparison::replay): one record, whichever engine served it.
+nlohmann::json replay_artifact(const ReplayOptions& a, const nlohmann::json& j, const std::string& run_id) {
+  auto pct = [](const nlohmann::json& p) {
+    return nlohmann::json{{"p50", p["p50"]},   {"p90", p["p90"]}, {"p99", p["p99"]},
+                          {"mean", p["mean"]}, {"max", p["max"]}, {"n", p["n"]}};
+  };
+  const auto requests = j["requests"].get<double>();
+  nlohmann::json b = {{"config", a.model.empty() ? j["engine"].get<std::string>() : a.model},
+                      {"engine", j["engine"]},
+                      {"run_id", run_id},
+                      {"arrivals", arrivals_text(a)},
+                      {"requests", j["requests"]},
+                      {"completed", j["ok"]},
+                      {"duration_s", j["duration_s"]},
+                      {"energy_j", j["energy_j"]},
+                      {"above_idle_j", j["above_idle_j"]},
+                      {"energy_source", j["energy_source"]},
+                      {"estimated", j["estimated"]},
+                      {"simulated", false},
+                      {"per_request_j", j["energy_per_request_j"]},
+                      {"per_output_token_j", j["energy_per_output_token_j"]},
+                      {"latency_s", {{"ttft", pct(j["ttft_s"])}, {"e2e", pct(j["e2e_s"])}}},
+                      {"goodput_rps", j["goodput_rps"]},
+                      {"slo_attainment", requests > 0 ? j["slo_met"].get<double>() / requests : 0.0}};
+  for (const char* k : {"batching", "max_batch", "forwards", "mean_batch", "busy_s"})
+    if (j.contains(k)) b[k] = j[k];
+  if (j.contains("offline"))
+    b["offline"] = {{"energy_j", j["offline"]["energy_j"]},
+                    {"per_request_j", j["offline"]["energy_per_request_j"]},
+                    {"duration_s", j["offline"]["duration_s"]},
+                    {"batch", j["offline"]["max_batch"]},
+                    {"above_idle_j", j["offline"]["above_idle_j"]}};
+  return b;
+}
+
+// Writes the run and every request into options.store (one transaction); a replay (not
+// a sweep) also as a "replay" artifact that `report` reads.
 Status store_replay(const ReplayOptions& a, const ReplayTarget& target, const std::string& kind,
                     const std::vector<StoredPhase>& phases, nlohmann::json info) {
   const OpenAiConfig oc = a.openai.value_or(OpenAiConfig{});
@@ -251,7 +295,10 @@ Status store_replay(const ReplayOptions& a, const ReplayTarget& target, const st
   info["max_concurrency"] = a.max_concurrency ? nlohmann::json(*a.max_concurrency) : nlohmann::json(nullptr);
   // The key itself never; a server's echo of it is scrubbed from the whole document too.
   rec.info = nlohmann::json::parse(scrub(info.dump(), oc.api_key));
-  return store->put_run(rec, reqs);
+  if (auto st = store->put_run(rec, reqs); !st) return st;
+  if (kind != "replay") return {};
+  const nlohmann::json body = replay_artifact(a, info, rec.run_id);
+  return store->put_artifact({"replay", rec.run_id, nlohmann::json::parse(scrub(body.dump(), oc.api_key)), 0.0});
 }
 
 // The idle baseline asked for (idle_power_w, or idle_s measured now), if any.

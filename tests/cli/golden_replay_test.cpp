@@ -10,6 +10,7 @@
 #include "llama/tiny_model.hpp"
 #include "support/golden.hpp"
 #include "support/http_server_openai.hpp"
+#include "support/temp_dir.hpp"
 
 namespace jouleperf {
 namespace {
@@ -71,6 +72,20 @@ TEST(GoldenReplay, OldSpellingsAndTheJsonSwitch) {
   EXPECT_EQ(j["output_tokens"], 6);
   EXPECT_EQ(j["per_request"].size(), 2u);
   EXPECT_EQ(run_program(JP_CLI_PATH, base + "-O 2 -o yaml").exit_code, 2);
+}
+
+TEST(GoldenReplay, TheStoredRunIsAReplayRecordTheReportReads) {
+  testing::FakeOpenAiServer server(testing::FakeOpenAiOptions{});
+  testing::TempDir dir;
+  const std::string db = (dir.path() / "r.db").string();
+  auto r =
+      run_program(JP_CLI_PATH, "replay --url " + server.base_url() +
+                                   " --poisson 200 --requests 3 -I 4 -O 2 --sensor cpu-model -o csv --store " + db);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto rep = run_program(JP_CLI_PATH, "report --store " + db + " --format csv --table replays");
+  ASSERT_EQ(rep.exit_code, 0) << rep.err;
+  EXPECT_NE(rep.out.find("openai,,,\"Poisson 200 req/s, seed 1\",3,3,"), std::string::npos) << rep.out;
+  EXPECT_NE(rep.out.find("cpu-time-model,true,false"), std::string::npos) << rep.out;
 }
 
 }  // namespace
