@@ -15,6 +15,7 @@ Status check_options(const RunOptions& o) {
   if (o.engine != "llamacpp" && o.engine != "openai")
     return usage(fmt::format("unknown engine '{}' (built: llamacpp, openai)", o.engine));
   if (o.engine == "llamacpp" && o.model.empty()) return usage("--model is required with --engine llamacpp");
+  if (o.input == 0 || o.output == 0 || o.batch == 0) return usage("--input, --output-tokens and --batch must be >= 1");
   if (o.engine == "openai" && (!o.openai || o.openai->url.empty()))
     return usage("--url is required with --engine openai");
   return {};

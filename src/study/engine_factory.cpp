@@ -207,6 +207,14 @@ Status check_engine_config(const Config& config) {
   return st;
 }
 
+std::vector<std::string> config_notes(const Config& config) {
+  std::vector<std::string> notes, out;
+  if (config.engine != "llamacpp") return out;
+  (void)llama_settings_from_keys([&config](std::string_view k) { return config.setting(k); }, config.threads, &notes);
+  for (const auto& n : notes) out.push_back(fmt::format("config \"{}\": {}", config.name, n));
+  return out;
+}
+
 void make_model_paths_absolute(Config& config) {
   if (config.engine != "llamacpp") return;
   auto absolute = [](const std::string& p) {

@@ -652,6 +652,8 @@ Result<ReplayResult> replay_openai(const ReplayOptions& a, const std::vector<Sch
 Result<ReplayResult> run_replay(const ReplayOptions& a, const SamplerStarter& start_sampler) {
   if (a.engine != "openai" && a.engine != "llamacpp")
     return usage(fmt::format("unknown engine '{}' (openai, llamacpp)", a.engine));
+  if (a.input == 0 || a.output == 0 || a.requests == 0)
+    return usage("--input, --output-tokens and --requests must be >= 1");
   if (!(a.max_failure_rate >= 0.0 && a.max_failure_rate <= 1.0)) return usage("--max-failure-rate must be in [0, 1]");
   auto slo = parse_slo(a.slo);
   if (!slo) return usage(slo.error().message);

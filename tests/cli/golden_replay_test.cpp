@@ -72,6 +72,7 @@ TEST(GoldenReplay, OldSpellingsAndTheJsonSwitch) {
   EXPECT_EQ(j["output_tokens"], 6);
   EXPECT_EQ(j["per_request"].size(), 2u);
   EXPECT_EQ(run_program(JP_CLI_PATH, base + "-O 2 -o yaml").exit_code, 2);
+  EXPECT_EQ(run_program(JP_CLI_PATH, base + "--output 0").exit_code, 2);
 }
 
 TEST(GoldenReplay, TheStoredRunIsAReplayRecordTheReportReads) {

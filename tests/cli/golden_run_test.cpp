@@ -73,6 +73,7 @@ TEST(GoldenRun, OldSpellingsStillWork) {
   EXPECT_EQ(csv.exit_code, 0) << csv.err;
   EXPECT_EQ(run_program(JP_CLI_PATH, base + "-O 2 -o yaml").exit_code, 2);
   EXPECT_EQ(run_program(JP_CLI_PATH, base + "-O 2 --flash-attn maybe").exit_code, 2);
+  EXPECT_EQ(run_program(JP_CLI_PATH, base + "--output 0").exit_code, 2);  // as -O 0 always was
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 
 #include <map>
 
+#include "jouleperf/study/config_check.hpp"
+
 namespace jouleperf {
 namespace {
 
@@ -67,6 +69,26 @@ TEST(LlamaSettings, StudyKeysBothSpellingsOfFlashAttn) {
   EXPECT_FALSE(llama_settings_from_keys(keys({{"mmap", "yes"}}), 0).ok());
   EXPECT_FALSE(llama_settings_from_keys(keys({{"gpu_layers", "-2"}}), 0).ok());
   EXPECT_FALSE(llama_settings_from_keys(keys({{"n_ubatch", "0"}}), 0).ok());
+}
+
+TEST(LlamaSettings, AStudyConfigTakesBothSpellingsAndSaysWhichIsOld) {
+  study::Config c;
+  c.name = "fa";
+  c.model = "m.gguf";
+  c.settings = {{"flash_attention", "on"}};
+  EXPECT_TRUE(study::check_engine_config(c).ok());
+  const auto notes = study::config_notes(c);
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_NE(notes[0].find("config \"fa\""), std::string::npos) << notes[0];
+  c.settings = {{"flash_attn", "off"}, {"mmap", "false"}};
+  EXPECT_TRUE(study::check_engine_config(c).ok());
+  EXPECT_TRUE(study::config_notes(c).empty());
+  c.settings = {{"flash_attn", "often"}};
+  EXPECT_EQ(study::check_engine_config(c).error().code, Errc::kInvalidArgument);
+  c.settings = {{"flash_atn", "on"}};  // a typo is refused, naming the keys
+  const auto typo = study::check_engine_config(c);
+  ASSERT_FALSE(typo.ok());
+  EXPECT_NE(typo.error().message.find("flash_attn"), std::string::npos);
 }
 
 }  // namespace
