@@ -63,6 +63,19 @@ TEST(GoldenReplay, OpenAiConsoleCsvJson) {
   }
 }
 
+TEST(GoldenReplay, RateSweepConsoleCsvJson) {
+  testing::FakeOpenAiServer server(testing::FakeOpenAiOptions{});
+  const std::string args = "replay --url " + server.base_url() +
+                           " --rates 200,400 --requests 3 --warmup 1 --idle-gap 0 -I 4 -O 2 --timeout 5"
+                           " --sensor cpu-model -o ";
+  for (const auto& [format, file] : {std::pair{"console", "replay_sweep.txt"}, std::pair{"csv", "replay_sweep.csv"},
+                                     std::pair{"json", "replay_sweep.json"}}) {
+    auto r = run_program(JP_CLI_PATH, args + format);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(golden_diff(JP_SOURCE_DIR, file, masked(r.out, "\\$NOPE")), "");
+  }
+}
+
 TEST(GoldenReplay, OldSpellingsAndTheJsonSwitch) {
   testing::FakeOpenAiServer server(testing::FakeOpenAiOptions{});
   const std::string base = "replay --url " + server.base_url() + " --poisson 200 --requests 2 -I 4 --sensor cpu-model ";
