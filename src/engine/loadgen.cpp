@@ -1,5 +1,7 @@
 #include "jouleperf/engine/loadgen.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 
@@ -145,6 +147,31 @@ LoadgenSummary summarize_load(const LoadgenRun& run, const Slo& slo) {
   s.e2e_s = percentiles(std::move(e2e));
   s.lateness_s = percentiles(std::move(late));
   return s;
+}
+
+LoadgenRun served_as_loadgen_run(const ServeResult& sr, const std::vector<ServeRequest>& reqs) {
+  LoadgenRun run;
+  run.start_s = sr.start_s;
+  run.end_s = sr.end_s;
+  for (std::size_t i = 0; i < reqs.size() && i < sr.requests.size(); ++i) {
+    const ServedRequest& q = sr.requests[i];
+    LoadgenRequest lr;
+    lr.scheduled_s = q.arrival_s;
+    lr.lateness_s = 0.0;
+    OpenAiResult& r = lr.result;
+    r.tag = i;
+    r.ok = true;
+    r.input_tokens_asked = reqs[i].input_tokens;
+    r.output_tokens_asked = reqs[i].output_tokens;
+    r.output_tokens = q.output_tokens;
+    if (q.output_tokens != reqs[i].output_tokens)
+      r.mismatch = fmt::format("{} output tokens, {} asked", q.output_tokens, reqs[i].output_tokens);
+    r.send_s = q.arrival_s;
+    r.token_s = q.token_s;
+    r.end_s = q.end_s;
+    run.requests.push_back(std::move(lr));
+  }
+  return run;
 }
 
 }  // namespace jouleperf

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "jouleperf/core/text.hpp"
+#include "jouleperf/engine/llama_settings.hpp"
 #include "jouleperf/engine/llamacpp.hpp"
 #include "jouleperf/engine/openai.hpp"
 #include "jouleperf/engine/prompt.hpp"
@@ -23,7 +24,7 @@ Error bad(const Config& c, const std::string& what) {
 }
 
 // Settings this engine understands; any other is an error (a typo must not pass silently).
-Status check_settings(const Config& c, std::initializer_list<std::string_view> known) {
+Status check_settings(const Config& c, const std::vector<std::string_view>& known) {
   for (const auto& [k, v] : c.settings) {
     bool ok = k == "batches";  // the study's, not the engine's (grid.hpp)
     for (auto n : known) ok = ok || k == n;
@@ -67,47 +68,21 @@ Result<std::optional<PromptTexts>> prompt_setting(const Config& c) {
 
 // The llama.cpp engine's configuration from a study config: every setting checked; the only
 // file read is a prompts file (setting prompts), so a bad one is refused before any store.
+// The settings themselves are read as `run` and `replay` read their flags (llama_settings.hpp).
 Result<LlamaEngineConfig> llamacpp_config(const Config& c) {
-  if (auto st = check_settings(
-          c, {"threads_batch", "flash_attention", "kv_type", "n_batch", "n_ubatch", "gpu_layers", "mmap", "draft_model",
-              "draft_tokens", "accept_rate", "beam_width", "prompt", "prompts", "prompts_field"});
-      !st)
-    return st.error();
+  std::vector<std::string_view> known = llama_setting_keys();
+  for (std::string_view k : {"draft_tokens", "accept_rate", "beam_width", "prompt", "prompts", "prompts_field"})
+    known.push_back(k);
+  if (auto st = check_settings(c, known); !st) return st.error();
   auto prompts = prompt_setting(c);
   if (!prompts) return prompts.error();
   auto decoding = decoding_settings(c);
   if (!decoding) return bad(c, decoding.error().message);
-  LlamaEngineConfig lc;
-  lc.model_path = c.model;
-  lc.draft_model_path = decoding->draft_model;
-  lc.prompts = std::move(*prompts);
-  lc.threads = c.threads;
-  auto tb = setting_u64(c, "threads_batch", 0);
-  auto nb = setting_u64(c, "n_batch", lc.n_batch);
-  auto nub = setting_u64(c, "n_ubatch", lc.n_ubatch);
-  for (const auto* r : {&tb, &nb, &nub})
-    if (!*r) return r->error();
-  if (*nb == 0 || *nb > (1u << 24) || *nub == 0 || *nub > (1u << 24) || *tb > 4096)
-    return bad(c, "n_batch / n_ubatch must be between 1 and 2^24, threads_batch at most 4096");
-  lc.threads_batch = static_cast<int>(*tb);
-  lc.n_batch = static_cast<std::uint32_t>(*nb);
-  lc.n_ubatch = static_cast<std::uint32_t>(*nub);
-  if (auto fa = c.setting("flash_attention")) {
-    auto f = parse_flash_attention(*fa);
-    if (!f) return bad(c, f.error().message);
-    lc.flash_attention = *f;
-  }
-  if (auto kv = c.setting("kv_type")) lc.kv_type = *kv;
-  if (auto gl = c.setting("gpu_layers")) {
-    auto v = parse_i64(*gl);
-    if (!v || *v < -1 || *v > 100000)
-      return bad(c, fmt::format("setting gpu_layers: \"{}\" is not -1 or a layer count", *gl));
-    lc.gpu_layers = static_cast<int>(*v);
-  }
-  if (auto mm = c.setting("mmap")) {
-    if (*mm != "true" && *mm != "false") return bad(c, "setting mmap: expected true or false");
-    lc.mmap = *mm == "true";
-  }
+  auto settings = llama_settings_from_keys([&c](std::string_view k) { return c.setting(k); }, c.threads);
+  if (!settings) return bad(c, settings.error().message);
+  settings->draft = decoding->draft_model;
+  auto lc = llama_engine_config(c.model, *settings, std::move(*prompts));
+  if (!lc) return bad(c, lc.error().message);
   return lc;
 }
 
@@ -230,6 +205,14 @@ Status check_engine_config(const Config& config) {
     st = bad(config, fmt::format("engine \"{}\": expected llamacpp, sim or openai", config.engine));
   }
   return st;
+}
+
+std::vector<std::string> config_notes(const Config& config) {
+  std::vector<std::string> notes, out;
+  if (config.engine != "llamacpp") return out;
+  (void)llama_settings_from_keys([&config](std::string_view k) { return config.setting(k); }, config.threads, &notes);
+  for (const auto& n : notes) out.push_back(fmt::format("config \"{}\": {}", config.name, n));
+  return out;
 }
 
 void make_model_paths_absolute(Config& config) {

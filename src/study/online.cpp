@@ -146,6 +146,10 @@ Result<OnlineComparison> online_vs_offline(Engine& engine, Sampler& sampler, con
   for (const auto& q : r.requests) marks.push_back({{"t_s", q.arrival_s - r.start_s}, {"name", "arrival"}});
   c.power_trace["marks"] = marks;
   c.power_trace["what"] = fmt::format("online replay of {} ({})", o.config, o.arrivals);
+  c.online = std::move(online->result);
+  c.online_measurement = std::move(online->measurement);
+  c.offline = std::move(offline->result);
+  c.offline_measurement = std::move(offline->measurement);
   return c;
 }
 

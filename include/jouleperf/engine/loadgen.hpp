@@ -14,6 +14,7 @@
 #include "jouleperf/core/clock.hpp"
 #include "jouleperf/core/result.hpp"
 #include "jouleperf/engine/openai.hpp"
+#include "jouleperf/engine/serve.hpp"
 #include "jouleperf/sensor/meter.hpp"
 
 namespace jouleperf {
@@ -82,5 +83,11 @@ struct LoadgenSummary {
   double goodput_rps = 0;                    // slo_met / duration_s
 };
 LoadgenSummary summarize_load(const LoadgenRun& run, const Slo& slo);
+
+// A run served in-process (Engine::serve) in the load generator's shape, so both kinds of
+// run share one summary and one record: request i is tagged i, ok, sent at its arrival
+// (lateness 0: its wait is the queue, admitted_s - arrival_s), with a mismatch noted when
+// it made other than the output tokens asked. `requests` are the ones given to serve().
+LoadgenRun served_as_loadgen_run(const ServeResult& served, const std::vector<ServeRequest>& requests);
 
 }  // namespace jouleperf

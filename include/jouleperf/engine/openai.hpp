@@ -184,6 +184,17 @@ class OpenAiEngine final : public Engine {
   Result<BatchResult> run_batch(const BatchRequest& request, const Clock& clock, Meter* meter) override;
   const std::vector<OpenAiResult>& last_results() const { return last_; }
   std::vector<RequestFailure> last_failures() const override;
+  // Serves `requests` open-loop (engine/loadgen.hpp): each is sent at its arrival time
+  // whatever the server does, at most options.max_batch in flight (a request waiting for
+  // a slot is admitted when sent: admitted_s = send, first_token_s = its first streamed
+  // token). The server batches them its own way, so only BatchingMode::kContinuous is
+  // taken (kUnsupported for kStatic) and greedy only; `forwards`, `mean_batch` and
+  // `busy_s` are not visible from a client (0), `peak_batch` counts requests in flight.
+  // Starts `meter` (phase "replay") at the schedule's origin and leaves it running.
+  // Fails like validate_serve, with the client's setup errors, or, when any request
+  // failed, with their count and reasons (last_results()/last_failures() name them).
+  Result<ServeResult> serve(const std::vector<ServeRequest>& requests, const ServeOptions& options, const Clock& clock,
+                            Meter* meter) override;
   OpenAiClient& client() { return *client_; }
 
  private:

@@ -3,6 +3,9 @@
 // then blocks the corrected study.
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "jouleperf/core/result.hpp"
 #include "jouleperf/record/cell.hpp"
 #include "jouleperf/study/grid.hpp"
@@ -13,6 +16,11 @@ namespace jouleperf::study {
 // values out of range, malformed numbers), without opening an engine, reading a model or
 // a profile file, or touching the network. kInvalidArgument naming the config and setting.
 Status check_engine_config(const Config& config);
+
+// Notes for the user about a config's settings that are accepted but deprecated (e.g.
+// "config \"x\": setting flash_attention is deprecated: spell it flash_attn ..."), for
+// the caller to show; empty when there is nothing to say. Never fails, never prints.
+std::vector<std::string> config_notes(const Config& config);
 
 // For the llamacpp engine: the model path and the draft_model setting made absolute and
 // canonical (symlinks resolved as far as the path exists), so the store names the file

@@ -14,6 +14,7 @@
 #include "jouleperf/engine/engine.hpp"
 #include "jouleperf/engine/loadgen.hpp"
 #include "jouleperf/engine/serve.hpp"
+#include "jouleperf/sensor/meter.hpp"
 #include "jouleperf/sensor/sampler.hpp"
 
 namespace jouleperf::study {
@@ -31,6 +32,9 @@ struct OnlineOptions {
 struct OnlineComparison {
   nlohmann::json replay;       // kind "replay" (docs/report.md, artifact schema)
   nlohmann::json power_trace;  // kind "power-trace": the online run's power with arrival marks
+  // The two runs themselves (for callers that report more than the documents, e.g. replay).
+  ServeResult online, offline;
+  Measurement online_measurement, offline_measurement;
 };
 
 // Serves `requests` online (their arrival times, options.online), then the same requests

@@ -1,0 +1,106 @@
+// Golden output of `jouleperf replay` (tests/cli/golden/): console, CSV and JSON of a
+// seeded Poisson replay served in-process on the tiny synthetic model (with the offline
+// comparison) and sent to a fake OpenAI-compatible server, every timing, energy and
+// path masked, so a change of format is a visible diff (JP_UPDATE_GOLDEN=1 rewrites).
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "llama/tiny_model.hpp"
+#include "support/golden.hpp"
+#include "support/http_server_openai.hpp"
+#include "support/temp_dir.hpp"
+
+namespace jouleperf {
+namespace {
+
+using testing::golden_diff;
+using testing::run_program;
+
+// What differs from run to run: numbers with a fraction or exponent and numbers of 3 or
+// more digits (times, energies, rates at 4 significant digits), the model's path, the
+// server's port, the column widths they set, the host (llama.cpp's system line), sample
+// counts and the forwards and peak batch of a continuous run.
+std::string masked(const std::string& text, const std::string& model) {
+  std::string t = std::regex_replace(text, std::regex(model), "<model>");
+  // A run shorter than the sensor's update interval says so: whether it is depends on the host.
+  t = std::regex_replace(t, std::regex("\\(shorter than the sensor's update interval[^\n]*\n"), "");
+  t = std::regex_replace(t, std::regex(R"re("below_resolution": (true|false))re"), "\"below_resolution\": <masked>");
+  t = testing::mask(t, {R"re(127\.0\.0\.1:[0-9]+)re", R"re("(system|version|engine_version)": "[^"]*")re",
+                        R"re("sensor_conditions": \{[^}]*\})re", R"re("(samples|forwards|peak_batch)": [0-9]+)re",
+                        R"re([0-9]+ forwards)re", R"re(\(peak [0-9]+\))re", R"re(-?[0-9]+(\.[0-9]+)?e[-+]?[0-9]+)re",
+                        R"re(-?[0-9]+\.[0-9]+)re", R"re(\b[0-9]{3,}\b)re"});
+  // A fake server's tokens may come at once: a zero time, no decode speed.
+  t = std::regex_replace(t, std::regex("([ ,])0(?=[ ,\r\n])"), "$1<masked>");
+  t = std::regex_replace(t, std::regex("(^|\n)decode[ ,][^\r\n]*"), "$1decode <masked>");
+  t = std::regex_replace(t, std::regex(R"re("decode_tokens_per_s": null)re"), "\"decode_tokens_per_s\": <masked>");
+  return std::regex_replace(t, std::regex(" +"), " ");
+}
+
+TEST(GoldenReplay, LlamacppConsoleCsvJson) {
+  const std::string model = testing::tiny_model();
+  const std::string args = "replay --engine llamacpp --model " + model +
+                           " --poisson 200 --requests 4 -I 8 -O 3 --max-batch 2 --threads 1 --warmup 0"
+                           " --idle-power 1 --offline-compare --sensor cpu-model -o ";
+  for (const auto& [format, file] :
+       {std::pair{"console", "replay.txt"}, std::pair{"csv", "replay.csv"}, std::pair{"json", "replay.json"}}) {
+    auto r = run_program(JP_CLI_PATH, args + format);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(golden_diff(JP_SOURCE_DIR, file, masked(r.out, model)), "");
+  }
+}
+
+TEST(GoldenReplay, OpenAiConsoleCsvJson) {
+  testing::FakeOpenAiServer server(testing::FakeOpenAiOptions{});
+  const std::string args =
+      "replay --url " + server.base_url() + " --poisson 200 --requests 4 -I 4 -O 2 --timeout 5 --sensor cpu-model -o ";
+  for (const auto& [format, file] : {std::pair{"console", "replay_openai.txt"}, std::pair{"csv", "replay_openai.csv"},
+                                     std::pair{"json", "replay_openai.json"}}) {
+    auto r = run_program(JP_CLI_PATH, args + format);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(golden_diff(JP_SOURCE_DIR, file, masked(r.out, "\\$NOPE")), "");
+  }
+}
+
+TEST(GoldenReplay, RateSweepConsoleCsvJson) {
+  testing::FakeOpenAiServer server(testing::FakeOpenAiOptions{});
+  const std::string args = "replay --url " + server.base_url() +
+                           " --rates 200,400 --requests 3 --warmup 1 --idle-gap 0 -I 4 -O 2 --timeout 5"
+                           " --sensor cpu-model -o ";
+  for (const auto& [format, file] : {std::pair{"console", "replay_sweep.txt"}, std::pair{"csv", "replay_sweep.csv"},
+                                     std::pair{"json", "replay_sweep.json"}}) {
+    auto r = run_program(JP_CLI_PATH, args + format);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(golden_diff(JP_SOURCE_DIR, file, masked(r.out, "\\$NOPE")), "");
+  }
+}
+
+TEST(GoldenReplay, OldSpellingsAndTheJsonSwitch) {
+  testing::FakeOpenAiServer server(testing::FakeOpenAiOptions{});
+  const std::string base = "replay --url " + server.base_url() + " --poisson 200 --requests 2 -I 4 --sensor cpu-model ";
+  auto old = run_program(JP_CLI_PATH, base + "--output 3 --json");  // --output N: the old generated tokens
+  ASSERT_EQ(old.exit_code, 0) << old.err;
+  const auto j = nlohmann::json::parse(old.out);
+  EXPECT_EQ(j["output_tokens"], 6);
+  EXPECT_EQ(j["per_request"].size(), 2u);
+  EXPECT_EQ(run_program(JP_CLI_PATH, base + "-O 2 -o yaml").exit_code, 2);
+  EXPECT_EQ(run_program(JP_CLI_PATH, base + "--output 0").exit_code, 2);
+}
+
+TEST(GoldenReplay, TheStoredRunIsAReplayRecordTheReportReads) {
+  testing::FakeOpenAiServer server(testing::FakeOpenAiOptions{});
+  testing::TempDir dir;
+  const std::string db = (dir.path() / "r.db").string();
+  auto r =
+      run_program(JP_CLI_PATH, "replay --url " + server.base_url() +
+                                   " --poisson 200 --requests 3 -I 4 -O 2 --sensor cpu-model -o csv --store " + db);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto rep = run_program(JP_CLI_PATH, "report --store " + db + " --format csv --table replays");
+  ASSERT_EQ(rep.exit_code, 0) << rep.err;
+  EXPECT_NE(rep.out.find("openai,,,\"Poisson 200 req/s, seed 1\",3,3,"), std::string::npos) << rep.out;
+  EXPECT_NE(rep.out.find("cpu-time-model,true,false"), std::string::npos) << rep.out;
+}
+
+}  // namespace
+}  // namespace jouleperf
