@@ -1,8 +1,6 @@
 // jouleperf sweep: the controlled grid (configs x I x O x B) into a resumable results
 // store, from a study file or from flags; one shard of it with --shard i/n
 // (study/sweep_spec.hpp). Each cell's row is written as it is stored.
-#include <fmt/format.h>
-
 #include <iostream>
 #include <memory>
 
@@ -36,45 +34,6 @@ LegacyOutput legacy_output_lengths(std::string& lengths) {
   };
 }
 
-// Rows to stdout or --output-file as cells are stored; JSON at the end (one document).
-class CellRows {
- public:
-  CellRows(const OutputFlags& flags, table::Format format)
-      : format_(format),
-        sink_(flags),
-        table_(study::sweep_cells_schema()),
-        stream_(format, table_, [this](std::string_view text) { sink_.write(text); }) {}
-  Status open() { return sink_.open(); }
-  void add(const study::CellResult& c) {
-    if (format_ == table::Format::kJson)
-      table_.rows.push_back(study::sweep_cell_row(c));
-    else
-      stream_.row(study::sweep_cell_row(c));
-  }
-  // The rows' end, then the summary: stdout for console and Markdown (JSON: in the
-  // document), stderr for CSV and JSON Lines, which hold rows only.
-  void finish(const study::SweepReport& r) {
-    if (format_ == table::Format::kJson) {
-      table::Document d;
-      d.json = study::sweep_json(r, table_);
-      sink_.write(table::render(d, format_));
-      return;
-    }
-    stream_.finish();
-    std::string lines;
-    for (const auto& l : study::sweep_summary_lines(r)) lines += l + "\n";
-    const bool text = format_ == table::Format::kConsole || format_ == table::Format::kMarkdown;
-    if (text) sink_.write(lines);
-    if (!text) std::cerr << lines;
-  }
-
- private:
-  table::Format format_;
-  OutputSink sink_;
-  table::Table table_;
-  table::RowStream stream_;
-};
-
 // "jouleperf sweep: <error>", exit 1 whatever the error's code.
 int failure(const Error& e) {
   std::cerr << "jouleperf sweep: " << e.to_string() << "\n";
@@ -83,15 +42,8 @@ int failure(const Error& e) {
 
 // Failures are failures: each failed cell, with its requests' reasons; a resumed sweep runs them again.
 int report_failed(const study::SweepReport& r) {
-  if (r.summary.failed.empty()) return kExitOk;
-  for (std::size_t i = 0; i < r.summary.failed.size(); ++i) {
-    std::cerr << "jouleperf sweep: FAILED " << study::to_string(r.summary.failed[i]);
-    std::cerr << (r.failed_reasons[i].empty() ? "" : ": " + r.failed_reasons[i]) << "\n";
-  }
-  std::cerr << fmt::format(
-      "jouleperf sweep: {} cell(s) failed and were stored as failed; run the sweep again to retry them\n",
-      r.summary.failed.size());
-  return kExitFailure;
+  for (const auto& line : study::sweep_failure_lines(r)) std::cerr << "jouleperf sweep: " << line << "\n";
+  return r.summary.failed.empty() ? kExitOk : kExitFailure;
 }
 
 int run(SweepFlags& f) {
@@ -107,8 +59,9 @@ int run(SweepFlags& f) {
     sampler = start_sampler(f.sensors, clock, kCommand);
     if (!sampler) return kExitFailure;
   }
-  CellRows rows(f.out, *format);
-  if (auto st = rows.open(); !st) return fail(kCommand, st.error());
+  OutputSink sink(f.out);
+  if (auto st = sink.open(); !st) return fail(kCommand, st.error());
+  study::SweepRowStream rows(*format, [&sink](std::string_view text) { sink.write(text); });
   Progress progress(f.progress.draw_bar());
   progress.set_on_cell([&rows](const study::CellResult& c) { rows.add(c); });
   auto r = study::run_sweep_plan(*plan, f.spec, *store, f.store, sampler.get(), clock, &progress);
@@ -117,7 +70,13 @@ int run(SweepFlags& f) {
     const bool usage = r.error().code == Errc::kInvalidArgument && r.error().message.find("store") != std::string::npos;
     return usage ? fail(kCommand, r.error()) : failure(r.error());
   }
-  rows.finish(*r);
+  const auto tail = rows.finish(*r);
+  for (const auto& line : tail.lines) {
+    if (tail.to_sink)
+      sink.write(line + "\n");
+    else
+      std::cerr << line << "\n";
+  }
   return report_failed(*r);
 }
 

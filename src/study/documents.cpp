@@ -199,6 +199,39 @@ nlohmann::json sweep_json(const SweepReport& r, const table::Table& cells) {
   return j;
 }
 
+std::vector<std::string> sweep_failure_lines(const SweepReport& r) {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < r.summary.failed.size(); ++i) {
+    const std::string reason = i < r.failed_reasons.size() ? r.failed_reasons[i] : "";
+    out.push_back("FAILED " + to_string(r.summary.failed[i]) + (reason.empty() ? "" : ": " + reason));
+  }
+  if (!out.empty())
+    out.push_back(fmt::format("{} cell(s) failed and were stored as failed; run the sweep again to retry them",
+                              r.summary.failed.size()));
+  return out;
+}
+
+SweepRowStream::SweepRowStream(table::Format format, std::function<void(std::string_view)> sink)
+    : format_(format), sink_(std::move(sink)), table_(sweep_cells_schema()), stream_(format, table_, sink_) {}
+
+void SweepRowStream::add(const CellResult& c) {
+  if (format_ == table::Format::kJson)
+    table_.rows.push_back(sweep_cell_row(c));
+  else
+    stream_.row(sweep_cell_row(c));
+}
+
+SweepRowStream::Tail SweepRowStream::finish(const SweepReport& r) {
+  if (format_ == table::Format::kJson) {
+    table::Document d;
+    d.json = sweep_json(r, table_);
+    sink_(table::render(d, format_));
+    return {};
+  }
+  stream_.finish();
+  return {sweep_summary_lines(r), format_ == table::Format::kConsole || format_ == table::Format::kMarkdown};
+}
+
 Result<MergeSummary> merge_and_count(const std::vector<std::string>& inputs, const std::string& output) {
   if (auto st = merge_stores(inputs, output); !st) return st.error();
   auto out = Store::open(output, StoreMode::kReadOnly);

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "jouleperf/core/output.hpp"
@@ -38,6 +40,33 @@ struct SweepReport {
 // written, as an array of objects).
 std::vector<std::string> sweep_summary_lines(const SweepReport& r);
 nlohmann::json sweep_json(const SweepReport& r, const table::Table& cells);
+
+// The lines `jouleperf sweep` writes on stderr for its failed cells ("FAILED <cell>: <reason>",
+// then how to retry), without the command's prefix; empty when none failed.
+std::vector<std::string> sweep_failure_lines(const SweepReport& r);
+
+// A sweep's rows written as each cell is stored (table::RowStream: CSV and JSON Lines at
+// once; console and Markdown at finish), or, for JSON, one document at finish (the summary
+// and `cells`). `sink` receives the text.
+class SweepRowStream {
+ public:
+  SweepRowStream(table::Format format, std::function<void(std::string_view)> sink);
+  void add(const CellResult& c);
+  // Ends the rows. Returns the summary lines still to be written: for console and Markdown
+  // they belong after the rows (`to_sink` true); CSV and JSON Lines hold rows only, so they
+  // are for people elsewhere (`to_sink` false); JSON holds them already (none).
+  struct Tail {
+    std::vector<std::string> lines;
+    bool to_sink = false;
+  };
+  Tail finish(const SweepReport& r);
+
+ private:
+  table::Format format_;
+  std::function<void(std::string_view)> sink_;
+  table::Table table_;
+  table::RowStream stream_;
+};
 
 // `jouleperf merge`: the stores joined and what the merged store holds.
 struct MergeSummary {
