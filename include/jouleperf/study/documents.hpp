@@ -51,6 +51,7 @@ std::vector<std::string> sweep_failure_lines(const SweepReport& r);
 class SweepRowStream {
  public:
   SweepRowStream(table::Format format, std::function<void(std::string_view)> sink);
+  // One stored cell's row (sweep_cell_row); written at once for CSV and JSON Lines.
   void add(const CellResult& c);
   // Ends the rows. Returns the summary lines still to be written: for console and Markdown
   // they belong after the rows (`to_sink` true); CSV and JSON Lines hold rows only, so they
@@ -78,6 +79,8 @@ struct MergeSummary {
 // Merges (merge_stores) and counts the merged store's configs and cells. Fails as
 // merge_stores fails, or as the merged store cannot be read.
 Result<MergeSummary> merge_and_count(const std::vector<std::string>& inputs, const std::string& output);
+// The merged store's counts as the header line, the stores as a table, and
+// {inputs, output, configs, cells} as JSON.
 table::Document merge_document(const MergeSummary& m);
 
 // `jouleperf validate`: the run, each estimate against it, and the paper's error split.
@@ -90,6 +93,7 @@ struct SimValidationRun {
   std::uint64_t requests = 0, bins = 0, excluded = 0;
   FullValidation v;
 };
+// Energies in J, errors in % of the run; JSON: to_json(r.v), the full_validation artifact.
 table::Document sim_validation_document(const SimValidationRun& r);
 
 }  // namespace jouleperf::study
