@@ -115,10 +115,20 @@ std::vector<estimate::ConfigInputs> ideal_inputs(const std::vector<Config>& conf
   return estimate::flops_ideal_inputs(configs, host_cpu_power(idle_w, max_w));
 }
 
+// The store's fidelity comparison is this run's: the run's document replaces what an
+// earlier run stored, and a run without a measurements file (null) removes it, so the
+// report never shows a comparison this run did not ask for (docs/study.md). Artifacts of
+// stores written before "one per store" (named after their file) go too.
 Status store_fidelity(Store& store, const nlohmann::json& fidelity) {
+  constexpr const char* kName = "study";
+  auto stored = store.artifacts("fidelity");
+  if (!stored) return in_step("results store", stored.error());
+  for (const auto& a : *stored) {
+    if (a.name == kName && !fidelity.is_null()) continue;  // replaced below
+    if (auto st = store.remove_artifact(a.kind, a.name); !st) return in_step("results store", st.error());
+  }
   if (fidelity.is_null()) return {};
-  // One name: a later study with another file replaces the comparison instead of adding one.
-  if (auto st = store.put_artifact({"fidelity", "study", fidelity, now_unix()}); !st)
+  if (auto st = store.put_artifact({"fidelity", kName, fidelity, now_unix()}); !st)
     return in_step("results store", st.error());
   return {};
 }

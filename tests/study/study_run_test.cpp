@@ -59,6 +59,37 @@ TEST(StudyRun, ASimulatedStudyFileRunsThroughTheLibraryAndResumes) {
   EXPECT_EQ(again.cells, 0u);
 }
 
+// The store's fidelity comparison is the latest run's: a run without a measurements file
+// removes the one an earlier run stored (and one named after its file by an older store),
+// so the report shows no stale Fidelity section.
+TEST(StudyRun, ARunWithoutMeasurementsRemovesAnEarlierRunsFidelity) {
+  testing::TempDir dir;
+  auto plan = load_file_study(dir.write("s.yaml", kStudy).string(), default_max_cells());
+  ASSERT_TRUE(plan) << plan.error().to_string();
+  FileStudyOptions o;
+  o.out = (dir.path() / "out").string();
+  o.fidelity = {{"rows", nlohmann::json::array()}, {"errors", nlohmann::json::array()}};
+  auto store = open_output_store(o.out, false);
+  ASSERT_TRUE(store) << store.error().to_string();
+  ASSERT_TRUE(store->put_artifact(Artifact{"fidelity", "mlenergy.csv", {{"v", 1}}, 0.0}));  // an older store's
+  SteadyClock clock;
+  Recorder progress;
+  ASSERT_TRUE(run_file_study(*plan, o, *store, nullptr, clock, progress));
+  auto with = store->artifacts("fidelity");
+  ASSERT_TRUE(with);
+  ASSERT_EQ(with->size(), 1u);  // this run's only
+  EXPECT_EQ((*with)[0].name, "study");
+  EXPECT_EQ((*with)[0].body, o.fidelity);
+
+  o.fidelity = nullptr;
+  auto again = run_file_study(*plan, o, *store, nullptr, clock, progress);
+  ASSERT_TRUE(again) << again.error().to_string();
+  auto without = store->artifacts("fidelity");
+  ASSERT_TRUE(without);
+  EXPECT_TRUE(without->empty());
+  EXPECT_EQ(store->artifacts("estimate")->size(), 2u);  // the rest of the run's documents stay
+}
+
 TEST(StudyRun, ASweepFromPlainSettingsReportsRowsAndRefusesBadFlags) {
   testing::TempDir dir;
   SweepSpec spec;

@@ -41,7 +41,7 @@ struct MainJobOptions {
   std::uint32_t max_reps = 20;           // the cap with until_ci_pct
   std::optional<double> cpu_idle_w;      // the CPU-time model's power (FLOPs ideal's host rating), W
   std::optional<double> cpu_max_w;
-  nlohmann::json fidelity;  // the "fidelity" artifact to store (null: none)
+  nlohmann::json fidelity;  // the "fidelity" artifact to store (null: none, and an earlier run's is removed)
 };
 
 struct FileStudyOptions {
@@ -49,7 +49,7 @@ struct FileStudyOptions {
   double idle_s = 2.0;               // idle power measured this long first, s (0: none)
   std::optional<double> cpu_idle_w;  // as MainJobOptions
   std::optional<double> cpu_max_w;
-  nlohmann::json fidelity;  // the "fidelity" artifact to store (null: none)
+  nlohmann::json fidelity;  // the "fidelity" artifact to store (null: none, and an earlier run's is removed)
 };
 
 // A workload estimate with the line that names it ("azure-conv-2023 (scaled)").
