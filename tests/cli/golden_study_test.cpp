@@ -13,6 +13,7 @@ namespace jouleperf {
 namespace {
 
 using testing::golden_diff;
+using testing::literal;
 using testing::mask;
 using testing::run_program;
 
@@ -21,16 +22,6 @@ constexpr const char* kStudy =
     "    settings: {hardware: h100-sxm, stack: hf-eager}\n  - name: vllm\n    engine: sim\n    model: Llama-3.2-1B\n"
     "    settings: {hardware: h100-sxm, stack: vllm}\n"
     "inputs: [128, 1024]\noutputs: [32, 256]\nbatches: [1, 8]\nwarmup: 0\nrepetitions: 1\n";
-
-// `text` as a regex that matches it literally.
-std::string literal(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    if (std::string_view("\\^$.|?*+()[]{}").find(c) != std::string_view::npos) out += '\\';
-    out += c;
-  }
-  return out;
-}
 
 std::string masked(const std::string& text, const std::string& dir) {
   return mask(text, {literal(dir) + "[^ \",\\r\\n]*", R"(study took \d+(m\d+)?s)", R"("[a-z_]*unix_s": ?[0-9.e+-]+)",

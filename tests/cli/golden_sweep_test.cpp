@@ -15,22 +15,13 @@ namespace jouleperf {
 namespace {
 
 using testing::golden_diff;
+using testing::literal;
 using testing::mask;
 using testing::run_program;
 
 constexpr const char* kGrid =
     "sweep --engine sim --model Llama-3.2-1B --setting hardware=h100-sxm -I 128,512 -B 1,4 --reps 1 --warmup 0 "
     "--no-progress";
-
-// `text` as a regex that matches it literally.
-std::string literal(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    if (std::string_view("\\^$.|?*+()[]{}").find(c) != std::string_view::npos) out += '\\';
-    out += c;
-  }
-  return out;
-}
 
 std::string masked(const std::string& text, const std::string& dir) {
   return mask(text, {literal(dir) + "[^ \",\\r\\n]*", R"( in \d+(m\d+)?s ->)", R"("elapsed_s": ?[0-9.e+-]+)"});
