@@ -48,7 +48,7 @@ int run(const ValidateFlags& f) {
 void add_deployment(CLI::App* cmd, DeploymentFlags& d) {
   cmd->add_option("--hardware", d.hardware, "hardware profile (jouleperf hardware list)")->required();
   cmd->add_option("--stack", d.stack, "hf-eager | hf-compiled | vllm | llamacpp-cpu")->capture_default_str();
-  cmd->add_option("--stack-file", d.stack_file, "a stack written by `jouleperf calibrate -o`");
+  cmd->add_option("--stack-file", d.stack_file, "a stack written by `jouleperf calibrate --save`");
   cmd->add_option("--profiles", d.profiles, "JSON file(s) of user hardware profiles");
   cmd->add_option("--model", d.model, "built-in architecture or a .gguf file")->capture_default_str();
   cmd->add_option("--precision", d.precision, "weights: bf16 | fp8 | int8 | int4")->capture_default_str();
