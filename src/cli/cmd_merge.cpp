@@ -1,49 +1,42 @@
 // jouleperf merge: joins results stores (the shards of one sweep) into one.
-#include <fmt/format.h>
-
-#include <iostream>
+#include <memory>
 
 #include "commands.hpp"
-#include "jouleperf/study/store.hpp"
+#include "jouleperf/study/documents.hpp"
+#include "output_flags.hpp"
 
 namespace jouleperf::cli {
 namespace {
 
-struct MergeArgs {
+constexpr const char* kCommand = "merge";
+
+struct MergeFlags {
   std::string output;
   std::vector<std::string> inputs;
+  OutputFlags out;
 };
 
-int run_merge(const MergeArgs& a) {
-  auto st = study::merge_stores(a.inputs, a.output);
-  if (!st) {
-    std::cerr << "jouleperf merge: " << st.error().to_string() << "\n";
-    return st.error().code == Errc::kInvalidArgument || st.error().code == Errc::kNotFound ? kExitUsage : kExitFailure;
+int run(const MergeFlags& f) {
+  auto format = output_format(f.out, kCommand);
+  if (!format) return fail(kCommand, format.error());
+  auto m = study::merge_and_count(f.inputs, f.output);
+  // A store that is not there is a usage error, as a bad argument is.
+  if (!m) {
+    const int rc = fail(kCommand, m.error());
+    return m.error().code == Errc::kNotFound ? kExitUsage : rc;
   }
-  auto out = study::Store::open(a.output, study::StoreMode::kReadOnly);
-  if (!out) {
-    std::cerr << "jouleperf merge: " << out.error().to_string() << "\n";
-    return kExitFailure;
-  }
-  auto configs = out->configs();
-  auto cells = out->cells();
-  if (!configs || !cells) {
-    std::cerr << "jouleperf merge: " << (configs ? cells.error() : configs.error()).to_string() << "\n";
-    return kExitFailure;
-  }
-  std::cout << fmt::format("merged {} store(s) into {}: {} configs, {} cells\n", a.inputs.size(), a.output,
-                           configs->size(), cells->size());
-  return kExitOk;
+  return emit(f.out, *format, study::merge_document(*m), kCommand);
 }
 
 }  // namespace
 
 void add_merge_command(CLI::App& app, Context& ctx) {
-  auto a = std::make_shared<MergeArgs>();
+  auto f = std::make_shared<MergeFlags>();
   auto* cmd = app.add_subcommand("merge", "Join results stores (e.g. the shards of a sweep) into one");
-  cmd->add_option("output", a->output, "The merged store (created if absent; its cells take part)")->required();
-  cmd->add_option("inputs", a->inputs, "Stores to merge")->required();
-  cmd->callback([a, &ctx] { ctx.exit_code = run_merge(*a); });
+  cmd->add_option("output", f->output, "The merged store (created if absent; its cells take part)")->required();
+  cmd->add_option("inputs", f->inputs, "Stores to merge")->required();
+  add_output_flags(cmd, f->out);
+  cmd->callback([f, &ctx] { ctx.exit_code = run(*f); });
 }
 
 }  // namespace jouleperf::cli

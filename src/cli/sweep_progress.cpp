@@ -1,31 +1,26 @@
 #include "sweep_progress.hpp"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
-#include <cmath>
 #include <iostream>
 
 namespace jouleperf::cli {
 
-std::string format_duration(double s) {
-  if (s < 60) return fmt::format("{:.0f}s", s);
-  if (s < 3600) return fmt::format("{:.0f}m{:02.0f}s", std::floor(s / 60), std::fmod(s, 60));
-  return fmt::format("{:.0f}h{:02.0f}m", std::floor(s / 3600), std::fmod(s / 60, 60));
-}
+bool ProgressFlags::draw_bar() const { return !no_bar && (bar || isatty(STDERR_FILENO) == 1); }
 
-std::string cell_energy(const study::CellResult& c) {
-  if (c.status != study::CellStatus::kDone) return std::string(study::status_name(c.status)) + ": " + c.reason;
-  const auto e = c.energy_per_batch_j();
-  const char* kind = c.simulated ? "SIMULATED" : c.estimated ? "ESTIMATED" : "measured";
-  if (c.simulated) return fmt::format("{:.4g} J/batch ({})", e.mean, kind);
-  return fmt::format("{:.4g} J/batch +-{:.2g} ({}, {})", e.mean, e.stddev, c.energy_source, kind);
+void add_progress_flags(CLI::App* cmd, ProgressFlags& flags) {
+  cmd->add_flag("--progress,--progress-bar", flags.bar, "Progress bar even when stderr is not a terminal");
+  cmd->add_flag("--no-progress,--no-progress-bar", flags.no_bar, "Log lines even on a terminal");
 }
 
 void Progress::on_start(const study::SweepState& s) {
+  end_line();
   std::cerr << fmt::format("sweep: {} cells in this shard, {} already stored\n", s.total, s.resumed);
 }
 
 void Progress::on_cell_stored(const study::CellResult& c, const study::SweepState& s) {
+  if (on_cell_) on_cell_(c);
   const std::string eta = s.eta_s ? format_duration(*s.eta_s) : "?";
   if (!bar_) {
     std::cerr << fmt::format("cell {}/{} {}: {} ETA {}\n", s.done, s.total, study::to_string(c.key), cell_energy(c),
@@ -39,7 +34,23 @@ void Progress::on_cell_stored(const study::CellResult& c, const study::SweepStat
                   s.total, eta, study::to_string(c.key), cell_energy(c));
   if (line.size() > 160) line.resize(160);
   std::cerr << line << "\033[K" << std::flush;
-  if (s.done == s.total) std::cerr << "\n";
+  mid_line_ = s.done != s.total;
+  if (!mid_line_) std::cerr << "\n";
+}
+
+void Progress::on_step(int index, int count, const std::string& what) {
+  end_line();
+  std::cerr << fmt::format("\n[{}/{}] {}\n", index, count, what);
+}
+
+void Progress::on_log(const std::string& line) {
+  end_line();
+  std::cerr << line << "\n";
+}
+
+void Progress::end_line() {
+  if (mid_line_) std::cerr << "\n";
+  mid_line_ = false;
 }
 
 }  // namespace jouleperf::cli

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include "jouleperf/hardware/host_profile.hpp"
+#include "jouleperf/model/arch.hpp"
+#include "jouleperf/model/info.hpp"
 
 namespace jouleperf::estimate {
 namespace {
@@ -13,7 +15,10 @@ Result<hardware::Precision> precision_of(const study::Config& c, const IdealDevi
 
 Result<DeviceRating> host_device(const study::Config& c, const IdealDeviceOptions& o) {
   if (!o.host_fallback || !(o.host_max_w > 0.0))
-    return make_error(Errc::kNotFound, "no hardware profile (give --hardware NAME or --tdp-w and --peak-flops)");
+    return make_error(Errc::kNotFound,
+                      o.host_fallback && !o.host_power_error.empty()
+                          ? "no hardware profile, and the host CPU's power is unknown: " + o.host_power_error
+                          : "no hardware profile (give --hardware NAME or --tdp-w and --peak-flops)");
   hardware::HostProfileOptions ho;
   ho.threads = c.threads;
   ho.idle_w = o.host_idle_w;
@@ -28,6 +33,11 @@ Result<DeviceRating> host_device(const study::Config& c, const IdealDeviceOption
   r->source = fmt::format("host CPU (measured, {}; {} threads): {}", o.cpuinfo,
                           c.threads > 0 ? std::to_string(c.threads) : "all", r->source);
   return r;
+}
+
+Result<ModelInfo> model_of(const study::Config& c) {
+  if (auto a = find_builtin_arch(c.model); a.ok()) return info_from_arch(*a);
+  return read_gguf_info(c.model);
 }
 
 }  // namespace
@@ -46,6 +56,26 @@ Result<DeviceRating> flops_ideal_device(const study::Config& c, const IdealDevic
   auto precision = precision_of(c, o);
   if (!precision) return precision.error();
   return rating_from_profile(*profile, *precision);
+}
+
+std::vector<ConfigInputs> flops_ideal_inputs(const std::vector<study::Config>& configs,
+                                             const IdealDeviceOptions& options) {
+  const hardware::HardwareRegistry registry;
+  std::vector<ConfigInputs> out;
+  for (const auto& c : configs) {
+    ConfigInputs in;
+    in.config = c;
+    if (auto m = model_of(c); m)
+      in.model = *m;
+    else
+      in.ideal_note = m.error().message;
+    if (auto r = flops_ideal_device(c, options, registry); r)
+      in.device = *r;
+    else
+      in.ideal_note += (in.ideal_note.empty() ? "" : "; ") + r.error().message;
+    out.push_back(std::move(in));
+  }
+  return out;
 }
 
 }  // namespace jouleperf::estimate

@@ -660,6 +660,23 @@ Status Store::put_artifact(const Artifact& artifact) {
   });
 }
 
+Status Store::remove_artifact(const std::string& kind, const std::string& name) {
+  sqlite3* db = impl_->db;
+  const std::string& path = impl_->path;
+  if (impl_->read_only) return read_only_error(path);
+  if (kind.empty() || name.empty())
+    return make_error(Errc::kInvalidArgument,
+                      fmt::format("results store {}: removing an artifact needs a kind and a name", path));
+  return in_transaction(db, path, [&]() -> Status {
+    Stmt del(db, "DELETE FROM artifacts WHERE kind = ?1 AND name = ?2");
+    if (!del.ok()) return db_error(db, path, "removing artifact");
+    del.bind(1, kind);
+    del.bind(2, name);
+    if (del.step() != SQLITE_DONE) return db_error(db, path, fmt::format("removing artifact {}/{}", kind, name));
+    return {};
+  });
+}
+
 Result<std::vector<Artifact>> Store::artifacts(const std::string& kind) const {
   sqlite3* db = impl_->db;
   const std::string& path = impl_->path;

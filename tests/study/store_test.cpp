@@ -86,6 +86,32 @@ TEST(Store, RoundTripsConfigsCellsAndArtifacts) {
   EXPECT_TRUE(other->empty());
 }
 
+TEST(Store, RemoveArtifactRemovesOneDocumentDurably) {
+  TempDir dir;
+  const std::string path = (dir.path() / "s.db").string();
+  {
+    auto s = Store::open(path);
+    ASSERT_TRUE(s) << s.error().to_string();
+    ASSERT_TRUE(s->put_artifact(Artifact{"fidelity", "study", {{"v", 1}}, 0.0}));
+    ASSERT_TRUE(s->put_artifact(Artifact{"fidelity", "old.csv", {{"v", 2}}, 0.0}));
+    ASSERT_TRUE(s->put_artifact(Artifact{"estimate", "study", {{"v", 3}}, 0.0}));
+    auto st = s->remove_artifact("fidelity", "study");
+    ASSERT_TRUE(st) << st.error().to_string();
+    EXPECT_TRUE(s->remove_artifact("fidelity", "study"));  // absent: succeeds, changes nothing
+    EXPECT_EQ(s->remove_artifact("", "study").error().code, Errc::kInvalidArgument);
+    EXPECT_EQ(s->remove_artifact("fidelity", "").error().code, Errc::kInvalidArgument);
+  }
+  auto r = Store::open(path, StoreMode::kReadOnly);  // reopened: the removal was durable
+  ASSERT_TRUE(r) << r.error().to_string();
+  auto left = r->artifacts();
+  ASSERT_TRUE(left);
+  ASSERT_EQ(left->size(), 2u);  // only (fidelity, study) went: same name in another kind and same kind stay
+  EXPECT_EQ((*left)[0].kind, "estimate");
+  EXPECT_EQ((*left)[1].name, "old.csv");
+  EXPECT_EQ(r->remove_artifact("fidelity", "old.csv").error().code, Errc::kPermissionDenied);
+  EXPECT_EQ(r->artifacts("fidelity")->size(), 1u);
+}
+
 TEST(Store, PutCellReplacesTheSameKey) {
   TempDir dir;
   auto s = Store::open((dir.path() / "s.db").string());

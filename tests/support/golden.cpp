@@ -9,6 +9,7 @@
 #include <fstream>
 #include <regex>
 #include <sstream>
+#include <string_view>
 
 #include "support/temp_dir.hpp"
 
@@ -52,6 +53,15 @@ CliRun run_program(const std::string& program, const std::string& args) {
 std::string mask(std::string text, const std::vector<std::string>& masks) {
   for (const auto& m : masks) text = std::regex_replace(text, std::regex(m), "<masked>");
   return text;
+}
+
+std::string literal(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (std::string_view("\\^$.|?*+()[]{}").find(c) != std::string_view::npos) out += '\\';
+    out += c;
+  }
+  return out;
 }
 
 std::string golden_diff(const std::string& source_dir, const std::string& name, const std::string& actual) {

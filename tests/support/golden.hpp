@@ -21,6 +21,9 @@ CliRun run_program(const std::string& program, const std::string& args);
 // (ECMAScript) in `masks` becomes "<masked>".
 std::string mask(std::string text, const std::vector<std::string>& masks);
 
+// `text` as a regex (ECMAScript) that matches it literally, e.g. a temp path to mask.
+std::string literal(const std::string& text);
+
 // Compares `actual` with tests/cli/golden/<name> under `source_dir`; on a difference
 // returns a message with the first differing line of each (empty when equal). With
 // JP_UPDATE_GOLDEN=1 in the environment, writes the file and returns "".

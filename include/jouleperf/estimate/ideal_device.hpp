@@ -3,9 +3,11 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "jouleperf/core/result.hpp"
 #include "jouleperf/estimate/ideal.hpp"
+#include "jouleperf/estimate/workload_report.hpp"
 #include "jouleperf/hardware/registry.hpp"
 #include "jouleperf/record/cell.hpp"
 
@@ -23,6 +25,7 @@ struct IdealDeviceOptions {
   std::string cpuinfo = "/proc/cpuinfo", meminfo = "/proc/meminfo";
   double host_idle_w = 0.0, host_max_w = 0.0;  // W; max 0: the host's power is unknown
   std::string host_power_basis = "the CPU-time model's idle and full-load power";
+  std::string host_power_error;  // why the host's power is unknown (host_max_w 0), for the note
 };
 
 // The device `config` is priced at, in this order:
@@ -37,5 +40,11 @@ struct IdealDeviceOptions {
 // profile reader's error when cpuinfo cannot be read.
 Result<DeviceRating> flops_ideal_device(const study::Config& config, const IdealDeviceOptions& options,
                                         const hardware::HardwareRegistry& registry);
+
+// What the FLOPs-ideal baseline needs per configuration: the architecture (a built-in name
+// or the GGUF's header) and the device (flops_ideal_device with `options` and the built-in
+// profiles). Never fails: what is missing is absent, with why in ConfigInputs::ideal_note.
+std::vector<ConfigInputs> flops_ideal_inputs(const std::vector<study::Config>& configs,
+                                             const IdealDeviceOptions& options);
 
 }  // namespace jouleperf::estimate

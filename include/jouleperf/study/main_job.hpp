@@ -1,7 +1,7 @@
 // The main job's plan (`jouleperf study` with no file, and `make demo`): the embedded Azure
 // workloads scaled down so that a sweep of a synthetic model on a small CPU finishes in
 // minutes, the unoptimized baseline and the optimized configurations, and the cells to
-// measure. Pure functions; the command runs them (src/cli/cmd_study.cpp).
+// measure. Pure functions; study::run_main_job runs them (study/study_run.hpp).
 #pragma once
 
 #include <cstdint>

@@ -118,6 +118,10 @@ class Store {
 
   // Stores a document durably; replaces the same (kind, name).
   Status put_artifact(const Artifact& artifact);
+  // Removes the document (kind, name) durably. Removing one that is not stored succeeds
+  // and changes nothing. kInvalidArgument for an empty kind or name; kPermissionDenied on
+  // a reader; kIo (or the SQLite error's code) when the store cannot be written.
+  Status remove_artifact(const std::string& kind, const std::string& name);
   // Documents of one kind ("" = all), ordered by kind then name.
   Result<std::vector<Artifact>> artifacts(const std::string& kind = "") const;
 
