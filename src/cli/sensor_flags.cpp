@@ -73,33 +73,14 @@ SamplerConfig to_sampler_config(const SensorFlags& f) {
 }
 
 std::unique_ptr<Sampler> start_sampler(const SensorFlags& flags, const Clock& clock, std::string_view command) {
-  auto set = open_sensors(default_sensor_registry(), to_sensor_options(flags), clock);
-  if (!set) {
-    std::cerr << "jouleperf " << command << ": " << set.error().to_string() << "\n";
+  auto started =
+      jouleperf::start_sampler(default_sensor_registry(), to_sensor_options(flags), to_sampler_config(flags), clock);
+  if (!started) {
+    std::cerr << "jouleperf " << command << ": " << started.error().to_string() << "\n";
     return nullptr;
   }
-  const bool estimated_only = set->sensors.size() == 1 && set->sensors[0]->info().caps.estimated;
-  if (estimated_only && flags.sensors.empty()) {
-    std::cerr << "jouleperf " << command
-              << ": no hardware energy sensor is readable here; using the CPU-time model (ESTIMATED).";
-    for (const auto& p : set->problems) std::cerr << "\n  " << p.name << ": " << p.error.message;
-    std::cerr << "\n";
-  }
-  auto sampler = std::make_unique<Sampler>(std::move(set->sensors), to_sampler_config(flags), clock);
-  if (auto st = sampler->start(true); !st) {
-    std::cerr << "jouleperf " << command << ": " << st.error().to_string() << "\n";
-    return nullptr;
-  }
-  return sampler;
-}
-
-SamplerSummary summarize_sampler(const Sampler& sampler) {
-  SamplerSummary out;
-  for (std::size_t i = 0; i < sampler.size(); ++i) {
-    out.estimated = out.estimated || sampler.info(i).caps.estimated;
-    out.sensors += (out.sensors.empty() ? "" : ", ") + sampler.info(i).name + " " + sampler.info(i).domain;
-  }
-  return out;
+  if (started->estimated_fallback) std::cerr << "jouleperf " << command << ": " << started->notice << "\n";
+  return std::move(started->sampler);
 }
 
 }  // namespace jouleperf::cli
