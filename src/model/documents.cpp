@@ -121,8 +121,7 @@ table::Document synth_document(const ModelInfo& info, const std::string& path) {
   table::Document d;
   d.header = {fmt::format("wrote {} [SYNTHETIC: random weights]", path)};
   Table t{"written", "Synthetic model", {{"quantity", ""}, {"value", ""}}, {}};
-  t.rows = {{std::string("path"), path},
-            {std::string("params_total"), u64(info.params_total)},
+  t.rows = {{std::string("params_total"), u64(info.params_total)},
             {std::string("weight_bytes"), u64(info.weight_bytes)},
             {std::string("weight_type"), info.weight_type},
             {std::string("seed"), u64(info.synthetic_seed)}};

@@ -23,6 +23,22 @@ TEST(GoldenModel, InfoConsoleCsvJson) {
   }
 }
 
+TEST(GoldenModel, SynthConsoleCsvJson) {
+  testing::TempDir dir;
+  const std::string out = (dir.path() / "m.gguf").string();
+  const std::vector<std::string> path = {R"([^ ",]*/m\.gguf)"};
+  for (const auto& [format, file] : {std::pair{"console", "model_synth.txt"}, std::pair{"csv", "model_synth.csv"},
+                                     std::pair{"json", "model_synth.json"}}) {
+    auto r =
+        run_program(JP_CLI_PATH, "model synth --dim 64 --layers 2 --heads 4 --ffn 128 --type q4_0 --seed 3 --out " +
+                                     out + " -o " + format);
+    if (r.exit_code == 1 && r.err.find("vocabulary") != std::string::npos)
+      GTEST_SKIP() << "no vocabulary GGUF here (scripts/build_llama.sh): " << r.err;
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(golden_diff(JP_SOURCE_DIR, file, testing::mask(r.out, path)), "") << format;
+  }
+}
+
 TEST(GoldenModel, TheOldSpellingsStillWork) {
   // --output N was the generated tokens: the same as -O N / --output-tokens N.
   auto old = run_program(JP_CLI_PATH, "model info --arch Llama-3.1-8B -I 64 --output 16");

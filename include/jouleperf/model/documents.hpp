@@ -48,8 +48,8 @@ struct ModelSynthOptions {
 // (the message says which fields to give).
 Result<SynthConfig> synth_config(const ModelSynthOptions& o);
 
-// What `model synth` wrote to `path`: a header line, table "written" (quantity, value);
-// JSON: to_json(info) with "path".
+// What `model synth` wrote to `path`: a header line naming it, table "written" (quantity,
+// value: params_total, weight_bytes, weight_type, seed); JSON: to_json(info) with "path".
 table::Document synth_document(const ModelInfo& info, const std::string& path);
 
 }  // namespace jouleperf
