@@ -51,27 +51,6 @@ void add_sensor_flags(CLI::App* cmd, SensorFlags& f) {
       ->capture_default_str();
 }
 
-SensorOptions to_sensor_options(const SensorFlags& f) {
-  SensorOptions o;
-  o.names = f.sensors;
-  o.rapl.powercap_root = f.powercap_root;
-  o.nvml.library = f.nvml_lib;
-  o.prometheus.urls = f.prometheus;
-  o.prometheus.timeout_s = f.prometheus_timeout_s;
-  o.prometheus.max_scrape_hz = f.prometheus_max_hz;
-  o.prometheus.dcgm_interval_s = f.dcgm_interval_s;
-  o.cpu_model.idle_w = f.cpu_idle_w;
-  o.cpu_model.max_w = f.cpu_max_w;
-  return o;
-}
-
-SamplerConfig to_sampler_config(const SensorFlags& f) {
-  SamplerConfig c;
-  c.hz = f.hz;
-  c.counter_hz = f.counter_hz;
-  return c;
-}
-
 std::unique_ptr<Sampler> start_sampler(const SensorFlags& flags, const Clock& clock, std::string_view command) {
   auto started =
       jouleperf::start_sampler(default_sensor_registry(), to_sensor_options(flags), to_sampler_config(flags), clock);
