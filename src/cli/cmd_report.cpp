@@ -1,12 +1,7 @@
 // jouleperf report: a results store rendered as a self-contained HTML file (charts drawn
 // by the inlined Vega-Lite), or as Markdown, CSV, JSON, JSON Lines or console tables from
 // the same row schema (docs/report.md).
-//
-// The format: --json, else -o/--output when its value is a format name (html or one of
-// console|md|csv|json|jsonl), else --format
-// (html by default). The file: --output-file, else -o/--output when its value is not a
-// format name (the old `-o FILE`), else report.html for html and stdout otherwise; '-' is
-// stdout.
+// Where and how it writes: report::choose_report_output (the old `-o FILE` still works).
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -30,18 +25,8 @@ struct ReportFlags {
   std::string table = "cells";
 };
 
-// The format and the file the flags choose (see the top of this file).
-std::string chosen_format(const ReportFlags& f, std::string& file) {
-  file = f.out.file;
-  if (f.out.json) return "json";
-  if (f.out.output == "html" || (!f.out.output.empty() && table::parse_format(f.out.output))) return f.out.output;
-  if (file.empty()) file = f.out.output;
-  return f.format;
-}
-
 int run_report(const ReportFlags& f) {
-  std::string file;
-  const std::string format = chosen_format(f, file);
+  const auto [format, file] = report::choose_report_output(f.out.json, f.out.output, f.out.file, f.format);
   if (!std::filesystem::exists(f.store))
     return fail(kCommand, make_error(Errc::kNotFound, "no results store at '" + f.store + "'"));
   // A reader: report works on a read-only store and never writes into a file that is not one.
@@ -51,7 +36,6 @@ int run_report(const ReportFlags& f) {
   if (!data) return fail(kCommand, data.error());
   auto text = report::render_report(*data, format, f.table);
   if (!text) return fail(kCommand, text.error());
-  if (file.empty() && format == "html") file = "report.html";
   if (file.empty() || file == "-") {
     std::fwrite(text->data(), 1, text->size(), stdout);
     return std::fflush(stdout) == 0 ? kExitOk : kExitFailure;

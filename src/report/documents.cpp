@@ -47,6 +47,19 @@ Result<std::string> render_report(const ReportData& data, std::string_view forma
   return table::render(*doc, *f);
 }
 
+ReportOutput choose_report_output(bool json, const std::string& output, const std::string& output_file,
+                                  const std::string& format) {
+  ReportOutput out{format, output_file};
+  const bool output_is_format = output == "html" || (!output.empty() && table::parse_format(output));
+  if (json)
+    out.format = "json";
+  else if (output_is_format)
+    out.format = output;
+  if (out.file.empty() && !output_is_format) out.file = output;
+  if (out.file.empty() && out.format == "html") out.file = "report.html";
+  return out;
+}
+
 std::size_t chart_count(const ReportData& data) {
   std::size_t charts = 0;
   auto built = build_charts(data);

@@ -28,6 +28,18 @@ Result<table::Document> report_document(const ReportData& data, const std::strin
 // unknown table; fails as report_tables and html_report fail.
 Result<std::string> render_report(const ReportData& data, std::string_view format, const std::string& csv_table);
 
+// Where and how `jouleperf report` writes, from its flags (docs/report.md, "Choosing the
+// format and the file"): the format is json when `json`, else `output` when it names a
+// format (html, console, md, csv, json, jsonl), else `format`; the file is `output_file`,
+// else `output` when it names no format (the old `-o FILE`), else report.html for html;
+// "" or "-" is standard output. Never fails (an unknown format fails in render_report).
+struct ReportOutput {
+  std::string format;
+  std::string file;
+};
+ReportOutput choose_report_output(bool json, const std::string& output, const std::string& output_file,
+                                  const std::string& format);
+
 // The charts an HTML report of `data` draws (0 when they cannot be built).
 std::size_t chart_count(const ReportData& data);
 
