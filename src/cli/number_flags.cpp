@@ -2,92 +2,32 @@
 
 #include <fmt/format.h>
 
-#include <cerrno>
-#include <cmath>
 #include <cstdlib>
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "jouleperf/core/number_rules.hpp"
+
 namespace jouleperf::cli {
 namespace {
 
 constexpr const char* kAllowNegative = "allow-negative";
 
-enum class Kind { kInteger, kUnsigned, kFloat, kOther };
-
 // The option's value type as CLI11 names it ("UINT", "INT", "FLOAT", "TEXT", ...), before
-// any validator's description is appended ("FLOAT:POSITIVE").
-Kind kind_of(const CLI::Option& opt) {
+// any validator's description is appended ("FLOAT:POSITIVE"); nullopt for no number.
+std::optional<NumberKind> kind_of(const CLI::Option& opt) {
   const std::string full = opt.get_type_name();
   const std::string_view t = std::string_view(full).substr(0, full.find(':'));
-  if (t == "UINT") return Kind::kUnsigned;
-  if (t == "INT") return Kind::kInteger;
-  if (t == "FLOAT") return Kind::kFloat;
-  return Kind::kOther;
+  if (t == "UINT") return NumberKind::kUnsigned;
+  if (t == "INT") return NumberKind::kInteger;
+  if (t == "FLOAT") return NumberKind::kFloat;
+  return std::nullopt;
 }
 
-std::string_view trim_left(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n' || s.front() == '\r'))
-    s.remove_prefix(1);
-  return s;
-}
-
-// `text` read whole as a double (NaN and infinities included); nullopt when it is no number.
-std::optional<double> read_double(const std::string& text) {
-  if (trim_left(text).empty()) return std::nullopt;
-  char* end = nullptr;
-  const double v = std::strtod(text.c_str(), &end);
-  if (end != text.c_str() + text.size()) return std::nullopt;
-  return v;  // strtod returns +-HUGE_VAL (an infinity) on overflow
-}
-
-// Empty values, signs, NaN/inf and integer overflow. "" when the value is acceptable;
-// text that is no number at all is left to CLI11's own conversion error.
-std::string check_value(Kind kind, bool negative_ok, const std::string& value) {
-  const std::string_view s = trim_left(value);
-  if (s.empty()) return "an empty value is not a number (give one, or leave the option out)";
-  const bool negative = s.front() == '-';
-  switch (kind) {
-    case Kind::kUnsigned: {
-      if (negative) return fmt::format("{} is negative; expected a whole number >= 0", value);
-      errno = 0;
-      char* end = nullptr;
-      std::strtoull(value.c_str(), &end, 0);
-      if (errno == ERANGE) return fmt::format("{} is too large for a whole number (at most 2^64 - 1)", value);
-      return {};
-    }
-    case Kind::kInteger: {
-      if (negative && !negative_ok) return fmt::format("{} is negative; expected a whole number >= 0", value);
-      errno = 0;
-      char* end = nullptr;
-      std::strtoll(value.c_str(), &end, 0);
-      if (errno == ERANGE) return fmt::format("{} is out of range for a whole number", value);
-      return {};
-    }
-    case Kind::kFloat: {
-      const auto v = read_double(value);
-      if (!v) return {};
-      if (!std::isfinite(*v)) return fmt::format("{} is not a finite number", value);
-      if (*v < 0 && !negative_ok) return fmt::format("{} is negative; expected a number >= 0", value);
-      return {};
-    }
-    case Kind::kOther: return {};
-  }
-  return {};
-}
-
-// A range some options need beyond ">= 0": [lo, hi] (lo_open: (lo, hi]) in `unit`, `why`.
-struct NamedRange {
-  const char* name;  // long option name, without the dashes
-  double lo, hi;
-  bool lo_open;
-  const char* unit;
-  const char* why;
-};
-
-constexpr double kHuge = 1e300;  // "no upper bound" (the value is finite already)
+using NamedRange = NumberRange;
+constexpr double kHuge = kNoUpperBound;
 
 // Ranges by long option name; each holds for every subcommand with a numeric option of
 // that name. Keep docs/workloads.md ("Limits") in step.
@@ -140,29 +80,17 @@ const NamedRange* named_range(const CLI::Option& opt) {
   return nullptr;
 }
 
-std::string check_range(const NamedRange& r, const std::string& value) {
-  const auto v = read_double(value);
-  if (!v || !std::isfinite(*v)) return {};  // check_value has spoken, or CLI11 will
-  const bool low = r.lo_open ? !(*v > r.lo) : !(*v >= r.lo);
-  if (!low && *v <= r.hi) return {};
-  const std::string unit = *r.unit ? std::string(" ") + r.unit : std::string();
-  if (r.hi >= kHuge)
-    return fmt::format("{} is out of range; expected a number > {:.15g}{} ({})", value, r.lo, unit, r.why);
-  return fmt::format("{} is out of range; expected {:.15g} {} {:.15g}{} ({})", value, r.lo,
-                     r.lo_open ? "(exclusive) to" : "to", r.hi, unit, r.why);
-}
-
 void attach(CLI::Option* opt) {
-  const Kind kind = kind_of(*opt);
-  if (kind == Kind::kOther || opt->get_type_size() == 0) return;
+  const auto kind = kind_of(*opt);
+  if (!kind || opt->get_type_size() == 0) return;
   const bool negative_ok = negative_allowed(*opt);
   const NamedRange* range = named_range(*opt);
   const std::string env = opt->get_envname();
   opt->check(CLI::Validator(
-      [kind, negative_ok, range, env](std::string& value) -> std::string {
+      [kind = *kind, negative_ok, range, env](std::string& value) -> std::string {
         // A named range states the sign rule itself ("> 0", "1 to 10"), so it speaks for it.
-        std::string msg = check_value(kind, negative_ok || range != nullptr, value);
-        if (msg.empty() && range != nullptr) msg = check_range(*range, value);
+        std::string msg = check_number_text(kind, negative_ok || range != nullptr, value);
+        if (msg.empty() && range != nullptr) msg = check_number_range(*range, value);
         if (!msg.empty() && !env.empty()) {
           const char* from_env = std::getenv(env.c_str());
           if (from_env != nullptr && value == from_env) msg += fmt::format(" (the value of {})", env);

@@ -51,55 +51,15 @@ void add_sensor_flags(CLI::App* cmd, SensorFlags& f) {
       ->capture_default_str();
 }
 
-SensorOptions to_sensor_options(const SensorFlags& f) {
-  SensorOptions o;
-  o.names = f.sensors;
-  o.rapl.powercap_root = f.powercap_root;
-  o.nvml.library = f.nvml_lib;
-  o.prometheus.urls = f.prometheus;
-  o.prometheus.timeout_s = f.prometheus_timeout_s;
-  o.prometheus.max_scrape_hz = f.prometheus_max_hz;
-  o.prometheus.dcgm_interval_s = f.dcgm_interval_s;
-  o.cpu_model.idle_w = f.cpu_idle_w;
-  o.cpu_model.max_w = f.cpu_max_w;
-  return o;
-}
-
-SamplerConfig to_sampler_config(const SensorFlags& f) {
-  SamplerConfig c;
-  c.hz = f.hz;
-  c.counter_hz = f.counter_hz;
-  return c;
-}
-
 std::unique_ptr<Sampler> start_sampler(const SensorFlags& flags, const Clock& clock, std::string_view command) {
-  auto set = open_sensors(default_sensor_registry(), to_sensor_options(flags), clock);
-  if (!set) {
-    std::cerr << "jouleperf " << command << ": " << set.error().to_string() << "\n";
+  auto started =
+      jouleperf::start_sampler(default_sensor_registry(), to_sensor_options(flags), to_sampler_config(flags), clock);
+  if (!started) {
+    std::cerr << "jouleperf " << command << ": " << started.error().to_string() << "\n";
     return nullptr;
   }
-  const bool estimated_only = set->sensors.size() == 1 && set->sensors[0]->info().caps.estimated;
-  if (estimated_only && flags.sensors.empty()) {
-    std::cerr << "jouleperf " << command
-              << ": no hardware energy sensor is readable here; using the CPU-time model (ESTIMATED).";
-    for (const auto& p : set->problems) std::cerr << "\n  " << p.name << ": " << p.error.message;
-    std::cerr << "\n";
-  }
-  auto sampler = std::make_unique<Sampler>(std::move(set->sensors), to_sampler_config(flags), clock);
-  if (auto st = sampler->start(true); !st) {
-    std::cerr << "jouleperf " << command << ": " << st.error().to_string() << "\n";
-    return nullptr;
-  }
-  return sampler;
-}
-
-SamplerSummary summarize_sampler(const Sampler& sampler) {
-  SamplerSummary out;
-  for (std::size_t i = 0; i < sampler.size(); ++i) {
-    out.estimated = out.estimated || sampler.info(i).caps.estimated;
-    out.sensors += (out.sensors.empty() ? "" : ", ") + sampler.info(i).name + " " + sampler.info(i).domain;
-  }
-  return out;
+  if (started->estimated_fallback) std::cerr << "jouleperf " << command << ": " << started->notice << "\n";
+  return std::move(started->sampler);
 }
 
 }  // namespace jouleperf::cli

@@ -11,41 +11,24 @@
 
 #include "jouleperf/sensor/factory.hpp"
 #include "jouleperf/sensor/sampler.hpp"
+#include "jouleperf/sensor/settings.hpp"
+#include "jouleperf/sensor/survey.hpp"
 
 namespace jouleperf::cli {
 
-struct SensorFlags {
-  std::vector<std::string> sensors;
-  std::string powercap_root = "/sys/class/powercap";
-  std::string nvml_lib = "libnvidia-ml.so.1";
-  std::vector<std::string> prometheus;
-  double prometheus_timeout_s = 2.0;
-  double prometheus_max_hz = 10.0;
-  double dcgm_interval_s = 30.0;
-  std::optional<double> cpu_idle_w;
-  std::optional<double> cpu_max_w;
-  double hz = 100.0;
-  double counter_hz = 10.0;
-};
+// The flags' fields are the library's settings (sensor/settings.hpp: to_sensor_options,
+// to_sampler_config).
+using SensorFlags = SensorSettings;
 
 // Adds --sensor, --powercap-root, --nvml-lib, --prometheus, --prometheus-timeout,
 // --cpu-idle-w, --cpu-max-w, --hz and --counter-hz to `cmd`.
 void add_sensor_flags(CLI::App* cmd, SensorFlags& flags);
 
-SensorOptions to_sensor_options(const SensorFlags& flags);
-SamplerConfig to_sampler_config(const SensorFlags& flags);
-
-// Opens the sensors the flags choose and starts a background Sampler on `clock`. When the
-// CPU-time model is all there is (and no --sensor was named) it says so on stderr, with
-// why each hardware family was not usable. On failure it prints "jouleperf <command>:
-// <error>" on stderr and returns nullptr (the caller exits with kExitFailure).
+// Opens the sensors the flags choose and starts a background Sampler on `clock`
+// (jouleperf::start_sampler). When the CPU-time model is all there is (and no --sensor was
+// named) it says so on stderr, with why each hardware family was not usable. On failure it
+// prints "jouleperf <command>: <error>" on stderr and returns nullptr (the caller exits
+// with kExitFailure). summarize_sampler (sensor/survey.hpp) describes what it reads.
 std::unique_ptr<Sampler> start_sampler(const SensorFlags& flags, const Clock& clock, std::string_view command);
-
-// What a running sampler reads, for the terminal and the report.
-struct SamplerSummary {
-  bool estimated = false;  // some sensor's figures are estimates (the CPU-time model)
-  std::string sensors;     // "cpu-model cpu-model:all, rapl package-0", in order
-};
-SamplerSummary summarize_sampler(const Sampler& sampler);
 
 }  // namespace jouleperf::cli

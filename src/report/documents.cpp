@@ -1,0 +1,71 @@
+#include "jouleperf/report/documents.hpp"
+
+#include "jouleperf/report/html.hpp"
+#include "jouleperf/report/table.hpp"
+#include "jouleperf/report/tables.hpp"
+
+namespace jouleperf::report {
+
+std::string_view report_format_choices() { return "html | md | csv | json | console | jsonl"; }
+
+Result<table::Document> report_document(const ReportData& data, const std::string& only_table) {
+  auto tables = report_tables(data);
+  if (!tables) return tables.error();
+  table::Document d;
+  if (only_table.empty()) {
+    d.json = nlohmann::json::object();
+    for (const auto& t : *tables) d.json[t.name] = to_json(t);
+    d.tables = std::move(*tables);
+    return d;
+  }
+  for (auto& t : *tables)
+    if (t.name == only_table) {
+      d.tables.push_back(std::move(t));
+      return d;
+    }
+  return make_error(Errc::kInvalidArgument,
+                    "--table '" + only_table +
+                        "': want one of cells, estimates, replays, validations (and fidelity, fidelity_errors when "
+                        "the study named a measurements file)");
+}
+
+Result<std::string> render_report(const ReportData& data, std::string_view format, const std::string& csv_table) {
+  if (format == "html") return html_report(data);
+  if (format == "md") {
+    auto tables = report_tables(data);
+    if (!tables) return tables.error();
+    std::string out = "# jouleperf report\n\n";
+    for (const auto& t : *tables) out += to_markdown(t) + "\n";
+    return out;
+  }
+  auto f = table::parse_format(format);
+  if (!f)
+    return make_error(Errc::kInvalidArgument, "unknown report format '" + std::string(format) + "' (choose " +
+                                                  std::string(report_format_choices()) + ")");
+  auto doc = report_document(data, *f == table::Format::kCsv ? csv_table : "");
+  if (!doc) return doc.error();
+  return table::render(*doc, *f);
+}
+
+ReportOutput choose_report_output(bool json, const std::string& output, const std::string& output_file,
+                                  const std::string& format) {
+  ReportOutput out{format, output_file};
+  const bool output_is_format = output == "html" || (!output.empty() && table::parse_format(output));
+  if (json)
+    out.format = "json";
+  else if (output_is_format)
+    out.format = output;
+  if (out.file.empty() && !output_is_format) out.file = output;
+  if (out.file.empty() && out.format == "html") out.file = "report.html";
+  return out;
+}
+
+std::size_t chart_count(const ReportData& data) {
+  std::size_t charts = 0;
+  auto built = build_charts(data);
+  if (built)
+    for (const auto& c : *built) charts += c.spec.is_null() ? 0 : 1;
+  return charts;
+}
+
+}  // namespace jouleperf::report
