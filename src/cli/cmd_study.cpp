@@ -3,12 +3,14 @@
 // embedded workloads and the report. Flags -> options -> one library call -> the report
 // and the document.
 #include <filesystem>
+#include <iostream>
 #include <memory>
 
 #include "commands.hpp"
 #include "jouleperf/core/atomic_file.hpp"
 #include "jouleperf/report/html.hpp"
 #include "jouleperf/report/report_data.hpp"
+#include "jouleperf/study/config_check.hpp"
 #include "jouleperf/study/documents.hpp"
 #include "jouleperf/study/study_run.hpp"
 #include "output_flags.hpp"
@@ -85,6 +87,8 @@ int run_main_job(const StudyFlags& f, table::Format format) {
 int run_file_study(const StudyFlags& f, table::Format format) {
   auto plan = study::load_file_study(f.file, f.max_cells);
   if (!plan) return failed(plan.error());
+  for (const auto& c : plan->configs)
+    for (const auto& note : study::config_notes(c)) std::cerr << "jouleperf study: note: " << note << "\n";
   study::FileStudyOptions o{f.job.out, f.job.idle_s, f.sensors.cpu_idle_w, f.sensors.cpu_max_w, {}};
   auto fidelity = fidelity_of(f.measurements.empty() ? plan->measurements : f.measurements);
   if (!fidelity) return failed(fidelity.error());
