@@ -264,8 +264,8 @@ nlohmann::json replay_artifact(const ReplayOptions& a, const nlohmann::json& j, 
   return b;
 }
 
-// Writes the run and every request into options.store (one transaction); a replay (not
-// a sweep) also as a "replay" artifact that `report` reads.
+// Writes the run and every request into options.store (one transaction), and the run as
+// a "replay" artifact that `report` reads (a rate sweep: one per phase).
 Status store_replay(const ReplayOptions& a, const ReplayTarget& target, const std::string& kind,
                     const std::vector<StoredPhase>& phases, nlohmann::json info) {
   const OpenAiConfig oc = a.openai.value_or(OpenAiConfig{});
@@ -297,9 +297,25 @@ Status store_replay(const ReplayOptions& a, const ReplayTarget& target, const st
   // The key itself never; a server's echo of it is scrubbed from the whole document too.
   rec.info = nlohmann::json::parse(scrub(info.dump(), oc.api_key));
   if (auto st = store->put_run(rec, reqs); !st) return st;
-  if (kind != "replay") return {};
-  const nlohmann::json body = replay_artifact(a, info, rec.run_id);
-  return store->put_artifact({"replay", rec.run_id, nlohmann::json::parse(scrub(body.dump(), oc.api_key)), 0.0});
+  if (kind == "replay") {
+    const nlohmann::json body = replay_artifact(a, info, rec.run_id);
+    return store->put_artifact({"replay", rec.run_id, nlohmann::json::parse(scrub(body.dump(), oc.api_key)), 0.0});
+  }
+  // A rate sweep: every phase is a replay of its own, stored as one ("<run id>-<phase>").
+  for (const auto& pj : info.value("phases", nlohmann::json::array())) {
+    nlohmann::json phase = pj;
+    phase["engine"] = target.engine;
+    const std::string name = fmt::format("{}-{}", rec.run_id, pj.value("name", ""));
+    nlohmann::json body = replay_artifact(a, phase, name);
+    body["run_id"] = rec.run_id;
+    body["phase"] = pj.value("name", "");
+    const std::string kind_text = a.gamma_cv ? fmt::format("gamma (cv {:g})", *a.gamma_cv) : std::string("Poisson");
+    body["arrivals"] = fmt::format("{} {:g} req/s, rate sweep seed {}", kind_text, pj.value("rate_rps", 0.0), a.seed);
+    if (auto st = store->put_artifact({"replay", name, nlohmann::json::parse(scrub(body.dump(), oc.api_key)), 0.0});
+        !st)
+      return st;
+  }
+  return {};
 }
 
 // The idle baseline asked for (idle_power_w, or idle_s measured now), if any.
