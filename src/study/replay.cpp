@@ -298,7 +298,8 @@ Status store_replay(const ReplayOptions& a, const ReplayTarget& target, const st
   rec.info = nlohmann::json::parse(scrub(info.dump(), oc.api_key));
   if (auto st = store->put_run(rec, reqs); !st) return st;
   if (kind == "replay") {
-    const nlohmann::json body = replay_artifact(a, info, rec.run_id);
+    nlohmann::json body = replay_artifact(a, info, rec.run_id);
+    body["per_request"] = per_request_json(*phases.front().run, phases.front().run->start_s, {});
     return store->put_artifact({"replay", rec.run_id, nlohmann::json::parse(scrub(body.dump(), oc.api_key)), 0.0});
   }
   // A rate sweep: every phase is a replay of its own, stored as one ("<run id>-<phase>").
@@ -309,6 +310,8 @@ Status store_replay(const ReplayOptions& a, const ReplayTarget& target, const st
     nlohmann::json body = replay_artifact(a, phase, name);
     body["run_id"] = rec.run_id;
     body["phase"] = pj.value("name", "");
+    for (const auto& ph : phases)
+      if (ph.name == body["phase"]) body["per_request"] = per_request_json(*ph.run, ph.run->start_s, {});
     const std::string kind_text = a.gamma_cv ? fmt::format("gamma (cv {:g})", *a.gamma_cv) : std::string("Poisson");
     body["arrivals"] = fmt::format("{} {:g} req/s, rate sweep seed {}", kind_text, pj.value("rate_rps", 0.0), a.seed);
     if (auto st = store->put_artifact({"replay", name, nlohmann::json::parse(scrub(body.dump(), oc.api_key)), 0.0});

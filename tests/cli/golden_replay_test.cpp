@@ -100,6 +100,12 @@ TEST(GoldenReplay, TheStoredRunIsAReplayRecordTheReportReads) {
   ASSERT_EQ(rep.exit_code, 0) << rep.err;
   EXPECT_NE(rep.out.find("openai,,,\"Poisson 200 req/s, seed 1\",3,3,"), std::string::npos) << rep.out;
   EXPECT_NE(rep.out.find("cpu-time-model,true,false"), std::string::npos) << rep.out;
+  // Every request of the run, one row each, in the report's replay_requests table.
+  auto all = run_program(JP_CLI_PATH, "report --store " + db + " --format md");
+  ASSERT_EQ(all.exit_code, 0) << all.err;
+  const auto at = all.out.find("Online replays: every request");
+  ASSERT_NE(at, std::string::npos) << all.out;
+  EXPECT_NE(all.out.find("| true |", at), std::string::npos) << all.out;
 }
 
 // A rate sweep is stored like a replay: one replay record per phase, which the report reads.
