@@ -157,16 +157,22 @@ LoadgenRun served_as_loadgen_run(const ServeResult& sr, const std::vector<ServeR
     const ServedRequest& q = sr.requests[i];
     LoadgenRequest lr;
     lr.scheduled_s = q.arrival_s;
-    lr.lateness_s = 0.0;
+    lr.lateness_s = q.lateness_s;
     OpenAiResult& r = lr.result;
     r.tag = i;
-    r.ok = true;
+    r.ok = q.ok;
+    r.error = q.error;
+    r.http_status = q.http_status;
     r.input_tokens_asked = reqs[i].input_tokens;
     r.output_tokens_asked = reqs[i].output_tokens;
     r.output_tokens = q.output_tokens;
-    if (q.output_tokens != reqs[i].output_tokens)
+    r.usage_prompt_tokens = q.usage_prompt_tokens;
+    r.usage_completion_tokens = q.usage_completion_tokens;
+    r.finish_reason = q.finish_reason;
+    r.mismatch = q.mismatch;
+    if (r.mismatch.empty() && q.ok && q.output_tokens != reqs[i].output_tokens)
       r.mismatch = fmt::format("{} output tokens, {} asked", q.output_tokens, reqs[i].output_tokens);
-    r.send_s = q.arrival_s;
+    r.send_s = q.arrival_s + q.lateness_s;
     r.token_s = q.token_s;
     r.end_s = q.end_s;
     run.requests.push_back(std::move(lr));

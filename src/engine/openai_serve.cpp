@@ -35,6 +35,14 @@ ServedRequest served(const LoadgenRequest& q) {
   s.input_tokens = r.usage_prompt_tokens.value_or(r.input_tokens_asked);
   s.output_tokens = r.output_tokens;
   s.token_s = r.token_s;
+  s.lateness_s = q.lateness_s;
+  s.ok = r.ok;
+  s.error = r.error;
+  s.mismatch = r.mismatch;
+  s.http_status = r.http_status;
+  s.usage_prompt_tokens = r.usage_prompt_tokens;
+  s.usage_completion_tokens = r.usage_completion_tokens;
+  s.finish_reason = r.finish_reason;
   return s;
 }
 
@@ -76,7 +84,7 @@ Result<ServeResult> OpenAiEngine::serve(const std::vector<ServeRequest>& request
     last_.back().tag = order[k];
   }
   const auto failures = last_failures();
-  if (failures.empty()) return out;
+  if (failures.empty() || !options.fail_on_request_failure) return out;
   std::string reasons;
   for (const auto& f : failures) reasons += fmt::format("; request {}: {}", f.request, f.reason);
   return make_error(Errc::kNetwork,

@@ -17,6 +17,12 @@ Result<ServeResult> Engine::serve(const std::vector<ServeRequest>&, const ServeO
                     fmt::format("engine '{}' does not serve requests online (llamacpp does)", info().engine));
 }
 
+std::size_t ServeResult::failed() const {
+  std::size_t n = 0;
+  for (const auto& q : requests) n += q.ok ? 0 : 1;
+  return n;
+}
+
 Status validate_serve(const std::vector<ServeRequest>& requests, const ServeOptions& options) {
   if (requests.empty()) return make_error(Errc::kInvalidArgument, "no requests to serve");
   if (options.max_batch == 0) return make_error(Errc::kInvalidArgument, "max_batch must be >= 1");

@@ -7,8 +7,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
+#include "jouleperf/engine/serve.hpp"
 #include "jouleperf/model/arch.hpp"
 #include "jouleperf/model/info.hpp"
 #include "jouleperf/sim/simulator.hpp"
@@ -19,6 +21,7 @@ namespace jouleperf {
 namespace {
 
 Status apply_strategy(const BatchRequest& request, sim::DecodingConfig& d);
+ServedRequest simulated_request(double start_s, const ServeRequest& r, const sim::RequestOutcome& o);
 
 class SimEngine final : public Engine {
  public:
@@ -98,6 +101,51 @@ class SimEngine final : public Engine {
     return r;
   }
 
+  // The simulator serves the requests at their arrivals (its own scheduler, batched as
+  // options.batching with max_batch and static_wait_s); every request's simulated
+  // outcome becomes its record, labelled simulated. The meter, if any, is started and
+  // left running but measures only the simulation's host work.
+  Result<ServeResult> serve(const std::vector<ServeRequest>& requests, const ServeOptions& options, const Clock& clock,
+                            Meter* meter) override {
+    if (auto st = validate_serve(requests, options); !st) return st.error();
+    constexpr std::uint64_t kMax = std::numeric_limits<std::uint32_t>::max();
+    std::vector<workload::TimedRequest> timed;
+    for (const auto& q : requests) {
+      if (q.input_tokens > kMax || q.output_tokens > kMax)
+        return make_error(Errc::kInvalidArgument, "sim engine: length too large");
+      timed.push_back(
+          {q.arrival_s, static_cast<std::uint32_t>(q.input_tokens), static_cast<std::uint32_t>(q.output_tokens)});
+    }
+    sim::SimConfig c = config_;
+    c.batching = options.batching == BatchingMode::kStatic ? sim::Batching::kStatic : sim::Batching::kContinuous;
+    c.max_batch = options.max_batch;
+    c.static_wait_s = options.static_wait_s;
+    c.keep_requests = true;
+    c.timeline_bins = 1;
+    BatchRequest strategy;
+    strategy.strategy = options.strategy;
+    if (auto st = apply_strategy(strategy, c.decoding); !st) return st.error();
+    if (meter)
+      if (auto st = meter->start(); !st) return st.error();
+    ServeResult out;
+    out.start_s = clock.now().value();
+    auto run = sim::simulate(c, timed);
+    if (!run) return run.error();
+    out.simulated = true;
+    out.energy_j = run->energy_j;
+    out.mean_batch = run->mean_batch;
+    out.peak_batch = run->peak_sequences;
+    out.forwards = run->steps;
+    out.end_s = out.start_s;
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+      const sim::RequestOutcome o =
+          i < run->per_request.size() ? run->per_request[i] : sim::RequestOutcome{NAN, NAN, NAN, NAN};
+      out.requests.push_back(simulated_request(out.start_s, requests[i], o));
+      out.end_s = std::max(out.end_s, out.requests.back().end_s);
+    }
+    return out;
+  }
+
  private:
   sim::SimConfig config_;
   EngineInfo info_;
@@ -135,6 +183,28 @@ Status apply_strategy(const BatchRequest& request, sim::DecodingConfig& d) {
       return {};
   }
   return make_error(Errc::kInvalidArgument, "sim engine: unknown decoding strategy");
+}
+
+// One simulated outcome as a served request: tokens at the first-token time, then one
+// per mean TPOT; a request the simulation rejected (NaN times) or left unfinished failed.
+ServedRequest simulated_request(double start_s, const ServeRequest& r, const sim::RequestOutcome& o) {
+  ServedRequest q;
+  q.arrival_s = q.admitted_s = start_s + r.arrival_s;
+  q.input_tokens = r.input_tokens;
+  if (!std::isfinite(o.ttft_s) || !std::isfinite(o.e2e_s)) {
+    q.ok = false;
+    q.error = "rejected: longer than the KV capacity or the model's context, or unfinished (simulated)";
+    q.first_token_s = q.end_s = q.arrival_s;
+    return q;
+  }
+  q.first_token_s = q.arrival_s + o.ttft_s;
+  const double tpot = std::isfinite(o.tpot_s) ? o.tpot_s : 0.0;
+  for (std::uint64_t k = 0; k < r.output_tokens; ++k)
+    q.token_s.push_back(q.first_token_s + tpot * static_cast<double>(k));
+  q.output_tokens = r.output_tokens;
+  q.end_s = std::max(q.token_s.back(), q.arrival_s + o.e2e_s);
+  if (std::isfinite(o.energy_j)) q.energy_j = o.energy_j;
+  return q;
 }
 
 Result<ModelInfo> model_of(const std::string& name_or_path) {

@@ -248,6 +248,44 @@ Result<Table> replays_table(const ReportData& data) {
   return t;
 }
 
+// Every request of the replays that stored their per-request records (a replay's
+// `per_request`: times from its start), one row each.
+Result<Table> replay_requests_table(const ReportData& data) {
+  Table t;
+  t.name = "replay_requests";
+  t.title = "Online replays: every request (times from the replay's start)";
+  t.columns = {
+      {"replay", "artifact name"},
+      {"request", "index in the schedule"},
+      {"scheduled_s", "when it was due, s"},
+      {"send_s", "when it was sent, s"},
+      {"ttft_s", "send to first token, s"},
+      {"e2e_s", "send to its end, s"},
+      {"output_tokens", "tokens generated"},
+      {"ok", "served without error"},
+      {"error", "why it failed"},
+  };
+  for (const auto* a : data.of_kind("replay")) {
+    const auto it = a->body.find("per_request");
+    if (it == a->body.end() || !it->is_array()) continue;
+    for (std::size_t i = 0; i < it->size(); ++i) {
+      Fields f((*it)[i], where(*a) + ", per_request[" + std::to_string(i) + "]");
+      std::vector<Value> row = {a->name,
+                                static_cast<double>(i),
+                                f.number_value("scheduled_s"),
+                                f.number_value("send_s"),
+                                f.number_value("ttft_s"),
+                                f.number_value("e2e_s"),
+                                f.number_value("output_tokens"),
+                                f.bool_value("ok"),
+                                f.text_value("error")};
+      if (auto st = f.status(); !st) return st.error();
+      t.rows.push_back(std::move(row));
+    }
+  }
+  return t;
+}
+
 Result<Table> validations_table(const ReportData& data) {
   Table t;
   t.name = "validations";
@@ -374,6 +412,9 @@ Result<std::vector<Table>> report_tables(const ReportData& data) {
     if (!t) return t.error();
     out.push_back(std::move(*t));
   }
+  auto requests = replay_requests_table(data);  // only where a replay stored its requests
+  if (!requests) return requests.error();
+  if (!requests->rows.empty()) out.push_back(std::move(*requests));
   auto fidelity = fidelity_tables(data);
   if (!fidelity) return fidelity.error();
   for (auto& t : *fidelity) out.push_back(std::move(t));

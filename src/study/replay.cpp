@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <limits>
 #include <random>
 
 #include "jouleperf/core/safe_text.hpp"
@@ -263,8 +264,8 @@ nlohmann::json replay_artifact(const ReplayOptions& a, const nlohmann::json& j, 
   return b;
 }
 
-// Writes the run and every request into options.store (one transaction); a replay (not
-// a sweep) also as a "replay" artifact that `report` reads.
+// Writes the run and every request into options.store (one transaction), and the run as
+// a "replay" artifact that `report` reads (a rate sweep: one per phase).
 Status store_replay(const ReplayOptions& a, const ReplayTarget& target, const std::string& kind,
                     const std::vector<StoredPhase>& phases, nlohmann::json info) {
   const OpenAiConfig oc = a.openai.value_or(OpenAiConfig{});
@@ -296,9 +297,28 @@ Status store_replay(const ReplayOptions& a, const ReplayTarget& target, const st
   // The key itself never; a server's echo of it is scrubbed from the whole document too.
   rec.info = nlohmann::json::parse(scrub(info.dump(), oc.api_key));
   if (auto st = store->put_run(rec, reqs); !st) return st;
-  if (kind != "replay") return {};
-  const nlohmann::json body = replay_artifact(a, info, rec.run_id);
-  return store->put_artifact({"replay", rec.run_id, nlohmann::json::parse(scrub(body.dump(), oc.api_key)), 0.0});
+  if (kind == "replay") {
+    nlohmann::json body = replay_artifact(a, info, rec.run_id);
+    body["per_request"] = per_request_json(*phases.front().run, phases.front().run->start_s, {});
+    return store->put_artifact({"replay", rec.run_id, nlohmann::json::parse(scrub(body.dump(), oc.api_key)), 0.0});
+  }
+  // A rate sweep: every phase is a replay of its own, stored as one ("<run id>-<phase>").
+  for (const auto& pj : info.value("phases", nlohmann::json::array())) {
+    nlohmann::json phase = pj;
+    phase["engine"] = target.engine;
+    const std::string name = fmt::format("{}-{}", rec.run_id, pj.value("name", ""));
+    nlohmann::json body = replay_artifact(a, phase, name);
+    body["run_id"] = rec.run_id;
+    body["phase"] = pj.value("name", "");
+    for (const auto& ph : phases)
+      if (ph.name == body["phase"]) body["per_request"] = per_request_json(*ph.run, ph.run->start_s, {});
+    const std::string kind_text = a.gamma_cv ? fmt::format("gamma (cv {:g})", *a.gamma_cv) : std::string("Poisson");
+    body["arrivals"] = fmt::format("{} {:g} req/s, rate sweep seed {}", kind_text, pj.value("rate_rps", 0.0), a.seed);
+    if (auto st = store->put_artifact({"replay", name, nlohmann::json::parse(scrub(body.dump(), oc.api_key)), 0.0});
+        !st)
+      return st;
+  }
+  return {};
 }
 
 // The idle baseline asked for (idle_power_w, or idle_s measured now), if any.
@@ -438,33 +458,57 @@ Result<ServeOptions> serve_options(const ReplayOptions& a, const std::vector<Ser
   return so;
 }
 
-Result<ReplayResult> replay_llamacpp(const ReplayOptions& a, const std::vector<ScheduledRequest>& schedule,
-                                     const Slo& slo, const SamplerStarter& start_sampler) {
+// One path for every engine: the warm-up (unmeasured, the first request alone at t = 0),
+// the sampler and idle baseline, the measured Engine::serve (with offline_compare also
+// the offline run), and the replay record built from the ServeResult.
+struct ServePlan {
+  std::vector<ServeRequest> requests;
+  ServeOptions options;
+  std::uint64_t warmup = 0;
+  bool in_process = true;  // the engine queues requests itself (admitted_s, queue_s in the record)
+};
+
+Result<ReplayResult> replay_served(const ReplayOptions& a, Engine& engine, ReplayTarget target, const ServePlan& plan,
+                                   const Slo& slo, const SamplerStarter& start_sampler) {
+  SteadyClock clock;
+  ServeRequest first = plan.requests.front();
+  first.arrival_s = 0.0;
+  for (std::uint64_t i = 0; i < plan.warmup; ++i)
+    if (auto w = engine.serve({first}, plan.options, clock, nullptr); !w) return w.error();
+  auto mt = start_metering(a, start_sampler, clock);
+  if (!mt) return mt.error();
+  auto served = serve_measured(a, engine, *mt, clock, plan.requests, plan.options);
+  mt->sampler->stop();
+  if (!served) return plan.in_process ? served.error() : not_usage(served.error());
+  if (plan.in_process) {
+    const nlohmann::json extra = served_extra(engine.info(), plan.options, served->result);
+    for (const auto& [k, v] : extra.items()) target.extra[k] = v;
+    if (!served->offline.is_null()) target.extra["offline"] = served->offline;
+  }
+  std::vector<double> admitted;
+  if (plan.in_process)
+    for (const auto& q : served->result.requests) admitted.push_back(q.admitted_s);
+  return replay_result(a, target, served_as_loadgen_run(served->result, plan.requests), served->measurement, admitted,
+                       slo);
+}
+
+std::vector<ServeRequest> serve_requests(const ReplayOptions& a, const std::vector<ScheduledRequest>& schedule) {
   std::vector<ServeRequest> reqs;
   for (const auto& q : schedule) reqs.push_back({q.at_s, q.input_tokens, q.output_tokens, a.seed});
-  auto so = serve_options(a, reqs);
+  return reqs;
+}
+
+Result<ReplayResult> replay_llamacpp(const ReplayOptions& a, const std::vector<ScheduledRequest>& schedule,
+                                     const Slo& slo, const SamplerStarter& start_sampler) {
+  ServePlan plan{serve_requests(a, schedule), {}, a.warmup, true};
+  auto so = serve_options(a, plan.requests);
   if (!so) return so.error();
+  plan.options = *so;
   auto cfg = llama_engine_config(a.model, a.llama, a.prompts);
   if (!cfg) return cfg.error();
   auto opened = open_llamacpp_engine(*cfg);
   if (!opened) return opened.error();
-  Engine& engine = **opened;
-  SteadyClock clock;
-  // Warm-up: the first request alone at t = 0, unmeasured (it also sizes the context for all).
-  ServeRequest first = reqs.front();
-  first.arrival_s = 0.0;
-  for (std::uint64_t i = 0; i < a.warmup; ++i)
-    if (auto w = engine.serve({first}, *so, clock, nullptr); !w) return w.error();
-  auto mt = start_metering(a, start_sampler, clock);
-  if (!mt) return mt.error();
-  auto served = serve_measured(a, engine, *mt, clock, reqs, *so);
-  mt->sampler->stop();
-  if (!served) return served.error();
-  ReplayTarget target{"llamacpp", a.model, served_extra(engine.info(), *so, served->result)};
-  if (!served->offline.is_null()) target.extra["offline"] = served->offline;
-  std::vector<double> admitted;
-  for (const auto& q : served->result.requests) admitted.push_back(q.admitted_s);
-  return replay_result(a, target, served_as_loadgen_run(served->result, reqs), served->measurement, admitted, slo);
+  return replay_served(a, **opened, ReplayTarget{"llamacpp", a.model}, plan, slo, start_sampler);
 }
 
 // --rates goes with --engine openai and fixed lengths; --duration and --idle-gap only with --rates.
@@ -624,27 +668,21 @@ Result<ReplayResult> replay_openai(const ReplayOptions& a, const std::vector<Sch
   if (a.offline_compare) return usage("--offline-compare needs --engine llamacpp");
   OpenAiConfig oc = *a.openai;
   oc.model = a.model;
-  auto client = OpenAiClient::open(oc);
-  if (!client) return usage(client.error().message);
-  if (!a.rates_rps.empty()) return replay_sweep(a, **client, slo, start_sampler);
-  // Text prompts are calibrated through the server's /tokenize now, before the schedule starts.
+  auto engine = OpenAiEngine::open(oc);
+  if (!engine) return usage(engine.error().message);
+  if (!a.rates_rps.empty()) return replay_sweep(a, (*engine)->client(), slo, start_sampler);
+  // Text prompts are calibrated through the server's /tokenize now, before the schedule
+  // starts (serve() finds them prepared).
   std::vector<TextPromptKey> keys;
   for (std::size_t i = 0; i < schedule.size(); ++i) keys.push_back({a.seed, i, schedule[i].input_tokens});
-  if (auto st = (*client)->prepare_text_prompts(keys); !st) return not_usage(st.error());
-  SteadyClock clock;
-  auto mt = start_metering(a, start_sampler, clock);
-  if (!mt) return mt.error();
-  Meter meter(*mt->sampler);
-  if (mt->idle) meter.set_idle(*mt->idle);
-  LoadgenOptions lo;
-  lo.max_concurrency = a.max_concurrency;
-  lo.seed = a.seed;
-  auto run = run_open_loop(**client, schedule, lo, clock, &meter);
-  auto m = meter.stop();
-  mt->sampler->stop();
-  if (!run) return not_usage(run.error());
-  if (!m) return m.error();
-  return replay_result(a, ReplayTarget{"openai", a.openai->url}, *run, *m, {}, slo);
+  if (auto st = (*engine)->client().prepare_text_prompts(keys); !st) return not_usage(st.error());
+  // Sent open-loop at the schedule's times, at most max_concurrency in flight (none: every
+  // request may be); a failed request is a result of the run, not an error.
+  ServePlan plan{serve_requests(a, schedule), {}, 0, false};
+  plan.options.max_batch = static_cast<std::uint32_t>(
+      std::min<std::size_t>(a.max_concurrency.value_or(schedule.size()), std::numeric_limits<std::uint32_t>::max()));
+  plan.options.fail_on_request_failure = false;
+  return replay_served(a, **engine, ReplayTarget{"openai", a.openai->url}, plan, slo, start_sampler);
 }
 
 }  // namespace

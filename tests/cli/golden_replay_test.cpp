@@ -100,6 +100,28 @@ TEST(GoldenReplay, TheStoredRunIsAReplayRecordTheReportReads) {
   ASSERT_EQ(rep.exit_code, 0) << rep.err;
   EXPECT_NE(rep.out.find("openai,,,\"Poisson 200 req/s, seed 1\",3,3,"), std::string::npos) << rep.out;
   EXPECT_NE(rep.out.find("cpu-time-model,true,false"), std::string::npos) << rep.out;
+  // Every request of the run, one row each, in the report's replay_requests table.
+  auto all = run_program(JP_CLI_PATH, "report --store " + db + " --format md");
+  ASSERT_EQ(all.exit_code, 0) << all.err;
+  const auto at = all.out.find("Online replays: every request");
+  ASSERT_NE(at, std::string::npos) << all.out;
+  EXPECT_NE(all.out.find("| true |", at), std::string::npos) << all.out;
+}
+
+// A rate sweep is stored like a replay: one replay record per phase, which the report reads.
+TEST(GoldenReplay, TheStoredSweepIsAReplayRecordPerPhase) {
+  testing::FakeOpenAiServer server(testing::FakeOpenAiOptions{});
+  testing::TempDir dir;
+  const std::string db = (dir.path() / "s.db").string();
+  auto r = run_program(JP_CLI_PATH, "replay --url " + server.base_url() +
+                                        " --rates 200,400 --requests 3 --warmup 0 --idle-gap 0 -I 4 -O 2 --timeout 5"
+                                        " --sensor cpu-model -o csv --store " +
+                                        db);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto rep = run_program(JP_CLI_PATH, "report --store " + db + " --format csv --table replays");
+  ASSERT_EQ(rep.exit_code, 0) << rep.err;
+  EXPECT_NE(rep.out.find("\"Poisson 200 req/s, rate sweep seed 1\",3,3,"), std::string::npos) << rep.out;
+  EXPECT_NE(rep.out.find("\"Poisson 400 req/s, rate sweep seed 1\",3,3,"), std::string::npos) << rep.out;
 }
 
 }  // namespace

@@ -129,3 +129,35 @@ TEST(Tables, MalformedArtifactFieldIsAnErrorNamingIt) {
 
 }  // namespace
 }  // namespace jouleperf::report
+
+namespace jouleperf::report {
+namespace {
+
+// A replay that stored its requests gets a row per request in the report (and the HTML).
+TEST(Tables, ReplayRequestsAreOneRowEach) {
+  auto data = testing::realistic_report_data();
+  auto before = report_tables(data);
+  ASSERT_TRUE(before.ok());
+  study::Artifact a;
+  a.kind = "replay";
+  a.name = "replay-1";
+  a.body = nlohmann::json::parse(R"({"config": "m", "requests": 2, "completed": 1, "per_request": [
+      {"scheduled_s": 0, "send_s": 0.001, "ttft_s": 0.02, "e2e_s": 0.05, "output_tokens": 2, "ok": true, "error": ""},
+      {"scheduled_s": 0.5, "send_s": 0.5, "ttft_s": 0, "e2e_s": 0.01, "output_tokens": 0, "ok": false,
+       "error": "HTTP 500: boom"}]})");
+  data.artifacts.push_back(a);
+  auto tables = report_tables(data);
+  ASSERT_TRUE(tables.ok()) << tables.error().to_string();
+  ASSERT_EQ(tables->size(), before->size() + 1);
+  const auto t =
+      std::find_if(tables->begin(), tables->end(), [](const Table& x) { return x.name == "replay_requests"; });
+  ASSERT_NE(t, tables->end());
+  ASSERT_EQ(t->rows.size(), 2u);
+  EXPECT_EQ(std::get<std::string>(t->rows[1][static_cast<std::size_t>(t->column("error"))]), "HTTP 500: boom");
+  EXPECT_DOUBLE_EQ(std::get<double>(t->rows[0][static_cast<std::size_t>(t->column("ttft_s"))]), 0.02);
+  const std::string html = to_html(*t);
+  EXPECT_NE(html.find("HTTP 500: boom"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace jouleperf::report

@@ -2,6 +2,7 @@
 // sent at their arrival times, at most max_batch in flight, results in the order given.
 #include <gtest/gtest.h>
 
+#include "jouleperf/engine/loadgen.hpp"
 #include "jouleperf/engine/openai.hpp"
 #include "jouleperf/engine/serve.hpp"
 #include "support/http_server_openai.hpp"
@@ -64,6 +65,39 @@ TEST(OpenAiServe, StaticBatchingAndFailures) {
   EXPECT_NE(r.error().message.find("1 of 2 requests failed"), std::string::npos) << r.error().message;
   ASSERT_EQ(e->last_failures().size(), 1u);
   EXPECT_EQ(e->last_failures()[0].request, 1u);
+}
+
+// With fail_on_request_failure off, a failed request is a record of the run (the one
+// record type every engine's serve() returns): status, reason and HTTP status per request.
+TEST(OpenAiServe, FailedRequestsAreResultsWhenAsked) {
+  FakeOpenAiOptions fo;
+  fo.fault = [](std::uint64_t i) { return i == 2 ? FakeFault::kHttp500 : FakeFault::kNone; };
+  FakeOpenAiServer server(fo);
+  auto e = engine_for(server);
+  ASSERT_NE(e, nullptr);
+  const std::vector<ServeRequest> reqs = {{0.0, 4, 2, 1}, {0.01, 4, 2, 1}};
+  ServeOptions o;
+  o.fail_on_request_failure = false;
+  SteadyClock clock;
+  auto r = e->serve(reqs, o, clock, nullptr);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  ASSERT_EQ(r->requests.size(), 2u);
+  EXPECT_EQ(r->failed(), 1u);
+  EXPECT_TRUE(r->requests[0].ok);
+  EXPECT_TRUE(r->requests[0].error.empty());
+  EXPECT_EQ(r->requests[0].http_status, 200);
+  EXPECT_FALSE(r->requests[1].ok);
+  EXPECT_EQ(r->requests[1].http_status, 500);
+  EXPECT_NE(r->requests[1].error.find("500"), std::string::npos) << r->requests[1].error;
+  EXPECT_GE(r->requests[1].lateness_s, 0.0);
+  EXPECT_FALSE(r->simulated);
+  // The load generator's shape of the same record keeps the status.
+  const LoadgenRun run = served_as_loadgen_run(*r, reqs);
+  ASSERT_EQ(run.requests.size(), 2u);
+  EXPECT_TRUE(run.requests[0].result.ok);
+  EXPECT_FALSE(run.requests[1].result.ok);
+  EXPECT_EQ(run.requests[1].result.error, r->requests[1].error);
+  EXPECT_EQ(run.requests[1].result.tag, 1u);
 }
 
 }  // namespace

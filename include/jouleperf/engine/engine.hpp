@@ -152,8 +152,11 @@ class Engine {
   virtual std::vector<RequestFailure> last_failures() const { return {}; }
 
   // Serves requests online as they arrive, batched by options.batching (see
-  // engine/serve.hpp, which callers include). The default fails with kUnsupported
-  // naming the engine; the llamacpp engine implements it.
+  // engine/serve.hpp, which callers include), one ServedRequest record per request
+  // whichever engine serves: llamacpp in-process, openai through its server (open-loop
+  // sends; request failures are per-request records with fail_on_request_failure off),
+  // sim simulated (ServeResult::simulated, per-request simulated energy). The default
+  // fails with kUnsupported naming the engine.
   virtual Result<ServeResult> serve(const std::vector<ServeRequest>& requests, const ServeOptions& options,
                                     const Clock& clock, Meter* meter);
 };

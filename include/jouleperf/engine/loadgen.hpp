@@ -84,10 +84,13 @@ struct LoadgenSummary {
 };
 LoadgenSummary summarize_load(const LoadgenRun& run, const Slo& slo);
 
-// A run served in-process (Engine::serve) in the load generator's shape, so both kinds of
-// run share one summary and one record: request i is tagged i, ok, sent at its arrival
-// (lateness 0: its wait is the queue, admitted_s - arrival_s), with a mismatch noted when
-// it made other than the output tokens asked. `requests` are the ones given to serve().
+// A run served through Engine::serve (any engine) in the load generator's shape, so every
+// engine's run shares one summary and one record: request i is tagged i, with its
+// status, error, server-reported counts and mismatch as the engine gave them, sent at
+// arrival + lateness (in-process engines: lateness 0, their wait is the queue,
+// admitted_s - arrival_s), and, when the engine noted none, a mismatch noted for a
+// successful request that made other than the output tokens asked. `requests` are the
+// ones given to serve().
 LoadgenRun served_as_loadgen_run(const ServeResult& served, const std::vector<ServeRequest>& requests);
 
 }  // namespace jouleperf

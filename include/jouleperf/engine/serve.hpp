@@ -8,7 +8,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "jouleperf/core/result.hpp"
@@ -29,16 +31,34 @@ struct ServeOptions {
                                 // has arrived (0 = run with whoever is waiting)
   DecodeStrategy strategy = DecodeStrategy::kGreedy;
   SamplingParams sampling;  // with kSample; request i draws from sampling.seed + i
+  // A request the engine serves as a separate call that fails (openai: HTTP 5xx, a stall)
+  // fails serve() by default, as an engine error does; false: it is a result
+  // (ServedRequest::ok false, with its error) and serve() succeeds with the rest.
+  bool fail_on_request_failure = true;
 };
 
 // One request's life, in clock seconds (the same clock as ServeResult::start_s).
 struct ServedRequest {
-  double arrival_s = 0;                                        // start_s + ServeRequest::arrival_s
-  double admitted_s = 0;                                       // it got a sequence slot and its prefill began
-  double first_token_s = 0;                                    // its first generated token existed
-  double end_s = 0;                                            // its last generated token existed
-  std::uint64_t input_tokens = 0, output_tokens = 0;           // output_tokens: as generated
-  std::vector<double> token_s;                                 // when each generated token existed
+  double arrival_s = 0;                               // start_s + ServeRequest::arrival_s
+  double admitted_s = 0;                              // it got a sequence slot and its prefill began
+  double first_token_s = 0;                           // its first generated token existed
+  double end_s = 0;                                   // its last generated token existed
+  std::uint64_t input_tokens = 0, output_tokens = 0;  // output_tokens: as generated
+  std::vector<double> token_s;                        // when each generated token existed
+  // How late it was handed to the engine after arrival_s, s: 0 in-process; a client
+  // engine (openai) sends it when a concurrency slot frees, so the send is
+  // arrival_s + lateness_s (and admitted_s is that send).
+  double lateness_s = 0;
+  bool ok = true;        // false: it failed (error says why) and its times end at the failure
+  std::string error;     // "" when ok; else "HTTP 500: ...", "stalled: ...", "rejected: ..."
+  std::string mismatch;  // "" when its token counts agree with what was asked; else what differs
+  // What a server reported (client engines only; 0, unset or "" otherwise).
+  long http_status = 0;
+  std::optional<std::uint64_t> usage_prompt_tokens, usage_completion_tokens;
+  std::string finish_reason;
+  // The energy charged to it, J, where the engine can attribute one (the simulator: its
+  // share of the steps it took part in); unset when only the whole run is metered.
+  std::optional<double> energy_j;
   double ttft_s() const { return first_token_s - arrival_s; }  // queueing + prefill
   double e2e_s() const { return end_s - arrival_s; }
 };
@@ -50,6 +70,9 @@ struct ServeResult {
   double mean_batch = 0;                // sequences per scheduling step (decodes + prefills), mean
   std::uint64_t peak_batch = 0;         // most sequences admitted at once
   double busy_s = 0;                    // time inside forward calls and token choice (the rest: waiting)
+  bool simulated = false;               // the sim engine: every time and energy is simulated, nothing ran
+  std::optional<double> energy_j;       // simulated: the run's energy, all devices, J; unset when measured
+  std::size_t failed() const;           // requests with ok false
 };
 
 // Checks requests and options before serving: kInvalidArgument for an empty list, a

@@ -2,6 +2,12 @@
 // (sim::simulate_batch) on a hardware profile under a software stack. Nothing runs:
 // timestamps are simulated offsets from the clock's now() (no sleeping) and the energy is
 // BatchResult::simulated, always estimated. It lets a sweep cover hardware that is not here.
+// Engine::serve runs the simulator's own scheduler on the requests' arrivals (batching,
+// max_batch and static_wait_s as asked; greedy/sample only priced alike): each
+// request's record has its simulated times (tokens one mean TPOT apart; admitted_s is
+// its arrival, its queueing is inside its TTFT) and simulated energy, ServeResult::
+// simulated is set and energy_j is the run's simulated energy; a request the simulator
+// rejects (never fits the KV cache or the context) is a failed record, not an error.
 #pragma once
 
 #include <memory>

@@ -15,14 +15,19 @@ namespace jouleperf::report {
 Table cells_table(const ReportData& data);
 Result<Table> estimates_table(const ReportData& data);
 Result<Table> replays_table(const ReportData& data);
+// Every stored request of the replays (their `per_request` lists), one row each; no rows
+// when none stored them (report_tables then leaves the table out). Fails with kParse for
+// a malformed record.
+Result<Table> replay_requests_table(const ReportData& data);
 Result<Table> validations_table(const ReportData& data);
 
 // Per "fidelity" artifact (a study that named a measurements file, docs/fidelity.md): its
 // error summary and its rows, SIMULATED against measured. Empty without such artifacts.
 Result<std::vector<Table>> fidelity_tables(const ReportData& data);
 
-// All four above, in that order (empty tables included: their headers still document the
-// schema), then the fidelity tables.
+// The cells, estimates, replays and validations tables, in that order (empty tables
+// included: their headers still document the schema), the replay requests when any
+// replay stored them, then the fidelity tables.
 Result<std::vector<Table>> report_tables(const ReportData& data);
 
 }  // namespace jouleperf::report
