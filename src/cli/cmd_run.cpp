@@ -52,11 +52,9 @@ Status resolve(RunFlags& f) {
 }
 
 int run(RunFlags& f) {
-  constexpr std::uint32_t kNotGiven = UINT32_MAX;
-  std::uint32_t legacy_tokens = kNotGiven;  // the old --output N (generated tokens)
-  auto format = output_format(f.out, kCommand, legacy_output_tokens(legacy_tokens));
+  // The old --output N (generated tokens) sets the count as -O N does.
+  auto format = output_format(f.out, kCommand, legacy_output_tokens(f.options.output));
   if (!format) return fail(kCommand, format.error());
-  if (legacy_tokens != kNotGiven) f.options.output = legacy_tokens;
   if (auto st = resolve(f); !st) {
     fail(kCommand, st.error());
     return kExitUsage;

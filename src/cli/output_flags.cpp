@@ -27,13 +27,21 @@ Result<table::Format> output_format(const OutputFlags& flags, std::string_view c
   return f ? *f : table::Format::kConsole;
 }
 
-LegacyOutput legacy_output_tokens(std::uint32_t& tokens) {
+namespace {
+
+template <class Count>
+LegacyOutput legacy_count(Count& tokens) {
   return [&tokens](const std::string& value) {
     if (value.empty() || value.size() > 9 || value.find_first_not_of("0123456789") != std::string::npos) return false;
-    tokens = static_cast<std::uint32_t>(std::stoul(value));
+    tokens = static_cast<Count>(std::stoul(value));
     return true;
   };
 }
+
+}  // namespace
+
+LegacyOutput legacy_output_tokens(std::uint32_t& tokens) { return legacy_count(tokens); }
+LegacyOutput legacy_output_tokens(std::uint64_t& tokens) { return legacy_count(tokens); }
 
 int emit(const OutputFlags& flags, table::Format format, const table::Document& doc, std::string_view command) {
   const std::string text = table::render(doc, format);

@@ -28,6 +28,7 @@ using LegacyOutput = std::function<bool(const std::string&)>;
 // The legacy meaning of `--output N` in the commands whose --output was the number of
 // generated tokens (now --output-tokens/-O): takes a whole number into `tokens`.
 LegacyOutput legacy_output_tokens(std::uint32_t& tokens);
+LegacyOutput legacy_output_tokens(std::uint64_t& tokens);
 
 // Adds -o/--output, --output-file and --json to `cmd`. `with_json_switch` false leaves
 // --json to the command (one whose --json took a file before keeps that meaning).

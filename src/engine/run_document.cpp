@@ -7,9 +7,9 @@ namespace jouleperf {
 
 namespace {
 
+using table::optional_value;
 using table::Value;
 
-Value opt(const std::optional<double>& v) { return v ? Value(*v) : Value(); }
 nlohmann::json opt_json(const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
 
 nlohmann::json openai_request_json(const OpenAiResult& r) {
@@ -85,8 +85,9 @@ nlohmann::json failure_json(const RunOutcome& o) {
 table::Table phase_table(const RunOutcome& o) {
   const RunSummary& s = *o.summary;
   table::Table t{"phases", "Phases", {{"phase", ""}, {"time_s", ""}, {"tokens_per_s", ""}, {"energy_j", ""}}, {}};
-  t.rows.push_back({std::string("prefill"), s.prefill_s, s.prefill_tokens_per_s, opt(s.prefill_energy_j)});
-  t.rows.push_back({std::string("decode"), s.decode_s, opt(s.decode_tokens_per_s), opt(s.decode_energy_j)});
+  t.rows.push_back({std::string("prefill"), s.prefill_s, s.prefill_tokens_per_s, optional_value(s.prefill_energy_j)});
+  t.rows.push_back(
+      {std::string("decode"), s.decode_s, optional_value(s.decode_tokens_per_s), optional_value(s.decode_energy_j)});
   t.rows.push_back({std::string("total"), o.measurement->total.duration_s, Value(), s.energy_j});
   return t;
 }

@@ -7,11 +7,8 @@
 namespace jouleperf::estimate {
 namespace {
 
+using table::optional_value;
 using table::Value;
-
-Value opt(const std::optional<double>& v, double scale = 1.0) {
-  return v ? Value(*v * scale) : Value(std::monostate{});
-}
 
 table::Table estimates_table(const WorkloadEstimate& w) {
   table::Table t;
@@ -33,8 +30,9 @@ table::Table estimates_table(const WorkloadEstimate& w) {
   for (const auto& r : w.configs) {
     const auto& e = r.estimate;
     t.rows.push_back({e.config, r.energy_wh, to_wh(e.paper.lo_j), to_wh(e.paper.hi_j),
-                      r.ideal ? Value(to_wh(r.ideal->energy_j)) : Value(), opt(r.above_ideal_pct), opt(r.saving_pct),
-                      opt(r.saving_lo_pct), opt(r.saving_hi_pct), r.per_request_j, r.per_output_token_j * 1e3,
+                      r.ideal ? Value(to_wh(r.ideal->energy_j)) : Value(), optional_value(r.above_ideal_pct),
+                      optional_value(r.saving_pct), optional_value(r.saving_lo_pct), optional_value(r.saving_hi_pct),
+                      r.per_request_j, r.per_output_token_j * 1e3,
                       e.corrected ? Value(to_wh(e.corrected->value_j)) : Value(), r.gco2e});
   }
   return t;

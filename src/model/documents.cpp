@@ -11,10 +11,9 @@ namespace jouleperf {
 
 namespace {
 
+using table::count_value;
 using table::Table;
 using table::Value;
-
-Value u64(std::uint64_t v) { return static_cast<std::int64_t>(v); }
 
 std::string shape_of(const ModelArch& a) {
   std::string shape = fmt::format("{}: {} layers, dim {}, {} heads ({} KV, head dim {}), ffn {}", a.family, a.layers,
@@ -26,7 +25,7 @@ std::string shape_of(const ModelArch& a) {
 Table model_table(const ModelInfo& m) {
   Table t{"model", "Model", {{"quantity", "what it is, its unit in the name"}, {"value", ""}, {"note", ""}}, {}};
   auto row = [&](const char* q, std::uint64_t v, std::string note) {
-    t.rows.push_back({std::string(q), u64(v), std::move(note)});
+    t.rows.push_back({std::string(q), count_value(v), std::move(note)});
   };
   row("params_total", m.params_total, "");
   row("params_non_embedding", m.params_non_embedding, "");
@@ -121,10 +120,10 @@ table::Document synth_document(const ModelInfo& info, const std::string& path) {
   table::Document d;
   d.header = {fmt::format("wrote {} [SYNTHETIC: random weights]", path)};
   Table t{"written", "Synthetic model", {{"quantity", ""}, {"value", ""}}, {}};
-  t.rows = {{std::string("params_total"), u64(info.params_total)},
-            {std::string("weight_bytes"), u64(info.weight_bytes)},
+  t.rows = {{std::string("params_total"), count_value(info.params_total)},
+            {std::string("weight_bytes"), count_value(info.weight_bytes)},
             {std::string("weight_type"), info.weight_type},
-            {std::string("seed"), u64(info.synthetic_seed)}};
+            {std::string("seed"), count_value(info.synthetic_seed)}};
   d.tables.push_back(std::move(t));
   d.json = to_json(info);
   d.json["path"] = path;

@@ -8,6 +8,7 @@ namespace jouleperf::sim {
 
 namespace {
 
+using table::count_value;
 using table::Table;
 using table::Value;
 
@@ -16,8 +17,6 @@ Table quantities(std::string name, std::string title, std::vector<std::pair<std:
   for (auto& [q, v] : rows) t.rows.push_back({q, std::move(v)});
   return t;
 }
-
-Value u64(std::uint64_t v) { return static_cast<std::int64_t>(v); }
 
 // A number, or an empty cell when `present` is false (never a zero standing in).
 Value number_if(bool present, double v) {
@@ -42,7 +41,7 @@ Table latency_table(const SimResult& r) {
       t.rows.push_back({name, std::int64_t{0}, {}, {}, {}, {}, {}});
       continue;
     }
-    t.rows.push_back({name, u64(s->count), s->mean, s->p50, s->p90, s->p99, s->max});
+    t.rows.push_back({name, count_value(s->count), s->mean, s->p50, s->p90, s->p99, s->max});
   }
   return t;
 }
@@ -73,11 +72,11 @@ table::Document simulate_document(const SimResult& r, const SimConfig& config, c
   const bool ideal = r.flops_ideal_energy_j > 0;
   d.tables.push_back(
       quantities("summary", "Simulated serving",
-                 {{"completed", u64(r.completed)},
-                  {"rejected", u64(r.rejected)},
-                  {"preemptions", u64(r.preemptions)},
-                  {"steps", u64(r.steps)},
-                  {"events", u64(r.events)},
+                 {{"completed", count_value(r.completed)},
+                  {"rejected", count_value(r.rejected)},
+                  {"preemptions", count_value(r.preemptions)},
+                  {"steps", count_value(r.steps)},
+                  {"events", count_value(r.events)},
                   {"span_s", r.span_s},
                   {"devices", r.devices},
                   {"busy_pct", 100 * r.busy_share},
@@ -122,7 +121,7 @@ table::Document batch_document(const BatchRun& b, const SimConfig& config, std::
                      std::to_string(output_tokens) + " generated tokens)");
   d.tables.push_back(quantities("batch", "Simulated batch",
                                 {{"duration_s", b.duration_s},
-                                 {"steps", u64(b.steps)},
+                                 {"steps", count_value(b.steps)},
                                  {"energy_j", b.energy_j},
                                  {"energy_per_request_j", b.energy_per_request_j},
                                  {"flops_ideal_energy_j", b.flops_ideal_energy_j},

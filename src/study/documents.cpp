@@ -11,16 +11,10 @@ namespace jouleperf::study {
 
 namespace {
 
+using table::count_value;
+using table::optional_value;
 using table::Table;
 using table::Value;
-
-Value u64(std::uint64_t v) { return static_cast<std::int64_t>(v); }
-
-Value opt(const std::optional<double>& v) {
-  Value out;
-  if (v) out = *v;
-  return out;
-}
 
 Value json_number(const nlohmann::json& j, const char* key) {
   Value out;
@@ -43,8 +37,9 @@ void estimate_rows(Table& t, const TitledEstimate& te) {
     if (c.estimate.corrected) corrected = c.estimate.corrected->value_j / 3600.0 * k;
     if (c.ideal) ideal = c.ideal->energy_j / 3600.0 * k;
     if (c.ideal && c.ideal->energy_j > 0) above = c.estimate.paper.value_j / c.ideal->energy_j;
-    t.rows.push_back({te.title, c.estimate.config, c.per_1000_requests_wh, corrected, ideal, above, opt(c.saving_pct),
-                      opt(c.saving_lo_pct), opt(c.saving_hi_pct), c.per_output_token_j});
+    t.rows.push_back({te.title, c.estimate.config, c.per_1000_requests_wh, corrected, ideal, above,
+                      optional_value(c.saving_pct), optional_value(c.saving_lo_pct), optional_value(c.saving_hi_pct),
+                      c.per_output_token_j});
   }
 }
 
@@ -87,8 +82,8 @@ Table validations_table(const StudyRunResult& r) {
     t.rows.push_back({json_string(v, "config"), json_string(v, "workload"), json_number(v, "requests"),
                       json_number(v, "measured_energy_j"), json_number(v, "paper_error_pct"), per_request,
                       json_number(v, "corrected_error_pct"), json_number(v, "reference_drift_pct"),
-                      u64(v.value("below_resolution_windows", std::uint64_t{0})),
-                      u64(v.value("measured_windows", std::uint64_t{0}))});
+                      count_value(v.value("below_resolution_windows", std::uint64_t{0})),
+                      count_value(v.value("measured_windows", std::uint64_t{0}))});
   }
   return t;
 }
@@ -157,11 +152,11 @@ table::Table sweep_cells_schema() {
 
 std::vector<Value> sweep_cell_row(const CellResult& c) {
   std::vector<Value> row = {c.key.config,
-                            u64(c.key.input_tokens),
-                            u64(c.key.output_tokens),
-                            u64(c.key.batch),
+                            count_value(c.key.input_tokens),
+                            count_value(c.key.output_tokens),
+                            count_value(c.key.batch),
                             std::string(status_name(c.status)),
-                            u64(c.reps.size())};
+                            count_value(c.reps.size())};
   if (c.status == CellStatus::kDone && !c.reps.empty()) {
     const auto e = c.energy_per_batch_j();
     row.insert(row.end(), {e.mean, ci95_half_width(e), c.duration_s().mean});

@@ -13,16 +13,10 @@ namespace jouleperf::workload {
 
 namespace {
 
+using table::count_value;
+using table::optional_value;
 using table::Table;
 using table::Value;
-
-Value u64(std::uint64_t v) { return static_cast<std::int64_t>(v); }
-
-Value optional_value(const std::optional<double>& v) {
-  Value out;
-  if (v) out = *v;
-  return out;
-}
 
 Table quantities(std::string name, std::string title) {
   return Table{
@@ -55,8 +49,8 @@ Table lengths_table(const TraceStats& t) {
   for (const auto& [name, s] : {std::pair{"input", &t.input}, std::pair{"output", &t.output}}) {
     if (!*s) continue;
     const LengthStats& l = **s;
-    out.rows.push_back(
-        {std::string(name), u64(l.count), l.mean, l.std, l.median, l.p90, l.p99, u64(l.min), u64(l.max), u64(l.total)});
+    out.rows.push_back({std::string(name), count_value(l.count), l.mean, l.std, l.median, l.p90, l.p99,
+                        count_value(l.min), count_value(l.max), count_value(l.total)});
   }
   return out;
 }
@@ -68,7 +62,7 @@ Table arrivals_table(const ArrivalStats& a) {
             {std::string("interarrival_mean_s"), optional_value(a.interarrival_mean_s)},
             {std::string("interarrival_cv"), optional_value(a.interarrival_cv)},
             {std::string("arrivals_in_file_order"), a.in_file_order},
-            {std::string("rate_series_buckets"), u64(a.counts.size())},
+            {std::string("rate_series_buckets"), count_value(a.counts.size())},
             {std::string("rate_series_bucket_s"), a.bucket_s},
             {std::string("peak_rps"), a.peak_rps}};
   return t;
@@ -83,7 +77,7 @@ Table matrix_table(std::string name, std::string title, const BinningResult& b,
     t.columns.push_back({fmt::format("o{}", b.output_edges[o]), overflow ? "output overflow bin" : ""});
   }
   for (std::size_t i = 0; i < b.input_edges.size(); ++i) {
-    std::vector<Value> row{u64(b.input_edges[i])};
+    std::vector<Value> row{count_value(b.input_edges[i])};
     for (std::size_t o = 0; o < b.output_edges.size(); ++o) row.push_back(cell(i, o));
     t.rows.push_back(std::move(row));
   }
@@ -94,16 +88,16 @@ Table binning_summary(const TraceBinning& t) {
   const BinningResult& b = t.bins;
   Table s = quantities("summary", "Binning");
   auto add = [&](const char* q, Value v) { s.rows.push_back({std::string(q), std::move(v)}); };
-  add("requests", u64(b.requests));
-  add("binned", u64(b.binned));
+  add("requests", count_value(b.requests));
+  add("binned", count_value(b.binned));
   if (b.policy == OutOfRange::kExclude) {
-    add("excluded", u64(b.excluded.requests));
-    add("excluded_by_input", u64(b.excluded.by_input));
-    add("excluded_by_output", u64(b.excluded.by_output));
+    add("excluded", count_value(b.excluded.requests));
+    add("excluded_by_input", count_value(b.excluded.by_input));
+    add("excluded_by_output", count_value(b.excluded.by_output));
     add("excluded_request_pct", 100.0 * b.excluded.request_share);
     add("excluded_token_pct", 100.0 * b.excluded.token_share);
   }
-  if (b.policy == OutOfRange::kClamp) add("clamped", u64(b.clamped));
+  if (b.policy == OutOfRange::kClamp) add("clamped", count_value(b.clamped));
   add("token_ratio", b.token_ratio);
   add("input_token_ratio", b.input_token_ratio);
   add("output_token_ratio", b.output_token_ratio);
@@ -113,17 +107,17 @@ Table binning_summary(const TraceBinning& t) {
     add("memory_budget_gb", t.memory->budget_bytes / 1e9);
     add("weights_gb", t.memory->weights_bytes / 1e9);
     add("kv_bytes_per_token", t.memory->kv_bytes_per_token);
-    add("max_batch", u64(t.memory->max_batch));
+    add("max_batch", count_value(t.memory->max_batch));
   }
   if (t.concurrency && t.service) {
     const ConcurrencyStats& c = *t.concurrency;
     add("decode_ms_per_token", t.service->decode_s_per_token * 1e3);
     add("prefill_ms_per_token", t.service->prefill_s_per_token * 1e3);
     add("in_flight_mean", c.mean);
-    add("in_flight_p50", u64(c.p50));
-    add("in_flight_p90", u64(c.p90));
-    add("in_flight_p99", u64(c.p99));
-    add("in_flight_max", u64(c.max));
+    add("in_flight_p50", count_value(c.p50));
+    add("in_flight_p90", count_value(c.p90));
+    add("in_flight_p99", count_value(c.p99));
+    add("in_flight_max", count_value(c.max));
     add("busy_pct", 100.0 * c.busy_share);
     add("span_s", c.span_s);
     if (t.memory) add("above_cap_pct", 100.0 * c.above_cap_share);
@@ -221,11 +215,11 @@ table::Document binning_document(const TraceBinning& t, const std::string& show)
                                   b, [&](std::size_t i, std::size_t o) -> Value {
                                     if (show == "requests") return 100.0 * b.request_share(i, o);
                                     if (show == "tokens") return 100.0 * b.token_share(i, o);
-                                    return u64(b.counts[i][o]);
+                                    return count_value(b.counts[i][o]);
                                   }));
   if (t.memory)
     d.tables.push_back(matrix_table("batch_sizes", "B(I*, O*): largest batch within the memory budget", b,
-                                    [&](std::size_t i, std::size_t o) { return u64(t.batch_sizes[i][o]); }));
+                                    [&](std::size_t i, std::size_t o) { return count_value(t.batch_sizes[i][o]); }));
   d.tables.push_back(binning_summary(t));
   if (t.concurrency) d.footer.push_back("in_flight: requests in flight at the trace's rate, no queueing");
   d.json = to_json(t);
@@ -271,7 +265,7 @@ table::Document requests_document(const std::vector<TimedRequest>& reqs) {
           {}};
   d.json = nlohmann::json::array();
   for (const auto& r : reqs) {
-    t.rows.push_back({r.arrival_s, u64(r.input_tokens), u64(r.output_tokens)});
+    t.rows.push_back({r.arrival_s, count_value(r.input_tokens), count_value(r.output_tokens)});
     d.json.push_back(
         {{"arrival_s", r.arrival_s}, {"input_tokens", r.input_tokens}, {"output_tokens", r.output_tokens}});
   }
@@ -326,9 +320,9 @@ table::Document workloads_document() {
           {}};
   d.json = nlohmann::json::array();
   for (const DefaultWorkload& w : default_workloads()) {
-    t.rows.push_back({std::string(w.name), u64(w.requests), w.duration_s, w.rate_rps, w.interarrival_cv, w.input_mean,
-                      w.output_mean, w.input_lognormal.mu, w.input_lognormal.sigma, w.output_lognormal.mu,
-                      w.output_lognormal.sigma, u64(w.excluded)});
+    t.rows.push_back({std::string(w.name), count_value(w.requests), w.duration_s, w.rate_rps, w.interarrival_cv,
+                      w.input_mean, w.output_mean, w.input_lognormal.mu, w.input_lognormal.sigma, w.output_lognormal.mu,
+                      w.output_lognormal.sigma, count_value(w.excluded)});
     d.footer.push_back(fmt::format("{}: {}; from {} ({})", w.name, w.description, w.source, w.attribution));
     d.json.push_back(workload_json(w));
   }

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
+#include "cli/engine_masks.hpp"
 #include "llama/tiny_model.hpp"
 #include "support/golden.hpp"
 #include "support/http_server_openai.hpp"
@@ -16,27 +17,8 @@ namespace jouleperf {
 namespace {
 
 using testing::golden_diff;
+using testing::mask_engine_output;
 using testing::run_program;
-
-// What differs from run to run: numbers with a fraction or exponent and numbers of 3 or
-// more digits (times, energies, rates at 4 significant digits), the model's path, the
-// server's port, the column widths they set, the host (llama.cpp's system line), sample
-// counts and the forwards and peak batch of a continuous run.
-std::string masked(const std::string& text, const std::string& model) {
-  std::string t = std::regex_replace(text, std::regex(model), "<model>");
-  // A run shorter than the sensor's update interval says so: whether it is depends on the host.
-  t = std::regex_replace(t, std::regex("\\(shorter than the sensor's update interval[^\n]*\n"), "");
-  t = std::regex_replace(t, std::regex(R"re("below_resolution": (true|false))re"), "\"below_resolution\": <masked>");
-  t = testing::mask(t, {R"re(127\.0\.0\.1:[0-9]+)re", R"re("(system|version|engine_version)": "[^"]*")re",
-                        R"re("sensor_conditions": \{[^}]*\})re", R"re("(samples|forwards|peak_batch)": [0-9]+)re",
-                        R"re([0-9]+ forwards)re", R"re(\(peak [0-9]+\))re", R"re(-?[0-9]+(\.[0-9]+)?e[-+]?[0-9]+)re",
-                        R"re(-?[0-9]+\.[0-9]+)re", R"re(\b[0-9]{3,}\b)re"});
-  // A fake server's tokens may come at once: a zero time, no decode speed.
-  t = std::regex_replace(t, std::regex("([ ,])0(?=[ ,\r\n])"), "$1<masked>");
-  t = std::regex_replace(t, std::regex("(^|\n)decode[ ,][^\r\n]*"), "$1decode <masked>");
-  t = std::regex_replace(t, std::regex(R"re("decode_tokens_per_s": null)re"), "\"decode_tokens_per_s\": <masked>");
-  return std::regex_replace(t, std::regex(" +"), " ");
-}
 
 TEST(GoldenReplay, LlamacppConsoleCsvJson) {
   const std::string model = testing::tiny_model();
@@ -47,7 +29,7 @@ TEST(GoldenReplay, LlamacppConsoleCsvJson) {
        {std::pair{"console", "replay.txt"}, std::pair{"csv", "replay.csv"}, std::pair{"json", "replay.json"}}) {
     auto r = run_program(JP_CLI_PATH, args + format);
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_EQ(golden_diff(JP_SOURCE_DIR, file, masked(r.out, model)), "");
+    EXPECT_EQ(golden_diff(JP_SOURCE_DIR, file, mask_engine_output(r.out, model)), "");
   }
 }
 
@@ -59,7 +41,7 @@ TEST(GoldenReplay, OpenAiConsoleCsvJson) {
                                      std::pair{"json", "replay_openai.json"}}) {
     auto r = run_program(JP_CLI_PATH, args + format);
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_EQ(golden_diff(JP_SOURCE_DIR, file, masked(r.out, "\\$NOPE")), "");
+    EXPECT_EQ(golden_diff(JP_SOURCE_DIR, file, mask_engine_output(r.out, "\\$NOPE")), "");
   }
 }
 
@@ -72,7 +54,7 @@ TEST(GoldenReplay, RateSweepConsoleCsvJson) {
                                      std::pair{"json", "replay_sweep.json"}}) {
     auto r = run_program(JP_CLI_PATH, args + format);
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_EQ(golden_diff(JP_SOURCE_DIR, file, masked(r.out, "\\$NOPE")), "");
+    EXPECT_EQ(golden_diff(JP_SOURCE_DIR, file, mask_engine_output(r.out, "\\$NOPE")), "");
   }
 }
 

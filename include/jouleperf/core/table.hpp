@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -42,6 +43,16 @@ std::string to_csv(const Table& t);
 nlohmann::json to_json(const Table& t);
 // An HTML <table> (every string escaped), 4 significant digits, with a class attribute.
 std::string to_html(const Table& t);
+
+// A count as a cell value (cells hold signed 64-bit integers).
+inline Value count_value(std::uint64_t n) { return static_cast<std::int64_t>(n); }
+
+// A number times `scale`, or an empty cell when it is absent (never a zero standing in).
+inline Value optional_value(const std::optional<double>& v, double scale = 1.0) {
+  Value out;
+  if (v) out = *v * scale;
+  return out;
+}
 
 // A value as text for humans: 4 significant digits for doubles, "" for empty.
 std::string format_value(const Value& v);
