@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <regex>
 
 #include "support/golden.hpp"
 #include "support/temp_dir.hpp"
@@ -14,6 +15,12 @@ namespace {
 using testing::golden_diff;
 using testing::mask;
 using testing::run_program;
+
+// A fit's figures past the 7th decimal follow the last bits of the optimiser's arithmetic
+// (they moved by 1e-11 between two builds of the same source): the golden keeps 7 decimals.
+std::string fit_digits(const std::string& text) {
+  return std::regex_replace(text, std::regex(R"((\.[0-9]{7})[0-9]+)"), "$1");
+}
 
 class GoldenCalibrate : public ::testing::Test {
  protected:
@@ -26,7 +33,7 @@ class GoldenCalibrate : public ::testing::Test {
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
   std::string store() const { return (dir_.path() / "cal.db").string(); }
-  std::string masked(const std::string& text) const { return mask(text, {dir_.path().string()}); }
+  std::string masked(const std::string& text) const { return fit_digits(mask(text, {dir_.path().string()})); }
 
   testing::TempDir dir_;
 };
@@ -73,7 +80,7 @@ TEST(GoldenCalibrateServing, ConsoleCsvAndJson) {
     auto r = run_program(JP_CLI_PATH,
                          "calibrate --measurements " + file + " --fit-evaluations 200 --no-leave-one-out -o " + format);
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_EQ(golden_diff(JP_SOURCE_DIR, golden, mask(r.out, {R"([^" ]*/(?=mlenergy_v3))"})), "");
+    EXPECT_EQ(golden_diff(JP_SOURCE_DIR, golden, fit_digits(mask(r.out, {R"([^" ]*/(?=mlenergy_v3))"}))), "");
   }
 }
 
