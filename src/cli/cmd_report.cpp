@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "commands.hpp"
@@ -20,6 +21,7 @@ constexpr const char* kCommand = "report";
 
 struct ReportFlags {
   std::string store;
+  std::string compare;
   OutputFlags out;
   std::string format = "html";
   std::string table = "cells";
@@ -34,7 +36,18 @@ int run_report(const ReportFlags& f) {
   if (!store) return fail(kCommand, store.error());
   auto data = report::load_report_data(*store);
   if (!data) return fail(kCommand, data.error());
-  auto text = report::render_report(*data, format, f.table);
+  std::optional<report::ReportData> before;
+  if (!f.compare.empty()) {
+    if (!std::filesystem::exists(f.compare))
+      return fail(kCommand, make_error(Errc::kNotFound, "--compare: no results store at '" + f.compare + "'"));
+    auto old_store = study::Store::open(f.compare, study::StoreMode::kReadOnly);
+    if (!old_store)
+      return fail(kCommand, make_error(old_store.error().code, "--compare: " + old_store.error().message));
+    auto old_data = report::load_report_data(*old_store);
+    if (!old_data) return fail(kCommand, make_error(old_data.error().code, "--compare: " + old_data.error().message));
+    before = std::move(*old_data);
+  }
+  auto text = report::render_report(*data, format, f.table, before ? &*before : nullptr);
   if (!text) return fail(kCommand, text.error());
   if (file.empty() || file == "-") {
     std::fwrite(text->data(), 1, text->size(), stdout);
@@ -57,6 +70,9 @@ void add_report_command(CLI::App& app, Context& ctx) {
   auto* cmd = app.add_subcommand(
       "report", "Render a results store: self-contained HTML with charts, or Markdown, CSV, JSON, console tables");
   cmd->add_option("--store", f->store, "results store (SQLite file written by sweep/study)")->required();
+  cmd->add_option("--compare", f->compare,
+                  "an older results store of the same study: adds a before/after section (energy change per "
+                  "workload and configuration, matched by name, with intervals)");
   f->out.output.clear();  // -o: a format name, or (the old meaning) the output file
   add_output_flags(cmd, f->out);
   cmd->get_option("--output")
@@ -66,8 +82,8 @@ void add_report_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--format", f->format, std::string(report::report_format_choices()))
       ->check(CLI::IsMember({"html", "md", "csv", "json", "console", "jsonl"}))
       ->capture_default_str();
-  cmd->add_option("--table", f->table, "with csv: cells | estimates | replays | validations")
-      ->check(CLI::IsMember({"cells", "estimates", "replays", "validations"}))
+  cmd->add_option("--table", f->table, "with csv: cells | estimates | replays | validations | compare")
+      ->check(CLI::IsMember({"cells", "estimates", "replays", "validations", "compare"}))
       ->capture_default_str();
   cmd->callback([&ctx, f] { ctx.exit_code = run_report(*f); });
 }

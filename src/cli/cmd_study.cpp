@@ -10,6 +10,7 @@
 #include "jouleperf/core/atomic_file.hpp"
 #include "jouleperf/report/html.hpp"
 #include "jouleperf/report/report_data.hpp"
+#include "jouleperf/report/summary.hpp"
 #include "jouleperf/study/config_check.hpp"
 #include "jouleperf/study/documents.hpp"
 #include "jouleperf/study/study_run.hpp"
@@ -48,24 +49,38 @@ Result<nlohmann::json> fidelity_of(const std::string& measurements) {
   return check->document;
 }
 
-// Writes the HTML report of `store` to `path`; returns its absolute path.
-Result<std::string> write_report(const study::Store& store, const fs::path& path) {
+struct WrittenReport {
+  std::string path;         // absolute
+  report::Summary summary;  // its first screen: what ran, the headline, the findings
+};
+
+// Writes the HTML report of `store` to `path`.
+Result<WrittenReport> write_report(const study::Store& store, const fs::path& path) {
   auto data = report::load_report_data(store);
   if (!data) return data.error();
   auto html = report::html_report(*data);
   if (!html) return html.error();
+  auto summary = report::summarize(*data);
+  if (!summary) return summary.error();
   if (auto st = write_file_atomic(path.string(), *html); !st) return st.error();
   std::error_code ec;
-  return fs::absolute(path, ec).string();
+  return WrittenReport{fs::absolute(path, ec).string(), std::move(*summary)};
 }
 
-// The report, then the document.
+// The report, then the document; the terminal ends with the report's first screen in
+// words (what ran, the findings) and the report's path.
 int finish(const StudyFlags& f, table::Format format, const study::Store& store,
            const Result<study::StudyRunResult>& r) {
   if (!r) return failed(r.error());
-  auto path = write_report(store, fs::path(f.job.out) / "report.html");
-  if (!path) return failed(make_error(path.error().code, "report: " + path.error().message));
-  return emit(f.out, format, study::study_document(*r, *path), kCommand);
+  auto written = write_report(store, fs::path(f.job.out) / "report.html");
+  if (!written) return failed(make_error(written.error().code, "report: " + written.error().message));
+  auto doc = study::study_document(*r, written->path);
+  auto lines = report::summary_lines(written->summary);
+  const auto at = doc.footer.empty() ? doc.footer.end() : doc.footer.end() - 1;  // before "report: PATH"
+  doc.footer.insert(at, lines.begin(), lines.end());
+  doc.json["findings"] = written->summary.findings;
+  doc.json["energies"] = report::kinds_text(written->summary.what);
+  return emit(f.out, format, doc, kCommand);
 }
 
 int run_main_job(const StudyFlags& f, table::Format format) {

@@ -4,11 +4,13 @@
 #include <fmt/format.h>
 
 #include <functional>
+#include <set>
 
 #include "chart_builders.hpp"
 #include "jouleperf/report/escape.hpp"
 #include "jouleperf/report/tables.hpp"
 #include "json_fields.hpp"
+#include "people_table.hpp"
 #include "provenance.hpp"
 
 namespace jouleperf::report::detail {
@@ -18,14 +20,6 @@ namespace {
 using nlohmann::json;
 
 std::string where(const study::Artifact& a) { return "artifact " + a.kind + "/" + a.name; }
-
-json quant(const char* field, const char* title, bool log = false) {
-  json e = {{"field", field}, {"type", "quantitative"}, {"title", title}};
-  if (log) e["scale"] = {{"type", "log"}};
-  return e;
-}
-
-json nominal(const char* field, const char* title) { return {{"field", field}, {"type", "nominal"}, {"title", title}}; }
 
 // Reads the [[x, y], ...] pairs of an array; fails naming the element.
 Status read_pairs(const json& a, const std::string& where, const std::function<void(double, double)>& add) {
@@ -42,7 +36,8 @@ Status read_pairs(const json& a, const std::string& where, const std::function<v
 struct EstimateRow {
   std::string workload;
   std::string config;
-  std::optional<double> energy_j, corrected_j, ideal_j, saving_pct;
+  std::optional<double> energy_j, energy_lo_j, energy_hi_j, corrected_j, ideal_j, saving_pct, saving_lo_pct,
+      saving_hi_pct;
   bool estimated = false, simulated = false;
   std::string energy_source;
 };
@@ -61,6 +56,10 @@ Result<std::vector<EstimateRow>> estimate_rows(const ReportData& data) {
       r.workload = workload;
       r.config = f.text("config").value_or("");
       r.energy_j = f.number("energy_j");
+      r.energy_lo_j = f.number("energy_lo_j");
+      r.energy_hi_j = f.number("energy_hi_j");
+      r.saving_lo_pct = f.number("saving_lo_pct");
+      r.saving_hi_pct = f.number("saving_hi_pct");
       r.corrected_j = f.number("corrected_energy_j");
       r.ideal_j = f.number("ideal_energy_j");
       r.saving_pct = f.number("saving_pct");
@@ -81,7 +80,9 @@ Result<Chart> power_chart(const ReportData& data) {
   ch.id = "power";
   ch.title = "Power over time, with phase marks";
   Provenance prov;
-  json panels = json::array();
+  json points = json::array();
+  json phase_marks = json::array();
+  json traces = json::array();
   for (const auto* a : data.of_kind("power-trace")) {
     Fields f(a->body, where(*a));
     const json* samples = f.array("samples");
@@ -91,49 +92,64 @@ Result<Chart> power_chart(const ReportData& data) {
     const std::string source = f.text("energy_source").value_or("");
     const std::string sensor = f.text("sensor").value_or("");
     if (auto st = f.status(); !st) return st.error();
-    json points = json::array();
+    const std::string kind = std::string(provenance_kind(estimated, simulated)) + ", " + source;
+    std::size_t added = 0;
     for (std::size_t i = 0; samples != nullptr && i < samples->size(); ++i) {
       Fields s((*samples)[i], where(*a) + ", samples[" + std::to_string(i) + "]");
       const auto t = s.number("t_s");
       const auto p = s.number("power_w");
       if (auto st = s.status(); !st) return st.error();
-      if (t && p) points.push_back({{"t_s", *t}, {"power_w", *p}});
+      if (!t || !p) continue;
+      points.push_back({{"trace", a->name}, {"t_s", *t}, {"power_w", *p}, {"source", kind}});
+      ++added;
     }
-    if (points.empty()) continue;
-    json phase_marks = json::array();
+    if (added == 0) continue;
     for (std::size_t i = 0; marks != nullptr && i < marks->size(); ++i) {
       Fields m((*marks)[i], where(*a) + ", marks[" + std::to_string(i) + "]");
       const auto t = m.number("t_s");
       const auto name = m.text("name");
       if (auto st = m.status(); !st) return st.error();
-      if (t) phase_marks.push_back({{"t_s", *t}, {"phase", name.value_or("")}});
+      if (t) phase_marks.push_back({{"trace", a->name}, {"t_s", *t}, {"phase", name.value_or("")}});
     }
+    traces.push_back(a->name);
     prov.add(estimated, simulated, source, sensor, a->name);
-    json layers = json::array();
-    layers.push_back({{"data", {{"values", points}}},
-                      {"mark", {{"type", "line"}, {"interpolate", "step-after"}}},
-                      {"encoding",
-                       {{"x", quant("t_s", "time (s)")},
-                        {"y", quant("power_w", "power (W)")},
-                        {"tooltip", json::array({quant("t_s", "t (s)"), quant("power_w", "W")})}}}});
-    if (!phase_marks.empty()) {
-      layers.push_back({{"data", {{"values", phase_marks}}},
-                        {"mark", {{"type", "rule"}, {"strokeDash", {4, 3}}}},
-                        {"encoding", {{"x", quant("t_s", "time (s)")}, {"color", nominal("phase", "phase mark")}}}});
-      layers.push_back(
-          {{"data", {{"values", phase_marks}}},
-           {"mark", {{"type", "text"}, {"align", "left"}, {"baseline", "top"}, {"dx", 3}, {"dy", 2}}},
-           {"encoding", {{"x", quant("t_s", "time (s)")}, {"y", {{"value", 0}}}, {"text", {{"field", "phase"}}}}}});
-    }
-    panels.push_back({{"title", a->name}, {"width", 600}, {"height", 160}, {"layer", layers}});
   }
   ch.provenance = prov.line(data.sensor_note());
-  if (panels.empty()) {
+  if (traces.empty()) {
     ch.not_run = "Not run: the store holds no power traces (power-trace artifacts).";
     return ch;
   }
-  json spec = vega_lite("Sampled power (W) over time (s) for each stored power trace; dashed rules mark phases.");
-  spec["vconcat"] = panels;
+  // One trace at a time (the selector), so the figure stays one screen however many there are.
+  const json only = json::array({{{"filter", "datum.trace == power_trace"}}});
+  json layers = json::array();
+  layers.push_back(
+      {{"data", {{"values", points}}},
+       {"transform", only},
+       {"mark", {{"type", "line"}, {"interpolate", "step-after"}}},
+       {"encoding",
+        {{"x", quant("t_s", "time (s)")},
+         {"y", quant("power_w", "power (W)")},
+         {"tooltip",
+          json::array({{{"field", "t_s"}, {"type", "quantitative"}, {"title", "t (s)"}, {"format", ",.3~r"}},
+                       {{"field", "power_w"}, {"type", "quantitative"}, {"title", "power (W)"}, {"format", ",.3~r"}},
+                       nominal("source", "source")})}}}});
+  if (!phase_marks.empty()) {
+    layers.push_back({{"data", {{"values", phase_marks}}},
+                      {"transform", only},
+                      {"mark", {{"type", "rule"}, {"strokeDash", {4, 3}}}},
+                      {"encoding", {{"x", quant("t_s", "time (s)")}, {"color", nominal("phase", "phase mark")}}}});
+    layers.push_back(
+        {{"data", {{"values", phase_marks}}},
+         {"transform", only},
+         {"mark", {{"type", "text"}, {"align", "left"}, {"baseline", "top"}, {"dx", 3}, {"dy", 2}}},
+         {"encoding", {{"x", quant("t_s", "time (s)")}, {"y", {{"value", 0}}}, {"text", {{"field", "phase"}}}}}});
+  }
+  json spec = vega_lite(
+      "Sampled power (W) over time (s) for the power trace chosen in the selector; dashed rules mark phases.");
+  spec["params"] = json::array({select_param("power_trace", traces, "power trace ")});
+  spec["width"] = 900;
+  spec["height"] = 260;
+  spec["layer"] = layers;
   ch.spec = std::move(spec);
   return ch;
 }
@@ -143,7 +159,7 @@ Result<Chart> lengths_chart(const ReportData& data) {
   ch.id = "lengths";
   ch.title = "Request lengths: real vs binned (CDF)";
   json values = json::array();
-  std::vector<std::string> workloads;
+  std::size_t panels = 0;
   for (const auto* a : data.of_kind("lengths")) {
     Fields f(a->body, where(*a));
     const std::string workload = f.text("workload").value_or(a->name);
@@ -152,15 +168,14 @@ Result<Chart> lengths_chart(const ReportData& data) {
     if (auto st = f.status(); !st) return st.error();
     const char* source_name[2] = {"real", "binned"};
     const char* length_name[2] = {"input", "output"};
-    bool any = false;
-    for (int s = 0; s < 2; ++s) {
-      for (int l = 0; l < 2; ++l) {
+    for (int l = 0; l < 2; ++l) {
+      bool any = false;
+      for (int s = 0; s < 2; ++s) {
         if (parts[s][l] == nullptr) continue;
         const std::string at = fmt::format("{}: {}/{}", where(*a), source_name[s], length_name[l]);
         auto st = read_pairs(*parts[s][l], at, [&](double tokens, double cdf) {
           if (!(tokens > 0.0)) return;  // log axis
-          values.push_back({{"workload", workload},
-                            {"length", length_name[l]},
+          values.push_back({{"panel", workload + ": " + length_name[l] + " tokens"},
                             {"source", source_name[s]},
                             {"tokens", tokens},
                             {"cdf", cdf}});
@@ -168,8 +183,8 @@ Result<Chart> lengths_chart(const ReportData& data) {
         });
         if (!st) return st.error();
       }
+      panels += any ? 1 : 0;
     }
-    if (any) workloads.push_back(workload);
   }
   ch.provenance =
       "Not an energy figure: request lengths from each workload's trace (real) and the same requests "
@@ -178,21 +193,31 @@ Result<Chart> lengths_chart(const ReportData& data) {
     ch.not_run = "Not run: the store holds no length distributions (lengths artifacts).";
     return ch;
   }
+  const Grid g = layout(panels, 220, 150, 80);
   json spec = vega_lite(
       "Cumulative distribution of input and output lengths (tokens, log axis): the trace's real "
-      "lengths against the binned lengths the estimate uses.");
+      "lengths against the binned lengths the estimate uses, one panel per workload and length.");
   spec["data"] = {{"values", values}};
-  spec["facet"] = {{"row", nominal("workload", "workload")}, {"column", nominal("length", "length")}};
+  spec["facet"] = {{"field", "panel"}, {"type", "nominal"}, {"title", nullptr}, {"sort", nullptr}};
+  spec["columns"] = g.columns;
   json y = quant("cdf", "share of requests at or below");
   y["scale"] = {{"domain", {0, 1}}};
-  spec["spec"] = {{"width", 300},
-                  {"height", 160},
-                  {"mark", {{"type", "line"}, {"interpolate", "step-after"}}},
-                  {"encoding",
-                   {{"x", quant("tokens", "tokens", true)},
-                    {"y", y},
-                    {"color", nominal("source", "lengths")},
-                    {"strokeDash", nominal("source", "lengths")}}}};
+  y["axis"] = {{"format", "%"}};
+  spec["spec"] = {
+      {"width", g.width},
+      {"height", g.height},
+      {"mark", {{"type", "line"}, {"interpolate", "step-after"}}},
+      {"encoding",
+       {{"x", quant("tokens", "tokens", true)},
+        {"y", y},
+        {"color", nominal("source", "lengths")},
+        {"strokeDash", nominal("source", "lengths")},
+        {"tooltip",
+         json::array(
+             {nominal("panel", "workload"),
+              nominal("source", "lengths"),
+              quant("tokens", "tokens"),
+              {{"field", "cdf"}, {"type", "quantitative"}, {"title", "share at or below"}, {"format", ".1%"}}})}}}};
   spec["resolve"] = {{"scale", {{"x", "independent"}}}};
   ch.spec = std::move(spec);
   return ch;
@@ -208,72 +233,69 @@ Result<Chart> table4_chart(const ReportData& data) {
   if (!table) return table.error();
   Provenance prov;
   json values = json::array();
+  std::set<std::string> workloads, configs;
   for (const auto& r : *rows) {
     prov.add(r.estimated, r.simulated, r.energy_source, "", r.config);
-    auto add = [&](const char* what, const std::optional<double>& e) {
-      if (e && *e > 0.0)
-        values.push_back({{"workload", r.workload}, {"config", r.config}, {"what", what}, {"energy_j", *e}});
+    const std::string source = std::string(provenance_kind(r.estimated, r.simulated)) + ", " + r.energy_source;
+    auto add = [&](const char* what, const std::optional<double>& e, const std::optional<double>& lo,
+                   const std::optional<double>& hi) {
+      if (!e || !(*e > 0.0)) return;
+      json v = {{"workload", r.workload},
+                {"config", r.config},
+                {"what", what},
+                {"energy_wh", *e / 3600.0},
+                {"source", source}};
+      if (lo && hi) v["interval_wh"] = detail::sig3(*lo / 3600.0) + " to " + detail::sig3(*hi / 3600.0);
+      values.push_back(std::move(v));
+      workloads.insert(r.workload);
+      configs.insert(r.config);
     };
-    add("binned estimate", r.energy_j);
-    add("real lengths in bins", r.corrected_j);
-    add("FLOPs ideal", r.ideal_j);
+    add("binned estimate", r.energy_j, r.energy_lo_j, r.energy_hi_j);
+    add("real lengths in bins", r.corrected_j, std::nullopt, std::nullopt);
+    add("FLOPs ideal", r.ideal_j, std::nullopt, std::nullopt);
   }
   ch.provenance = prov.line(data.sensor_note()) +
                   " The FLOPs ideal is TDP / peak FLOP/s times the workload's FLOPs: a bound computed from the "
                   "datasheet, not a measurement.";
   if (!table->rows.empty()) {
-    // The paper's Table 4 columns, in its order.
-    Table t4;
-    t4.name = "table4";
-    t4.title = table->title;
-    const char* keep[] = {"workload",
-                          "config",
-                          "requests",
-                          "energy_j",
-                          "energy_lo_j",
-                          "energy_hi_j",
-                          "corrected_energy_j",
-                          "ideal_energy_j",
-                          "above_ideal_pct",
-                          "per_request_j",
-                          "per_output_token_mj",
-                          "gco2e",
-                          "energy_source",
-                          "estimated"};
-    std::vector<int> idx;
-    for (const char* k : keep) {
-      idx.push_back(table->column(k));
-      t4.columns.push_back(table->columns[static_cast<std::size_t>(table->column(k))]);
-    }
-    for (const auto& row : table->rows) {
-      std::vector<Value> r;
-      for (int i : idx) r.push_back(row[static_cast<std::size_t>(i)]);
-      t4.rows.push_back(std::move(r));
-    }
-    ch.table_html = to_html(t4);
+    detail::PeopleTableOptions o;
+    o.columns = {"workload",       "config",          "requests",      "energy_wh",           "corrected_energy_j",
+                 "ideal_energy_j", "above_ideal_pct", "per_request_j", "per_output_token_mj", "gco2e"};
+    ch.table_html = detail::people_table_html(*table, o);
   }
   if (values.empty()) {
     ch.not_run = "Not run: the store holds no workload estimates (estimate artifacts).";
     return ch;
   }
+  // Panels wide enough for three bars per configuration, as many per row as fit.
+  const int width = std::max(120, static_cast<int>(configs.size()) * 3 * 16);
+  const Grid g = layout(workloads.size(), width, 240, 110);
   json spec = vega_lite(
-      "Workload energy (J, log axis) per configuration: the paper's binned estimate, the estimate "
-      "with real lengths inside each bin, and the FLOPs-ideal baseline.");
+      "Workload energy (Wh, log axis) per configuration: the paper's binned estimate, the estimate "
+      "with real lengths inside each bin, and the FLOPs-ideal baseline; one panel per workload.");
   spec["data"] = {{"values", values}};
-  spec["facet"] = {{"column", nominal("workload", "workload")}};
+  spec["facet"] = {{"field", "workload"}, {"type", "nominal"}, {"title", "workload"}};
+  spec["columns"] = g.columns;
   // Side by side, not stacked: a log axis cannot stack, and the three are alternatives.
-  json energy_axis = quant("energy_j", "energy (J)", true);
+  json energy_axis = quant("energy_wh", "energy (Wh)", true);
   energy_axis["stack"] = nullptr;
-  spec["spec"] = {{"width", {{"step", 22}}},
-                  {"height", 260},
-                  {"mark", "bar"},
-                  {"encoding",
-                   {{"x", nominal("config", "configuration")},
-                    {"xOffset", {{"field", "what"}, {"type", "nominal"}}},
-                    {"y", energy_axis},
-                    {"color", nominal("what", "figure")},
-                    {"tooltip", json::array({nominal("workload", "workload"), nominal("config", "config"),
-                                             nominal("what", "figure"), quant("energy_j", "J")})}}}};
+  spec["spec"] = {
+      {"width", g.width},
+      {"height", g.height},
+      {"mark", "bar"},
+      {"encoding",
+       {{"x", nominal("config", "configuration")},
+        {"xOffset", {{"field", "what"}, {"type", "nominal"}}},
+        {"y", energy_axis},
+        {"color", nominal("what", "figure")},
+        {"tooltip",
+         json::array({nominal("workload", "workload"),
+                      nominal("config", "configuration"),
+                      nominal("what", "figure"),
+                      {{"field", "energy_wh"}, {"type", "quantitative"}, {"title", "energy (Wh)"}, {"format", ",.3~r"}},
+                      nominal("interval_wh", "interval (Wh)"),
+                      nominal("source", "source")})}}}};
+  spec["resolve"] = {{"scale", {{"y", "independent"}}}};
   ch.spec = std::move(spec);
   return ch;
 }
@@ -286,30 +308,57 @@ Result<Chart> savings_chart(const ReportData& data) {
   if (!rows) return rows.error();
   Provenance prov;
   json values = json::array();
+  std::set<std::string> workloads, configs;
   for (const auto& r : *rows) {
     if (!r.saving_pct) continue;
     prov.add(r.estimated, r.simulated, r.energy_source, "", r.config);
-    values.push_back({{"workload", r.workload}, {"config", r.config}, {"saving_pct", *r.saving_pct}});
+    json v = {{"workload", r.workload},
+              {"config", r.config},
+              {"saving_pct", *r.saving_pct},
+              {"source", std::string(provenance_kind(r.estimated, r.simulated)) + ", " + r.energy_source}};
+    if (r.saving_lo_pct && r.saving_hi_pct) {
+      v["saving_lo_pct"] = *r.saving_lo_pct;
+      v["saving_hi_pct"] = *r.saving_hi_pct;
+    }
+    values.push_back(std::move(v));
+    workloads.insert(r.workload);
+    configs.insert(r.config);
   }
   ch.provenance = prov.line(data.sensor_note()) +
-                  " Saving = 100 * (1 - E / E_baseline) on each workload's binned estimate; negative is a cost.";
+                  " Saving = 100 * (1 - E / E_baseline) on each workload's binned estimate; negative is a cost. "
+                  "Whiskers: the paired 95 % interval where the sweep stored paired repetitions.";
   if (values.empty()) {
     ch.not_run = "Not run: no workload estimate carries savings against a baseline.";
     return ch;
   }
-  json spec = vega_lite("Energy saved (%) by each configuration against the baseline, per workload.");
+  const Grid g = layout(workloads.size(), std::max(120, static_cast<int>(configs.size()) * 34), 220, 90);
+  json spec = vega_lite("Energy saved (%) by each configuration against the baseline, one panel per workload.");
   spec["data"] = {{"values", values}};
-  spec["facet"] = {{"column", nominal("workload", "workload")}};
-  spec["spec"] = {
-      {"width", {{"step", 28}}},
-      {"height", 220},
-      {"mark", "bar"},
-      {"encoding",
-       {{"x", nominal("config", "configuration")},
-        {"y", quant("saving_pct", "saving (%)")},
-        {"color", {{"condition", {{"test", "datum.saving_pct < 0"}, {"value", "#c0392b"}}}, {"value", "#27ae60"}}},
-        {"tooltip",
-         json::array({nominal("workload", "workload"), nominal("config", "config"), quant("saving_pct", "%")})}}}};
+  spec["facet"] = {{"field", "workload"}, {"type", "nominal"}, {"title", "workload"}};
+  spec["columns"] = g.columns;
+  json tooltip = json::array(
+      {nominal("workload", "workload"),
+       nominal("config", "configuration"),
+       {{"field", "saving_pct"}, {"type", "quantitative"}, {"title", "saving (%)"}, {"format", ",.3~r"}},
+       {{"field", "saving_lo_pct"}, {"type", "quantitative"}, {"title", "95 % interval from (%)"}, {"format", ",.3~r"}},
+       {{"field", "saving_hi_pct"}, {"type", "quantitative"}, {"title", "to (%)"}, {"format", ",.3~r"}},
+       nominal("source", "source")});
+  spec["spec"] = {{"width", g.width},
+                  {"height", g.height},
+                  {"layer", json::array({{{"mark", "bar"},
+                                          {"encoding",
+                                           {{"x", nominal("config", "configuration")},
+                                            {"y", quant("saving_pct", "saving (%)")},
+                                            {"color",
+                                             {{"condition", {{"test", "datum.saving_pct < 0"}, {"value", "#c0392b"}}},
+                                              {"value", "#27ae60"}}},
+                                            {"tooltip", tooltip}}}},
+                                         {{"transform", json::array({{{"filter", "isValid(datum.saving_lo_pct)"}}})},
+                                          {"mark", {{"type", "rule"}, {"color", "#333"}}},
+                                          {"encoding",
+                                           {{"x", nominal("config", "configuration")},
+                                            {"y", quant("saving_lo_pct", "saving (%)")},
+                                            {"y2", {{"field", "saving_hi_pct"}}}}}}})}};
   ch.spec = std::move(spec);
   return ch;
 }

@@ -1,6 +1,12 @@
-// Figures drawn from the study's cells: energy per batch over I x O, energy per output
-// token against batch size, prefill vs decode share, latency against energy.
+// Figures drawn from the study's cells: energy per batch over I x O (one batch size at a
+// time), prefill share over I x O (likewise), energy per output token against batch size
+// (one small panel per configuration), latency against energy.
 #include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
 
 #include "chart_builders.hpp"
 #include "json_fields.hpp"
@@ -31,37 +37,68 @@ std::optional<double> mean_phase(const study::CellResult& c, std::optional<doubl
   return sum / static_cast<double>(n);
 }
 
-json quant(const char* field, const char* title, bool log = false) {
-  json e = {{"field", field}, {"type", "quantitative"}, {"title", title}};
-  if (log) e["scale"] = {{"type", "log"}};
-  return e;
+std::string source_of(const study::CellResult& c) {
+  return std::string(provenance_kind(c.estimated, c.simulated)) + ", " +
+         (c.energy_source.empty() ? std::string("source not recorded") : c.energy_source);
 }
 
-json nominal(const char* field, const char* title) { return {{"field", field}, {"type", "nominal"}, {"title", title}}; }
+// The batch sizes present, ascending, as a JSON array.
+json batches_of(const std::set<std::uint64_t>& b) {
+  json out = json::array();
+  for (auto v : b) out.push_back(v);
+  return out;
+}
+
+// A heatmap over I x O per configuration, one batch size at a time (the selector):
+// `field` coloured, `grid` panels.
+json io_heatmap(const json& values, const std::set<std::uint64_t>& batches, std::size_t configs, json color,
+                json tooltip, bool independent_color, const std::string& description) {
+  json spec = vega_lite(description);
+  const Grid g = layout(configs, 200, 160, independent_color ? 150 : 80);
+  spec["data"] = {{"values", values}};
+  spec["params"] = json::array({select_param("batch_B", batches_of(batches), "batch size B ")});
+  spec["transform"] = json::array({{{"filter", "datum.batch == batch_B"}}});
+  spec["facet"] = {{"field", "config"}, {"type", "nominal"}, {"title", "configuration"}};
+  spec["columns"] = g.columns;
+  spec["spec"] = {
+      {"width", g.width},
+      {"height", g.height},
+      {"mark", "rect"},
+      {"encoding",
+       {{"x", {{"field", "input_tokens"}, {"type", "ordinal"}, {"title", "input tokens I"}}},
+        {"y", {{"field", "output_tokens"}, {"type", "ordinal"}, {"title", "output tokens O"}, {"sort", "descending"}}},
+        {"color", std::move(color)},
+        {"tooltip", std::move(tooltip)}}}};
+  if (independent_color) spec["resolve"] = {{"scale", {{"color", "independent"}}}};
+  return spec;
+}
 
 }  // namespace
-
-json vega_lite(const std::string& description) {
-  return {{"$schema", "https://vega.github.io/schema/vega-lite/v5.json"}, {"description", description}};
-}
 
 Chart energy_per_batch_chart(const ReportData& data) {
   Chart ch;
   ch.id = "energy-per-batch";
-  ch.title = "Energy per batch over input and output length, per batch size";
+  ch.title = "Energy per batch over input and output length";
   Provenance prov;
   json values = json::array();
+  std::set<std::uint64_t> batches;
+  std::set<std::string> configs;
+  std::vector<std::pair<std::string, double>> magnitudes;
   for (const auto& c : data.cells) {
     if (!done(c)) continue;
-    const double e = c.energy_per_batch_j().mean;
-    if (!(e > 0.0)) continue;  // a log colour scale needs positive values
+    const auto e = c.energy_per_batch_j();
+    if (!(e.mean > 0.0)) continue;  // a log colour scale needs positive values
     values.push_back({{"config", c.key.config},
                       {"input_tokens", c.key.input_tokens},
                       {"output_tokens", c.key.output_tokens},
                       {"batch", c.key.batch},
-                      {"energy_per_batch_j", e},
-                      {"energy_per_batch_sd_j", c.energy_per_batch_j().stddev},
-                      {"repetitions", c.reps.size()}});
+                      {"energy_per_batch_j", e.mean},
+                      {"energy_per_batch_sd_j", e.stddev},
+                      {"repetitions", c.reps.size()},
+                      {"source", source_of(c)}});
+    batches.insert(c.key.batch);
+    configs.insert(c.key.config);
+    magnitudes.emplace_back(c.key.config, e.mean);
     prov.add(c);
   }
   ch.provenance = prov.line(data.sensor_note());
@@ -69,67 +106,116 @@ Chart energy_per_batch_chart(const ReportData& data) {
     ch.not_run = "Not run: the store holds no measured cells.";
     return ch;
   }
-  json spec = vega_lite(
-      "Mean energy of one batch (J) for each input length I and output length O; one panel per "
-      "configuration (rows) and batch size (columns).");
-  spec["data"] = {{"values", values}};
-  spec["facet"] = {{"row", nominal("config", "configuration")},
-                   {"column", {{"field", "batch"}, {"type", "ordinal"}, {"title", "batch size B"}}}};
-  spec["spec"] = {
-      {"width", 150},
-      {"height", 120},
-      {"mark", "rect"},
-      {"encoding",
-       {{"x", {{"field", "input_tokens"}, {"type", "ordinal"}, {"title", "input tokens I"}}},
-        {"y", {{"field", "output_tokens"}, {"type", "ordinal"}, {"title", "output tokens O"}, {"sort", "descending"}}},
-        {"color",
-         {{"field", "energy_per_batch_j"},
-          {"type", "quantitative"},
-          {"title", "J per batch"},
-          {"scale", {{"type", "log"}, {"scheme", "viridis"}}}}},
-        {"tooltip", json::array({nominal("config", "config"), quant("input_tokens", "I"), quant("output_tokens", "O"),
-                                 quant("batch", "B"), quant("energy_per_batch_j", "energy per batch (J)"),
-                                 quant("energy_per_batch_sd_j", "sd (J)"), quant("repetitions", "repetitions")})}}}};
-  ch.spec = std::move(spec);
+  const bool independent = spans_orders(magnitudes);
+  ch.spec = io_heatmap(values, batches, configs.size(),
+                       {{"field", "energy_per_batch_j"},
+                        {"type", "quantitative"},
+                        {"title", "J per batch"},
+                        {"scale", {{"type", "log"}, {"scheme", "viridis"}}}},
+                       json::array({nominal("config", "configuration"),
+                                    quant("input_tokens", "I (tokens)"),
+                                    quant("output_tokens", "O (tokens)"),
+                                    quant("batch", "B"),
+                                    {{"field", "energy_per_batch_j"},
+                                     {"type", "quantitative"},
+                                     {"title", "energy per batch (J)"},
+                                     {"format", ",.3~r"}},
+                                    {{"field", "energy_per_batch_sd_j"},
+                                     {"type", "quantitative"},
+                                     {"title", "sd over repetitions (J)"},
+                                     {"format", ",.2~r"}},
+                                    quant("repetitions", "repetitions"),
+                                    nominal("source", "source")}),
+                       independent,
+                       "Mean energy of one batch (J) for each input length I and output length O, one panel per "
+                       "configuration, for the batch size chosen in the selector." +
+                           std::string(independent ? " Each configuration has its own colour scale: their energies "
+                                                     "differ by more than 10x."
+                                                   : ""));
   return ch;
 }
 
 Chart energy_per_token_chart(const ReportData& data) {
   Chart ch;
   ch.id = "energy-per-token";
-  ch.title = "Energy per output token against batch size, per configuration";
+  ch.title = "Energy per output token against batch size";
   Provenance prov;
-  json values = json::array();
+  // Per configuration and batch size: the geometric mean over its (I, O) cells, and their range.
+  struct Acc {
+    double log_sum = 0.0, lo = 0.0, hi = 0.0;
+    std::size_t n = 0;
+    std::string source;
+  };
+  std::map<std::pair<std::string, std::uint64_t>, Acc> acc;
+  std::vector<std::pair<std::string, double>> magnitudes;
   for (const auto& c : data.cells) {
     if (!done(c)) continue;
     const double mj = c.energy_per_output_token_j().mean * 1e3;
     if (!(mj > 0.0)) continue;
-    values.push_back({{"config", c.key.config},
-                      {"lengths", fmt::format("I={} O={}", c.key.input_tokens, c.key.output_tokens)},
-                      {"batch", c.key.batch},
-                      {"energy_per_output_token_mj", mj}});
+    auto& a = acc[{c.key.config, c.key.batch}];
+    a.log_sum += std::log(mj);
+    a.lo = a.n == 0 ? mj : std::min(a.lo, mj);
+    a.hi = std::max(a.hi, mj);
+    ++a.n;
+    a.source = source_of(c);
+    magnitudes.emplace_back(c.key.config, mj);
     prov.add(c);
   }
-  ch.provenance = prov.line(data.sensor_note());
-  if (values.empty()) {
+  ch.provenance = prov.line(data.sensor_note()) +
+                  " Each point is the geometric mean over the configuration's (I, O) cells at that batch size; the "
+                  "band spans their lowest and highest.";
+  if (acc.empty()) {
     ch.not_run = "Not run: the store holds no measured cells.";
     return ch;
   }
+  json values = json::array();
+  std::set<std::string> configs;
+  for (const auto& [key, a] : acc) {
+    configs.insert(key.first);
+    values.push_back({{"config", key.first},
+                      {"batch", key.second},
+                      {"energy_per_output_token_mj", std::exp(a.log_sum / static_cast<double>(a.n))},
+                      {"lowest_mj", a.lo},
+                      {"highest_mj", a.hi},
+                      {"cells", a.n},
+                      {"source", a.source}});
+  }
+  const bool independent = spans_orders(magnitudes);
+  const Grid g = layout(configs.size(), 230, 170, 70);
   json spec = vega_lite(
-      "Mean energy per output token (mJ) against batch size, log-log; one line per "
-      "configuration and (I, O) pair.");
+      "Energy per output token (mJ, log) against batch size (log 2), one panel per configuration: the geometric "
+      "mean over (I, O) cells and the band of their range.");
   spec["data"] = {{"values", values}};
-  spec["width"] = 520;
-  spec["height"] = 320;
-  spec["mark"] = {{"type", "line"}, {"point", true}};
+  spec["facet"] = {{"field", "config"}, {"type", "nominal"}, {"title", "configuration"}};
+  spec["columns"] = g.columns;
   json x = quant("batch", "batch size B", true);
   x["scale"]["base"] = 2;
-  spec["encoding"] = {{"x", x},
-                      {"y", quant("energy_per_output_token_mj", "energy per output token (mJ)", true)},
-                      {"color", nominal("config", "configuration")},
-                      {"detail", {{"field", "lengths"}, {"type", "nominal"}}},
-                      {"tooltip", json::array({nominal("config", "config"), nominal("lengths", "lengths"),
-                                               quant("batch", "B"), quant("energy_per_output_token_mj", "mJ/token")})}};
+  json y = quant("energy_per_output_token_mj", "mJ per output token", true);
+  json tooltip =
+      json::array({nominal("config", "configuration"),
+                   quant("batch", "B"),
+                   {{"field", "energy_per_output_token_mj"},
+                    {"type", "quantitative"},
+                    {"title", "geometric mean (mJ/token)"},
+                    {"format", ",.3~r"}},
+                   {{"field", "lowest_mj"}, {"type", "quantitative"}, {"title", "lowest (mJ)"}, {"format", ",.3~r"}},
+                   {{"field", "highest_mj"}, {"type", "quantitative"}, {"title", "highest (mJ)"}, {"format", ",.3~r"}},
+                   quant("cells", "cells"),
+                   nominal("source", "source")});
+  spec["spec"] = {{"width", g.width},
+                  {"height", g.height},
+                  {"layer", json::array({{{"mark", {{"type", "area"}, {"opacity", 0.25}}},
+                                          {"encoding",
+                                           {{"x", x},
+                                            {"y",
+                                             {{"field", "lowest_mj"},
+                                              {"type", "quantitative"},
+                                              {"scale", {{"type", "log"}}},
+                                              {"title", "mJ per output token"}}},
+                                            {"y2", {{"field", "highest_mj"}}}}}},
+                                         {{"mark", {{"type", "line"}, {"point", true}}},
+                                          {"encoding", {{"x", x}, {"y", y}, {"tooltip", tooltip}}}}})}};
+  if (independent) spec["resolve"] = {{"scale", {{"y", "independent"}}}};
   ch.spec = std::move(spec);
   return ch;
 }
@@ -137,39 +223,55 @@ Chart energy_per_token_chart(const ReportData& data) {
 Chart phase_share_chart(const ReportData& data) {
   Chart ch;
   ch.id = "phase-share";
-  ch.title = "Prefill vs decode share of batch energy";
+  ch.title = "Prefill share of batch energy over input and output length";
   Provenance prov;
   json values = json::array();
+  std::set<std::uint64_t> batches;
+  std::set<std::string> configs;
   for (const auto& c : data.cells) {
     if (!done(c)) continue;
     const auto prefill = mean_phase(c, &study::Repetition::prefill_energy_j);
     const auto decode = mean_phase(c, &study::Repetition::decode_energy_j);
-    if (!prefill && !decode) continue;
-    const std::string label = cell_label(c);
-    if (prefill) values.push_back({{"cell", label}, {"phase", "prefill"}, {"energy_j", *prefill}});
-    if (decode) values.push_back({{"cell", label}, {"phase", "decode"}, {"energy_j", *decode}});
+    if (!prefill || !decode || !(*prefill + *decode > 0.0)) continue;
+    values.push_back({{"config", c.key.config},
+                      {"input_tokens", c.key.input_tokens},
+                      {"output_tokens", c.key.output_tokens},
+                      {"batch", c.key.batch},
+                      {"prefill_share_pct", 100.0 * *prefill / (*prefill + *decode)},
+                      {"prefill_energy_j", *prefill},
+                      {"decode_energy_j", *decode},
+                      {"source", source_of(c)}});
+    batches.insert(c.key.batch);
+    configs.insert(c.key.config);
     prov.add(c);
   }
-  ch.provenance = prov.line(data.sensor_note());
+  ch.provenance = prov.line(data.sensor_note()) +
+                  " Share = prefill energy / (prefill + decode energy), from the phase marks on the meter.";
   if (values.empty()) {
     ch.not_run = "Not run: no cell has per-phase (prefill/decode) energies.";
     return ch;
   }
-  json spec = vega_lite("Share of each batch's energy spent in prefill and in decode (phase marks on the meter).");
-  spec["data"] = {{"values", values}};
-  spec["width"] = 420;
-  spec["height"] = {{"step", 14}};
-  spec["mark"] = "bar";
-  json x = quant("energy_j", "share of batch energy");
-  x["stack"] = "normalize";
-  x["axis"] = {{"format", "%"}};
-  spec["encoding"] = {
-      {"y", {{"field", "cell"}, {"type", "nominal"}, {"title", "cell"}, {"sort", nullptr}}},
-      {"x", x},
-      {"color", {{"field", "phase"}, {"type", "nominal"}, {"title", "phase"}, {"sort", {"prefill", "decode"}}}},
-      {"order", {{"field", "phase"}, {"sort", "descending"}}},
-      {"tooltip", json::array({nominal("cell", "cell"), nominal("phase", "phase"), quant("energy_j", "energy (J)")})}};
-  ch.spec = std::move(spec);
+  ch.spec = io_heatmap(
+      values, batches, configs.size(),
+      {{"field", "prefill_share_pct"},
+       {"type", "quantitative"},
+       {"title", "prefill share (%)"},
+       {"scale", {{"domain", {0, 100}}, {"scheme", "blueorange"}}}},
+      json::array(
+          {nominal("config", "configuration"),
+           quant("input_tokens", "I (tokens)"),
+           quant("output_tokens", "O (tokens)"),
+           quant("batch", "B"),
+           {{"field", "prefill_share_pct"},
+            {"type", "quantitative"},
+            {"title", "prefill share (%)"},
+            {"format", ".3~r"}},
+           {{"field", "prefill_energy_j"}, {"type", "quantitative"}, {"title", "prefill (J)"}, {"format", ",.3~r"}},
+           {{"field", "decode_energy_j"}, {"type", "quantitative"}, {"title", "decode (J)"}, {"format", ",.3~r"}},
+           nominal("source", "source")}),
+      false,
+      "Share of each batch's energy spent in prefill (%) for each input length I and output length O, one panel per "
+      "configuration, for the batch size chosen in the selector.");
   return ch;
 }
 
@@ -188,7 +290,8 @@ Result<Chart> latency_energy_chart(const ReportData& data) {
                       {"what", "offline batch (cell)"},
                       {"label", cell_label(c)},
                       {"latency_s", latency},
-                      {"energy_per_request_j", energy}});
+                      {"energy_per_request_j", energy},
+                      {"source", source_of(c)}});
     prov.add(c);
   }
   for (const auto* a : data.of_kind("replay")) {
@@ -207,7 +310,8 @@ Result<Chart> latency_energy_chart(const ReportData& data) {
                       {"what", "online replay"},
                       {"label", a->name},
                       {"latency_s", *lat},
-                      {"energy_per_request_j", *energy}});
+                      {"energy_per_request_j", *energy},
+                      {"source", std::string(provenance_kind(estimated, simulated)) + ", " + source}});
     prov.add(estimated, simulated, source, "", "replay " + a->name);
   }
   ch.provenance = prov.line(data.sensor_note()) +
@@ -221,15 +325,22 @@ Result<Chart> latency_energy_chart(const ReportData& data) {
       "Energy per request (J) against latency (s), log-log: offline batches (cells) and "
       "online replays.");
   spec["data"] = {{"values", values}};
-  spec["width"] = 520;
-  spec["height"] = 320;
+  spec["width"] = 640;
+  spec["height"] = 340;
   spec["mark"] = {{"type", "point"}, {"filled", true}, {"size", 60}};
-  spec["encoding"] = {{"x", quant("latency_s", "latency (s)", true)},
-                      {"y", quant("energy_per_request_j", "energy per request (J)", true)},
-                      {"color", nominal("config", "configuration")},
-                      {"shape", nominal("what", "what")},
-                      {"tooltip", json::array({nominal("label", "what"), quant("latency_s", "latency (s)"),
-                                               quant("energy_per_request_j", "J/request")})}};
+  spec["encoding"] = {
+      {"x", quant("latency_s", "latency (s)", true)},
+      {"y", quant("energy_per_request_j", "energy per request (J)", true)},
+      {"color", nominal("config", "configuration")},
+      {"shape", nominal("what", "what")},
+      {"tooltip",
+       json::array({nominal("label", "what"),
+                    {{"field", "latency_s"}, {"type", "quantitative"}, {"title", "latency (s)"}, {"format", ",.3~r"}},
+                    {{"field", "energy_per_request_j"},
+                     {"type", "quantitative"},
+                     {"title", "energy per request (J)"},
+                     {"format", ",.3~r"}},
+                    nominal("source", "source")})}};
   ch.spec = std::move(spec);
   return ch;
 }

@@ -1,5 +1,6 @@
 #include "jouleperf/report/documents.hpp"
 
+#include "jouleperf/report/compare.hpp"
 #include "jouleperf/report/html.hpp"
 #include "jouleperf/report/table.hpp"
 #include "jouleperf/report/tables.hpp"
@@ -8,9 +9,15 @@ namespace jouleperf::report {
 
 std::string_view report_format_choices() { return "html | md | csv | json | console | jsonl"; }
 
-Result<table::Document> report_document(const ReportData& data, const std::string& only_table) {
+Result<table::Document> report_document(const ReportData& data, const std::string& only_table,
+                                        const ReportData* before) {
   auto tables = report_tables(data);
   if (!tables) return tables.error();
+  if (before != nullptr) {
+    auto compare = compare_table(data, *before);
+    if (!compare) return compare.error();
+    tables->insert(tables->begin(), std::move(*compare));
+  }
   table::Document d;
   if (only_table.empty()) {
     d.json = nlohmann::json::object();
@@ -26,23 +33,24 @@ Result<table::Document> report_document(const ReportData& data, const std::strin
   return make_error(Errc::kInvalidArgument,
                     "--table '" + only_table +
                         "': want one of cells, estimates, replays, validations (and fidelity, fidelity_errors when "
-                        "the study named a measurements file)");
+                        "the study named a measurements file; compare with --compare)");
 }
 
-Result<std::string> render_report(const ReportData& data, std::string_view format, const std::string& csv_table) {
-  if (format == "html") return html_report(data);
+Result<std::string> render_report(const ReportData& data, std::string_view format, const std::string& csv_table,
+                                  const ReportData* before) {
+  if (format == "html") return html_report(data, before);
   if (format == "md") {
-    auto tables = report_tables(data);
-    if (!tables) return tables.error();
+    auto doc = report_document(data, "", before);
+    if (!doc) return doc.error();
     std::string out = "# jouleperf report\n\n";
-    for (const auto& t : *tables) out += to_markdown(t) + "\n";
+    for (const auto& t : doc->tables) out += to_markdown(t) + "\n";
     return out;
   }
   auto f = table::parse_format(format);
   if (!f)
     return make_error(Errc::kInvalidArgument, "unknown report format '" + std::string(format) + "' (choose " +
                                                   std::string(report_format_choices()) + ")");
-  auto doc = report_document(data, *f == table::Format::kCsv ? csv_table : "");
+  auto doc = report_document(data, *f == table::Format::kCsv ? csv_table : "", before);
   if (!doc) return doc.error();
   return table::render(*doc, *f);
 }

@@ -187,4 +187,63 @@ inline report::ReportData realistic_report_data() {
   return d;
 }
 
+// The realistic data plus a simulated part (two configurations of the simulator on an
+// A6000, their cells about 40x the CPU cells' energy, and their own workload estimate), as
+// the main job stores it: measured and simulated must stay in separate sections and scales.
+inline report::ReportData mixed_report_data() {
+  using nlohmann::json;
+  report::ReportData d = realistic_report_data();
+  const char* names[2] = {"a6000-static", "a6000-continuous"};
+  for (int c = 0; c < 2; ++c) {
+    study::Config sim;
+    sim.name = names[c];
+    sim.engine = "sim";
+    sim.model = "llama-3.1-8b";
+    sim.batching = c == 0 ? "static" : "continuous";
+    sim.settings = {{"hardware", "a6000"}};
+    d.configs.push_back(sim);
+    for (std::uint64_t in : {128u, 512u, 2048u}) {
+      for (std::uint64_t out : {8u, 128u, 512u}) {
+        for (std::uint64_t b : {1u, 8u, 64u}) {
+          study::CellResult r;
+          r.key = {sim.name, in, out, b};
+          r.config_key = sim.key();
+          r.energy_source = "simulated";
+          r.simulated = true;
+          study::Repetition p;
+          const double bd = static_cast<double>(b);
+          p.prefill_energy_j = 40.0 * bd * static_cast<double>(in) * 0.002;
+          p.decode_energy_j = 40.0 * static_cast<double>(out) * (0.5 + 0.02 * bd) * (c == 0 ? 1.0 : 0.7);
+          p.energy_j = *p.prefill_energy_j + *p.decode_energy_j;
+          p.duration_s = 0.001 * p.energy_j;
+          r.reps.push_back(p);
+          d.cells.push_back(r);
+        }
+      }
+    }
+  }
+  auto sim_entry = [](const char* name, double e, double saving) {
+    return json{{"config", name},
+                {"energy_source", "simulated"},
+                {"estimated", false},
+                {"simulated", true},
+                {"energy_j", e},
+                {"energy_lo_j", e},
+                {"energy_hi_j", e},
+                {"corrected_energy_j", e * 0.85},
+                {"ideal_energy_j", e / 3.0},
+                {"per_1000_requests_wh", e / 3600.0 / 19366.0 * 1000.0},
+                {"saving_pct", saving}};
+  };
+  d.artifacts.push_back(
+      {"estimate",
+       "azure-conv-2023 (simulated a6000)",
+       {{"workload", "azure-conv-2023"},
+        {"requests", 19366},
+        {"baseline", "a6000-static"},
+        {"configs", json::array({sim_entry("a6000-static", 2.0e6, 0.0), sim_entry("a6000-continuous", 1.3e6, 35.0)})}},
+       0.0});
+  return d;
+}
+
 }  // namespace jouleperf::testing
