@@ -19,19 +19,14 @@ mkdir -p "$out"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
-# A copy of the page that scrolls to an element once the charts settled (a fragment in the
-# URL scrolls before the charts have their height).
-shot() { # shot NAME ELEMENT-ID-or-empty
+# A copy of the page showing only one figure (the headless screenshot is taken at the top
+# of the page, so everything above the figure is hidden rather than scrolled past).
+shot() { # shot NAME FIGURE-ID-or-empty
   local page="$tmp/$1.html"
   cp "$report" "$page"
   if [ -n "$2" ]; then
-    cat >>"$page" <<JS
-<script>(function wait() {
-  if (document.body.getAttribute('data-done') !== '1') { setTimeout(wait, 50); return; }
-  var e = document.getElementById('$2');
-  if (e) window.scrollTo(0, e.getBoundingClientRect().top + window.scrollY);
-})();</script>
-JS
+    printf '<style>body > *:not(section.part), section.part > :not(#%s), #%s ~ *, #compare, #fidelity, #tables { display: none !important; } section.part:not(:has(#%s)) { display: none !important; }</style>\n' \
+      "$2" "$2" "$2" >>"$page"
   fi
   "$chromium" --headless --no-sandbox --disable-gpu --no-first-run --hide-scrollbars \
     --user-data-dir="$tmp/profile-$1" --window-size=1400,900 --virtual-time-budget=30000 \

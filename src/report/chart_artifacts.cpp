@@ -258,10 +258,40 @@ Result<Chart> table4_chart(const ReportData& data) {
                   " The FLOPs ideal is TDP / peak FLOP/s times the workload's FLOPs: a bound computed from the "
                   "datasheet, not a measurement.";
   if (!table->rows.empty()) {
-    detail::PeopleTableOptions o;
-    o.columns = {"workload",       "config",          "requests",      "energy_wh",           "corrected_energy_j",
-                 "ideal_energy_j", "above_ideal_pct", "per_request_j", "per_output_token_mj", "gco2e"};
-    ch.table_html = detail::people_table_html(*table, o);
+    // The paper's Table 4 columns, energies in Wh (one unit across the row), in its order.
+    struct Col {
+      const char* from;
+      Column to;
+      double scale;
+    };
+    const Col cols[] = {
+        {"workload", {"workload", "workload"}, 1.0},
+        {"config", {"config", "configuration"}, 1.0},
+        {"requests", {"requests", "requests in the workload"}, 1.0},
+        {"energy_j", {"energy_wh", "binned estimate, Wh"}, 1.0 / 3600.0},
+        {"energy_lo_j", {"energy_lo_wh", "its interval, low end, Wh"}, 1.0 / 3600.0},
+        {"energy_hi_j", {"energy_hi_wh", "its interval, high end, Wh"}, 1.0 / 3600.0},
+        {"corrected_energy_j", {"real_lengths_wh", "with the real lengths in each bin, Wh"}, 1.0 / 3600.0},
+        {"ideal_energy_j", {"flops_ideal_wh", "FLOPs-ideal baseline, Wh"}, 1.0 / 3600.0},
+        {"above_ideal_pct", {"above_ideal_pct", "100 * (energy / ideal - 1)"}, 1.0},
+        {"per_request_j", {"per_request_j", "energy per request, J"}, 1.0},
+        {"per_output_token_mj", {"per_output_token_mj", "energy per output token, mJ"}, 1.0},
+        {"gco2e", {"gco2e", "grams CO2e"}, 1.0},
+    };
+    Table t4;
+    t4.name = "table4";
+    t4.title = table->title;
+    for (const auto& c : cols) t4.columns.push_back(c.to);
+    for (const auto& row : table->rows) {
+      std::vector<Value> r;
+      for (const auto& c : cols) {
+        Value v = row[static_cast<std::size_t>(table->column(c.from))];
+        if (const double* x = std::get_if<double>(&v); x != nullptr && c.scale != 1.0) v = *x * c.scale;
+        r.push_back(std::move(v));
+      }
+      t4.rows.push_back(std::move(r));
+    }
+    ch.table_html = detail::people_table_html(t4);
   }
   if (values.empty()) {
     ch.not_run = "Not run: the store holds no workload estimates (estimate artifacts).";

@@ -42,21 +42,32 @@ std::string source_of(const study::CellResult& c) {
          (c.energy_source.empty() ? std::string("source not recorded") : c.energy_source);
 }
 
-// The batch sizes present, ascending, as a JSON array.
-json batches_of(const std::set<std::uint64_t>& b) {
-  json out = json::array();
-  for (auto v : b) out.push_back(v);
+// The batch sizes present as a JSON array: first the one most configurations have (the
+// largest among equals: the selector's initial choice), then the others ascending.
+json batches_of(const json& values) {
+  std::map<std::uint64_t, std::set<std::string>> configs;
+  for (const auto& v : values) configs[v["batch"].get<std::uint64_t>()].insert(v["config"].get<std::string>());
+  std::uint64_t first = 0;
+  std::size_t most = 0;
+  for (const auto& [b, c] : configs)
+    if (c.size() >= most) {
+      most = c.size();
+      first = b;
+    }
+  json out = json::array({first});
+  for (const auto& [b, c] : configs)
+    if (b != first) out.push_back(b);
   return out;
 }
 
 // A heatmap over I x O per configuration, one batch size at a time (the selector):
 // `field` coloured, `grid` panels.
-json io_heatmap(const json& values, const std::set<std::uint64_t>& batches, std::size_t configs, json color,
-                json tooltip, bool independent_color, const std::string& description) {
+json io_heatmap(const json& values, std::size_t configs, json color, json tooltip, bool independent_color,
+                const std::string& description) {
   json spec = vega_lite(description);
   const Grid g = layout(configs, 200, 160, independent_color ? 150 : 80);
   spec["data"] = {{"values", values}};
-  spec["params"] = json::array({select_param("batch_B", batches_of(batches), "batch size B ")});
+  spec["params"] = json::array({select_param("batch_B", batches_of(values), "batch size B ")});
   spec["transform"] = json::array({{{"filter", "datum.batch == batch_B"}}});
   spec["facet"] = {{"field", "config"}, {"type", "nominal"}, {"title", "configuration"}};
   spec["columns"] = g.columns;
@@ -81,7 +92,6 @@ Chart energy_per_batch_chart(const ReportData& data) {
   ch.title = "Energy per batch over input and output length";
   Provenance prov;
   json values = json::array();
-  std::set<std::uint64_t> batches;
   std::set<std::string> configs;
   std::vector<std::pair<std::string, double>> magnitudes;
   for (const auto& c : data.cells) {
@@ -96,7 +106,6 @@ Chart energy_per_batch_chart(const ReportData& data) {
                       {"energy_per_batch_sd_j", e.stddev},
                       {"repetitions", c.reps.size()},
                       {"source", source_of(c)}});
-    batches.insert(c.key.batch);
     configs.insert(c.key.config);
     magnitudes.emplace_back(c.key.config, e.mean);
     prov.add(c);
@@ -107,10 +116,11 @@ Chart energy_per_batch_chart(const ReportData& data) {
     return ch;
   }
   const bool independent = spans_orders(magnitudes);
-  ch.spec = io_heatmap(values, batches, configs.size(),
+  ch.spec = io_heatmap(values, configs.size(),
                        {{"field", "energy_per_batch_j"},
                         {"type", "quantitative"},
                         {"title", "J per batch"},
+                        {"legend", {{"format", ",.3~r"}}},
                         {"scale", {{"type", "log"}, {"scheme", "viridis"}}}},
                        json::array({nominal("config", "configuration"),
                                     quant("input_tokens", "I (tokens)"),
@@ -163,7 +173,7 @@ Chart energy_per_token_chart(const ReportData& data) {
   }
   ch.provenance = prov.line(data.sensor_note()) +
                   " Each point is the geometric mean over the configuration's (I, O) cells at that batch size; the "
-                  "band spans their lowest and highest.";
+                  "vertical rule spans their lowest and highest.";
   if (acc.empty()) {
     ch.not_run = "Not run: the store holds no measured cells.";
     return ch;
@@ -180,17 +190,16 @@ Chart energy_per_token_chart(const ReportData& data) {
                       {"cells", a.n},
                       {"source", a.source}});
   }
+  // One panel, a line per configuration (the geometric mean) with a rule over its cells'
+  // range; a panel per configuration when their energies differ by orders of magnitude.
   const bool independent = spans_orders(magnitudes);
-  const Grid g = layout(configs.size(), 230, 170, 70);
-  json spec = vega_lite(
-      "Energy per output token (mJ, log) against batch size (log 2), one panel per configuration: the geometric "
-      "mean over (I, O) cells and the band of their range.");
-  spec["data"] = {{"values", values}};
-  spec["facet"] = {{"field", "config"}, {"type", "nominal"}, {"title", "configuration"}};
-  spec["columns"] = g.columns;
+  std::set<std::uint64_t> batch_values;
+  for (const auto& [key, a] : acc) batch_values.insert(key.second);
   json x = quant("batch", "batch size B", true);
   x["scale"]["base"] = 2;
+  x["axis"] = {{"values", json(batch_values)}, {"format", "d"}};
   json y = quant("energy_per_output_token_mj", "mJ per output token", true);
+  y["axis"] = {{"format", ",.3~r"}};
   json tooltip =
       json::array({nominal("config", "configuration"),
                    quant("batch", "B"),
@@ -202,20 +211,34 @@ Chart energy_per_token_chart(const ReportData& data) {
                    {{"field", "highest_mj"}, {"type", "quantitative"}, {"title", "highest (mJ)"}, {"format", ",.3~r"}},
                    quant("cells", "cells"),
                    nominal("source", "source")});
-  spec["spec"] = {{"width", g.width},
-                  {"height", g.height},
-                  {"layer", json::array({{{"mark", {{"type", "area"}, {"opacity", 0.25}}},
-                                          {"encoding",
-                                           {{"x", x},
-                                            {"y",
-                                             {{"field", "lowest_mj"},
-                                              {"type", "quantitative"},
-                                              {"scale", {{"type", "log"}}},
-                                              {"title", "mJ per output token"}}},
-                                            {"y2", {{"field", "highest_mj"}}}}}},
-                                         {{"mark", {{"type", "line"}, {"point", true}}},
-                                          {"encoding", {{"x", x}, {"y", y}, {"tooltip", tooltip}}}}})}};
-  if (independent) spec["resolve"] = {{"scale", {{"y", "independent"}}}};
+  json layers = json::array(
+      {{{"mark", {{"type", "rule"}, {"opacity", 0.6}}},
+        {"encoding",
+         {{"x", x},
+          {"y",
+           {{"field", "lowest_mj"},
+            {"type", "quantitative"},
+            {"scale", {{"type", "log"}}},
+            {"title", "mJ per output token"}}},
+          {"y2", {{"field", "highest_mj"}}},
+          {"color", nominal("config", "configuration")}}}},
+       {{"mark", {{"type", "line"}, {"point", {{"size", 50}}}}},
+        {"encoding", {{"x", x}, {"y", y}, {"color", nominal("config", "configuration")}, {"tooltip", tooltip}}}}});
+  json spec = vega_lite(
+      "Energy per output token (mJ, log) against batch size (log 2): per configuration the geometric mean over its "
+      "(I, O) cells, and a rule over their range.");
+  spec["data"] = {{"values", values}};
+  if (independent) {
+    const Grid g = layout(configs.size(), 260, 200, 90);
+    spec["facet"] = {{"field", "config"}, {"type", "nominal"}, {"title", "configuration"}};
+    spec["columns"] = g.columns;
+    spec["spec"] = {{"width", g.width}, {"height", g.height}, {"layer", layers}};
+    spec["resolve"] = {{"scale", {{"y", "independent"}}}};
+  } else {
+    spec["width"] = 640;
+    spec["height"] = 340;
+    spec["layer"] = layers;
+  }
   ch.spec = std::move(spec);
   return ch;
 }
@@ -226,7 +249,6 @@ Chart phase_share_chart(const ReportData& data) {
   ch.title = "Prefill share of batch energy over input and output length";
   Provenance prov;
   json values = json::array();
-  std::set<std::uint64_t> batches;
   std::set<std::string> configs;
   for (const auto& c : data.cells) {
     if (!done(c)) continue;
@@ -241,7 +263,6 @@ Chart phase_share_chart(const ReportData& data) {
                       {"prefill_energy_j", *prefill},
                       {"decode_energy_j", *decode},
                       {"source", source_of(c)}});
-    batches.insert(c.key.batch);
     configs.insert(c.key.config);
     prov.add(c);
   }
@@ -252,10 +273,11 @@ Chart phase_share_chart(const ReportData& data) {
     return ch;
   }
   ch.spec = io_heatmap(
-      values, batches, configs.size(),
+      values, configs.size(),
       {{"field", "prefill_share_pct"},
        {"type", "quantitative"},
        {"title", "prefill share (%)"},
+       {"legend", {{"format", ",.3~r"}}},
        {"scale", {{"domain", {0, 100}}, {"scheme", "blueorange"}}}},
       json::array(
           {nominal("config", "configuration"),

@@ -27,6 +27,7 @@ h3 { font-size: 1.05em; }
 .kind { display: inline-block; font-weight: 700; letter-spacing: 0.04em; padding: 0 0.45em; border-radius: 3px; color: #fff; }
 .kind.measured { background: #1e7b34; } .kind.estimated { background: #9a6700; } .kind.simulated { background: #5a3fa0; }
 #answer .headline h3 { margin: 0.4em 0 0.1em; font-size: 0.95em; }
+#headline td:nth-child(-n+2) { white-space: nowrap; }
 #findings ul { margin: 0.2em 0; padding-left: 1.2em; }
 #findings li { margin: 0.1em 0; }
 nav ul { list-style: none; padding: 0; margin: 0.4em 0; display: flex; flex-wrap: wrap; gap: 0.2em 1em; font-size: 12.5px; }

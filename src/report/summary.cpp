@@ -55,6 +55,7 @@ std::string pct(double v) {
 }
 
 std::string interval_text(const HeadlineRow& r) {
+  if (r.kind == Kind::kSimulated) return "simulated: no measurement interval";
   if (!r.saving_lo_pct || !r.saving_hi_pct) return "no interval: a single repetition";
   const std::string range = pct(*r.saving_lo_pct) + " to " + pct(*r.saving_hi_pct) + " %";
   return r.saving_interval_paired ? "95 % interval " + range : "interval " + range + " from both estimates' bounds";
@@ -94,8 +95,12 @@ std::vector<std::string> make_findings(const Summary& s) {
         "--store ... --save` or `jouleperf study` (docs/estimate.md).");
     return out;
   }
-  // Savings: the best configuration per workload (at most two workloads), measured first.
-  for (const auto* r : best_per_workload(s.rows, false)) {
+  // The primary part: the measured and estimated rows, else (a simulated study) the simulated ones.
+  bool any_measured = false;
+  for (const auto& r : s.rows) any_measured |= r.kind != Kind::kSimulated;
+  const bool primary_simulated = !any_measured;
+  // Savings: the best configuration per workload (at most two workloads).
+  for (const auto* r : best_per_workload(s.rows, primary_simulated)) {
     if (out.size() == 2) break;
     out.push_back(saving_sentence(*r));
   }
@@ -103,7 +108,7 @@ std::vector<std::string> make_findings(const Summary& s) {
   double lo = 0.0, hi = 0.0;
   std::string kind;
   for (const auto& r : s.rows) {
-    if (r.kind == Kind::kSimulated || !r.ideal_ratio) continue;
+    if ((r.kind == Kind::kSimulated) != primary_simulated || !r.ideal_ratio) continue;
     lo = lo == 0.0 ? *r.ideal_ratio : std::min(lo, *r.ideal_ratio);
     hi = std::max(hi, *r.ideal_ratio);
     kind = std::string(kind_word(r.kind));
@@ -119,17 +124,16 @@ std::vector<std::string> make_findings(const Summary& s) {
   for (const auto& r : s.rows) {
     if (!r.validation_error_pct) continue;
     out.push_back(fmt::format(
-        "Against a run of the same requests, the paper's binned estimate was {} % {} ({} on {}); the estimate "
-        "with real lengths in each bin sits {} % from the binned one.",
+        "Against a run of the same requests, the paper's binned estimate was {} % {} ({} on {}); binning alone "
+        "moves the estimate by {} % against the same requests priced at their real lengths.",
         pct(std::fabs(*r.validation_error_pct)), *r.validation_error_pct >= 0 ? "high" : "low", r.config, r.workload,
         r.binned_vs_real_pct ? pct(*r.binned_vs_real_pct) : std::string("an unknown")));
     break;
   }
   // The simulated section, kept apart.
-  for (const auto* r : best_per_workload(s.rows, true)) {
-    if (out.size() >= 5) break;
-    out.push_back(saving_sentence(*r));
-    break;
+  if (!primary_simulated) {
+    const auto sim = best_per_workload(s.rows, true);
+    if (!sim.empty() && out.size() < 5) out.push_back(saving_sentence(*sim.front()));
   }
   return out;
 }
@@ -174,6 +178,8 @@ Result<Summary> summarize(const ReportData& data) {
       add_unique(s.what.sensors, sensor.empty() ? c.energy_source : sensor);
     }
   }
+  if (s.what.sensors.empty())
+    s.what.sensors.push_back(data.cells.empty() ? "none recorded" : "none: nothing was measured (simulated)");
   auto validations = validation_errors(data);
   if (!validations) return validations.error();
 

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "jouleperf/study/store.hpp"
+#include "report/compare_fixture.hpp"
 #include "support/temp_dir.hpp"
 
 namespace jouleperf {
@@ -75,6 +76,55 @@ TEST(ReportCli, CsvJsonMarkdownConsoleAndHtml) {
   const std::string page((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_NE(page.find("data-charts-expected=\"3\""), std::string::npos);  // heatmap, per token, latency
   EXPECT_NE(page.find("Not run"), std::string::npos);
+}
+
+// Writes `d` (configs, cells, documents) into a new store at `path`.
+void write_store(const std::string& path, const report::ReportData& d) {
+  auto store = study::Store::open(path);
+  ASSERT_TRUE(store.ok()) << store.error().to_string();
+  for (const auto& c : d.configs) ASSERT_TRUE(store->put_config(c).ok());
+  for (const auto& c : d.cells) ASSERT_TRUE(store->put_cell(c).ok());
+  for (const auto& a : d.artifacts) ASSERT_TRUE(store->put_artifact(a).ok());
+}
+
+// `report --compare OLD.db`: two small stores, q8_0-continuous 20 % cheaper in the new one,
+// one configuration only in each.
+TEST(ReportCli, CompareShowsTheChangeWithItsIntervalAndConfigurationsInOnlyOneStore) {
+  testing::TempDir dir;
+  const auto [before, after] = testing::before_after_data();
+  const std::string old_db = (dir.path() / "old.db").string();
+  const std::string new_db = (dir.path() / "new.db").string();
+  write_store(old_db, before);
+  write_store(new_db, after);
+  const CliRun json = run("--store " + new_db + " --compare " + old_db + " --format json");
+  ASSERT_EQ(json.rc, 0) << json.out;
+  const auto rows = nlohmann::json::parse(json.out)["compare"];
+  ASSERT_TRUE(rows.is_array()) << json.out;
+  bool faster = false, added = false, gone = false;
+  for (const auto& r : rows) {
+    if (r["workload"] == "azure-conv-2023" && r["config"] == "q8_0-continuous") {
+      faster = true;
+      EXPECT_NEAR(r["change_pct"].get<double>(), -20.0, 1e-9);
+      EXPECT_LT(r["change_lo_pct"].get<double>(), -20.0);
+      EXPECT_GT(r["change_hi_pct"].get<double>(), -20.0);
+    }
+    added |= r["config"] == "f16-flash" && r["status"] == "only in new";
+    gone |= r["config"] == "old-threads" && r["status"] == "only in old";
+  }
+  EXPECT_TRUE(faster && added && gone) << rows.dump(1);
+  // The HTML report gets the section; a CSV of the one table.
+  const std::string html = (dir.path() / "r.html").string();
+  ASSERT_EQ(run("--store " + new_db + " --compare " + old_db + " --output-file " + html + " 2>/dev/null").rc, 0);
+  std::ifstream in(html);
+  const std::string page((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(page.find("<section id=\"compare\">"), std::string::npos);
+  const CliRun csv = run("--store " + new_db + " --compare " + old_db + " -o csv --table compare");
+  ASSERT_EQ(csv.rc, 0) << csv.out;
+  EXPECT_EQ(csv.out.rfind("workload,config,status,before,after,change_pct,", 0), 0u) << csv.out;
+  // An older store that is not there is an error, not an empty section.
+  const CliRun missing = run("--store " + new_db + " --compare " + (dir.path() / "nope.db").string() + " 2>&1");
+  EXPECT_EQ(missing.rc, 1);
+  EXPECT_NE(missing.out.find("--compare: no results store"), std::string::npos) << missing.out;
 }
 
 TEST(ReportCli, MissingStoreFailsAndBadFormatIsUsage) {

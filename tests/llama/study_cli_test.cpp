@@ -12,6 +12,7 @@
 #include <string>
 
 #include "jouleperf/study/store.hpp"
+#include "support/chromium.hpp"
 #include "support/temp_dir.hpp"
 
 namespace jouleperf {
@@ -87,6 +88,32 @@ TEST(StudyCli, MainJobRunsEveryStepAndResumes) {
   ss << html.rdbuf();
   EXPECT_GT(ss.str().size(), 100000u);
   EXPECT_NE(ss.str().find("vega"), std::string::npos);
+  // The terminal ends with the report's first screen in words, then the report's path.
+  const auto findings = r.out.find("Findings:");
+  ASSERT_NE(findings, std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("less energy per request than baseline", findings), std::string::npos) << r.out;
+  EXPECT_NE(r.out.rfind("What ran: engine "), std::string::npos) << r.out;
+  EXPECT_GT(r.out.rfind("report: "), findings) << r.out;
+
+  // The main job's real report, as a person sees it at 1400 x 900 (issue 15).
+  if (!testing::chromium_path().empty()) {
+    const auto st = testing::render_in_chromium(ss.str());
+    EXPECT_GT(st.expected, 10);  // a measured and a simulated part
+    EXPECT_EQ(st.rendered, st.expected) << st.errors;
+    EXPECT_EQ(st.error_count, 0) << st.errors;
+    ASSERT_TRUE(st.probed);
+    EXPECT_LE(st.max_chart_height_px, 900) << st.tallest_chart;
+    EXPECT_GT(st.headline_bottom_px, 0);
+    EXPECT_LE(st.headline_bottom_px, 900);
+    EXPECT_GT(st.findings_bottom_px, 0);
+    EXPECT_LE(st.findings_bottom_px, 900);
+    EXPECT_EQ(st.wide, "");
+    EXPECT_LE(st.page_scroll_width_px, st.viewport_width_px);
+    EXPECT_EQ(st.scientific, "");
+    EXPECT_GT(st.csv_tables, 3);
+    EXPECT_EQ(st.csv_mismatches, "");
+    EXPECT_NE(st.dom.find("id=\"part-simulated\""), std::string::npos);
+  }
 
   // A second run resumes: nothing is measured again.
   auto again = run(args);

@@ -111,7 +111,7 @@ TEST_F(ChromiumTest, ABrokenSpecIsRecordedAsAnError) {
   auto charts = build_charts(data);
   ASSERT_TRUE(charts.ok());
   for (auto& c : *charts)
-    if (c.id == "energy-per-token") c.spec["spec"]["layer"][1]["mark"] = "no-such-mark";
+    if (c.id == "energy-per-token") c.spec["layer"][1]["mark"] = "no-such-mark";
   const PageState st = render_in_chromium(render_html(data, *charts), false);
   EXPECT_EQ(st.expected, 8);
   EXPECT_EQ(st.rendered, 7);

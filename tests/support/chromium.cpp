@@ -46,7 +46,7 @@ constexpr const char* kProbe = R"JS(<script>
       if (r.right > vw + 0.5 || t.scrollWidth > t.clientWidth + 1) wide.push(name + ':' + Math.round(r.width));
     });
     var sci = [];
-    document.querySelectorAll('td, th, #findings li, #answer p').forEach(function (e) {
+    document.querySelectorAll('td, th, #findings li, #answer p, svg text').forEach(function (e) {
       if (/\d(\.\d+)?[eE][+-]?\d/.test(e.textContent)) sci.push(e.textContent.slice(0, 60));
     });
     var csv = 0, mismatch = [];
