@@ -2,6 +2,7 @@
 
 #include "jouleperf/report/compare.hpp"
 #include "jouleperf/report/html.hpp"
+#include "jouleperf/report/summary.hpp"
 #include "jouleperf/report/table.hpp"
 #include "jouleperf/report/tables.hpp"
 
@@ -42,7 +43,14 @@ Result<std::string> render_report(const ReportData& data, std::string_view forma
   if (format == "md") {
     auto doc = report_document(data, "", before);
     if (!doc) return doc.error();
+    auto summary = summarize(data);
+    if (!summary) return summary.error();
+    // The answer first, as on the HTML report's first screen.
     std::string out = "# jouleperf report\n\n";
+    for (const auto& line : summary_lines(*summary)) out += line + "\n";
+    out += "\n";
+    const auto headline = headline_table(*summary, {Kind::kMeasured, Kind::kEstimated, Kind::kSimulated});
+    if (!headline.rows.empty()) out += to_markdown(headline) + "\n";
     for (const auto& t : doc->tables) out += to_markdown(t) + "\n";
     return out;
   }

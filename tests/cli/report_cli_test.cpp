@@ -67,8 +67,10 @@ TEST(ReportCli, CsvJsonMarkdownConsoleAndHtml) {
   EXPECT_DOUBLE_EQ(j["cells"][0]["energy_per_batch_j"].get<double>(), 10.0);
   EXPECT_DOUBLE_EQ(j["cells"][0]["energy_per_output_token_mj"].get<double>(), 10.0 / (4 * 32) * 1e3);
   EXPECT_TRUE(j["estimates"].empty());
-  EXPECT_EQ(run("--store " + store + " --format md").out.find("### Cells"),
-            0u + std::string("# jouleperf report\n\n").size());
+  // Markdown: the answer first (what ran, the findings), then the tables.
+  const std::string md = run("--store " + store + " --format md").out;
+  EXPECT_EQ(md.rfind("# jouleperf report\n\nWhat ran: engine llamacpp; model tiny;", 0), 0u) << md;
+  EXPECT_LT(md.find("Findings:"), md.find("### Cells")) << md;
   EXPECT_EQ(run("--store " + store + " --format console").rc, 0);
   const std::string html = (dir.path() / "r.html").string();
   ASSERT_EQ(run("--store " + store + " -o " + html + " 2>/dev/null").rc, 0);
