@@ -41,8 +41,8 @@ Result<std::map<std::pair<std::string, std::string>, double>> validation_errors(
 // The saving's interval from both estimates' bounds when no paired interval was stored:
 // the widest saving the two intervals allow.
 void bound_saving(HeadlineRow& r, const HeadlineRow& base) {
-  if (r.saving_lo_pct || !r.saving_pct || !r.wh_per_1k_lo || !r.wh_per_1k_hi || !base.wh_per_1k_lo ||
-      !base.wh_per_1k_hi || !(*base.wh_per_1k_lo > 0.0) || !(*base.wh_per_1k_hi > 0.0))
+  if (r.kind == Kind::kSimulated || r.saving_lo_pct || !r.saving_pct || !r.wh_per_1k_lo || !r.wh_per_1k_hi ||
+      !base.wh_per_1k_lo || !base.wh_per_1k_hi || !(*base.wh_per_1k_lo > 0.0) || !(*base.wh_per_1k_hi > 0.0))
     return;
   r.saving_lo_pct = 100.0 * (1.0 - *r.wh_per_1k_hi / *base.wh_per_1k_lo);
   r.saving_hi_pct = 100.0 * (1.0 - *r.wh_per_1k_lo / *base.wh_per_1k_hi);
@@ -220,6 +220,8 @@ Result<Summary> summarize(const ReportData& data) {
         if (lo) r.wh_per_1k_lo = *r.wh_per_1k * *lo / *e;
         if (hi) r.wh_per_1k_hi = *r.wh_per_1k * *hi / *e;
       }
+      // A simulated figure has no measurement interval: a zero-width one is left out, not shown.
+      if (r.kind == Kind::kSimulated && lo == e && hi == e) r.wh_per_1k_lo = r.wh_per_1k_hi = std::nullopt;
       if (have_e && corrected && *corrected > 0.0) r.binned_vs_real_pct = 100.0 * (*e / *corrected - 1.0);
       if (have_e && ideal && *ideal > 0.0) r.ideal_ratio = *e / *ideal;
       if (const auto v = validations->find({r.config, workload}); v != validations->end())
