@@ -11,25 +11,32 @@ export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := true
 CTEST      := ctest --output-on-failure --timeout 300 -j$(JOBS)
 
-.PHONY: all bootstrap llama build program demo test test-unit test-asan test-tsan test-under-load fuzz bench format format-check clean
+.PHONY: all bootstrap llama-lib llama build program demo test test-unit test-asan test-tsan test-under-load fuzz bench format format-check clean
 
 all: build
 
 bootstrap:
 	@scripts/bootstrap.sh
 
-# llama.cpp from the pinned npm bundle (third_party/llama.cpp.lock); a no-op once built.
+# llama.cpp from the pinned npm bundle (third_party/llama.cpp.lock), one build directory
+# for both; each a no-op once built. llama-lib: the library jouleperf links (all that the
+# program and `make demo` need). llama: also llama.cpp's llama-bench, llama-batched-bench
+# and llama-server (the tests and benchmarks); after llama-lib it compiles only those.
+llama-lib: bootstrap
+	@scripts/build_llama.sh --lib
+
 llama: bootstrap
 	@scripts/build_llama.sh
 
-$(BUILD)/build.ninja: | bootstrap llama
+$(BUILD)/build.ninja: | bootstrap llama-lib
 	cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DJOULEPERF_WERROR=ON
 
 build: bootstrap llama $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j$(JOBS)
 
-# The program alone (what the demo needs; `build` also builds the tests and benchmarks).
-program: bootstrap llama $(BUILD)/build.ninja
+# The program alone (what the demo needs; `build` also builds the tests, the benchmarks
+# and llama.cpp's tools).
+program: bootstrap llama-lib $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j$(JOBS) --target jouleperf
 
 # The main job: `jouleperf study` on the embedded defaults (docs/method.md). DEMO_OUT holds
@@ -46,13 +53,13 @@ test: build test-unit test-asan test-tsan fuzz format-check
 test-unit: build
 	$(CTEST) --test-dir $(BUILD)
 
-test-asan: bootstrap llama
+test-asan: bootstrap llama-lib
 	cmake -S . -B $(BUILD_ASAN) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DJOULEPERF_WERROR=ON \
 	  -DJOULEPERF_SANITIZE=address,undefined -DJOULEPERF_BUILD_BENCH=OFF
 	cmake --build $(BUILD_ASAN) -j$(JOBS)
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(CTEST) --test-dir $(BUILD_ASAN) -LE 'server|llama|install'
 
-test-tsan: bootstrap llama
+test-tsan: bootstrap llama-lib
 	cmake -S . -B $(BUILD_TSAN) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DJOULEPERF_WERROR=ON \
 	  -DJOULEPERF_SANITIZE=thread -DJOULEPERF_BUILD_BENCH=OFF
 	cmake --build $(BUILD_TSAN) -j$(JOBS) --target test_sampler
@@ -66,7 +73,7 @@ test-under-load:
 	scripts/test_under_load.sh $(N_BUSY) $(RUNS)
 
 # Builds the libFuzzer targets with clang and runs each for a bounded number of inputs.
-fuzz: bootstrap llama
+fuzz: bootstrap llama-lib
 	CC=clang CXX=clang++ cmake -S . -B $(BUILD_FUZZ) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug \
 	  -DJOULEPERF_BUILD_FUZZ=ON -DJOULEPERF_BUILD_TESTS=OFF -DJOULEPERF_BUILD_BENCH=OFF
 	cmake --build $(BUILD_FUZZ) -j$(JOBS) --target fuzz_all
