@@ -227,8 +227,7 @@ std::vector<std::string> people_columns(const std::string& table) {
   return {};
 }
 
-std::string section_title(const std::string& section, const std::vector<Chart>& charts) {
-  (void)charts;
+std::string section_title(const std::string& section) {
   if (section == kSectionMeasured) return "Measured and estimated configurations";
   if (section == kSectionSimulated) return "Simulated configurations (nothing was run; their own scales)";
   return "Workloads and power";
@@ -276,15 +275,15 @@ std::string render_html(const ReportData& data, const std::vector<Chart>& charts
 
   out += "<nav><ul>\n";
   for (const auto& sec : sections)
-    out += "<li><a href=\"#part-" + html_escape(sec) + "\">" + html_escape(section_title(sec, charts)) + "</a></li>\n";
+    out += "<li><a href=\"#part-" + html_escape(sec) + "\">" + html_escape(section_title(sec)) + "</a></li>\n";
   if (compare) out += "<li><a href=\"#compare\">Before and after</a></li>\n";
   if (has_fidelity) out += "<li><a href=\"#fidelity\">Fidelity: the simulator against measurements</a></li>\n";
   out += "<li><a href=\"#tables\">Tables</a></li>\n</ul></nav>\n";
   out += study_notes_html(data);
 
   for (const auto& sec : sections) {
-    out += "<section class=\"part\" id=\"part-" + html_escape(sec) + "\">\n<h2>" +
-           html_escape(section_title(sec, charts)) + "</h2>\n";
+    out += "<section class=\"part\" id=\"part-" + html_escape(sec) + "\">\n<h2>" + html_escape(section_title(sec)) +
+           "</h2>\n";
     for (const auto& c : charts) {
       if (c.section != sec) continue;
       const std::string id = html_escape(c.id);
