@@ -24,7 +24,8 @@ std::optional<double> rel_half_width(const HeadlineRow& r) {
 
 std::vector<Value> row(const std::string& workload, const std::string& config, const std::string& status,
                        std::optional<double> before, std::optional<double> after, std::optional<double> change,
-                       std::optional<double> lo, std::optional<double> hi, const std::string& unit) {
+                       std::optional<double> lo, std::optional<double> hi, const std::string& unit,
+                       const std::string& source) {
   return {workload,
           config,
           status,
@@ -33,7 +34,18 @@ std::vector<Value> row(const std::string& workload, const std::string& config, c
           table::optional_value(change),
           table::optional_value(lo),
           table::optional_value(hi),
-          unit};
+          unit,
+          source};
+}
+
+// "ESTIMATED, cpu-time-model"; both stores' when they differ ("before: ...; after: ...").
+std::string source_text(const std::string& before, const std::string& after) {
+  if (before.empty() || after.empty() || before == after) return after.empty() ? before : after;
+  return "before: " + before + "; after: " + after;
+}
+
+std::string row_source(const HeadlineRow* r) {
+  return r == nullptr ? std::string() : std::string(kind_word(r->kind)) + ", " + r->energy_source;
 }
 
 void estimate_rows(const Summary& after, const Summary& before, table::Table& t) {
@@ -53,7 +65,8 @@ void estimate_rows(const Summary& after, const Summary& before, table::Table& t)
     const std::string unit = "Wh per 1,000 requests";
     if (n == nullptr || o == nullptr) {
       t.rows.push_back(row(key.first, key.second, n ? "only in new" : "only in old", o ? o->wh_per_1k : std::nullopt,
-                           n ? n->wh_per_1k : std::nullopt, std::nullopt, std::nullopt, std::nullopt, unit));
+                           n ? n->wh_per_1k : std::nullopt, std::nullopt, std::nullopt, std::nullopt, unit,
+                           source_text(row_source(o), row_source(n))));
       continue;
     }
     std::optional<double> change, lo, hi;
@@ -68,7 +81,8 @@ void estimate_rows(const Summary& after, const Summary& before, table::Table& t)
         hi = 100.0 * (ratio * (1.0 + h) - 1.0);
       }
     }
-    t.rows.push_back(row(key.first, key.second, "in both", o->wh_per_1k, n->wh_per_1k, change, lo, hi, unit));
+    t.rows.push_back(row(key.first, key.second, "in both", o->wh_per_1k, n->wh_per_1k, change, lo, hi, unit,
+                         source_text(row_source(o), row_source(n))));
   }
 }
 
@@ -91,9 +105,20 @@ std::map<std::string, std::map<std::tuple<std::uint64_t, std::uint64_t, std::uin
   return out;
 }
 
+// Per configuration: the kind and energy source of its measured cells ("ESTIMATED, cpu-time-model").
+std::map<std::string, std::string> cell_sources(const ReportData& d) {
+  std::map<std::string, std::string> out;
+  for (const auto& c : d.cells)
+    if (c.status == study::CellStatus::kDone && out.count(c.key.config) == 0)
+      out[c.key.config] = std::string(kind_word(kind_of(c.estimated, c.simulated))) + ", " + c.energy_source;
+  return out;
+}
+
 void cell_rows(const ReportData& after, const ReportData& before, table::Table& t) {
   const auto n = cells_by_config(after);
   const auto o = cells_by_config(before);
+  auto sn = cell_sources(after);
+  auto so = cell_sources(before);
   std::set<std::string> names;
   for (const auto& [k, v] : n) names.insert(k);
   for (const auto& [k, v] : o) names.insert(k);
@@ -101,9 +126,10 @@ void cell_rows(const ReportData& after, const ReportData& before, table::Table& 
   for (const auto& name : names) {
     const auto in = n.find(name);
     const auto io = o.find(name);
+    const std::string source = source_text(so[name], sn[name]);
     if (in == n.end() || io == o.end()) {
       t.rows.push_back(row("cells", name, in != n.end() ? "only in new" : "only in old", std::nullopt, std::nullopt,
-                           std::nullopt, std::nullopt, std::nullopt, unit));
+                           std::nullopt, std::nullopt, std::nullopt, unit, source));
       continue;
     }
     double log_sum = 0.0, var_sum = 0.0, log_before = 0.0, log_after = 0.0;
@@ -122,7 +148,7 @@ void cell_rows(const ReportData& after, const ReportData& before, table::Table& 
     }
     if (k == 0) {
       t.rows.push_back(row("cells", name, "no matching cells", std::nullopt, std::nullopt, std::nullopt, std::nullopt,
-                           std::nullopt, unit));
+                           std::nullopt, unit, source));
       continue;
     }
     const double kd = static_cast<double>(k);
@@ -134,7 +160,7 @@ void cell_rows(const ReportData& after, const ReportData& before, table::Table& 
       hi = 100.0 * (std::exp(mean_log + half) - 1.0);
     }
     t.rows.push_back(row(fmt::format("cells: {} matched", k), name, "in both", std::exp(log_before / kd),
-                         std::exp(log_after / kd), 100.0 * (std::exp(mean_log) - 1.0), lo, hi, unit));
+                         std::exp(log_after / kd), 100.0 * (std::exp(mean_log) - 1.0), lo, hi, unit, source));
   }
 }
 
@@ -154,6 +180,7 @@ Result<table::Table> compare_table(const ReportData& after, const ReportData& be
       {"change_lo_pct", "the change's interval, low end"},
       {"change_hi_pct", "the change's interval, high end"},
       {"unit", "what before and after measure"},
+      {"source", "MEASURED | ESTIMATED | SIMULATED and the energy source (both stores' when they differ)"},
   };
   auto a = summarize(after);
   if (!a) return a.error();

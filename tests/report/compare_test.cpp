@@ -31,6 +31,8 @@ TEST(Compare, AFasterConfigurationShowsItsChangeWithAnInterval) {
   const int fast = find_row(*t, "azure-conv-2023", "q8_0-continuous");
   ASSERT_GE(fast, 0);
   EXPECT_EQ(std::get<std::string>(cell(*t, fast, "status")), "in both");
+  // Every figure says what it is and where it came from.
+  EXPECT_EQ(std::get<std::string>(cell(*t, fast, "source")), "ESTIMATED, cpu-time-model");
   EXPECT_NEAR(std::get<double>(cell(*t, fast, "change_pct")), -20.0, 1e-9);
   const double h = std::sqrt(2.0) * 0.05;
   EXPECT_NEAR(std::get<double>(cell(*t, fast, "change_lo_pct")), 100.0 * (0.8 * (1 - h) - 1), 1e-9);

@@ -16,7 +16,8 @@ namespace jouleperf::report {
 //   estimates: both intervals' relative half-widths added in quadrature;
 //   cells: 95 % from each cell's repetitions (delta method on log ratios), empty with one
 //   repetition per cell.
-// status: "in both" | "only in new" | "only in old" | "no matching cells".
+// status: "in both" | "only in new" | "only in old" | "no matching cells"; source: the kind
+// (MEASURED | ESTIMATED | SIMULATED) and energy source of the figures, both stores' when they differ.
 // Fails (kParse) as summarize fails on a malformed estimate document.
 Result<table::Table> compare_table(const ReportData& after, const ReportData& before);
 
