@@ -43,9 +43,9 @@ class Monitor:
     them on a C++ thread at `hz` readings per second. Raises jouleperf.Error (or a
     subclass) naming what failed and how to fix it."""
 
-    def __init__(self, sensors="auto", hz=100.0, idle=None):
+    def __init__(self, sensors="auto", hz=100.0, idle=None, powercap_root=""):
         names = [] if sensors in (None, "", "auto") else [s.strip() for s in sensors.split(",") if s.strip()]
-        self._m = _Monitor(names, float(hz))
+        self._m = _Monitor(names, float(hz), str(powercap_root))
         if idle is not None:
             self._m.measure_idle(float(idle))
 

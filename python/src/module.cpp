@@ -89,9 +89,10 @@ py::dict measurement_dict(const Measurement& m) {
 // A Monitor with the clock it runs on (the clock must outlive it).
 class PyMonitor {
  public:
-  PyMonitor(const std::vector<std::string>& sensors, double hz) {
+  PyMonitor(const std::vector<std::string>& sensors, double hz, const std::string& powercap_root) {
     MonitorOptions o;
     o.sensors.names = sensors;
+    if (!powercap_root.empty()) o.sensors.rapl.powercap_root = powercap_root;
     if (hz > 0) o.sampler.hz = hz;
     monitor_ = value_or_raise(Monitor::open(o, clock_));
   }
@@ -133,7 +134,8 @@ PYBIND11_MODULE(_jouleperf, m) {
   m.attr("InvalidArgumentError") = x.invalid_argument;
 
   py::class_<PyMonitor>(m, "Monitor")
-      .def(py::init<const std::vector<std::string>&, double>(), py::arg("sensors"), py::arg("hz") = 0.0)
+      .def(py::init<const std::vector<std::string>&, double, const std::string&>(), py::arg("sensors"),
+           py::arg("hz") = 0.0, py::arg("powercap_root") = "")
       .def("begin_window", &PyMonitor::begin_window, py::arg("name"))
       .def("end_window", &PyMonitor::end_window, py::arg("name"))
       .def("measure_idle", &PyMonitor::measure_idle, py::arg("seconds"))
