@@ -1,6 +1,7 @@
 """A window over a fake RAPL zone whose counter a thread advances at a known power:
 the measured energy is that power times the window, within the sampler's bound."""
 import os
+import sys
 import threading
 import time
 
@@ -54,6 +55,7 @@ def test_known_power_gives_known_energy(tmp_path):
     assert not m.estimated
     assert m.energy_source == "counter"
     expected = POWER_W * m.duration_s
-    # The counter is advanced in 1 ms steps and read at the sampler's rate: the
-    # sampler's bound covers the difference, plus the writer's step.
-    assert abs(m.energy_j - expected) <= m.uncertainty_j + POWER_W * 0.005, (m, expected)
+    # The sampler's bound covers the sensor; the fake itself lags: its writer thread waits for
+    # the GIL (up to the switch interval) and writes in 1 ms steps, at each end of the window.
+    lag_s = sys.getswitchinterval() + 0.001
+    assert abs(m.energy_j - expected) <= m.uncertainty_j + 2 * POWER_W * lag_s, (m, expected)
