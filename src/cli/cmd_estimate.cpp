@@ -11,8 +11,8 @@
 #include "commands.hpp"
 #include "jouleperf/core/atomic_file.hpp"
 #include "jouleperf/estimate/workload_run.hpp"
-#include "jouleperf/sensor/cpu_model.hpp"
 #include "jouleperf/study/store.hpp"
+#include "jouleperf/study/store_estimate.hpp"
 #include "output_flags.hpp"
 
 namespace jouleperf::cli {
@@ -28,15 +28,6 @@ struct EstimateFlags {
   std::string json_file;  // the old `--json FILE`: the artifact also written there
   bool save = false;
 };
-
-// The host CPU's power for the FLOPs-ideal fallback: the CPU-time model's (env
-// JOULEPERF_CPU_IDLE_W / JOULEPERF_CPU_MAX_W, else its TDP table); unknown leaves it off.
-void host_power(estimate::IdealDeviceOptions& d) {
-  auto p = resolve_cpu_power_params(CpuModelOptions{});
-  if (!p) return;
-  d.host_idle_w = p->idle_w;
-  d.host_max_w = p->max_w;
-}
 
 // The stored estimate (--save), the old --json FILE, the refusals on stderr.
 int finish(const EstimateFlags& f, study::Store& store, const estimate::WorkloadEstimate& r, table::Document& doc) {
@@ -62,14 +53,7 @@ int run(EstimateFlags& f) {
   // A reader unless the estimate is stored (--save): estimate works on a read-only store.
   auto store = study::Store::open(f.store, f.save ? study::StoreMode::kReadWrite : study::StoreMode::kReadOnly);
   if (!store) return fail(kCommand, store.error());
-  auto configs = store->configs();
-  if (!configs) return fail(kCommand, configs.error());
-  auto cells = store->cells();
-  if (!cells) return fail(kCommand, cells.error());
-  if (configs->empty())
-    return fail(kCommand, make_error(Errc::kNotFound, "store " + f.store + " holds no configuration"));
-  host_power(f.run.device);
-  auto r = estimate::run_workload_estimate(f.run, *configs, *cells);
+  auto r = study::estimate_store(*store, f.run);
   if (!r) return fail(kCommand, r.error());
   auto doc = estimate::workload_estimate_document(*r);
   if (int rc = finish(f, *store, *r, doc); rc != kExitOk) return rc;
@@ -129,16 +113,6 @@ void add_estimate_flags(CLI::App* cmd, estimate::WorkloadRunOptions& o) {
   cmd->add_option("--pue", o.carbon.pue, "data-centre power usage effectiveness (>= 1)")->capture_default_str();
 }
 
-// Where the carbon figures come from: the defaults' sources, or the user.
-void carbon_source(CLI::App* cmd, estimate::CarbonOptions& c) {
-  const bool ci = cmd->get_option("--carbon-intensity")->count() > 0;
-  const bool pue = cmd->get_option("--pue")->count() > 0;
-  if (!ci && !pue) return;
-  c.source = fmt::format("{:g} g/kWh {}; PUE {:g} {}", c.intensity_g_per_kwh,
-                         ci ? "set by the user" : "(US EIA, U.S. utility-scale generation 2022, CO2 only)", c.pue,
-                         pue ? "set by the user" : "(Uptime Institute 2023 global average)");
-}
-
 }  // namespace
 
 void add_estimate_command(CLI::App& app, Context& ctx) {
@@ -156,7 +130,8 @@ void add_estimate_command(CLI::App& app, Context& ctx) {
                     ->expected(0, 1);
   cmd->add_flag("--save", f->save, "store the estimate in the store as artifact estimate/<workload>");
   cmd->callback([&ctx, f, cmd] {
-    carbon_source(cmd, f->run.carbon);
+    estimate::describe_carbon_source(f->run.carbon, cmd->get_option("--carbon-intensity")->count() > 0,
+                                     cmd->get_option("--pue")->count() > 0);
     ctx.exit_code = run(*f);
   });
 }

@@ -25,12 +25,16 @@ Result<std::unique_ptr<Monitor>> Monitor::over(SensorList sensors, const Sampler
 }
 
 Monitor::~Monitor() {
-  windows_.clear();
+  {
+    std::lock_guard lock(mutex_);
+    windows_.clear();
+  }
   if (sampler_) sampler_->stop();
 }
 
 Status Monitor::begin_window(const std::string& name) {
   if (name.empty()) return make_error(Errc::kInvalidArgument, "monitor: a window needs a name");
+  std::lock_guard lock(mutex_);
   if (windows_.count(name) != 0)
     return make_error(Errc::kInvalidArgument, fmt::format("monitor: window '{}' is already open", name));
   auto meter = std::make_unique<Meter>(*sampler_);
@@ -41,6 +45,7 @@ Status Monitor::begin_window(const std::string& name) {
 }
 
 Result<Measurement> Monitor::end_window(const std::string& name) {
+  std::lock_guard lock(mutex_);
   auto it = windows_.find(name);
   if (it == windows_.end()) return make_error(Errc::kNotFound, fmt::format("monitor: no open window '{}'", name));
   auto meter = std::move(it->second);
@@ -49,6 +54,7 @@ Result<Measurement> Monitor::end_window(const std::string& name) {
 }
 
 std::vector<std::string> Monitor::open_windows() const {
+  std::lock_guard lock(mutex_);
   std::vector<std::string> out;
   for (const auto& [name, meter] : windows_) out.push_back(name);
   return out;
@@ -57,8 +63,13 @@ std::vector<std::string> Monitor::open_windows() const {
 Status Monitor::measure_idle(Seconds duration) {
   auto idle = jouleperf::measure_idle(*sampler_, duration);
   if (!idle) return idle.error();
-  idle_ = std::move(*idle);
+  set_idle(std::move(*idle));
   return {};
+}
+
+void Monitor::set_idle(IdleBaseline idle) {
+  std::lock_guard lock(mutex_);
+  idle_ = std::move(idle);
 }
 
 bool Monitor::estimated_only() const {

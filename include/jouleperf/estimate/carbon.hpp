@@ -18,6 +18,10 @@ struct CarbonOptions {
       "Institute Global Data Center Survey 2023 average";
 };
 
+// Sets `carbon.source` to say which figure the user set (`intensity_set`, `pue_set`) and
+// which is a default with its source; unchanged when neither was set. Never fails.
+void describe_carbon_source(CarbonOptions& carbon, bool intensity_set, bool pue_set);
+
 // kInvalidArgument for a negative or non-finite intensity, or a PUE below 1.
 Status validate(const CarbonOptions& carbon);
 

@@ -2,7 +2,8 @@
 // Monitor::open picks and opens the sensors, starts sampling in the background, and
 // each window is a Meter on the shared sampler. Windows may nest and overlap; each is
 // named, and ending one returns its Measurement (per-domain energy, the energy source,
-// whether it is estimated, the uncertainty and the duration).
+// whether it is estimated, the uncertainty and the duration). The window calls may come
+// from several threads at once (a lock guards the open windows and the idle baseline).
 //
 //   auto m = Monitor::open({}, clock);            // every readable sensor, else the CPU-time model
 //   m.value()->begin_window("generate");
@@ -12,6 +13,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -58,7 +60,7 @@ class Monitor {
   // Subtracted in every later window's above_idle_j: measured now for `duration` (the
   // machine should be idle) or given.
   Status measure_idle(Seconds duration);
-  void set_idle(IdleBaseline idle) { idle_ = std::move(idle); }
+  void set_idle(IdleBaseline idle);
 
   // What was tried and could not be used, with why (empty when named sensors all opened).
   const std::vector<SensorProblem>& problems() const { return problems_; }
@@ -72,6 +74,7 @@ class Monitor {
   Monitor() = default;
   std::unique_ptr<Sampler> sampler_;
   std::vector<SensorProblem> problems_;
+  mutable std::mutex mutex_;  // guards idle_ and windows_
   std::optional<IdleBaseline> idle_;
   std::map<std::string, std::unique_ptr<Meter>> windows_;
 };
