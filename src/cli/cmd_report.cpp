@@ -82,8 +82,9 @@ void add_report_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--format", f->format, std::string(report::report_format_choices()))
       ->check(CLI::IsMember({"html", "md", "csv", "json", "console", "jsonl"}))
       ->capture_default_str();
-  cmd->add_option("--table", f->table, "with csv: cells | estimates | replays | validations | compare")
-      ->check(CLI::IsMember({"cells", "estimates", "replays", "validations", "compare"}))
+  cmd->add_option("--table", f->table,
+                  "with csv: cells | estimates | replays | validations | compare | replay_requests | a fidelity "
+                  "table (an unknown name is an error listing the store's tables)")
       ->capture_default_str();
   cmd->callback([&ctx, f] { ctx.exit_code = run_report(*f); });
 }

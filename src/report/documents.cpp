@@ -26,15 +26,16 @@ Result<table::Document> report_document(const ReportData& data, const std::strin
     d.tables = std::move(*tables);
     return d;
   }
-  for (auto& t : *tables)
+  std::string names;
+  for (auto& t : *tables) {
     if (t.name == only_table) {
       d.tables.push_back(std::move(t));
       return d;
     }
-  return make_error(Errc::kInvalidArgument,
-                    "--table '" + only_table +
-                        "': want one of cells, estimates, replays, validations (and fidelity, fidelity_errors when "
-                        "the study named a measurements file; compare with --compare)");
+    names += (names.empty() ? "" : ", ") + t.name;
+  }
+  return make_error(Errc::kInvalidArgument, "--table '" + only_table + "': this store's tables are " + names +
+                                                (before == nullptr ? " (and compare with --compare)" : ""));
 }
 
 Result<std::string> render_report(const ReportData& data, std::string_view format, const std::string& csv_table,
