@@ -11,7 +11,7 @@ export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := true
 CTEST      := ctest --output-on-failure --timeout 300 -j$(JOBS)
 
-.PHONY: all bootstrap llama-lib llama build program demo test test-unit test-asan test-tsan test-under-load fuzz bench format format-check clean
+.PHONY: all bootstrap llama-lib llama build program python demo test test-unit test-asan test-tsan test-under-load fuzz bench format format-check clean
 
 all: build
 
@@ -28,8 +28,11 @@ llama-lib: bootstrap
 llama: bootstrap
 	@scripts/build_llama.sh
 
+# The release build also makes the Python package (python/, docs/python.md) for PYTHON.
+PYTHON ?= /usr/bin/python3
 $(BUILD)/build.ninja: | bootstrap llama-lib
-	cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DJOULEPERF_WERROR=ON
+	cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DJOULEPERF_WERROR=ON \
+	  -DJOULEPERF_PYTHON=ON -DPython_EXECUTABLE=$(PYTHON)
 
 build: bootstrap llama $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j$(JOBS)
@@ -38,6 +41,13 @@ build: bootstrap llama $(BUILD)/build.ninja
 # and llama.cpp's tools).
 program: bootstrap llama-lib $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j$(JOBS) --target jouleperf
+
+# The Python package in $(BUILD)/python/jouleperf (PYTHONPATH=$(BUILD)/python), for the
+# interpreter PYTHON (default Debian's /usr/bin/python3). `pip install ./python` runs this.
+python: bootstrap llama-lib $(BUILD)/build.ninja
+	cmake -S . -B $(BUILD) -DJOULEPERF_PYTHON=ON -DPython_EXECUTABLE=$(PYTHON) >/dev/null
+	cmake --build $(BUILD) -j$(JOBS) --target _jouleperf
+	@echo "python: PYTHONPATH=$(BUILD)/python $(PYTHON) -c 'import jouleperf'  (or: pip install ./python)"
 
 # The main job: `jouleperf study` on the embedded defaults (docs/method.md). DEMO_OUT holds
 # the results store, the synthetic models and report.html; a second run resumes the store.

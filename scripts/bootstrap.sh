@@ -14,6 +14,9 @@ PACKAGES=(
   chromium                         # the HTML report's test renders it headless
   ccache                           # compiler cache: rebuilds (llama.cpp, sanitizer builds) reuse objects
   python3                          # test helpers: local HTTP exporters, side-by-side baselines
+  # The Python package (python/, docs/python.md) for Debian's own /usr/bin/python3.
+  pybind11-dev python3-dev python3-pybind11 python3-numpy python3-pandas python3-pytest
+  python3-setuptools python3-pip python3-venv   # pip install ./python, offline
 )
 # npm packs llama.cpp's source (scripts/build_llama.sh). Debian's nodejs + npm, unless a
 # node with npm is already installed (NodeSource's nodejs bundles npm and conflicts with
