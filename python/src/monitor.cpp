@@ -1,6 +1,8 @@
 // Monitor in Python: the library's Monitor (sensor/monitor.hpp) with its clock. The
 // sampler runs on its own C++ thread; every call here releases the GIL while the library
 // works, so other Python threads (and a busy loop being measured) run meanwhile.
+#include "jouleperf/sensor/monitor.hpp"
+
 #include <pybind11/stl.h>
 
 #include <memory>
@@ -11,7 +13,6 @@
 #include "bindings.hpp"
 #include "errors.hpp"
 #include "jouleperf/core/clock.hpp"
-#include "jouleperf/sensor/monitor.hpp"
 
 namespace jouleperf::py {
 namespace {

@@ -116,8 +116,8 @@ pb::dict simulate_document(const pb::dict& kwargs) {
       pb::gil_scoped_release release;
       b = sim::simulate_batch(config, w.input, w.output, batch);
     }
-    return document_dict(sim::batch_document(value_or_raise(std::move(b)), config, batch, w.input, w.output,
-                                             per_request));
+    return document_dict(
+        sim::batch_document(value_or_raise(std::move(b)), config, batch, w.input, w.output, per_request));
   }
   std::string described;
   auto requests = value_or_raise(sim::load_workload(w, described));
@@ -142,7 +142,9 @@ void register_pipelines(pb::module_& m) {
   m.def("simulate_document", &simulate_document, pb::arg("options"));
   m.def(
       "hardware_list_document",
-      [](const std::vector<std::string>& files) { return document_dict(hardware::list_document(registry_with(files))); },
+      [](const std::vector<std::string>& files) {
+        return document_dict(hardware::list_document(registry_with(files)));
+      },
       pb::arg("files"));
   m.def(
       "hardware_show_document",

@@ -1,6 +1,8 @@
 // Results stores in Python: a store opened read-only, its report tables (the rows `jouleperf
 // report --output csv --table NAME` writes), its configurations, runs and requests, and the
 // workload estimate (`jouleperf estimate`) as one Document.
+#include "jouleperf/study/store.hpp"
+
 #include <pybind11/stl.h>
 
 #include <filesystem>
@@ -12,7 +14,6 @@
 #include "jouleperf/report/documents.hpp"
 #include "jouleperf/report/report_data.hpp"
 #include "jouleperf/report/tables.hpp"
-#include "jouleperf/study/store.hpp"
 #include "jouleperf/study/store_estimate.hpp"
 #include "options.hpp"
 #include "tables.hpp"
@@ -110,8 +111,7 @@ class PyStore {
   // The report's table `name`, exactly the rows `report --output csv --table NAME` writes.
   pb::dict table(const std::string& name) const {
     auto doc = value_or_raise(report::report_document(data_, name));
-    if (doc.tables.size() != 1)
-      raise(make_error(Errc::kInternal, "store: table '" + name + "' is not one table"));
+    if (doc.tables.size() != 1) raise(make_error(Errc::kInternal, "store: table '" + name + "' is not one table"));
     return table_dict(doc.tables.front());
   }
 
@@ -131,7 +131,8 @@ class PyStore {
   pb::list requests(const std::string& run_id) const {
     pb::list out;
     std::vector<std::string> ids;
-    if (!run_id.empty()) ids.push_back(run_id);
+    if (!run_id.empty())
+      ids.push_back(run_id);
     else
       for (const auto& r : value_or_raise(store_.runs())) ids.push_back(r.run_id);
     for (const auto& id : ids)

@@ -137,3 +137,22 @@ TEST(ReportCli, MissingStoreFailsAndBadFormatIsUsage) {
 
 }  // namespace
 }  // namespace jouleperf
+
+namespace jouleperf {
+namespace {
+
+TEST(ReportCli, AnUnknownTableIsAnErrorListingTheStoresTables) {
+  testing::TempDir dir;
+  const std::string store = make_store(dir);
+  const CliRun bad = run("--store " + store + " -o csv --table nope 2>&1");
+  EXPECT_EQ(bad.rc, 1);
+  EXPECT_NE(bad.out.find("--table 'nope': this store's tables are cells, estimates, replays, validations"),
+            std::string::npos)
+      << bad.out;
+  const CliRun cells = run("--store " + store + " -o csv --table cells");
+  EXPECT_EQ(cells.rc, 0);
+  EXPECT_EQ(cells.out.rfind("config,", 0), 0u) << cells.out;
+}
+
+}  // namespace
+}  // namespace jouleperf

@@ -38,8 +38,10 @@ TEST(MonitorThreads, TwoThreadsOpenAndCloseWindowsAtOnceAndEachGetsItsOwn) {
         continue;
       }
       auto m = (*mon)->end_window(name);
-      if (!m) ++failures[t];
-      else if (m->total.energy_j < 0) ++negative[t];
+      if (!m)
+        ++failures[t];
+      else if (m->total.energy_j < 0)
+        ++negative[t];
     }
   };
   std::thread a(worker, 0), b(worker, 1);
