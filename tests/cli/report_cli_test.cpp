@@ -145,7 +145,7 @@ TEST(ReportCli, AnUnknownTableIsAnErrorListingTheStoresTables) {
   testing::TempDir dir;
   const std::string store = make_store(dir);
   const CliRun bad = run("--store " + store + " -o csv --table nope 2>&1");
-  EXPECT_EQ(bad.rc, 1);
+  EXPECT_EQ(bad.rc, 2);  // a usage error, as an unknown --format
   EXPECT_NE(bad.out.find("--table 'nope': this store's tables are cells, estimates, replays, validations"),
             std::string::npos)
       << bad.out;
