@@ -28,13 +28,18 @@ llama-lib: bootstrap
 llama: bootstrap
 	@scripts/build_llama.sh
 
-# The release build also makes the Python package (python/, docs/python.md) for PYTHON.
-PYTHON ?= /usr/bin/python3
+# The release build also makes the Python package (python/, docs/python.md) for PYTHON
+# (set on the command line: `make python PYTHON=...`; a PYTHON in the environment is not
+# taken). A build directory configured before the package existed is reconfigured once.
+PYTHON := /usr/bin/python3
+JP_PYTHON_FLAGS := -DJOULEPERF_PYTHON=ON -DPython_EXECUTABLE=$(PYTHON)
 $(BUILD)/build.ninja: | bootstrap llama-lib
-	cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DJOULEPERF_WERROR=ON \
-	  -DJOULEPERF_PYTHON=ON -DPython_EXECUTABLE=$(PYTHON)
+	cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DJOULEPERF_WERROR=ON $(JP_PYTHON_FLAGS)
+JP_PYTHON_CONFIGURED = grep -qx 'JOULEPERF_PYTHON:BOOL=ON' $(BUILD)/CMakeCache.txt && \
+	grep -qx 'Python_EXECUTABLE:[A-Z]*=$(PYTHON)' $(BUILD)/CMakeCache.txt || cmake -S . -B $(BUILD) $(JP_PYTHON_FLAGS)
 
 build: bootstrap llama $(BUILD)/build.ninja
+	@$(JP_PYTHON_CONFIGURED)
 	cmake --build $(BUILD) -j$(JOBS)
 
 # The program alone (what the demo needs; `build` also builds the tests, the benchmarks
@@ -45,7 +50,7 @@ program: bootstrap llama-lib $(BUILD)/build.ninja
 # The Python package in $(BUILD)/python/jouleperf (PYTHONPATH=$(BUILD)/python), for the
 # interpreter PYTHON (default Debian's /usr/bin/python3). `pip install ./python` runs this.
 python: bootstrap llama-lib $(BUILD)/build.ninja
-	cmake -S . -B $(BUILD) -DJOULEPERF_PYTHON=ON -DPython_EXECUTABLE=$(PYTHON) >/dev/null
+	@$(JP_PYTHON_CONFIGURED)
 	cmake --build $(BUILD) -j$(JOBS) --target _jouleperf
 	@echo "python: PYTHONPATH=$(BUILD)/python $(PYTHON) -c 'import jouleperf'  (or: pip install ./python)"
 

@@ -40,8 +40,12 @@ def interpreter():
 class BuildWithExtension(build_py):
     def run(self):
         super().run()
-        build = os.path.abspath(os.environ.get("JOULEPERF_BUILD_DIR", os.path.join(ROOT, "build")))
-        subprocess.check_call(["make", "-C", ROOT, "python", f"BUILD={build}", f"PYTHON={interpreter()}"])
+        python = interpreter()
+        # Debian's Python builds in the project's build/ (make test's); another interpreter
+        # in its own directory, so the main build keeps testing with Debian's.
+        default = "build" if python == "/usr/bin/python3" else "build-" + os.path.basename(python)
+        build = os.path.abspath(os.environ.get("JOULEPERF_BUILD_DIR", os.path.join(ROOT, default)))
+        subprocess.check_call(["make", "-C", ROOT, "python", f"BUILD={build}", f"PYTHON={python}"])
         built = glob.glob(os.path.join(build, "python", "jouleperf", "_jouleperf*.so"))
         if len(built) != 1:
             raise RuntimeError(f"expected one _jouleperf extension under {build}/python/jouleperf, found {built}")

@@ -3,7 +3,9 @@
 import contextlib
 import functools
 import html
+import inspect
 import itertools
+import threading
 
 from . import _jouleperf
 
@@ -17,7 +19,8 @@ class Measurement:
     uncertainty_j   the +- bound from the sensors' resolution, update interval and sampling, J
     above_idle_j    energy above the idle baseline, J (None without one: Monitor(idle=...))
     idle_power_w    the idle baseline subtracted, W (None without one)
-    energy_source   "counter", "power-integral", "cpu-time-model" or "mixed: a+b"
+    energy_source   "counter", "power-integral", "cpu-time-model", or "mixed:" and the
+                    sources, e.g. "mixed: counter power-integral" (RAPL beside a GPU's power)
     estimated       True when any figure in the total is estimated (the CPU-time model)
     below_resolution True when the window is shorter than a sensor's update interval
     domains         one dict per sensor domain (sensor, domain such as cpu-package:0 or
@@ -65,19 +68,23 @@ class Measurement:
 class Monitor:
     """Samples energy sensors on a C++ thread and measures named windows.
 
-    Monitor(sensors="auto", hz=100, idle=None)
+    Monitor(sensors="auto", hz=100, idle=None, counter_hz=10)
 
-    sensors  "auto": every readable hardware sensor (RAPL, NVML, ...), else the CPU-time
-             model (its figures are ESTIMATED); or a comma-separated list such as
-             "rapl,nvml" or "cpu-model". An unknown or unusable sensor raises
-             jouleperf.Error (NotFoundError, PermissionDeniedError, ...) saying why and
-             how to fix it.
-    hz       power readings per second (counters are read at their own rate).
-    idle     seconds to measure the idle baseline now (the machine should be idle); each
-             later window then reports above_idle_j.
+    sensors     "auto": every readable hardware sensor (RAPL, NVML, ...), else the
+                CPU-time model (its figures are ESTIMATED); or a comma-separated list
+                such as "rapl,nvml" or "cpu-model". An unknown or unusable sensor raises
+                jouleperf.Error (NotFoundError, PermissionDeniedError, ...) saying why
+                and how to fix it.
+    hz          readings per second of power sensors, in [0.1, 10000].
+    counter_hz  readings per second of energy counters (RAPL, NVML total energy, the
+                CPU-time model), in [0, 10000]; 0 = hz. A counter loses no energy
+                between readings, so its rate only matters for the power trace.
+    idle        seconds to measure the idle baseline now (the machine should be idle);
+                each later window then reports above_idle_j.
 
     Windows may nest and overlap and may be used from several threads at once; each
-    begin/end costs microseconds and the sampler runs with the GIL released.
+    begin/end costs microseconds (it reads the sensors at the window's edges) and the
+    sampler runs on its own C++ thread with the GIL released.
 
         mon = jouleperf.Monitor()
         with mon.window("prefill") as w:
@@ -85,14 +92,15 @@ class Monitor:
         w.measurement.energy_j
     """
 
-    def __init__(self, sensors="auto", hz=100.0, idle=None, powercap_root=""):
+    def __init__(self, sensors="auto", hz=100.0, idle=None, powercap_root="", counter_hz=10.0):
         if sensors in (None, "", "auto"):
             names = []
         elif isinstance(sensors, str):
             names = [s.strip() for s in sensors.split(",") if s.strip()]
         else:
             names = [str(s) for s in sensors]
-        self._m = _jouleperf.Monitor(names, float(hz), str(powercap_root))
+        self._m = _jouleperf.Monitor(names, float(hz), float(counter_hz), str(powercap_root))
+        self._calls = itertools.count(1)
         if idle is not None:
             self.measure_idle(idle)
 
@@ -110,13 +118,18 @@ class Monitor:
 
     @contextlib.contextmanager
     def window(self, name):
-        """`with mon.window("decode") as w:` ... then `w.measurement` (also when the block raises)."""
+        """`with mon.window("decode") as w:` ... then `w.measurement` (also when the block
+        raises). Each block is its own window, so the same name may be measured by
+        several threads (or recursively) at once; open_windows shows it as NAME#N."""
         holder = Window(name)
-        self.begin_window(name)
+        key = f"{name}#{next(self._calls)}"
+        self.begin_window(key)
         try:
             yield holder
         finally:
-            holder.measurement = self.end_window(name)
+            m = self.end_window(key)
+            m.name = m._fields["name"] = name
+            holder.measurement = m
 
     @property
     def open_windows(self):
@@ -154,31 +167,62 @@ class Window:
         return f"<Window {self.name!r}: {self.measurement!r}>"
 
 
+_default = {"monitor": None}
+_default_lock = threading.Lock()
+
+
+def _default_monitor():
+    """One Monitor (sensors="auto") shared by every bare @measure, made on first use."""
+    with _default_lock:
+        if _default["monitor"] is None:
+            _default["monitor"] = Monitor()
+        return _default["monitor"]
+
+
 def measure(monitor=None, name=None):
-    """Decorator: each call of the function is a window on `monitor` (a Monitor made on
-    first use when None); the latest Measurement is `fn.last_measurement`.
+    """Decorator: each call of the function is a window on `monitor` (one shared Monitor
+    with sensors="auto" when None); the latest call's Measurement is
+    `fn.last_measurement` (set also when the call raises). Calls may overlap (threads,
+    recursion): each is its own window. On an `async def` the window spans the awaited
+    call.
 
         @jouleperf.measure(mon)
         def step(): ...
 
-    `@jouleperf.measure` without arguments works too (its own Monitor, sensors="auto").
+    `@jouleperf.measure` without arguments works too.
     """
     if callable(monitor) and not isinstance(monitor, Monitor):  # used as @measure
         return measure()(monitor)
 
     def wrap(fn):
         window_name = name or fn.__qualname__
-        state = {"monitor": monitor}
-        calls = itertools.count(1)  # each call its own window: calls may overlap (threads, recursion)
+
+        def window():
+            return (monitor or _default_monitor()).window(window_name)
+
+        if inspect.iscoroutinefunction(fn):
+            @functools.wraps(fn)
+            async def async_wrapper(*args, **kwargs):
+                w = None
+                try:
+                    with window() as w:
+                        return await fn(*args, **kwargs)
+                finally:  # after the window ended, also when fn raised
+                    if w is not None:
+                        async_wrapper.last_measurement = w.measurement
+
+            async_wrapper.last_measurement = None
+            return async_wrapper
 
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            if state["monitor"] is None:
-                state["monitor"] = Monitor()
-            with state["monitor"].window(f"{window_name}#{next(calls)}") as w:
-                result = fn(*args, **kwargs)
-            wrapper.last_measurement = w.measurement
-            return result
+            w = None
+            try:
+                with window() as w:
+                    return fn(*args, **kwargs)
+            finally:  # after the window ended, also when fn raised
+                if w is not None:
+                    wrapper.last_measurement = w.measurement
 
         wrapper.last_measurement = None
         return wrapper

@@ -16,8 +16,14 @@ Exceptions& exceptions() {
   return *e;
 }
 
-pb::object make_class(const char* name, PyObject* base, const char* doc) {
-  return pb::reinterpret_steal<pb::object>(PyErr_NewExceptionWithDoc(name, doc, base, nullptr));
+// A new exception class; its class attribute `code` is the default an instance shows
+// (raise() sets the library's code on each instance it makes).
+pb::object make_class(const char* name, PyObject* base, const char* doc, const char* code) {
+  PyObject* cls = PyErr_NewExceptionWithDoc(name, doc, base, nullptr);
+  if (cls == nullptr) throw pb::error_already_set();
+  auto out = pb::reinterpret_steal<pb::object>(cls);
+  out.attr("code") = pb::str(code);
+  return out;
 }
 
 }  // namespace
@@ -25,15 +31,19 @@ pb::object make_class(const char* name, PyObject* base, const char* doc) {
 void register_errors(pb::module_& m) {
   auto& x = exceptions();
   x.base = make_class("jouleperf.Error", PyExc_RuntimeError,
-                      "A jouleperf failure: the message names what failed and how to fix it.");
-  x.not_found = make_class("jouleperf.NotFoundError", x.base.ptr(), "A file, sensor, store or name does not exist.");
-  x.permission_denied = make_class("jouleperf.PermissionDeniedError", x.base.ptr(),
-                                   "A sensor or file is there but this user may not read or write it.");
-  x.unsupported = make_class("jouleperf.UnsupportedError", x.base.ptr(), "Not possible on this machine or build.");
-  x.invalid_argument =
-      make_class("jouleperf.InvalidArgumentError", x.base.ptr(), "A setting or argument is not valid (it says why).");
-  x.parse = make_class("jouleperf.ParseError", x.base.ptr(),
-                       "Input was read but is malformed (a trace line, a store, a JSON file; it names where).");
+                      "A jouleperf failure: the message names what failed and how to fix it.", "internal");
+  x.not_found =
+      make_class("jouleperf.NotFoundError", x.base.ptr(), "A file, sensor, store or name does not exist.", "not-found");
+  x.permission_denied =
+      make_class("jouleperf.PermissionDeniedError", x.base.ptr(),
+                 "A sensor or file is there but this user may not read or write it.", "permission-denied");
+  x.unsupported =
+      make_class("jouleperf.UnsupportedError", x.base.ptr(), "Not possible on this machine or build.", "unsupported");
+  x.invalid_argument = make_class("jouleperf.InvalidArgumentError", x.base.ptr(),
+                                  "A setting or argument is not valid (it says why).", "invalid-argument");
+  x.parse =
+      make_class("jouleperf.ParseError", x.base.ptr(),
+                 "Input was read but is malformed (a trace line, a store, a JSON file; it names where).", "parse");
   m.attr("Error") = x.base;
   m.attr("ParseError") = x.parse;
   m.attr("NotFoundError") = x.not_found;

@@ -65,11 +65,18 @@ pb::dict measurement_dict(const std::string& name, const Measurement& m) {
 // A Monitor with the clock it runs on (the clock must outlive it).
 class PyMonitor {
  public:
-  PyMonitor(const std::vector<std::string>& sensors, double hz, const std::string& powercap_root) {
+  // `hz`: power sensors' read rate, `counter_hz`: energy counters' (0 = hz), Hz — the
+  // ranges `jouleperf --hz/--counter-hz` take; InvalidArgumentError outside them.
+  PyMonitor(const std::vector<std::string>& sensors, double hz, double counter_hz, const std::string& powercap_root) {
+    if (!(hz >= 0.1 && hz <= 10000))
+      raise(make_error(Errc::kInvalidArgument, "Monitor: hz must be in [0.1, 10000] readings per second"));
+    if (!(counter_hz >= 0 && counter_hz <= 10000))
+      raise(make_error(Errc::kInvalidArgument, "Monitor: counter_hz must be in [0, 10000] (0 = hz)"));
     MonitorOptions o;
     o.sensors.names = sensors;
     if (!powercap_root.empty()) o.sensors.rapl.powercap_root = powercap_root;
-    if (hz > 0) o.sampler.hz = hz;
+    o.sampler.hz = hz;
+    o.sampler.counter_hz = counter_hz;
     Result<std::unique_ptr<Monitor>> m = make_error(Errc::kInternal, "monitor: not opened");
     {
       pb::gil_scoped_release release;  // opening probes every sensor family
@@ -97,6 +104,8 @@ class PyMonitor {
   }
 
   void measure_idle(double seconds) {
+    if (!(seconds > 0 && seconds <= 3600))
+      raise(make_error(Errc::kInvalidArgument, "Monitor: the idle baseline needs a duration in (0, 3600] s"));
     Status st;
     {
       pb::gil_scoped_release release;  // the idle measurement waits on the sampler
@@ -123,8 +132,8 @@ class PyMonitor {
 
 void register_monitor(pb::module_& m) {
   pb::class_<PyMonitor>(m, "Monitor", "The library's Monitor; use jouleperf.Monitor (docs/python.md).")
-      .def(pb::init<const std::vector<std::string>&, double, const std::string&>(), pb::arg("sensors"),
-           pb::arg("hz") = 0.0, pb::arg("powercap_root") = "")
+      .def(pb::init<const std::vector<std::string>&, double, double, const std::string&>(), pb::arg("sensors"),
+           pb::arg("hz") = 100.0, pb::arg("counter_hz") = 10.0, pb::arg("powercap_root") = "")
       .def("begin_window", &PyMonitor::begin_window, pb::arg("name"))
       .def("end_window", &PyMonitor::end_window, pb::arg("name"))
       .def("measure_idle", &PyMonitor::measure_idle, pb::arg("seconds"))

@@ -5,7 +5,6 @@
 
 #include <pybind11/stl.h>
 
-#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -110,6 +109,7 @@ class PyStore {
 
   // The report's table `name`, exactly the rows `report --output csv --table NAME` writes.
   pb::dict table(const std::string& name) const {
+    if (name.empty()) raise(make_error(Errc::kInvalidArgument, "store: a table needs a name"));
     auto doc = value_or_raise(report::report_document(data_, name));
     if (doc.tables.size() != 1) raise(make_error(Errc::kInternal, "store: table '" + name + "' is not one table"));
     return table_dict(doc.tables.front());
@@ -140,8 +140,6 @@ class PyStore {
     return out;
   }
 
-  const study::Store& store() const { return store_; }
-
  private:
   study::Store store_;
   report::ReportData data_;
@@ -169,12 +167,11 @@ estimate::WorkloadRunOptions estimate_options(const pb::dict& kwargs) {
 pb::dict estimate_document(const std::string& path, const pb::dict& kwargs) {
   const auto options = estimate_options(kwargs);
   ok_or_raise(estimate::check_workload_run(options));
-  if (!std::filesystem::exists(path)) raise(make_error(Errc::kNotFound, "store " + path + " does not exist"));
-  const PyStore store(path);
+  const study::Store store = open_read_only(path);  // kNotFound when there is none; never creates one
   Result<estimate::WorkloadEstimate> r = make_error(Errc::kInternal, "estimate: not run");
   {
     pb::gil_scoped_release release;
-    r = study::estimate_store(store.store(), options);
+    r = study::estimate_store(store, options);
   }
   const auto w = value_or_raise(std::move(r));
   if (w.configs.empty()) {  // as `jouleperf estimate` fails: nothing could be estimated

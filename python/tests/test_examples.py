@@ -6,13 +6,18 @@ import sys
 
 import pytest
 
+import jouleperf
+
 EXAMPLES = os.path.join(os.environ.get("JP_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", "..")),
                         "examples", "python")
 
 
 def run_example(name, *args):
+    env = dict(os.environ)  # the example imports the package these tests import
+    package_root = os.path.dirname(os.path.dirname(jouleperf.__file__))
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
     r = subprocess.run([sys.executable, os.path.join(EXAMPLES, name), *map(str, args)], capture_output=True,
-                       text=True, timeout=300, env=dict(os.environ))
+                       text=True, timeout=300, env=env)
     assert r.returncode == 0, r.stderr
     return r.stdout
 

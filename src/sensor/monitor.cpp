@@ -34,23 +34,38 @@ Monitor::~Monitor() {
 
 Status Monitor::begin_window(const std::string& name) {
   if (name.empty()) return make_error(Errc::kInvalidArgument, "monitor: a window needs a name");
-  std::lock_guard lock(mutex_);
-  if (windows_.count(name) != 0)
-    return make_error(Errc::kInvalidArgument, fmt::format("monitor: window '{}' is already open", name));
   auto meter = std::make_unique<Meter>(*sampler_);
-  if (idle_) meter->set_idle(*idle_);
-  if (auto st = meter->start(); !st) return st;
-  windows_.emplace(name, std::move(meter));
+  {
+    // The name is taken (an empty slot) under the lock; the sensors are read outside it,
+    // so windows on other threads do not wait for this one's reads.
+    std::lock_guard lock(mutex_);
+    if (windows_.count(name) != 0)
+      return make_error(Errc::kInvalidArgument, fmt::format("monitor: window '{}' is already open", name));
+    if (idle_) meter->set_idle(*idle_);
+    windows_.emplace(name, nullptr);
+  }
+  const Status st = meter->start();
+  std::lock_guard lock(mutex_);
+  if (!st) {
+    windows_.erase(name);
+    return st;
+  }
+  windows_[name] = std::move(meter);
   return {};
 }
 
 Result<Measurement> Monitor::end_window(const std::string& name) {
-  std::lock_guard lock(mutex_);
-  auto it = windows_.find(name);
-  if (it == windows_.end()) return make_error(Errc::kNotFound, fmt::format("monitor: no open window '{}'", name));
-  auto meter = std::move(it->second);
-  windows_.erase(it);
-  return meter->stop();
+  std::unique_ptr<Meter> meter;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = windows_.find(name);
+    if (it == windows_.end()) return make_error(Errc::kNotFound, fmt::format("monitor: no open window '{}'", name));
+    if (!it->second)
+      return make_error(Errc::kInvalidArgument, fmt::format("monitor: window '{}' is still beginning", name));
+    meter = std::move(it->second);
+    windows_.erase(it);
+  }
+  return meter->stop();  // reads the sensors outside the lock
 }
 
 std::vector<std::string> Monitor::open_windows() const {

@@ -3,7 +3,8 @@
 // each window is a Meter on the shared sampler. Windows may nest and overlap; each is
 // named, and ending one returns its Measurement (per-domain energy, the energy source,
 // whether it is estimated, the uncertainty and the duration). The window calls may come
-// from several threads at once (a lock guards the open windows and the idle baseline).
+// from several threads at once: a lock guards the open windows and the idle baseline, and
+// the sensor reads at a window's edges happen outside it.
 //
 //   auto m = Monitor::open({}, clock);            // every readable sensor, else the CPU-time model
 //   m.value()->begin_window("generate");
@@ -76,7 +77,7 @@ class Monitor {
   std::vector<SensorProblem> problems_;
   mutable std::mutex mutex_;  // guards idle_ and windows_
   std::optional<IdleBaseline> idle_;
-  std::map<std::string, std::unique_ptr<Meter>> windows_;
+  std::map<std::string, std::unique_ptr<Meter>> windows_;  // null while its begin_window reads
 };
 
 }  // namespace jouleperf
