@@ -11,14 +11,17 @@ namespace {
 
 bool finite_nonneg(double v) { return std::isfinite(v) && v >= 0.0; }
 
-double overlap(double a0, double a1, double b0, double b1) { return std::max(0.0, std::min(a1, b1) - std::max(a0, b0)); }
+double overlap(double a0, double a1, double b0, double b1) {
+  return std::max(0.0, std::min(a1, b1) - std::max(a0, b0));
+}
 
 Status check_inputs(std::span<const EnergySlice> slices, std::span<const CostSegment> segments,
                     std::span<const RequestTimeline> timelines, const AttributionOptions& o) {
   for (std::size_t k = 0; k < slices.size(); ++k) {
     const auto& s = slices[k];
     if (!std::isfinite(s.t0_s) || !std::isfinite(s.t1_s) || s.t1_s < s.t0_s)
-      return make_error(Errc::kInvalidArgument, fmt::format("attribution: slice {} spans [{}, {}] s", k, s.t0_s, s.t1_s));
+      return make_error(Errc::kInvalidArgument,
+                        fmt::format("attribution: slice {} spans [{}, {}] s", k, s.t0_s, s.t1_s));
     if (!finite_nonneg(s.energy_j))
       return make_error(Errc::kInvalidArgument, fmt::format("attribution: slice {} has energy {} J", k, s.energy_j));
     if (k > 0 && s.t0_s < slices[k - 1].t1_s - 1e-9 * std::max(1.0, std::abs(s.t0_s)))
@@ -28,11 +31,11 @@ Status check_inputs(std::span<const EnergySlice> slices, std::span<const CostSeg
   for (std::size_t k = 0; k < segments.size(); ++k) {
     const auto& g = segments[k];
     if (g.request >= timelines.size())
-      return make_error(Errc::kInvalidArgument, fmt::format("attribution: segment {} names request {} of {}", k,
-                                                            g.request, timelines.size()));
+      return make_error(Errc::kInvalidArgument,
+                        fmt::format("attribution: segment {} names request {} of {}", k, g.request, timelines.size()));
     if (!std::isfinite(g.t0_s) || !std::isfinite(g.t1_s) || g.t1_s < g.t0_s || !finite_nonneg(g.cost))
-      return make_error(Errc::kInvalidArgument, fmt::format("attribution: segment {} spans [{}, {}] s costing {}", k,
-                                                            g.t0_s, g.t1_s, g.cost));
+      return make_error(Errc::kInvalidArgument,
+                        fmt::format("attribution: segment {} spans [{}, {}] s costing {}", k, g.t0_s, g.t1_s, g.cost));
   }
   for (std::size_t i = 0; i < timelines.size(); ++i)
     if (!std::isfinite(timelines[i].send_s) || !std::isfinite(timelines[i].end_s) ||
@@ -47,7 +50,8 @@ Status check_inputs(std::span<const EnergySlice> slices, std::span<const CostSeg
 // The index of the slice an instant belongs to: [t0, t1) (the last slice also its end);
 // instants before the first slice or after the last go to those.
 std::size_t slice_of(std::span<const EnergySlice> slices, double t) {
-  auto it = std::upper_bound(slices.begin(), slices.end(), t, [](double v, const EnergySlice& s) { return v < s.t1_s; });
+  auto it =
+      std::upper_bound(slices.begin(), slices.end(), t, [](double v, const EnergySlice& s) { return v < s.t1_s; });
   if (it == slices.end()) return slices.size() - 1;
   return static_cast<std::size_t>(it - slices.begin());
 }

@@ -137,6 +137,16 @@ Result<Measurement> Meter::stop() {
   return m;
 }
 
+Result<SliceSpan> Meter::span() const {
+  if (running_ || marks_.size() < 2) return make_error(Errc::kInternal, "meter: no measured span before stop()");
+  SliceSpan s;
+  s.t0_s = marks_.front().t_s;
+  s.t1_s = marks_.back().t_s;
+  s.start = marks_.front().snaps;
+  s.end = marks_.back().snaps;
+  return s;
+}
+
 Result<IdleBaseline> measure_idle(Sampler& sampler, Seconds duration) {
   Meter meter(sampler);
   if (auto s = meter.start(); !s) return s.error();

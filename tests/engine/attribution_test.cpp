@@ -94,7 +94,8 @@ TEST(Attribution, EveryJouleGoesToARequestOrToIdleUnderEachPolicy) {
 TEST(Attribution, ConservationHoldsPerPhase) {
   // Two phases of a rate sweep, each attributed over its own slices and requests.
   const auto slices = profile_slices(0.0, 10.0, 0.02, 50.0, 150.0, 0.5, 9.0);
-  const std::vector<EnergySlice> first(slices.begin(), slices.begin() + 250), second(slices.begin() + 250, slices.end());
+  const std::vector<EnergySlice> first(slices.begin(), slices.begin() + 250),
+      second(slices.begin() + 250, slices.end());
   const std::vector<RequestTimeline> p1 = {timeline(0.5, 0.8, 0.05, 30, 100), timeline(1.0, 1.2, 0.05, 50, 300)};
   const std::vector<RequestTimeline> p2 = {timeline(5.2, 5.5, 0.05, 40, 100), timeline(5.3, 5.5, 0.05, 60, 900)};
   TokenCostModel model;

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "jouleperf/core/result.hpp"
+#include "jouleperf/sensor/energy_slices.hpp"  // EnergySlice
 
 namespace jouleperf {
 
@@ -51,7 +52,7 @@ Status validate(const TokenCostModel& model);
 
 // One request's work over a span of time, in the cost model's units.
 struct CostSegment {
-  std::size_t request = 0;  // index of the request
+  std::size_t request = 0;    // index of the request
   double t0_s = 0, t1_s = 0;  // t1_s >= t0_s; equal: the cost falls at that instant
   double cost = 0;            // >= 0
   bool prefill = false;       // prefill (the prompt) or decode (generated tokens)
@@ -59,12 +60,12 @@ struct CostSegment {
 
 // What a client sees of one request: clock seconds on the sampler's clock.
 struct RequestTimeline {
-  double send_s = 0;                 // sent to (or admitted by) the engine
+  double send_s = 0;                    // sent to (or admitted by) the engine
   std::optional<double> first_token_s;  // unset: no token arrived
-  std::vector<double> token_s;       // each generated token's arrival, in order
-  double end_s = 0;                  // the last token, or the failure
+  std::vector<double> token_s;          // each generated token's arrival, in order
+  double end_s = 0;                     // the last token, or the failure
   std::uint64_t input_tokens = 0;
-  bool ok = true;                    // false: failed at end_s (its energy is what it used until then)
+  bool ok = true;  // false: failed at end_s (its energy is what it used until then)
 };
 
 // Black-box segments: prefill over [send_s, first token] costing the whole prompt (a
@@ -90,13 +91,6 @@ struct EngineStep {
 // White-box segments: every sequence in a step over the step's span, at its cost.
 std::vector<CostSegment> white_box_segments(std::span<const EngineStep> steps, const TokenCostModel& model);
 
-// A span of the run with its measured energy. The slices cover the run without gaps or
-// overlaps, in time order.
-struct EnergySlice {
-  double t0_s = 0, t1_s = 0;
-  double energy_j = 0;
-};
-
 // How energy measured while no request was in flight is treated.
 enum class IdlePolicy {
   kNone,    // reported apart (unattributed)
@@ -114,10 +108,10 @@ struct AttributionOptions {
 
 // One request's share, J.
 struct RequestEnergy {
-  double energy_j = 0;   // prefill_j + decode_j + idle_j
-  double prefill_j = 0;  // slices' energy for its prefill (and its waiting before the first token)
-  double decode_j = 0;   // for its generated tokens (and its waiting between them)
-  double idle_j = 0;     // its part of the idle energy under the policy (0 with kNone)
+  double energy_j = 0;                 // prefill_j + decode_j + idle_j
+  double prefill_j = 0;                // slices' energy for its prefill (and its waiting before the first token)
+  double decode_j = 0;                 // for its generated tokens (and its waiting between them)
+  double idle_j = 0;                   // its part of the idle energy under the policy (0 with kNone)
   std::optional<double> above_idle_j;  // energy_j less idle power over its shares; with idle_power_w
 };
 

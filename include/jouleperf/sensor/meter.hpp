@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "jouleperf/core/units.hpp"
+#include "jouleperf/sensor/energy_slices.hpp"
 #include "jouleperf/sensor/sampler.hpp"
 
 namespace jouleperf {
@@ -84,6 +85,10 @@ class Meter {
   // Ends the run and computes every interval. Fails if not started, or when a sensor
   // has no good reading at all inside the run.
   Result<Measurement> stop();
+  // The measured span after stop(): its first and last instants (clock s) with every
+  // sensor's snapshot there, for energy_slices (whose sum then equals the total). kInternal
+  // before stop() or while running.
+  Result<SliceSpan> span() const;
 
  private:
   struct Mark {
