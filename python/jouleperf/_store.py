@@ -78,10 +78,13 @@ class Store:
     def requests(self, run_id=None):
         """The requests of run `run_id` (every run's when None): times in s from the run's
         origin (scheduled_s, send_s, end_s, ttft_s; token_s lists every token's arrival),
-        token counts asked and received, ok, error, http_status."""
+        token counts asked and received, ok, error, http_status, and the run's energy
+        attributed to each (energy_j = prefill_j + decode_j + idle_j, above_idle_j; NaN
+        where the run was not attributed) with how (attribution; docs/serving.md)."""
         columns = ["run_id", "index", "phase", "scheduled_s", "send_s", "lateness_s", "end_s", "ttft_s",
                    "input_tokens_asked", "output_tokens_asked", "output_tokens", "usage_prompt_tokens",
-                   "usage_completion_tokens", "token_s", "ok", "error", "http_status", "finish_reason", "mismatch"]
+                   "usage_completion_tokens", "token_s", "ok", "error", "http_status", "finish_reason", "mismatch",
+                   "energy_j", "prefill_j", "decode_j", "idle_j", "above_idle_j", "attribution"]
         return _records_frame(self._s.requests(run_id or ""), columns)
 
     def __repr__(self):

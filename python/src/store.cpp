@@ -84,6 +84,12 @@ pb::dict request_dict(const std::string& run_id, const study::RequestRecord& q) 
   out["http_status"] = q.http_status;
   out["finish_reason"] = q.finish_reason;
   out["mismatch"] = q.mismatch;
+  out["energy_j"] = optional_value(q.energy_j);
+  out["prefill_j"] = optional_value(q.prefill_j);
+  out["decode_j"] = optional_value(q.decode_j);
+  out["idle_j"] = optional_value(q.idle_j);
+  out["above_idle_j"] = optional_value(q.above_idle_j);
+  out["attribution"] = q.attribution;
   return out;
 }
 

@@ -55,6 +55,11 @@ def test_configurations_runs_and_requests(replay_store, sim_store):
     assert (requests["output_tokens"] == 4).all()
     assert (requests["end_s"] >= requests["send_s"]).all()
     assert len(store.requests(runs["run_id"].item())) == 6
+    # The run's energy, attributed to its requests (black-box: their token timelines).
+    assert (requests["energy_j"] > 0).all()
+    assert requests["attribution"].str.startswith("black-box").all()
+    info = runs["info"].item()["attribution"]
+    assert abs(requests["energy_j"].sum() + info["unattributed_idle_j"] - info["total_j"]) <= 1e-9 * info["total_j"]
 
 
 def test_the_estimate_equals_the_commands_json(jp_bin, sim_store):

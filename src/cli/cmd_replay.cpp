@@ -117,7 +117,12 @@ void add_sweep_flags(CLI::App* cmd, study::ReplayOptions& o) {
       ->capture_default_str();
   cmd->add_option("--duration", o.duration_s, "With --rates: each phase sends the arrivals of this long, s")
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--store", o.store, "Write the run and every request into this results store (SQLite)");
+  cmd->add_option("--store", o.store,
+                  "Write the run and every request (with its attributed energy) into this results store (SQLite)");
+  cmd->add_option("--idle-policy", o.idle_policy,
+                  "Energy per request: energy while no request is in flight is kept apart (none) or apportioned by "
+                  "time in flight (time) or tokens (tokens)")
+      ->capture_default_str();
   cmd->add_option("--max-failure-rate", o.max_failure_rate,
                   "Exit 1 when the failed share of the requests (of any phase, with --rates) is above this, in [0, 1]")
       ->check(CLI::Range(0.0, 1.0))

@@ -15,6 +15,7 @@
 #include "jouleperf/sensor/measurement_json.hpp"
 #include "jouleperf/sensor/meter.hpp"
 #include "jouleperf/study/online.hpp"
+#include "jouleperf/study/request_energy.hpp"
 #include "jouleperf/study/store.hpp"
 #include "jouleperf/workload/arrivals.hpp"
 #include "jouleperf/workload/loader.hpp"
@@ -267,7 +268,8 @@ nlohmann::json replay_artifact(const ReplayOptions& a, const nlohmann::json& j, 
 // Writes the run and every request into options.store (one transaction), and the run as
 // a "replay" artifact that `report` reads (a rate sweep: one per phase).
 Status store_replay(const ReplayOptions& a, const ReplayTarget& target, const std::string& kind,
-                    const std::vector<StoredPhase>& phases, nlohmann::json info) {
+                    const std::vector<StoredPhase>& phases, nlohmann::json info,
+                    const RunAttribution* attribution = nullptr) {
   const OpenAiConfig oc = a.openai.value_or(OpenAiConfig{});
   auto store = study::Store::open(a.store);
   if (!store) return store.error();
@@ -285,6 +287,16 @@ Status store_replay(const ReplayOptions& a, const ReplayTarget& target, const st
       reqs.push_back(request_record(q, origin, oc.api_key));
       reqs.back().index = reqs.size() - 1;
       reqs.back().phase = ph.name;
+      if (attribution && reqs.size() <= attribution->split.requests.size()) {
+        const RequestEnergy& e = attribution->split.requests[reqs.size() - 1];
+        auto& r = reqs.back();
+        r.energy_j = e.energy_j;
+        r.prefill_j = e.prefill_j;
+        r.decode_j = e.decode_j;
+        r.idle_j = e.idle_j;
+        r.above_idle_j = e.above_idle_j;
+        r.attribution = attribution->description;
+      }
     }
   }
   info.erase("per_request");
@@ -351,7 +363,8 @@ Result<Metering> start_metering(const ReplayOptions& a, const SamplerStarter& st
 
 // The JSON of one replay (not a sweep) and its failure excess; writes the store.
 Result<ReplayResult> replay_result(const ReplayOptions& a, const ReplayTarget& target, const LoadgenRun& run,
-                                   const Measurement& m, const std::vector<double>& admitted_s, const Slo& slo) {
+                                   const Measurement& m, const std::vector<double>& admitted_s, const Slo& slo,
+                                   const RunAttribution* attribution) {
   const LoadgenSummary s = summarize_load(run, slo);
   const bool served = target.engine == "llamacpp";
   nlohmann::json j = load_json(s, a.slo);
@@ -370,9 +383,20 @@ Result<ReplayResult> replay_result(const ReplayOptions& a, const ReplayTarget& t
   j["failures"] = fs.reasons;
   j["within_max_failure_rate"] = !fs.over;
   for (const auto& [k, v] : target.extra.items()) j[k] = v;
+  j["attribution"] = attribution ? attribution_json(*attribution, run) : nlohmann::json(nullptr);
   if (!a.store.empty())
-    if (auto st = store_replay(a, target, "replay", {{"replay", &run}}, j); !st) return st.error();
+    if (auto st = store_replay(a, target, "replay", {{"replay", &run}}, j, attribution); !st) return st.error();
   j["per_request"] = per_request_json(run, run.start_s, admitted_s);
+  if (attribution)
+    for (std::size_t i = 0; i < j["per_request"].size() && i < attribution->split.requests.size(); ++i) {
+      const RequestEnergy& e = attribution->split.requests[i];
+      auto& rj = j["per_request"][i];
+      rj["energy_j"] = e.energy_j;
+      rj["prefill_j"] = e.prefill_j;
+      rj["decode_j"] = e.decode_j;
+      rj["idle_j"] = e.idle_j;
+      rj["above_idle_j"] = e.above_idle_j ? nlohmann::json(*e.above_idle_j) : nlohmann::json(nullptr);
+    }
   ReplayResult r{"replay", std::move(j), {}, a.max_failure_rate};
   if (fs.over) r.over.push_back(excess("replay", fs));
   return r;
@@ -420,7 +444,8 @@ nlohmann::json offline_json(const ServeResult& off, const Measurement& m, std::u
 struct ServedRun {
   ServeResult result;
   Measurement measurement;
-  nlohmann::json offline;  // null without offline_compare
+  nlohmann::json offline;         // null without offline_compare
+  std::optional<SliceSpan> span;  // the online run's measured edges (unset with offline_compare)
 };
 
 // The measured online run, and with offline_compare the offline one (online_vs_offline).
@@ -434,7 +459,7 @@ Result<ServedRun> serve_measured(const ReplayOptions& a, Engine& engine, Meterin
     auto c = online_vs_offline(engine, *mt.sampler, clock, reqs, oo);
     if (!c) return c.error();
     return ServedRun{std::move(c->online), std::move(c->online_measurement),
-                     offline_json(c->offline, c->offline_measurement, so.max_batch)};
+                     offline_json(c->offline, c->offline_measurement, so.max_batch), std::nullopt};
   }
   Meter meter(*mt.sampler);
   if (mt.idle) meter.set_idle(*mt.idle);
@@ -442,7 +467,9 @@ Result<ServedRun> serve_measured(const ReplayOptions& a, Engine& engine, Meterin
   auto m = meter.stop();
   if (!served) return served.error();
   if (!m) return m.error();
-  return ServedRun{std::move(*served), std::move(*m), nullptr};
+  auto span = meter.span();
+  if (!span) return span.error();
+  return ServedRun{std::move(*served), std::move(*m), nullptr, std::move(*span)};
 }
 
 Result<ServeOptions> serve_options(const ReplayOptions& a, const std::vector<ServeRequest>& reqs) {
@@ -488,8 +515,17 @@ Result<ReplayResult> replay_served(const ReplayOptions& a, Engine& engine, Repla
   std::vector<double> admitted;
   if (plan.in_process)
     for (const auto& q : served->result.requests) admitted.push_back(q.admitted_s);
-  return replay_result(a, target, served_as_loadgen_run(served->result, plan.requests), served->measurement, admitted,
-                       slo);
+  const LoadgenRun run = served_as_loadgen_run(served->result, plan.requests);
+  std::optional<RunAttribution> attribution;
+  if (served->span) {
+    AttributionOptions ao;
+    if (auto policy = parse_idle_policy(a.idle_policy)) ao.idle_policy = *policy;  // checked in run_replay
+    if (mt->idle) ao.idle_power_w = mt->idle->total_power_w;
+    auto at = attribute_run(*mt->sampler, *served->span, run, TokenCostModel{}, ao);
+    if (!at) return at.error();
+    attribution = std::move(*at);
+  }
+  return replay_result(a, target, run, served->measurement, admitted, slo, attribution ? &*attribution : nullptr);
 }
 
 std::vector<ServeRequest> serve_requests(const ReplayOptions& a, const std::vector<ScheduledRequest>& schedule) {
@@ -696,6 +732,9 @@ Result<ReplayResult> run_replay(const ReplayOptions& a, const SamplerStarter& st
   auto slo = parse_slo(a.slo);
   if (!slo) return usage(slo.error().message);
   if (auto st = check_sweep_options(a); !st) return st.error();
+  if (auto policy = parse_idle_policy(a.idle_policy); !policy) return usage("--idle-policy: " + policy.error().message);
+  if (a.idle_policy != "none" && (!a.rates_rps.empty() || a.offline_compare))
+    return usage("--idle-policy: energy per request is not attributed with --rates or --offline-compare yet");
   if (!a.store.empty())  // fail before measuring when the store cannot be written
     if (auto st = study::Store::open(a.store); !st) return st.error();
   std::vector<ScheduledRequest> schedule;

@@ -52,6 +52,17 @@ std::string energy_line(const json& j) {
   return line;
 }
 
+// "energy per request (black-box; ...): p50 ..., p90 ..., p99 ... J; 12.3 J to requests + 4.5 J idle = 16.8 J"
+std::string attribution_line(const json& a) {
+  const json& p = a["energy_per_request_j"];
+  return fmt::format(
+      "energy per request ({}): p50 {:.4g} J, p90 {:.4g} J, p99 {:.4g} J over {} successful; {:.4g} J "
+      "to requests + {:.4g} J idle unattributed = {:.4g} J",
+      str(a["description"]), p["p50"].get<double>(), p["p90"].get<double>(), p["p99"].get<double>(),
+      p["n"].get<std::int64_t>(), a["attributed_j"].get<double>(), a["unattributed_idle_j"].get<double>(),
+      a["total_j"].get<double>());
+}
+
 std::vector<std::string> replay_header(const json& j, bool served) {
   std::vector<std::string> h;
   h.push_back(fmt::format("replay on {}: {} requests, {} ok, {} failed, {} length mismatches, {:.3f} s",
@@ -67,6 +78,7 @@ std::vector<std::string> replay_header(const json& j, bool served) {
                           j["throughput_rps"].get<double>(), j["output_tokens_per_s"].get<double>(),
                           j["goodput_rps"].get<double>(), j["slo_met"].get<std::int64_t>(), str(j["slo"])));
   h.push_back(energy_line(j));
+  if (j.contains("attribution") && j["attribution"].is_object()) h.push_back(attribution_line(j["attribution"]));
   if (j.contains("offline")) {
     const json& off = j["offline"];
     const double e = off["energy_j"].get<double>();

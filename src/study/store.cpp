@@ -151,6 +151,12 @@ CREATE TABLE IF NOT EXISTS requests(
   http_status INTEGER NOT NULL,
   finish_reason TEXT NOT NULL,
   mismatch TEXT NOT NULL,
+  energy_j REAL,
+  prefill_j REAL,
+  decode_j REAL,
+  idle_j REAL,
+  above_idle_j REAL,
+  attribution TEXT,
   PRIMARY KEY(run_id, idx));
 CREATE TABLE IF NOT EXISTS cell_progress(
   config TEXT NOT NULL,
@@ -254,6 +260,24 @@ Result<int> take_writer_lock(const std::string& path) {
   return fd;
 }
 
+// The per-request energy columns (added after the requests table): present in the table?
+Result<bool> has_request_energy(sqlite3* db, const std::string& path) {
+  auto n = pragma_int(db, path, "SELECT count(*) FROM pragma_table_info('requests') WHERE name = 'attribution'");
+  if (!n) return n.error();
+  return *n == 1;
+}
+
+// Adds them to a requests table written before them (an older store opened for writing).
+Status add_request_energy_columns(sqlite3* db, const std::string& path) {
+  auto has = has_request_energy(db, path);
+  if (!has) return has.error();
+  if (*has) return {};
+  for (const char* column :
+       {"energy_j REAL", "prefill_j REAL", "decode_j REAL", "idle_j REAL", "above_idle_j REAL", "attribution TEXT"})
+    if (auto st = exec(db, path, fmt::format("ALTER TABLE requests ADD COLUMN {}", column).c_str()); !st) return st;
+  return {};
+}
+
 }  // namespace
 
 struct Store::Impl {
@@ -262,6 +286,7 @@ struct Store::Impl {
   bool read_only = false;
   bool has_run_tables = true;      // false: a read-only store written before the runs tables
   bool has_progress_table = true;  // false: a read-only store written before cell_progress
+  bool has_request_energy = true;  // false: a read-only store written before requests had energy columns
   int lock_fd = -1;
   ~Impl() {
     if (db) sqlite3_close_v2(db);
@@ -387,6 +412,11 @@ Result<Store> Store::open(const std::string& path, StoreMode mode) {
   if (read_only) {
     impl->has_run_tables = header->run_tables == 2;
     impl->has_progress_table = header->progress_table;
+    if (impl->has_run_tables) {
+      auto energy = has_request_energy(db, path);
+      if (!energy) return energy.error();
+      impl->has_request_energy = *energy;
+    }
     return Store(std::move(impl));
   }
 
@@ -402,6 +432,7 @@ Result<Store> Store::open(const std::string& path, StoreMode mode) {
     });
     if (!st) return st.error();
   }
+  if (auto st = in_transaction(db, path, [&] { return add_request_energy_columns(db, path); }); !st) return st.error();
   return Store(std::move(impl));
 }
 
@@ -731,8 +762,10 @@ Status Store::put_run(const RunRecord& run, const std::vector<RequestRecord>& re
     Stmt rq(db,
             "INSERT INTO requests(run_id, idx, phase, scheduled_s, send_s, lateness_s, end_s, input_tokens_asked, "
             "output_tokens_asked, output_tokens, usage_prompt_tokens, usage_completion_tokens, ttft_s, token_times_s, "
-            "ok, error, http_status, finish_reason, mismatch) "
-            "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)");
+            "ok, error, http_status, finish_reason, mismatch, energy_j, prefill_j, decode_j, idle_j, above_idle_j, "
+            "attribution) "
+            "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, "
+            "?22, ?23, ?24, ?25)");
     if (!rq.ok()) return db_error(db, path, "storing requests");
     for (const auto& q : requests) {
       sqlite3_reset(rq.get());
@@ -765,6 +798,18 @@ Status Store::put_run(const RunRecord& run, const std::vector<RequestRecord>& re
       rq.bind_i64(17, static_cast<std::int64_t>(q.http_status));
       rq.bind(18, q.finish_reason);
       rq.bind(19, q.mismatch);
+      int column = 20;
+      for (const auto* v : {&q.energy_j, &q.prefill_j, &q.decode_j, &q.idle_j, &q.above_idle_j}) {
+        if (*v)
+          rq.bind(column, **v);
+        else
+          rq.bind_null(column);
+        ++column;
+      }
+      if (q.attribution.empty())
+        rq.bind_null(25);
+      else
+        rq.bind(25, q.attribution);
       if (rq.step() != SQLITE_DONE)
         return db_error(db, path, fmt::format("storing request {} of run {}", q.index, run.run_id));
     }
@@ -794,10 +839,15 @@ Result<std::vector<RequestRecord>> Store::requests(const std::string& run_id) co
   sqlite3* db = impl_->db;
   const std::string& path = impl_->path;
   if (!impl_->has_run_tables) return std::vector<RequestRecord>{};
+  const std::string energy_columns = impl_->has_request_energy
+                                         ? ", energy_j, prefill_j, decode_j, idle_j, above_idle_j, attribution"
+                                         : ", NULL, NULL, NULL, NULL, NULL, NULL";
   Stmt q(db,
-         "SELECT idx, phase, scheduled_s, send_s, lateness_s, end_s, input_tokens_asked, output_tokens_asked, "
-         "output_tokens, usage_prompt_tokens, usage_completion_tokens, ttft_s, token_times_s, ok, error, http_status, "
-         "finish_reason, mismatch FROM requests WHERE run_id = ?1 ORDER BY idx");
+         ("SELECT idx, phase, scheduled_s, send_s, lateness_s, end_s, input_tokens_asked, output_tokens_asked, "
+          "output_tokens, usage_prompt_tokens, usage_completion_tokens, ttft_s, token_times_s, ok, error, http_status, "
+          "finish_reason, mismatch" +
+          energy_columns + " FROM requests WHERE run_id = ?1 ORDER BY idx")
+             .c_str());
   if (!q.ok()) return db_error(db, path, "reading requests");
   q.bind(1, run_id);
   std::vector<RequestRecord> out;
@@ -831,6 +881,12 @@ Result<std::vector<RequestRecord>> Store::requests(const std::string& run_id) co
     r.http_status = static_cast<long>(q.i64(15));
     r.finish_reason = q.text(16);
     r.mismatch = q.text(17);
+    int column = 18;
+    for (auto* v : {&r.energy_j, &r.prefill_j, &r.decode_j, &r.idle_j, &r.above_idle_j}) {
+      if (!q.is_null(column)) *v = q.real(column);
+      ++column;
+    }
+    if (!q.is_null(23)) r.attribution = q.text(23);
     out.push_back(std::move(r));
   }
   if (rc != SQLITE_DONE) return db_error(db, path, "reading requests");

@@ -54,6 +54,9 @@ struct ReplayOptions {
   bool idle_gap_given = false;
   std::optional<double> duration_s;
   std::string store;  // results store to write the run into ("" = none)
+  // Energy per request (docs/serving.md): the idle energy apart (none) or apportioned by
+  // time in flight or tokens. Not with --offline-compare or --rates (not attributed yet).
+  std::string idle_policy = "none";
 };
 
 // A run or phase whose failed share of requests is above max_failure_rate.

@@ -59,6 +59,11 @@ struct RequestRecord {
   long http_status = 0;
   std::string finish_reason;
   std::string mismatch;  // "" when the counts agree with what was asked
+  // The run's energy attributed to it (engine/attribution.hpp; docs/serving.md, "Energy per
+  // request"), J: energy_j = prefill_j + decode_j + idle_j; above_idle_j with an idle
+  // baseline. Unset when the run was not attributed (older stores, --offline-compare).
+  std::optional<double> energy_j, prefill_j, decode_j, idle_j, above_idle_j;
+  std::string attribution;  // how: "black-box; <cost model>; idle policy none" ("" when unset)
   bool operator==(const RequestRecord&) const = default;
 };
 
