@@ -62,41 +62,57 @@ struct Share {
   double prefill = 0, decode = 0;
 };
 
-// The segments' weights per slice, by a sweep over segments sorted by start.
+// The segments' weights per slice: each segment visits the slices it overlaps.
 std::vector<std::vector<Share>> segment_weights(std::span<const EnergySlice> slices,
                                                 std::span<const CostSegment> segments) {
   std::vector<std::vector<Share>> out(slices.size());
+  // A request may appear several times in a slice (one entry per segment): the split adds
+  // them up, so no lookup is needed here.
   auto add = [&](std::size_t k, const CostSegment& g, double w) {
-    if (w <= 0.0) return;
-    auto& v = out[k];
-    auto it = std::find_if(v.begin(), v.end(), [&](const Share& s) { return s.request == g.request; });
-    if (it == v.end()) it = v.insert(v.end(), Share{g.request, 0, 0});
-    (g.prefill ? it->prefill : it->decode) += w;
+    if (w > 0.0) out[k].push_back(g.prefill ? Share{g.request, w, 0} : Share{g.request, 0, w});
   };
+  const double first = slices.front().t0_s, last = slices.back().t1_s;
   for (const auto& g : segments) {
     if (g.cost <= 0.0) continue;
-    if (g.t1_s <= g.t0_s) {
-      add(slice_of(slices, g.t0_s), g, g.cost);
+    if (g.t1_s <= g.t0_s) {  // an instant: counted when it falls inside the measured span
+      if (g.t0_s >= first && g.t0_s <= last) add(slice_of(slices, g.t0_s), g, g.cost);
       continue;
     }
+    // Work outside the measured span has no energy to take: only the part inside weighs.
     const double len = g.t1_s - g.t0_s;
-    double inside = 0.0;
-    for (std::size_t k = slice_of(slices, g.t0_s); k < slices.size() && slices[k].t0_s < g.t1_s; ++k) {
-      const double o = overlap(slices[k].t0_s, slices[k].t1_s, g.t0_s, g.t1_s);
-      inside += o;
-      add(k, g, g.cost * o / len);
-    }
-    // A segment wholly outside the slices (before the first, after the last) still names
-    // work done: it weighs in the nearest slice.
-    if (inside <= 0.0) add(slice_of(slices, g.t0_s), g, g.cost);
+    for (std::size_t k = slice_of(slices, g.t0_s); k < slices.size() && slices[k].t0_s < g.t1_s; ++k)
+      add(k, g, g.cost * overlap(slices[k].t0_s, slices[k].t1_s, g.t0_s, g.t1_s) / len);
   }
   return out;
 }
 
+// The requests in flight as slices advance: requests enter in order of send and leave
+// once ended, so each slice looks only at those that may overlap it.
+class InFlight {
+ public:
+  explicit InFlight(std::span<const RequestTimeline> timelines) : timelines_(timelines), order_(timelines.size()) {
+    std::iota(order_.begin(), order_.end(), std::size_t{0});
+    std::sort(order_.begin(), order_.end(),
+              [&](std::size_t x, std::size_t y) { return timelines[x].send_s < timelines[y].send_s; });
+  }
+  // Advances to slice [a, b) (slices come in time order).
+  void advance(double a, double b) {
+    while (next_ < order_.size() && timelines_[order_[next_]].send_s < b) active_.push_back(order_[next_++]);
+    std::erase_if(active_, [&](std::size_t i) { return timelines_[i].end_s <= a; });
+  }
+  const std::vector<std::size_t>& active() const { return active_; }
+
+ private:
+  std::span<const RequestTimeline> timelines_;
+  std::vector<std::size_t> order_, active_;
+  std::size_t next_ = 0;
+};
+
 // Requests in flight in slice [a, b): time before their first token (prefill) and after.
-std::vector<Share> in_flight(std::span<const RequestTimeline> timelines, double a, double b) {
+std::vector<Share> in_flight(std::span<const RequestTimeline> timelines, const std::vector<std::size_t>& active,
+                             double a, double b) {
   std::vector<Share> out;
-  for (std::size_t i = 0; i < timelines.size(); ++i) {
+  for (std::size_t i : active) {
     const auto& r = timelines[i];
     if (r.end_s <= a || r.send_s >= b) continue;
     const double first = r.first_token_s ? std::clamp(*r.first_token_s, r.send_s, r.end_s) : r.end_s;
@@ -134,12 +150,31 @@ Status validate(const TokenCostModel& m) {
   return {};
 }
 
+// The run's median prefill rate, prompt tokens per second from send to first token, over
+// the requests that had a token; unset when none did.
+std::optional<double> prefill_rate(std::span<const RequestTimeline> requests) {
+  std::vector<double> rates;
+  for (const auto& r : requests)
+    if (r.first_token_s && *r.first_token_s > r.send_s && r.input_tokens > 0)
+      rates.push_back(static_cast<double>(r.input_tokens) / (*r.first_token_s - r.send_s));
+  if (rates.empty()) return std::nullopt;
+  std::nth_element(rates.begin(), rates.begin() + static_cast<std::ptrdiff_t>(rates.size() / 2), rates.end());
+  return rates[rates.size() / 2];
+}
+
 std::vector<CostSegment> black_box_segments(std::span<const RequestTimeline> requests, const TokenCostModel& model) {
   std::vector<CostSegment> out;
+  const auto rate = prefill_rate(requests);
   for (std::size_t i = 0; i < requests.size(); ++i) {
     const auto& r = requests[i];
     const double first = r.first_token_s ? *r.first_token_s : r.end_s;
-    out.push_back({i, r.send_s, std::max(r.send_s, first), model.prefill_cost(r.input_tokens), true});
+    // A request that failed before its first token is charged the part of its prompt the
+    // run's median prefill rate gets through in the time it was in flight (a refusal after
+    // a millisecond: almost nothing; a failure late in a long prefill: its whole prompt).
+    std::uint64_t prompt = r.input_tokens;
+    if (!r.first_token_s && rate)
+      prompt = std::min<std::uint64_t>(prompt, static_cast<std::uint64_t>(std::ceil(*rate * (r.end_s - r.send_s))));
+    out.push_back({i, r.send_s, std::max(r.send_s, first), model.prefill_cost(prompt), true});
     for (std::size_t k = 1; k < r.token_s.size(); ++k) {
       const double t0 = r.token_s[k - 1], t1 = std::max(t0, r.token_s[k]);
       out.push_back({i, t0, t1, model.decode_cost(r.input_tokens + k), false});
@@ -185,13 +220,16 @@ Result<Attribution> attribute(std::span<const EnergySlice> slices, std::span<con
   std::vector<double> above_j(timelines.size(), 0.0);
   double idle_above_j = 0.0, total_above_j = 0.0;
   const auto weights = slices.empty() ? std::vector<std::vector<Share>>{} : segment_weights(slices, segments);
+  InFlight flight(timelines);
+  std::vector<Share> waiting;
   for (std::size_t k = 0; k < slices.size(); ++k) {
     const auto& s = slices[k];
     a.total_j += s.energy_j;
     const double s_above = above ? s.energy_j - *options.idle_power_w * (s.t1_s - s.t0_s) : 0.0;
     total_above_j += s_above;
-    std::vector<Share> shares = weights[k];
-    if (shares.empty()) shares = in_flight(timelines, s.t0_s, s.t1_s);
+    flight.advance(s.t0_s, s.t1_s);
+    if (weights[k].empty()) waiting = in_flight(timelines, flight.active(), s.t0_s, s.t1_s);
+    const std::vector<Share>& shares = weights[k].empty() ? waiting : weights[k];
     double sum = 0.0;
     for (const auto& sh : shares) sum += sh.prefill + sh.decode;
     if (sum <= 0.0) {

@@ -28,7 +28,8 @@ Result<std::vector<EnergySlice>> energy_slices(const Sampler& sampler, const Sli
                       fmt::format("energy slices: the span [{}, {}] s is empty or reversed", span.t0_s, span.t1_s));
   if (!std::isfinite(dt_s) || dt_s <= 0)
     return make_error(Errc::kInvalidArgument, fmt::format("energy slices: slice length {} s", dt_s));
-  const double count = std::ceil((span.t1_s - span.t0_s) / dt_s);
+  // A last slice of a rounding error's length is folded into the one before it.
+  const double count = std::max(1.0, std::ceil((span.t1_s - span.t0_s) / dt_s - 1e-9));
   if (count > 1e7)
     return make_error(Errc::kInvalidArgument,
                       fmt::format("energy slices: {:.0f} slices of {} s; use longer slices", count, dt_s));
@@ -44,10 +45,17 @@ Result<std::vector<EnergySlice>> energy_slices(const Sampler& sampler, const Sli
   }
   for (std::size_t i = 0; i < sampler.size(); ++i) {
     if (!sampler.info(i).caps.in_total) continue;
-    const auto samples = sampler.samples(i);
+    std::uint64_t dropped = 0;
+    const auto samples = sampler.samples(i, &dropped);
     if (samples.empty())
       return make_error(Errc::kNotFound,
                         fmt::format("energy slices: {} has no reading around the span", sampler.info(i).domain));
+    // Readings from inside the span overwritten in the ring: its early energy has no time.
+    if (dropped > 0 && samples.front().t_s > span.t0_s)
+      return make_error(Errc::kNotFound,
+                        fmt::format("energy slices: {}'s readings from {:.1f} s into the span on are the oldest kept "
+                                    "(the ring holds {} readings; a lower rate or a larger ring keeps more)",
+                                    sampler.info(i).domain, samples.front().t_s - span.t0_s, samples.size()));
     double prev = span.start ? (*span.start)[i].energy.value() : cumulative_at(samples, span.t0_s);
     for (std::size_t k = 0; k < n; ++k) {
       double next = k + 1 == n && span.end ? (*span.end)[i].energy.value() : cumulative_at(samples, out[k].t1_s);

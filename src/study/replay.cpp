@@ -520,10 +520,16 @@ Result<ReplayResult> replay_served(const ReplayOptions& a, Engine& engine, Repla
   if (served->span) {
     AttributionOptions ao;
     if (auto policy = parse_idle_policy(a.idle_policy)) ao.idle_policy = *policy;  // checked in run_replay
-    if (mt->idle) ao.idle_power_w = mt->idle->total_power_w;
+    // Above idle only where the Meter gives the run a figure above idle (every domain's
+    // idle power known, the run complete), so the two agree.
+    if (mt->idle && served->measurement.total.above_idle_j) ao.idle_power_w = mt->idle->total_power_w;
     auto at = attribute_run(*mt->sampler, *served->span, run, TokenCostModel{}, ao);
-    if (!at) return at.error();
-    attribution = std::move(*at);
+    // The run stays a measurement without it (e.g. a run longer than the sampler's ring):
+    // the JSON says why no request has an energy.
+    if (at)
+      attribution = std::move(*at);
+    else
+      target.extra["attribution_error"] = at.error().to_string();
   }
   return replay_result(a, target, run, served->measurement, admitted, slo, attribution ? &*attribution : nullptr);
 }

@@ -432,7 +432,11 @@ Result<Store> Store::open(const std::string& path, StoreMode mode) {
     });
     if (!st) return st.error();
   }
-  if (auto st = in_transaction(db, path, [&] { return add_request_energy_columns(db, path); }); !st) return st.error();
+  auto energy = has_request_energy(db, path);
+  if (!energy) return energy.error();
+  if (!*energy)  // a store written before the columns: added once, in a transaction
+    if (auto st = in_transaction(db, path, [&] { return add_request_energy_columns(db, path); }); !st)
+      return st.error();
   return Store(std::move(impl));
 }
 

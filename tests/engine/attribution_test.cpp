@@ -147,12 +147,20 @@ TEST(Attribution, AFailedRequestKeepsTheEnergyOfWhatItUsedUntilItFailed) {
   refused.input_tokens = 100;
   refused.ok = false;
   requests.push_back(refused);
+  // A fourth was refused a millisecond after its send (a 429): it used next to nothing.
+  RequestTimeline quick = refused;
+  quick.send_s = 0.6;
+  quick.end_s = 0.601;
+  quick.input_tokens = 4096;
+  requests.push_back(quick);
   auto a = attribute(slices, black_box_segments(requests, TokenCostModel{}), requests, {});
   ASSERT_TRUE(a) << a.error().to_string();
   EXPECT_GT(a->requests[1].energy_j, 0.0);
   EXPECT_LT(a->requests[1].energy_j, a->requests[0].energy_j);
   EXPECT_GT(a->requests[2].prefill_j, 0.0);
   EXPECT_EQ(a->requests[2].decode_j, 0.0);
+  EXPECT_GT(a->requests[3].energy_j, 0.0);
+  EXPECT_LT(a->requests[3].energy_j, 0.01 * a->requests[0].prefill_j);
   expect_conserved(*a, sum(slices));
 }
 

@@ -82,6 +82,28 @@ TEST(EnergySlices, WithTheMetersEdgesTheySumToItsTotalExactly) {
   }
 }
 
+TEST(EnergySlices, ARunLongerThanTheRingIsRefusedNotLumped) {
+  ManualClock clock;
+  SensorInfo info{"fake", "fake:0", "flat", {}};
+  info.caps.power = true;
+  std::vector<std::unique_ptr<Sensor>> s;
+  s.push_back(std::make_unique<FakePowerSensor>(
+      info, PowerProfile().point(Seconds(0), Watts(10)).point(Seconds(1e4), Watts(10)), clock));
+  SamplerConfig cfg;
+  cfg.ring_capacity = 8;  // keeps the last 8 readings
+  Sampler sampler(std::move(s), cfg, clock);
+  ASSERT_TRUE(sampler.start(false));
+  for (int k = 0; k < 40; ++k) {
+    clock.advance(Seconds(0.25));
+    sampler.poll_due();
+  }
+  auto slices = energy_slices(sampler, {0.0, 10.0, {}, {}}, 1.0);
+  ASSERT_FALSE(slices);
+  EXPECT_EQ(slices.error().code, Errc::kNotFound);
+  EXPECT_NE(slices.error().message.find("oldest kept"), std::string::npos);
+  EXPECT_TRUE(energy_slices(sampler, {8.5, 10.0, {}, {}}, 0.5));  // what the ring still holds
+}
+
 TEST(EnergySlices, BadSpansAndLengthsAreErrors) {
   Rig rig;
   rig.run_to(1.0);

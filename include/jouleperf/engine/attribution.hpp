@@ -69,7 +69,8 @@ struct RequestTimeline {
 };
 
 // Black-box segments: prefill over [send_s, first token] costing the whole prompt (a
-// failed request without a token: over [send_s, end_s]); generated token k >= 1 over
+// failed request without a token: over [send_s, end_s], costing the part of its prompt
+// the run's median prefill rate covers in that time); generated token k >= 1 over
 // [token k-1, token k] at context input_tokens + k. Tokens that arrive together (a
 // burst: speculative decoding, a coalesced stream) put their cost at that instant.
 std::vector<CostSegment> black_box_segments(std::span<const RequestTimeline> requests, const TokenCostModel& model);

@@ -20,7 +20,7 @@ struct EnergySlice {
 };
 
 // The edges of the span to slice, on the sampler's clock. Where a Meter measured the run,
-// pass its first and last snapshots (Meter::edges) so that the slices' sum equals the
+// pass its first and last snapshots (Meter::span) so that the slices' sum equals the
 // Meter's total exactly: each sensor's cumulative energy at the edges is then taken from
 // them rather than interpolated.
 struct SliceSpan {
