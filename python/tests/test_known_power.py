@@ -75,7 +75,10 @@ class FakeZone:
 def check(m, rise_uj):
     assert not m.estimated and m.energy_source == "counter", m
     assert abs(m.energy_j - rise_uj * 1e-6) <= m.uncertainty_j + 1e-9, (m, rise_uj)
-    assert abs(m.power_w - POWER_W) <= 0.1 * POWER_W, m  # the counter's rate over the window's span
+    # The counter's rate over the window's span: the span is read from the clock at the
+    # synchronous reads, the counter was written just before them, so a thread preempted
+    # between the two on a loaded machine shifts it (25 % allowed for 0.2 s windows).
+    assert abs(m.power_w - POWER_W) <= 0.25 * POWER_W, m
 
 
 def test_known_power_gives_known_energy(tmp_path):
@@ -132,5 +135,6 @@ def test_the_sampler_reads_while_python_holds_the_gil(tmp_path):
             while time.monotonic() < deadline:
                 x += 1
     m = w.measurement
-    # 100 Hz over 0.5 s: about 50 readings; 20 leaves room for a loaded machine.
-    assert m.domains[0]["samples"] >= 20, m.domains
+    # 100 Hz over 0.5 s: about 50 readings. A sampler that needed the GIL would get only
+    # the two edge reads; 10 leaves room for a loaded machine.
+    assert m.domains[0]["samples"] >= 10, m.domains
