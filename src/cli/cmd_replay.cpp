@@ -123,6 +123,17 @@ void add_sweep_flags(CLI::App* cmd, study::ReplayOptions& o) {
                   "Energy per request: energy while no request is in flight is kept apart (none) or apportioned by "
                   "time in flight (time) or tokens (tokens)")
       ->capture_default_str();
+  cmd->add_option("--cost-model", o.cost_model,
+                  "Energy per request: the per-token cost model that splits each slice: equal | flops (the model's "
+                  "FLOPs per token; the default where its architecture is known) | STORE.db (fitted from its cells)");
+  cmd->add_option("--group-by", o.group_by,
+                  "Chargeback: sum energy per request per value of this trace column (tenant, model, log type), with "
+                  "each group's share and emissions");
+  cmd->add_option("--carbon-intensity", o.carbon.intensity_g_per_kwh,
+                  "With --group-by: grid carbon intensity, gCO2e/kWh")
+      ->capture_default_str();
+  cmd->add_option("--pue", o.carbon.pue, "With --group-by: data-centre power usage effectiveness (>= 1)")
+      ->capture_default_str();
   cmd->add_option("--max-failure-rate", o.max_failure_rate,
                   "Exit 1 when the failed share of the requests (of any phase, with --rates) is above this, in [0, 1]")
       ->check(CLI::Range(0.0, 1.0))
@@ -148,9 +159,11 @@ void add_replay_command(CLI::App& app, Context& ctx) {
   add_output_flags(cmd, f->out);
   auto* gap = cmd->get_option("--idle-gap");
   auto* requests = cmd->get_option("--requests");
-  cmd->callback([f, &ctx, gap, requests] {
+  cmd->callback([f, &ctx, gap, requests, cmd] {
     f->options.idle_gap_given = gap->count() > 0;
     f->options.requests_given = requests->count() > 0;
+    estimate::describe_carbon_source(f->options.carbon, cmd->get_option("--carbon-intensity")->count() > 0,
+                                     cmd->get_option("--pue")->count() > 0);
     ctx.exit_code = run(*f);
   });
 }

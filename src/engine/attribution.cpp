@@ -150,21 +150,25 @@ Status validate(const TokenCostModel& m) {
   return {};
 }
 
-// The run's median prefill rate, prompt tokens per second from send to first token, over
-// the requests that had a token; unset when none did.
-std::optional<double> prefill_rate(std::span<const RequestTimeline> requests) {
+// The run's prefill rates, prompt tokens per second from send to first token, over the
+// requests that had a token: the median (typical, queueing included) and the 90th
+// percentile (the requests that waited least: about the engine's own prefill speed).
+struct PrefillRates {
+  double median = 0, fast = 0;
+};
+std::optional<PrefillRates> prefill_rates(std::span<const RequestTimeline> requests) {
   std::vector<double> rates;
   for (const auto& r : requests)
     if (r.first_token_s && *r.first_token_s > r.send_s && r.input_tokens > 0)
       rates.push_back(static_cast<double>(r.input_tokens) / (*r.first_token_s - r.send_s));
   if (rates.empty()) return std::nullopt;
-  std::nth_element(rates.begin(), rates.begin() + static_cast<std::ptrdiff_t>(rates.size() / 2), rates.end());
-  return rates[rates.size() / 2];
+  std::sort(rates.begin(), rates.end());
+  return PrefillRates{rates[rates.size() / 2], rates[std::min(rates.size() - 1, rates.size() * 9 / 10)]};
 }
 
 std::vector<CostSegment> black_box_segments(std::span<const RequestTimeline> requests, const TokenCostModel& model) {
   std::vector<CostSegment> out;
-  const auto rate = prefill_rate(requests);
+  const auto rates = prefill_rates(requests);
   for (std::size_t i = 0; i < requests.size(); ++i) {
     const auto& r = requests[i];
     const double first = r.first_token_s ? *r.first_token_s : r.end_s;
@@ -172,9 +176,15 @@ std::vector<CostSegment> black_box_segments(std::span<const RequestTimeline> req
     // run's median prefill rate gets through in the time it was in flight (a refusal after
     // a millisecond: almost nothing; a failure late in a long prefill: its whole prompt).
     std::uint64_t prompt = r.input_tokens;
-    if (!r.first_token_s && rate)
-      prompt = std::min<std::uint64_t>(prompt, static_cast<std::uint64_t>(std::ceil(*rate * (r.end_s - r.send_s))));
-    out.push_back({i, r.send_s, std::max(r.send_s, first), model.prefill_cost(prompt), true});
+    if (!r.first_token_s && rates)
+      prompt =
+          std::min<std::uint64_t>(prompt, static_cast<std::uint64_t>(std::ceil(rates->median * (r.end_s - r.send_s))));
+    // The prompt's work is the end of its wait for the first token: as long as the run's
+    // fast prefill rate takes over it; the time before is queueing (no cost of its own).
+    double start = r.send_s;
+    if (r.first_token_s && rates && rates->fast > 0)
+      start = std::max(r.send_s, first - static_cast<double>(r.input_tokens) / rates->fast);
+    out.push_back({i, start, std::max(start, first), model.prefill_cost(prompt), true});
     for (std::size_t k = 1; k < r.token_s.size(); ++k) {
       const double t0 = r.token_s[k - 1], t1 = std::max(t0, r.token_s[k]);
       out.push_back({i, t0, t1, model.decode_cost(r.input_tokens + k), false});

@@ -135,7 +135,21 @@ Result<ServeResult> run_serve_loop(ServeBackend& backend, const std::vector<Serv
     });
     if (!forwards) return forwards.error();
     out.forwards += *forwards;
-    out.busy_s += clock.now().value() - t0;
+    const double t1 = clock.now().value();
+    out.busy_s += t1 - t0;
+    if (options.record_steps) {
+      EngineStep& rec = out.steps.emplace_back(EngineStep{t0, t1, {}});
+      rec.work.reserve(step.size());
+      // A newcomer's whole prompt at context 0; a running sequence's next token at the
+      // context of its prompt and the tokens it had before this step.
+      for (std::size_t k = 0; k < step.size(); ++k) {
+        const std::size_t q = step[k].request;
+        if (step[k].prefill)
+          rec.work.push_back({q, true, requests[q].input_tokens, 0});
+        else
+          rec.work.push_back({q, false, 1, requests[q].input_tokens + tokens_before[k]});
+      }
+    }
     for (std::size_t k = 0; k < step.size(); ++k)
       if (out.requests[step[k].request].token_s.size() != tokens_before[k] + 1)
         return make_error(Errc::kInternal,

@@ -52,6 +52,9 @@ Result<Chart> lengths_chart(const ReportData& data);
 Result<Chart> table4_chart(const ReportData& data);
 Result<Chart> savings_chart(const ReportData& data);
 
+// From replays' energy per request and the cells (chart_requests.cpp).
+Result<Chart> request_energy_chart(const ReportData& data);
+
 // The measured-and-estimated part of `data` (simulated == false) or the simulated part:
 // its configurations, their cells, the estimate documents' entries of those
 // configurations, the replays and power traces of that kind; the study summary in both

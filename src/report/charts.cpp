@@ -157,7 +157,7 @@ Result<std::vector<Chart>> build_charts(const ReportData& data) {
     if (!part) return part.error();
     for (auto& c : *part) charts.push_back(std::move(c));
   }
-  for (auto* build : {&detail::lengths_chart, &detail::power_chart}) {
+  for (auto* build : {&detail::lengths_chart, &detail::power_chart, &detail::request_energy_chart}) {
     auto c = build(data);
     if (!c) return c.error();
     c->section = kSectionCommon;

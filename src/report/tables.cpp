@@ -264,6 +264,10 @@ Result<Table> replay_requests_table(const ReportData& data) {
       {"output_tokens", "tokens generated"},
       {"ok", "served without error"},
       {"error", "why it failed"},
+      {"input_tokens", "prompt tokens asked"},
+      {"energy_j", "its share of the run's energy, J (docs/serving.md: energy per request)"},
+      {"prefill_j", "of it, for its prompt, J"},
+      {"decode_j", "of it, for its generated tokens, J"},
   };
   for (const auto* a : data.of_kind("replay")) {
     const auto it = a->body.find("per_request");
@@ -278,7 +282,11 @@ Result<Table> replay_requests_table(const ReportData& data) {
                                 f.number_value("e2e_s"),
                                 f.number_value("output_tokens"),
                                 f.bool_value("ok"),
-                                f.text_value("error")};
+                                f.text_value("error"),
+                                f.number_value("input_tokens_asked"),
+                                f.number_value("energy_j"),
+                                f.number_value("prefill_j"),
+                                f.number_value("decode_j")};
       if (auto st = f.status(); !st) return st.error();
       t.rows.push_back(std::move(row));
     }

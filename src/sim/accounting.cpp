@@ -74,6 +74,7 @@ void Accounting::step(double t0, double t1, double energy_j, double devices, dou
 void Accounting::idle(double t0, double t1, double idle_w) {
   if (t1 <= t0) return;
   idle_j_ += idle_w * (t1 - t0);
+  if (trace_) trace_->steps.push_back(TracedStep{t0, t1, idle_w * (t1 - t0), {}});
   add_to_bins(t0, t1, idle_w * (t1 - t0), 0.0, 0.0, 0.0, 0.0);
 }
 

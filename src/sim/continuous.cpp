@@ -249,6 +249,7 @@ void ContinuousReplica::one_step() {
   acc_.peak_sequences(static_cast<double>(decoding_ + prefilling_.size()));
   acc_.step(now_, now_ + step.duration_s, step.energy_j, d_.devices, step.compute_util, step.memory_util,
             rows + static_cast<double>(chunks_.size()), step.flops);
+  if (StepTrace* trace = acc_.trace()) trace_step(*trace, now_, now_ + step.duration_s, step.energy_j, decode_now);
   now_ += step.duration_s;
   ++steps_;
 
@@ -288,6 +289,29 @@ void ContinuousReplica::one_step() {
       join_decode(slot);
   }
   if (prefilling_.empty()) prefill_reserved_ = 0.0;  // no drift from repeated subtraction
+}
+
+// O(sequences) per step, only when tracing: the aggregates give the step's cost, the
+// trace lists who was in it. A decode row's context is the keys it attends to: its first
+// query's plus the tokens it has produced since (tau per step); a chunk's context is its prompt done so
+// far. Every decode row, and every chunk that completes its prompt, gives its request
+// tokens at the step's end.
+void ContinuousReplica::trace_step(StepTrace& trace, double t0, double t1, double energy_j, bool decode_now) {
+  TracedStep st{t0, t1, energy_j, {}};
+  if (decode_now)
+    for (const auto& [slot, gen] : decode_order_) {
+      const Seq& s = slots_[slot];
+      if (s.gen != gen || s.state != State::kDecoding) continue;
+      const double ctx = s.ctx0 + d_.tau * static_cast<double>(dstep_ - s.join_step);
+      st.work.push_back(TracedWork{s.req, false, d_.q * d_.beams, ctx});
+      trace.token_s[s.req].push_back(t1);
+    }
+  for (const auto& [slot, chunk] : chunks_) {
+    const Seq& s = slots_[slot];
+    st.work.push_back(TracedWork{s.req, true, chunk * d_.prefill_expansion, s.prefilled});
+    if (s.prefilled + chunk >= s.prompt) trace.token_s[s.req].push_back(t1);
+  }
+  trace.steps.push_back(std::move(st));
 }
 
 }  // namespace jouleperf::sim::detail

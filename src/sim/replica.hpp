@@ -13,6 +13,7 @@
 #include "jouleperf/sim/config.hpp"
 #include "jouleperf/sim/result.hpp"
 #include "jouleperf/sim/step.hpp"
+#include "jouleperf/sim/step_trace.hpp"
 #include "jouleperf/workload/request.hpp"
 
 namespace jouleperf::sim::detail {
@@ -76,6 +77,9 @@ class Accounting {
   // Sequences running in one step (continuous) or in one batch (static).
   void peak_sequences(double n) { peak_ = n > peak_ ? n : peak_; }
   void event() { ++events_; }
+  // Where steps, idle spans and tokens are recorded (simulate_traced), or null.
+  void set_trace(StepTrace* trace) { trace_ = trace; }
+  StepTrace* trace() const { return trace_; }
 
   // Fills the totals, summaries and timeline of `r` (span from 0 to end_s).
   void finish(SimResult& r, double end_s, double devices_total, bool keep_requests);
@@ -89,6 +93,7 @@ class Accounting {
 
   std::vector<RequestOutcome> out_;
   std::vector<Bin> bins_;
+  StepTrace* trace_ = nullptr;
   double bin_w_;
   std::size_t want_bins_;
   double active_j_ = 0, idle_j_ = 0, busy_s_ = 0, replica_busy_s_ = 0, batch_s_ = 0, flops_ = 0;
@@ -154,6 +159,8 @@ class ContinuousReplica {
   void leave_decode(Seq& s);
   void complete(std::uint32_t slot);
   std::uint32_t new_slot();
+  // With a trace: the step just priced (before its completions), its sequences and tokens.
+  void trace_step(StepTrace& trace, double t0, double t1, double energy_j, bool decode_now);
 
   const SimConfig& c_;
   const Deployment& d_;

@@ -9,6 +9,7 @@
 #include <limits>
 #include <numeric>
 
+#include "jouleperf/sim/step_trace.hpp"
 #include "replica.hpp"
 
 namespace jouleperf::sim {
@@ -86,7 +87,10 @@ RunEnd run_replicas(const SimConfig& c, const detail::Deployment& d, std::span<c
 
 }  // namespace
 
-Result<SimResult> simulate(const SimConfig& c, std::span<const workload::TimedRequest> requests) {
+namespace {
+
+Result<SimResult> simulate_impl(const SimConfig& c, std::span<const workload::TimedRequest> requests,
+                                StepTrace* trace) {
   auto dep = detail::make_deployment(c);
   if (!dep) return dep.error();
   if (requests.size() > std::numeric_limits<std::uint32_t>::max())
@@ -110,6 +114,11 @@ Result<SimResult> simulate(const SimConfig& c, std::span<const workload::TimedRe
 
   const double bin_w = std::max(last, 1e-3) / static_cast<double>(c.timeline_bins);
   detail::Accounting acc(reqs.size(), bin_w, c.timeline_bins);
+  if (trace) {
+    *trace = StepTrace{};
+    trace->token_s.resize(reqs.size());
+    acc.set_trace(trace);
+  }
   const RunEnd ran = c.batching == Batching::kStatic
                          ? run_replicas<detail::StaticReplica>(c, *dep, reqs, order, acc)
                          : run_replicas<detail::ContinuousReplica>(c, *dep, reqs, order, acc);
@@ -144,6 +153,25 @@ Result<SimResult> simulate(const SimConfig& c, std::span<const workload::TimedRe
     r.per_request.shrink_to_fit();
   }
   return r;
+}
+
+}  // namespace
+
+Result<SimResult> simulate(const SimConfig& c, std::span<const workload::TimedRequest> requests) {
+  return simulate_impl(c, requests, nullptr);
+}
+
+Result<SimResult> simulate_traced(const SimConfig& c, std::span<const workload::TimedRequest> requests,
+                                  StepTrace& trace) {
+  if (c.replicas != 1)
+    return make_error(
+        Errc::kUnsupported,
+        fmt::format("simulation trace: one replica only ({} asked): replicas' steps overlap in time", c.replicas));
+  if (c.batching != Batching::kContinuous)
+    return make_error(
+        Errc::kUnsupported,
+        "simulation trace: continuous batching only (a static batch's steps are not modelled one by one)");
+  return simulate_impl(c, requests, &trace);
 }
 
 Result<BatchRun> simulate_batch(const SimConfig& config, std::uint32_t input, std::uint32_t output,

@@ -12,8 +12,12 @@
 #include "jouleperf/engine/loadgen.hpp"
 #include "jouleperf/engine/rate_sweep.hpp"
 #include "jouleperf/engine/serve.hpp"
+#include "jouleperf/model/arch.hpp"
+#include "jouleperf/model/info.hpp"
 #include "jouleperf/sensor/measurement_json.hpp"
 #include "jouleperf/sensor/meter.hpp"
+#include "jouleperf/study/chargeback.hpp"
+#include "jouleperf/study/cost_model.hpp"
 #include "jouleperf/study/online.hpp"
 #include "jouleperf/study/request_energy.hpp"
 #include "jouleperf/study/store.hpp"
@@ -107,6 +111,20 @@ nlohmann::json per_request_json(const LoadgenRun& run, double origin_s, const st
   return reqs;
 }
 
+// Each request's attributed energy into `per_request` (per_request_json's), J.
+void add_request_energy(nlohmann::json& per_request, const RunAttribution* attribution) {
+  if (!attribution) return;
+  for (std::size_t i = 0; i < per_request.size() && i < attribution->split.requests.size(); ++i) {
+    const RequestEnergy& e = attribution->split.requests[i];
+    auto& rj = per_request[i];
+    rj["energy_j"] = e.energy_j;
+    rj["prefill_j"] = e.prefill_j;
+    rj["decode_j"] = e.decode_j;
+    rj["idle_j"] = e.idle_j;
+    rj["above_idle_j"] = e.above_idle_j ? nlohmann::json(*e.above_idle_j) : nlohmann::json(nullptr);
+  }
+}
+
 // The load figures of one run or phase: counts, throughput, percentiles, goodput.
 nlohmann::json load_json(const LoadgenSummary& s, const std::string& slo) {
   return {{"requests", s.requests},
@@ -128,39 +146,81 @@ nlohmann::json load_json(const LoadgenSummary& s, const std::string& slo) {
           {"goodput_rps", s.goodput_rps}};
 }
 
-Result<std::vector<ScheduledRequest>> trace_schedule(const ReplayOptions& a) {
-  std::vector<workload::TimedRequest> timed;
+// The schedule and, with --group-by, each request's value of that column.
+struct BuiltSchedule {
+  std::vector<ScheduledRequest> requests;
+  std::vector<std::string> groups;  // empty without group_by
+};
+
+// "a, b, c": the columns a trace's rows carry besides time and lengths (its tags).
+std::string tag_columns(const std::vector<std::string>& keys) {
+  std::string s;
+  for (const auto& k : keys) s += (s.empty() ? "" : ", ") + k;
+  return s.empty() ? std::string("none") : s;
+}
+
+Result<BuiltSchedule> trace_schedule(const ReplayOptions& a) {
+  struct Row {
+    workload::TimedRequest timed;
+    std::string group;
+  };
+  std::vector<Row> rows;
+  std::vector<std::string> keys;  // the first row's tag columns, for the error
+  bool group_found = false;
   auto sum = workload::load_trace(a.trace, workload::LoadOptions{}, [&](const workload::Request& r) {
-    if (r.arrival_s)
-      timed.push_back(
-          {*r.arrival_s, static_cast<std::uint32_t>(r.input_tokens), static_cast<std::uint32_t>(r.output_tokens)});
+    if (keys.empty())
+      for (const auto& t : r.tags) keys.emplace_back(t.key);
+    if (!r.arrival_s) return;
+    Row row{{*r.arrival_s, static_cast<std::uint32_t>(r.input_tokens), static_cast<std::uint32_t>(r.output_tokens)},
+            {}};
+    if (!a.group_by.empty())
+      if (auto v = workload::find_tag(r, a.group_by)) {
+        row.group = std::string(*v);
+        group_found = true;
+      }
+    rows.push_back(std::move(row));
   });
   if (!sum) return sum.error();
   if (!sum->has_arrivals) return usage("trace " + a.trace + " has no arrival times");
+  if (!a.group_by.empty() && !group_found)
+    return usage(
+        fmt::format("--group-by '{}': trace {} has no such column; the columns it can group by: {} (its time "
+                    "and length columns are not groups)",
+                    a.group_by, a.trace, tag_columns(keys)));
+  // The window and order workload::replay gives, kept beside each row's group.
+  std::erase_if(rows, [&](const Row& r) {
+    return (a.from_s && r.timed.arrival_s < *a.from_s) || (a.to_s && r.timed.arrival_s >= *a.to_s);
+  });
+  std::stable_sort(rows.begin(), rows.end(),
+                   [](const Row& x, const Row& y) { return x.timed.arrival_s < y.timed.arrival_s; });
+  std::vector<workload::TimedRequest> timed;
+  for (const auto& r : rows) timed.push_back(r.timed);
   workload::ReplayOptions ro;
   ro.speed = a.speed;
   ro.from_s = a.from_s;
   ro.to_s = a.to_s;
   auto rep = workload::replay(timed, ro);
   if (!rep) return rep.error();
-  std::vector<ScheduledRequest> out;
-  for (const auto& t : *rep) {
-    if (out.size() >= a.requests) break;
-    out.push_back(
+  BuiltSchedule out;
+  for (std::size_t i = 0; i < rep->size() && out.requests.size() < a.requests; ++i) {
+    const auto& t = (*rep)[i];
+    out.requests.push_back(
         {t.arrival_s, std::max<std::uint64_t>(1, t.input_tokens), std::max<std::uint64_t>(1, t.output_tokens)});
+    if (!a.group_by.empty()) out.groups.push_back(rows[i].group);
   }
   return out;
 }
 
-Result<std::vector<ScheduledRequest>> build_schedule(const ReplayOptions& a) {
+Result<BuiltSchedule> build_schedule(const ReplayOptions& a) {
   if (!a.trace.empty()) return trace_schedule(a);
+  if (!a.group_by.empty()) return usage("--group-by needs --trace (a column of the trace names each request's group)");
   if (!a.poisson_rps) return usage("give --poisson RATE (with --requests N) or --trace FILE");
   std::mt19937_64 rng(a.seed);
   auto times = a.gamma_cv ? workload::gamma_arrivals(*a.poisson_rps, *a.gamma_cv, a.requests, rng)
                           : workload::poisson_arrivals(*a.poisson_rps, a.requests, rng);
   if (!times) return times.error();
-  std::vector<ScheduledRequest> out;
-  for (double t : *times) out.push_back({t, a.input, a.output});
+  BuiltSchedule out;
+  for (double t : *times) out.requests.push_back({t, a.input, a.output});
   return out;
 }
 
@@ -312,6 +372,7 @@ Status store_replay(const ReplayOptions& a, const ReplayTarget& target, const st
   if (kind == "replay") {
     nlohmann::json body = replay_artifact(a, info, rec.run_id);
     body["per_request"] = per_request_json(*phases.front().run, phases.front().run->start_s, {});
+    add_request_energy(body["per_request"], attribution);
     return store->put_artifact({"replay", rec.run_id, nlohmann::json::parse(scrub(body.dump(), oc.api_key)), 0.0});
   }
   // A rate sweep: every phase is a replay of its own, stored as one ("<run id>-<phase>").
@@ -387,16 +448,7 @@ Result<ReplayResult> replay_result(const ReplayOptions& a, const ReplayTarget& t
   if (!a.store.empty())
     if (auto st = store_replay(a, target, "replay", {{"replay", &run}}, j, attribution); !st) return st.error();
   j["per_request"] = per_request_json(run, run.start_s, admitted_s);
-  if (attribution)
-    for (std::size_t i = 0; i < j["per_request"].size() && i < attribution->split.requests.size(); ++i) {
-      const RequestEnergy& e = attribution->split.requests[i];
-      auto& rj = j["per_request"][i];
-      rj["energy_j"] = e.energy_j;
-      rj["prefill_j"] = e.prefill_j;
-      rj["decode_j"] = e.decode_j;
-      rj["idle_j"] = e.idle_j;
-      rj["above_idle_j"] = e.above_idle_j ? nlohmann::json(*e.above_idle_j) : nlohmann::json(nullptr);
-    }
+  add_request_energy(j["per_request"], attribution);
   ReplayResult r{"replay", std::move(j), {}, a.max_failure_rate};
   if (fs.over) r.over.push_back(excess("replay", fs));
   return r;
@@ -492,7 +544,9 @@ struct ServePlan {
   std::vector<ServeRequest> requests;
   ServeOptions options;
   std::uint64_t warmup = 0;
-  bool in_process = true;  // the engine queues requests itself (admitted_s, queue_s in the record)
+  bool in_process = true;           // the engine queues requests itself (admitted_s, queue_s in the record)
+  TokenCostModel cost_model;        // energy per request's split (study/cost_model.hpp)
+  std::vector<std::string> groups;  // with --group-by: each request's value of the column
 };
 
 Result<ReplayResult> replay_served(const ReplayOptions& a, Engine& engine, ReplayTarget target, const ServePlan& plan,
@@ -523,13 +577,24 @@ Result<ReplayResult> replay_served(const ReplayOptions& a, Engine& engine, Repla
     // Above idle only where the Meter gives the run a figure above idle (every domain's
     // idle power known, the run complete), so the two agree.
     if (mt->idle && served->measurement.total.above_idle_j) ao.idle_power_w = mt->idle->total_power_w;
-    auto at = attribute_run(*mt->sampler, *served->span, run, TokenCostModel{}, ao);
+    auto at = attribute_run(*mt->sampler, *served->span, run, plan.cost_model, ao, served->result.steps);
     // The run stays a measurement without it (e.g. a run longer than the sampler's ring):
     // the JSON says why no request has an energy.
     if (at)
       attribution = std::move(*at);
     else
       target.extra["attribution_error"] = at.error().to_string();
+  }
+  if (!a.group_by.empty()) {
+    // Without an attribution there is nothing to charge: the JSON says why.
+    Result<Chargeback> cb =
+        attribution
+            ? charge_by_group(a.group_by, plan.groups, timelines_of(run), attribution->split, a.carbon)
+            : Result<Chargeback>(make_error(Errc::kUnsupported, "no energy per request (see attribution_error)"));
+    if (cb)
+      target.extra["chargeback"] = chargeback_json(*cb);
+    else
+      target.extra["chargeback_error"] = cb.error().to_string();
   }
   return replay_result(a, target, run, served->measurement, admitted, slo, attribution ? &*attribution : nullptr);
 }
@@ -540,12 +605,23 @@ std::vector<ServeRequest> serve_requests(const ReplayOptions& a, const std::vect
   return reqs;
 }
 
-Result<ReplayResult> replay_llamacpp(const ReplayOptions& a, const std::vector<ScheduledRequest>& schedule,
-                                     const Slo& slo, const SamplerStarter& start_sampler) {
-  ServePlan plan{serve_requests(a, schedule), {}, a.warmup, true};
+Result<ReplayResult> replay_llamacpp(const ReplayOptions& a, const BuiltSchedule& schedule, const Slo& slo,
+                                     const SamplerStarter& start_sampler) {
+  ServePlan plan;
+  plan.requests = serve_requests(a, schedule.requests);
+  plan.warmup = a.warmup;
+  plan.groups = schedule.groups;
   auto so = serve_options(a, plan.requests);
   if (!so) return so.error();
   plan.options = *so;
+  plan.options.record_steps = true;  // white-box energy per request
+  // By default the model's FLOPs per token; equal cost per token when the file's header
+  // cannot be read here (opening the engine then says why).
+  std::optional<ModelInfo> info;
+  if (auto i = read_gguf_info(a.model)) info = std::move(*i);
+  auto cost = choose_cost_model(a.cost_model, info);
+  if (!cost) return cost.error();
+  plan.cost_model = std::move(*cost);
   auto cfg = llama_engine_config(a.model, a.llama, a.prompts);
   if (!cfg) return cfg.error();
   auto opened = open_llamacpp_engine(*cfg);
@@ -704,8 +780,8 @@ Result<ReplayResult> replay_sweep(const ReplayOptions& a, OpenAiClient& client, 
   return r;
 }
 
-Result<ReplayResult> replay_openai(const ReplayOptions& a, const std::vector<ScheduledRequest>& schedule,
-                                   const Slo& slo, const SamplerStarter& start_sampler) {
+Result<ReplayResult> replay_openai(const ReplayOptions& a, const BuiltSchedule& built, const Slo& slo,
+                                   const SamplerStarter& start_sampler) {
   if (!a.openai || a.openai->url.empty()) return usage("--url is required with --engine openai");
   if (a.offline_compare) return usage("--offline-compare needs --engine llamacpp");
   OpenAiConfig oc = *a.openai;
@@ -716,11 +792,22 @@ Result<ReplayResult> replay_openai(const ReplayOptions& a, const std::vector<Sch
   // Text prompts are calibrated through the server's /tokenize now, before the schedule
   // starts (serve() finds them prepared).
   std::vector<TextPromptKey> keys;
+  const std::vector<ScheduledRequest>& schedule = built.requests;
   for (std::size_t i = 0; i < schedule.size(); ++i) keys.push_back({a.seed, i, schedule[i].input_tokens});
   if (auto st = (*engine)->client().prepare_text_prompts(keys); !st) return not_usage(st.error());
   // Sent open-loop at the schedule's times, at most max_concurrency in flight (none: every
   // request may be); a failed request is a result of the run, not an error.
-  ServePlan plan{serve_requests(a, schedule), {}, 0, false};
+  ServePlan plan;
+  plan.requests = serve_requests(a, schedule);
+  plan.in_process = false;
+  plan.groups = built.groups;
+  // By default a built-in architecture's FLOPs per token when the served name is one; else
+  // equal cost per token.
+  std::optional<ModelInfo> info;
+  if (auto arch = find_builtin_arch(a.model)) info = info_from_arch(*arch);
+  auto cost = choose_cost_model(a.cost_model, info);
+  if (!cost) return cost.error();
+  plan.cost_model = std::move(*cost);
   plan.options.max_batch = static_cast<std::uint32_t>(
       std::min<std::size_t>(a.max_concurrency.value_or(schedule.size()), std::numeric_limits<std::uint32_t>::max()));
   plan.options.fail_on_request_failure = false;
@@ -743,7 +830,9 @@ Result<ReplayResult> run_replay(const ReplayOptions& a, const SamplerStarter& st
     return usage("--idle-policy: energy per request is not attributed with --rates or --offline-compare yet");
   if (!a.store.empty())  // fail before measuring when the store cannot be written
     if (auto st = study::Store::open(a.store); !st) return st.error();
-  std::vector<ScheduledRequest> schedule;
+  BuiltSchedule schedule;
+  if (!a.group_by.empty() && !a.rates_rps.empty())
+    return usage("--group-by: energy per request is not attributed with --rates yet");
   if (a.rates_rps.empty()) {
     auto built = build_schedule(a);
     if (!built) return built.error();

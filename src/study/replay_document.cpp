@@ -32,12 +32,12 @@ table::Table latency_table(const json& j) {
 
 table::Table served_request_table(const json& j) {
   table::Table t{"requests", "Requests", {}, {}};
-  for (const char* c : {"request", "arrival_s", "queue_s", "ttft_s", "e2e_s", "output_tokens"})
+  for (const char* c : {"request", "arrival_s", "queue_s", "ttft_s", "e2e_s", "output_tokens", "energy_j"})
     t.columns.push_back({c, ""});
   std::int64_t i = 0;
   for (const auto& q : j["per_request"])
-    t.rows.push_back(
-        {i++, num(q["send_s"]), num(q["queue_s"]), num(q["ttft_s"]), num(q["e2e_s"]), count(q["output_tokens"])});
+    t.rows.push_back({i++, num(q["send_s"]), num(q["queue_s"]), num(q["ttft_s"]), num(q["e2e_s"]),
+                      count(q["output_tokens"]), q.contains("energy_j") ? num(q["energy_j"]) : Value()});
   return t;
 }
 
@@ -63,6 +63,36 @@ std::string attribution_line(const json& a) {
       a["total_j"].get<double>());
 }
 
+// "black-box against white-box: median |difference| 4.1 %, p90 9.8 % over 20 requests"
+std::string black_white_line(const json& d) {
+  return fmt::format(
+      "black-box against white-box (the same slices split by token timelines only): median |difference| {:.1f} %, "
+      "p90 {:.1f} %, max {:.1f} % over {} requests",
+      100.0 * d["median_abs_rel"].get<double>(), 100.0 * d["p90_abs_rel"].get<double>(),
+      100.0 * d["max_abs_rel"].get<double>(), d["n"].get<std::int64_t>());
+}
+
+// Chargeback per group, the unattributed idle as its own row: the rows add up to the total.
+table::Table chargeback_table(const json& c) {
+  table::Table t{"chargeback",
+                 fmt::format("Energy per {} (groups + idle unattributed = {:.4g} J; gCO2e at {:g} g/kWh, PUE {:g})",
+                             str(c["column"]), c["total_j"].get<double>(),
+                             c["carbon"]["intensity_g_per_kwh"].get<double>(), c["carbon"]["pue"].get<double>()),
+                 {},
+                 {}};
+  for (const char* col :
+       {"group", "requests", "failed", "energy_j", "prefill_j", "decode_j", "idle_j", "share", "gco2e"})
+    t.columns.push_back({col, ""});
+  for (const auto& g : c["groups"])
+    t.rows.push_back({str(g["group"]), count(g["requests"]), count(g["failed"]), num(g["energy_j"]),
+                      num(g["prefill_j"]), num(g["decode_j"]), num(g["idle_j"]), num(g["share"]), num(g["gco2e"])});
+  const double total = c["total_j"].get<double>();
+  const double idle = c["unattributed_idle_j"].get<double>();
+  t.rows.push_back({std::string("(idle, unattributed)"), Value(), Value(), Value(idle), Value(), Value(), Value(idle),
+                    Value(total > 0 ? idle / total : 0.0), num(c["unattributed_gco2e"])});
+  return t;
+}
+
 std::vector<std::string> replay_header(const json& j, bool served) {
   std::vector<std::string> h;
   h.push_back(fmt::format("replay on {}: {} requests, {} ok, {} failed, {} length mismatches, {:.3f} s",
@@ -78,7 +108,13 @@ std::vector<std::string> replay_header(const json& j, bool served) {
                           j["throughput_rps"].get<double>(), j["output_tokens_per_s"].get<double>(),
                           j["goodput_rps"].get<double>(), j["slo_met"].get<std::int64_t>(), str(j["slo"])));
   h.push_back(energy_line(j));
-  if (j.contains("attribution") && j["attribution"].is_object()) h.push_back(attribution_line(j["attribution"]));
+  if (j.contains("attribution") && j["attribution"].is_object()) {
+    h.push_back(attribution_line(j["attribution"]));
+    const json& a = j["attribution"];
+    if (a.contains("black_box_vs_white_box") && a["black_box_vs_white_box"].is_object())
+      h.push_back(black_white_line(a["black_box_vs_white_box"]));
+  }
+  if (j.contains("chargeback_error")) h.push_back("chargeback: none: " + str(j["chargeback_error"]));
   if (j.contains("offline")) {
     const json& off = j["offline"];
     const double e = off["energy_j"].get<double>();
@@ -152,6 +188,7 @@ table::Document replay_document(const ReplayResult& r) {
   doc.header = replay_header(j, served);
   doc.tables.push_back(latency_table(j));
   if (served) doc.tables.push_back(served_request_table(j));
+  if (j.contains("chargeback")) doc.tables.push_back(chargeback_table(j["chargeback"]));
   doc.footer = failure_footer(j, {&j}, j["estimated"].get<bool>());
   doc.json = j;
   return doc;

@@ -20,19 +20,42 @@ nlohmann::json opt(const std::optional<double>& v) { return v ? nlohmann::json(*
 
 }  // namespace
 
+std::vector<RequestTimeline> timelines_of(const LoadgenRun& run) {
+  std::vector<RequestTimeline> out;
+  for (const auto& q : run.requests) out.push_back(timeline_of(q.result));
+  return out;
+}
+
 Result<RunAttribution> attribute_run(const Sampler& sampler, const SliceSpan& span, const LoadgenRun& run,
-                                     const TokenCostModel& model, const AttributionOptions& options, double slice_s) {
+                                     const TokenCostModel& model, const AttributionOptions& options,
+                                     std::span<const EngineStep> steps, double slice_s) {
   if (auto st = validate(model); !st) return st.error();
   auto slices = energy_slices(sampler, span, slice_s);
   if (!slices) return slices.error();
-  std::vector<RequestTimeline> timelines;
-  for (const auto& q : run.requests) timelines.push_back(timeline_of(q.result));
-  auto split = attribute(*slices, black_box_segments(timelines, model), timelines, options);
-  if (!split) return split.error();
+  const std::vector<RequestTimeline> timelines = timelines_of(run);
+  auto black = attribute(*slices, black_box_segments(timelines, model), timelines, options);
+  if (!black) return black.error();
   RunAttribution out;
-  out.split = std::move(*split);
-  out.description = fmt::format("black-box; {}; idle policy {}", model.basis, idle_policy_name(options.idle_policy));
+  out.cost_model = model.basis;
   out.slice_s = slice_s;
+  if (steps.empty()) {
+    out.method = "black-box";
+    out.split = std::move(*black);
+  } else {
+    for (const auto& s : steps)
+      for (const auto& w : s.work)
+        if (w.request >= timelines.size())
+          return make_error(Errc::kInvalidArgument, fmt::format("white-box attribution: a step names request {} of {}",
+                                                                w.request, timelines.size()));
+    auto white = attribute(*slices, white_box_segments(steps, model), timelines, options);
+    if (!white) return white.error();
+    out.method = "white-box";
+    out.split = std::move(*white);
+    if (auto d = compare_attributions(out.split, *black, timelines)) out.black_vs_white = *d;
+    out.black_box = std::move(*black);
+  }
+  out.description =
+      fmt::format("{}; {}; idle policy {}", out.method, model.basis, idle_policy_name(options.idle_policy));
   return out;
 }
 
@@ -41,8 +64,17 @@ nlohmann::json attribution_json(const RunAttribution& a, const LoadgenRun& run) 
   for (std::size_t i = 0; i < run.requests.size() && i < a.split.requests.size(); ++i)
     if (run.requests[i].result.ok) ok.push_back(a.split.requests[i].energy_j);
   const Percentiles p = percentiles(ok);
-  return {{"method", "black-box"},
+  nlohmann::json bw = nullptr;
+  if (a.black_vs_white)
+    bw = {{"median_abs_rel", a.black_vs_white->median_abs_rel},
+          {"p90_abs_rel", a.black_vs_white->p90_abs_rel},
+          {"max_abs_rel", a.black_vs_white->max_abs_rel},
+          {"mean_signed_rel", a.black_vs_white->mean_signed_rel},
+          {"n", a.black_vs_white->requests}};
+  return {{"method", a.method},
           {"description", a.description},
+          {"cost_model", a.cost_model},
+          {"black_box_vs_white_box", bw},
           {"idle_policy", std::string(idle_policy_name(a.split.idle_policy))},
           {"slice_s", a.slice_s},
           {"total_j", a.split.total_j},

@@ -168,6 +168,33 @@ TEST(LlamaCli, ReplayServesInProcessWithOfflineComparison) {
   EXPECT_EQ(off["forwards"], 12);
 }
 
+// White-box energy per request: llama.cpp's own steps (who was in each forward) split the
+// measured slices; the black-box split of the same slices is compared beside it.
+TEST(LlamaCli, ReplayAttributesEnergyWhiteBoxFromTheEnginesSteps) {
+  const CliRun r = cli("replay --engine llamacpp --model " + testing::tiny_model() +
+                       " --poisson 100 --requests 8 --input 16 --output 8 --max-batch 4 --threads 1 --warmup 0"
+                       " --idle-power 1 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  const auto& a = j["attribution"];
+  ASSERT_TRUE(a.is_object()) << j.dump();
+  EXPECT_EQ(a["method"], "white-box");
+  EXPECT_NE(a["cost_model"].get<std::string>().find("FLOPs per token"), std::string::npos) << a.dump();
+  const double total = a["total_j"].get<double>();
+  EXPECT_NEAR(total, j["energy_j"].get<double>(), 1e-9 * total);
+  EXPECT_NEAR(a["attributed_j"].get<double>() + a["unattributed_idle_j"].get<double>(), total, 1e-9 * total);
+  ASSERT_TRUE(a["black_box_vs_white_box"].is_object()) << a.dump();
+  EXPECT_EQ(a["black_box_vs_white_box"]["n"], 8);
+  EXPECT_GE(a["black_box_vs_white_box"]["median_abs_rel"].get<double>(), 0.0);
+  double sum = 0;
+  for (const auto& q : j["per_request"]) {
+    ASSERT_TRUE(q["energy_j"].is_number()) << q.dump();
+    EXPECT_GT(q["energy_j"].get<double>(), 0.0);
+    sum += q["energy_j"].get<double>();
+  }
+  EXPECT_NEAR(sum, a["attributed_j"].get<double>(), 1e-9 * total);
+}
+
 TEST(LlamaCli, ReplayLlamacppUsageErrors) {
   const std::string m = " --model " + testing::tiny_model() + " --warmup 0 --threads 1 --poisson 10 -n 2 -O 2";
   EXPECT_EQ(cli("replay --engine llamacpp --poisson 10 -n 2").exit_code, 2);  // no model

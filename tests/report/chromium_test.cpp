@@ -50,11 +50,11 @@ TEST_F(ChromiumTest, EveryChartRendersAndFitsOneScreen) {
   auto html = html_report(data);
   ASSERT_TRUE(html.ok()) << html.error().to_string();
   const PageState st = render_in_chromium(*html);
-  EXPECT_EQ(st.expected, 8);
+  EXPECT_EQ(st.expected, 9);
   expect_readable(st);
   // Each chart container holds a drawn SVG with marks.
   for (const char* id : {"energy-per-batch", "energy-per-token", "phase-share", "power", "lengths", "table4", "savings",
-                         "latency-energy"}) {
+                         "latency-energy", "request-energy"}) {
     const auto at = st.dom.find(std::string("id=\"chart-") + id + "\"");
     ASSERT_NE(at, std::string::npos) << id;
     const auto svg = st.dom.find("<svg", at);
@@ -82,7 +82,7 @@ TEST_F(ChromiumTest, MeasuredAndSimulatedSectionsEachRenderOnTheirOwnScales) {
   auto html = html_report(data);
   ASSERT_TRUE(html.ok()) << html.error().to_string();
   const PageState st = render_in_chromium(*html);
-  EXPECT_EQ(st.expected, 14);  // 6 per part, lengths, power
+  EXPECT_EQ(st.expected, 15);  // 6 per part, lengths, power, energy per request
   expect_readable(st);
   const auto measured = st.dom.find("id=\"part-measured\"");
   const auto simulated = st.dom.find("id=\"part-simulated\"");
@@ -113,8 +113,8 @@ TEST_F(ChromiumTest, ABrokenSpecIsRecordedAsAnError) {
   for (auto& c : *charts)
     if (c.id == "energy-per-token") c.spec["layer"][1]["mark"] = "no-such-mark";
   const PageState st = render_in_chromium(render_html(data, *charts), false);
-  EXPECT_EQ(st.expected, 8);
-  EXPECT_EQ(st.rendered, 7);
+  EXPECT_EQ(st.expected, 9);
+  EXPECT_EQ(st.rendered, 8);
   EXPECT_GE(st.error_count, 1);
   EXPECT_NE(st.errors.find("chart-energy-per-token"), std::string::npos) << st.errors;
   EXPECT_EQ(st.done, "1");
@@ -128,7 +128,7 @@ TEST_F(ChromiumTest, AScriptErrorIsRecorded) {
   const auto end = html.rfind("</body>");
   html.insert(end, "<script>undefinedFunctionCall();</script>\n");
   const PageState st = render_in_chromium(html, false);
-  EXPECT_EQ(st.rendered, 8);
+  EXPECT_EQ(st.rendered, 9);
   EXPECT_GE(st.error_count, 1);
   EXPECT_NE(st.errors.find("undefinedFunctionCall"), std::string::npos) << st.errors;
 }

@@ -18,7 +18,8 @@ std::size_t count(const std::string& s, const std::string& what) {
 
 // The measured part's figures (the fixture has no simulated configuration), then the common ones.
 const std::vector<std::string> kChartIds = {"table4",           "savings",        "energy-per-batch", "phase-share",
-                                            "energy-per-token", "latency-energy", "lengths",          "power"};
+                                            "energy-per-token", "latency-energy", "lengths",          "power",
+                                            "request-energy"};
 
 const Chart& by_id(const std::vector<Chart>& charts, const std::string& id) {
   for (const auto& c : charts)
@@ -56,7 +57,7 @@ TEST(Html, EveryExpectedChartHasASpecWithItsDataInline) {
   // Inline data: the heatmap holds every done cell (2 configs x 27 cells, one skipped).
   EXPECT_EQ(by_id(*charts, "energy-per-batch").spec["data"]["values"].size(), 53u);
   const std::string html = render_html(data, *charts);
-  EXPECT_NE(html.find("data-charts-expected=\"8\""), std::string::npos);
+  EXPECT_NE(html.find("data-charts-expected=\"9\""), std::string::npos);
   for (const auto& id : kChartIds) {
     EXPECT_NE(html.find("id=\"chart-" + id + "\""), std::string::npos) << id;
     EXPECT_NE(html.find("data-chart=\"chart-" + id + "\""), std::string::npos) << id;
@@ -100,6 +101,29 @@ TEST(Html, ProvenanceSaysEstimatedWithSourceSensorAndNote) {
   EXPECT_EQ(sim_token.provenance.rfind("Simulated: energy source simulated", 0), 0u) << sim_token.provenance;
 }
 
+TEST(Html, EnergyPerRequestOverlaysTheBinnedEstimateOfTheSameRequests) {
+  const auto data = testing::realistic_report_data();
+  auto charts = build_charts(data);
+  ASSERT_TRUE(charts.ok()) << charts.error().to_string();
+  const Chart& c = by_id(*charts, "request-energy");
+  ASSERT_FALSE(c.spec.is_null()) << c.not_run;
+  std::size_t attributed = 0, binned = 0;
+  for (const auto& v : c.spec["data"]["values"]) {
+    const std::string series = v["series"];
+    if (series == "attributed (measured run)") ++attributed;
+    if (series.rfind("binned estimate (baseline, B=4)", 0) == 0) {
+      ++binned;
+      // E_batch(I*, O*, 4) / 4 of the baseline's cells: never below the cells' smallest.
+      EXPECT_GT(v["energy_j"].get<double>(), 0.0);
+    }
+  }
+  EXPECT_EQ(attributed, 11u);  // the failed request is left out
+  EXPECT_GT(binned, 0u);
+  EXPECT_LE(binned, attributed);  // requests beyond the cells are not priced
+  EXPECT_NE(c.provenance.find("Estimated: energy source cpu-time-model"), std::string::npos) << c.provenance;
+  EXPECT_NE(c.provenance.find("rounded up to the paper's edges"), std::string::npos) << c.provenance;
+}
+
 TEST(Html, FiguresWithoutDataSayNotRun) {
   ReportData empty;
   auto charts = build_charts(empty);
@@ -118,9 +142,9 @@ TEST(Html, HostileStringsEndUpInert) {
   const auto data = testing::realistic_report_data();
   auto html = html_report(data);
   ASSERT_TRUE(html.ok()) << html.error().to_string();
-  // The only <script> elements are the page's own: capture, 3 libraries, 8 specs, runner.
-  EXPECT_EQ(count(*html, "<script"), 1u + 3u + 8u + 1u);
-  EXPECT_EQ(count(*html, "</script>"), 1u + 3u + 8u + 1u);
+  // The only <script> elements are the page's own: capture, 3 libraries, 9 specs, runner.
+  EXPECT_EQ(count(*html, "<script"), 1u + 3u + 9u + 1u);
+  EXPECT_EQ(count(*html, "</script>"), 1u + 3u + 9u + 1u);
   // What the page itself writes (after the inlined libraries, which are not ours).
   const auto libs_end = html->find("</script>", html->find("data-library=\"vega-embed\""));
   ASSERT_NE(libs_end, std::string::npos);

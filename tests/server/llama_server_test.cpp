@@ -253,6 +253,59 @@ namespace {
 
 // --prompt-mode text: synthetic text calibrated through llama-server's /tokenize; the
 // server's own usage.prompt_tokens for it is exactly I (its BOS included).
+// Energy per request against a real server (issue 17): every request's share stored, the
+// shares and the idle adding up to the measured total, and --group-by on a trace with a
+// tag column giving per-group sums that add up too.
+TEST_F(LlamaServerTest, ReplayChargesEnergyPerRequestAndPerTenant) {
+  const std::string cli = std::string(JP_BINARY_DIR) + "/jouleperf";
+  if (!std::filesystem::exists(cli)) GTEST_SKIP() << "jouleperf is not built";
+  auto server = start(4);
+  ASSERT_NE(server, nullptr);
+  const std::string trace = (dir_.path() / "tenants.csv").string();
+  {
+    std::ofstream f(trace);
+    f << "TIMESTAMP,ContextTokens,GeneratedTokens,tenant\n";
+    for (int i = 0; i < 16; ++i)
+      f << "2023-11-16 18:15:" << 10 + i / 10 << "." << i % 10 << "000000," << 8 + i % 4 << "," << 2 + i % 3 << ","
+        << (i % 4 == 0 ? "batch" : "chat") << "\n";
+  }
+  const std::string db = (dir_.path() / "r.db").string(), out = (dir_.path() / "replay.json").string();
+  const std::string cmd = cli + " replay --url " + server->url() + " --trace " + trace + " --group-by tenant --store " +
+                          db + " --timeout 240 --sensor cpu-model --json > " + out + " 2>/dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  std::ifstream in(out);
+  auto j = nlohmann::json::parse(in, nullptr, false);
+  ASSERT_FALSE(j.is_discarded());
+  ASSERT_EQ(j["ok"], 16);
+  const auto& a = j["attribution"];
+  ASSERT_TRUE(a.is_object()) << j.dump();
+  EXPECT_EQ(a["method"], "black-box");
+  const double total = j["energy_j"].get<double>();
+  EXPECT_NEAR(a["attributed_j"].get<double>() + a["unattributed_idle_j"].get<double>(), total, 1e-9 * total);
+  const auto& c = j["chargeback"];
+  ASSERT_EQ(c["groups"].size(), 2u) << c.dump();
+  double groups = 0;
+  for (const auto& g : c["groups"]) {
+    EXPECT_EQ(g["requests"], g["group"] == "batch" ? 4 : 12);
+    groups += g["energy_j"].get<double>();
+  }
+  EXPECT_NEAR(groups + c["unattributed_idle_j"].get<double>(), total, 1e-9 * total);
+
+  auto store = study::Store::open(db, study::StoreMode::kReadOnly);
+  ASSERT_TRUE(store) << store.error().to_string();
+  auto runs = store->runs();
+  ASSERT_TRUE(runs && runs->size() == 1);
+  auto reqs = store->requests(runs->front().run_id);
+  ASSERT_TRUE(reqs && reqs->size() == 16);
+  double stored = 0;
+  for (const auto& q : *reqs) {
+    ASSERT_TRUE(q.energy_j) << q.index;
+    EXPECT_GT(*q.energy_j, 0.0);
+    stored += *q.energy_j;
+  }
+  EXPECT_NEAR(stored, a["attributed_j"].get<double>(), 1e-9 * total);
+}
+
 TEST_F(LlamaServerTest, CalibratedTextPromptsHaveExactLengths) {
   auto server = start(2);
   ASSERT_NE(server, nullptr);

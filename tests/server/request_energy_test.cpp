@@ -3,9 +3,11 @@
 // requests by their token timelines — conservation against the measured total, the
 // energies stored with every request, failed requests charged what they used, and the
 // idle policy.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "jouleperf/sensor/fake.hpp"
@@ -120,6 +122,80 @@ TEST(RequestEnergy, TheTimePolicyLeavesNoIdleUnattributed) {
   const auto& at = r->json["attribution"];
   EXPECT_EQ(at["unattributed_idle_j"].get<double>(), 0.0);
   EXPECT_LT(rel(at["attributed_j"].get<double>(), at["total_j"].get<double>()), 1e-9);
+}
+
+// An Azure-format trace with a tenant column: 12 requests 40 ms apart, tenants a, b, c in turn.
+std::string tenant_trace(const testing::TempDir& dir) {
+  const std::string path = (dir.path() / "tenants.csv").string();
+  std::ofstream f(path);
+  f << "TIMESTAMP,ContextTokens,GeneratedTokens,tenant\n";
+  for (int i = 0; i < 12; ++i)
+    f << fmt::format("2023-11-16 18:15:{:02d}.{:03d}0000,{},{},{}\n", 10 + (i * 40) / 1000, (i * 40) % 1000, 16 + i,
+                     4 + i % 5, "abc"[i % 3]);
+  return path;
+}
+
+TEST(RequestEnergy, GroupByATraceColumnSumsToTheTotalWithTheIdle) {
+  FakeOpenAiOptions fo;
+  fo.fault = [](std::uint64_t i) { return i == 5 ? FakeFault::kHttp500 : FakeFault::kNone; };
+  FakeOpenAiServer server(fo);
+  testing::TempDir dir;
+  auto a = options(server, "");
+  a.poisson_rps.reset();
+  a.trace = tenant_trace(dir);
+  a.group_by = "Tenant";  // column names match as --where's do: case, spaces, '_' and '-' aside
+  auto r = study::run_replay(a, stepping_power());
+  ASSERT_TRUE(r) << r.error().to_string();
+  const auto& j = r->json;
+  ASSERT_TRUE(j["chargeback"].is_object()) << j.dump();
+  const auto& c = j["chargeback"];
+  ASSERT_EQ(c["groups"].size(), 3u);
+  double sum = 0, share = 0;
+  std::size_t requests = 0, failed = 0;
+  for (const auto& g : c["groups"]) {
+    EXPECT_EQ(g["requests"], 4) << g.dump();
+    sum += g["energy_j"].get<double>();
+    share += g["share"].get<double>();
+    requests += g["requests"].get<std::size_t>();
+    failed += g["failed"].get<std::size_t>();
+    EXPECT_GT(g["gco2e"].get<double>(), 0.0);
+  }
+  EXPECT_EQ(requests, 12u);
+  EXPECT_EQ(failed, 1u);
+  const double total = j["energy_j"].get<double>();
+  EXPECT_LT(rel(sum + c["unattributed_idle_j"].get<double>(), total), 1e-9);
+  EXPECT_LT(std::abs(share + c["unattributed_idle_j"].get<double>() / total - 1.0), 1e-9);
+  // Request i of the trace is tenant "abc"[i % 3]: group a holds requests 0, 3, 6, 9.
+  double a_sum = 0;
+  for (int i : {0, 3, 6, 9}) a_sum += j["per_request"][i]["energy_j"].get<double>();
+  for (const auto& g : c["groups"])
+    if (g["group"] == "a") {
+      EXPECT_LT(rel(g["energy_j"].get<double>(), a_sum), 1e-9);
+    }
+  const auto doc = study::replay_document(*r);
+  bool table = false;
+  for (const auto& t : doc.tables) table = table || t.name == "chargeback";
+  EXPECT_TRUE(table);
+}
+
+TEST(RequestEnergy, GroupByAColumnTheTraceLacksNamesItAndTheColumnsPresent) {
+  FakeOpenAiServer server(FakeOpenAiOptions{});
+  testing::TempDir dir;
+  auto a = options(server, "");
+  a.poisson_rps.reset();
+  a.trace = tenant_trace(dir);
+  a.group_by = "region";
+  auto r = study::run_replay(a, stepping_power());
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::kInvalidArgument);
+  EXPECT_NE(r.error().message.find("'region'"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("tenant"), std::string::npos) << r.error().message;
+  a.trace.clear();
+  a.poisson_rps = 10.0;
+  a.group_by = "tenant";
+  auto p = study::run_replay(a, stepping_power());
+  ASSERT_FALSE(p);
+  EXPECT_NE(p.error().message.find("--group-by needs --trace"), std::string::npos);
 }
 
 TEST(RequestEnergy, AnUnknownIdlePolicyIsAUsageError) {

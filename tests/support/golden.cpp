@@ -2,7 +2,9 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -30,6 +32,28 @@ std::string line_of(const std::string& text, std::size_t n) {
   for (std::size_t i = 0; i <= n && std::getline(in, line); ++i) {
   }
   return line;
+}
+
+// Equal but for the last digits of numbers: the text between numbers is the same and each
+// pair of numbers agrees to 1e-9 relative. A double printed at full precision can differ
+// in its last digits from machine to machine (glibc picks its exp/log/pow by the CPU: the
+// FMA variants round differently), which is not a change of output.
+bool same_to_rounding(const std::string& expected, const std::string& actual) {
+  static const std::regex number(R"(-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?)");
+  auto e = std::sregex_iterator(expected.begin(), expected.end(), number);
+  auto a = std::sregex_iterator(actual.begin(), actual.end(), number);
+  const std::sregex_iterator end;
+  std::size_t ep = 0, ap = 0;
+  for (; e != end && a != end; ++e, ++a) {
+    if (expected.compare(ep, static_cast<std::size_t>(e->position()) - ep, actual, ap,
+                         static_cast<std::size_t>(a->position()) - ap) != 0)
+      return false;
+    const double x = std::strtod(e->str().c_str(), nullptr), y = std::strtod(a->str().c_str(), nullptr);
+    if (std::abs(x - y) > 1e-9 * std::max(std::abs(x), std::abs(y))) return false;
+    ep = static_cast<std::size_t>(e->position() + e->length());
+    ap = static_cast<std::size_t>(a->position() + a->length());
+  }
+  return e == end && a == end && expected.compare(ep, std::string::npos, actual, ap, std::string::npos) == 0;
 }
 
 }  // namespace
@@ -74,7 +98,7 @@ std::string golden_diff(const std::string& source_dir, const std::string& name, 
   }
   if (!std::filesystem::exists(path)) return "no golden file " + path.string() + " (run with JP_UPDATE_GOLDEN=1)";
   const std::string expected = read_all(path);
-  if (expected == actual) return "";
+  if (expected == actual || same_to_rounding(expected, actual)) return "";
   std::size_t line = 0;
   for (std::size_t i = 0; i < std::min(expected.size(), actual.size()) && expected[i] == actual[i]; ++i)
     if (expected[i] == '\n') ++line;

@@ -24,7 +24,8 @@ std::string mask(std::string text, const std::vector<std::string>& masks);
 // `text` as a regex (ECMAScript) that matches it literally, e.g. a temp path to mask.
 std::string literal(const std::string& text);
 
-// Compares `actual` with tests/cli/golden/<name> under `source_dir`; on a difference
+// Compares `actual` with tests/cli/golden/<name> under `source_dir` (numbers to 1e-9
+// relative: a double's last printed digits depend on the machine's libm); on a difference
 // returns a message with the first differing line of each (empty when equal). With
 // JP_UPDATE_GOLDEN=1 in the environment, writes the file and returns "".
 std::string golden_diff(const std::string& source_dir, const std::string& name, const std::string& actual);

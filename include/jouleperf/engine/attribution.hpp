@@ -80,7 +80,8 @@ struct StepWork {
   std::size_t request = 0;
   bool prefill = false;
   std::uint64_t tokens = 1;   // prompt tokens in this step (prefill) or 1 (decode)
-  std::uint64_t context = 0;  // tokens already in the sequence's cache before this step
+  std::uint64_t context = 0;  // prefill: tokens already in the cache; decode: the keys its token attends to
+                              // (prompt + the tokens generated before it), as TokenCostModel::decode_cost
 };
 
 // One engine step (a forward pass or a group of them) and who was in it.

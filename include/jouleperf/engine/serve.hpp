@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "jouleperf/core/result.hpp"
+#include "jouleperf/engine/attribution.hpp"  // EngineStep
 #include "jouleperf/engine/engine.hpp"
 
 namespace jouleperf {
@@ -35,6 +36,9 @@ struct ServeOptions {
   // fails serve() by default, as an engine error does; false: it is a result
   // (ServedRequest::ok false, with its error) and serve() succeeds with the rest.
   bool fail_on_request_failure = true;
+  // Keep every scheduling step's span and sequences (ServeResult::steps), for white-box
+  // energy per request (engine/attribution.hpp). One entry per sequence per step.
+  bool record_steps = false;
 };
 
 // One request's life, in clock seconds (the same clock as ServeResult::start_s).
@@ -72,7 +76,11 @@ struct ServeResult {
   double busy_s = 0;                    // time inside forward calls and token choice (the rest: waiting)
   bool simulated = false;               // the sim engine: every time and energy is simulated, nothing ran
   std::optional<double> energy_j;       // simulated: the run's energy, all devices, J; unset when measured
-  std::size_t failed() const;           // requests with ok false
+  // With ServeOptions::record_steps, engines that schedule steps themselves (llamacpp):
+  // each step's span on the clock and who was in it (request = index in the order given);
+  // empty otherwise.
+  std::vector<EngineStep> steps;
+  std::size_t failed() const;  // requests with ok false
 };
 
 // Checks requests and options before serving: kInvalidArgument for an empty list, a

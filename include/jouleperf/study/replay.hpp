@@ -18,6 +18,7 @@
 #include "jouleperf/engine/measured_run.hpp"
 #include "jouleperf/engine/openai.hpp"
 #include "jouleperf/engine/prompt.hpp"
+#include "jouleperf/estimate/carbon.hpp"
 
 namespace jouleperf::study {
 
@@ -57,6 +58,15 @@ struct ReplayOptions {
   // Energy per request (docs/serving.md): the idle energy apart (none) or apportioned by
   // time in flight or tokens. Not with --offline-compare or --rates (not attributed yet).
   std::string idle_policy = "none";
+  // The split's per-token cost model (study/cost_model.hpp, choose_cost_model): "" (the
+  // model's FLOPs where its architecture is known, else equal), "equal", "flops" or a
+  // results store whose cells it is fitted from.
+  std::string cost_model;
+  // Chargeback (docs/serving.md): energy per request summed per value of this trace
+  // column (a tag: tenant, model, log type), each group's share and emissions under
+  // `carbon`. Needs a trace; not with --rates.
+  std::string group_by;
+  estimate::CarbonOptions carbon;
 };
 
 // A run or phase whose failed share of requests is above max_failure_rate.
