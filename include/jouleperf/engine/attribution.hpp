@@ -7,7 +7,7 @@
 //   white-box  the engine's own steps (which sequences were in each forward pass, with
 //              how many tokens at what context): white_box_segments;
 //   black-box  only the streamed token timeline (an HTTP server): a request is in
-//              prefill from its send to its first token and decodes one token between
+//              prefill before its first token (its wait less queueing) and decodes one token between
 //              each two arrivals: black_box_segments.
 // attribute() gives each slice's energy to the segments overlapping it, in proportion to
 // their cost there; a slice with requests in flight but no segment (a queue, the gap
@@ -68,9 +68,12 @@ struct RequestTimeline {
   bool ok = true;  // false: failed at end_s (its energy is what it used until then)
 };
 
-// Black-box segments: prefill over [send_s, first token] costing the whole prompt (a
-// failed request without a token: over [send_s, end_s], costing the part of its prompt
-// the run's median prefill rate covers in that time); generated token k >= 1 over
+// Black-box segments: prefill costing the whole prompt over [start, first token], where
+// start is the first token less the prompt's time at the run's fast prefill rate (the
+// 90th percentile of input_tokens / (first token - send_s) over the requests with a
+// token), or send_s if later: the wait before it is queueing (a failed request without a
+// token: over [send_s, end_s], costing the part of its prompt the run's median prefill
+// rate covers in that time); generated token k >= 1 over
 // [token k-1, token k] at context input_tokens + k. Tokens that arrive together (a
 // burst: speculative decoding, a coalesced stream) put their cost at that instant.
 std::vector<CostSegment> black_box_segments(std::span<const RequestTimeline> requests, const TokenCostModel& model);
