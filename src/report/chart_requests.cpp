@@ -26,26 +26,32 @@ struct RequestPoint {
   double input = 0, output = 0, energy_j = 0;
 };
 
-// The configuration and batch size whose cells price the binned estimate: the first
-// configuration with cells, at the largest measured batch <= the replay's max batch (the
-// smallest measured one if none is).
+// The configuration and batch size whose cells price the binned estimate: the replays'
+// own configuration where they name one that has cells, else the first configuration
+// with cells (`matched` false: the provenance says so), at the largest measured batch <=
+// the replay's max batch (the smallest measured one if none is).
 struct Pricing {
   std::string config;
   std::uint64_t batch = 0;
   estimate::CellGrid grid;
+  bool matched = false;
 };
 
-std::optional<Pricing> pricing(const ReportData& data, std::uint64_t max_batch) {
+std::optional<Pricing> pricing(const ReportData& data, std::uint64_t max_batch, const std::string& replay_config) {
+  std::optional<Pricing> out;
   for (const auto& c : data.configs) {
     auto grid = estimate::CellGrid::of_config(data.cells, c.name);
     if (grid.empty()) continue;
+    const bool matched = !replay_config.empty() && c.name == replay_config;
+    if (out && !matched) continue;
     const auto batches = grid.batches();
     std::uint64_t b = batches.front();
     for (auto x : batches)
       if (x <= max_batch) b = x;
-    return Pricing{c.name, b, std::move(grid)};
+    out = Pricing{c.name, b, std::move(grid), matched};
+    if (matched) break;
   }
-  return std::nullopt;
+  return out;
 }
 
 }  // namespace
@@ -57,12 +63,16 @@ Result<Chart> request_energy_chart(const ReportData& data) {
   Provenance prov;
   std::vector<RequestPoint> points;
   std::uint64_t max_batch = 1;
+  std::string replay_config;  // the configuration the replays name (the first that names one)
   for (const auto* a : data.of_kind("replay")) {
     Fields top(a->body, where(*a));
     const json* reqs = top.array("per_request");
     const bool estimated = top.boolean("estimated").value_or(false);
     const std::string source = top.text("energy_source").value_or("");
+    // In-process engines batch up to max_batch; a server's client sends up to max_concurrency.
     const auto mb = top.number("max_batch");
+    const auto mc = top.number("max_concurrency");
+    const auto config = top.text("config");
     if (auto st = top.status(); !st) return st.error();
     std::size_t added = 0;
     for (std::size_t i = 0; reqs != nullptr && i < reqs->size(); ++i) {
@@ -77,7 +87,8 @@ Result<Chart> request_energy_chart(const ReportData& data) {
       ++added;
     }
     if (added == 0) continue;
-    if (mb) max_batch = std::max<std::uint64_t>(max_batch, static_cast<std::uint64_t>(*mb));
+    if (mb || mc) max_batch = std::max<std::uint64_t>(max_batch, static_cast<std::uint64_t>(mb ? *mb : *mc));
+    if (config && replay_config.empty()) replay_config = *config;
     prov.add(estimated, false, source, "", a->name);
   }
   ch.provenance = prov.line(data.sensor_note());
@@ -95,13 +106,17 @@ Result<Chart> request_energy_chart(const ReportData& data) {
                       {"energy_j", p.energy_j},
                       {"series", "attributed (measured run)"}});
   std::string overlay_note = " No cells in the store: no binned estimate to overlay.";
-  if (auto pr = pricing(data, max_batch)) {
-    std::size_t priced = 0;
+  if (auto pr = pricing(data, max_batch, replay_config)) {
+    std::size_t priced = 0, beyond = 0;
     const std::string series = fmt::format("binned estimate ({}, B={})", pr->config, pr->batch);
     for (const auto& p : points) {
       auto b = estimate::binned_request_energy(pr->grid, pr->batch, static_cast<std::uint64_t>(p.input),
                                                static_cast<std::uint64_t>(p.output));
-      if (!b) continue;
+      if (!b) {
+        if (b.error().code != Errc::kNotFound) return b.error();
+        ++beyond;
+        continue;
+      }
       values.push_back({{"replay", p.replay},
                         {"input_tokens", p.input},
                         {"output_tokens", p.output},
@@ -111,8 +126,11 @@ Result<Chart> request_energy_chart(const ReportData& data) {
     }
     overlay_note = fmt::format(
         " Binned estimate: each request's lengths rounded up to the paper's edges, E_batch(I*, O*, B) / B from the "
-        "cells of {} at B={} ({} of {} requests priced; the others are beyond the cells).",
-        pr->config, pr->batch, priced, points.size());
+        "cells of {} at B={} ({} of {} requests priced; {} beyond the cells or the paper's edges).{}",
+        pr->config, pr->batch, priced, points.size(), beyond,
+        pr->matched ? ""
+                    : " The replays name no configuration with cells: the estimate is of another configuration than "
+                      "the one served.");
     for (const auto& c : data.cells)
       if (c.key.config == pr->config) prov.add(c);
     ch.provenance = prov.line(data.sensor_note());

@@ -147,6 +147,20 @@ Result<SliceSpan> Meter::span() const {
   return s;
 }
 
+Result<SliceSpan> Meter::phase_span(const std::string& phase) const {
+  if (running_ || marks_.size() < 2) return make_error(Errc::kInternal, "meter: no measured span before stop()");
+  for (std::size_t k = 0; k + 1 < marks_.size(); ++k)
+    if (marks_[k].name == phase) {
+      SliceSpan s;
+      s.t0_s = marks_[k].t_s;
+      s.t1_s = marks_[k + 1].t_s;
+      s.start = marks_[k].snaps;
+      s.end = marks_[k + 1].snaps;
+      return s;
+    }
+  return make_error(Errc::kNotFound, "meter: no interval named '" + phase + "'");
+}
+
 Result<IdleBaseline> measure_idle(Sampler& sampler, Seconds duration) {
   Meter meter(sampler);
   if (auto s = meter.start(); !s) return s.error();

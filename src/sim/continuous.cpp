@@ -306,9 +306,12 @@ void ContinuousReplica::trace_step(StepTrace& trace, double t0, double t1, doubl
       st.work.push_back(TracedWork{s.req, false, d_.q * d_.beams, ctx});
       trace.token_s[s.req].push_back(t1);
     }
+  // A prompt prefilled once per beam (no shared prompt) is that many chunks.
+  const double copies = std::max(1.0, std::round(d_.prefill_expansion));
   for (const auto& [slot, chunk] : chunks_) {
     const Seq& s = slots_[slot];
-    st.work.push_back(TracedWork{s.req, true, chunk * d_.prefill_expansion, s.prefilled});
+    for (double k = 0; k < copies; ++k)
+      st.work.push_back(TracedWork{s.req, true, chunk * d_.prefill_expansion / copies, s.prefilled});
     if (s.prefilled + chunk >= s.prompt) trace.token_s[s.req].push_back(t1);
   }
   trace.steps.push_back(std::move(st));

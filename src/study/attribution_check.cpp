@@ -53,7 +53,9 @@ Result<SimAttributionCheck> check_sim_attribution(const sim::SimConfig& config,
                                                   const TokenCostModel& model, const AttributionOptions& options) {
   if (auto st = validate(model); !st) return st.error();
   sim::StepTrace trace;
-  auto run = sim::simulate_traced(config, requests, trace);
+  sim::SimConfig c = config;
+  c.keep_requests = true;  // each request's outcome says whether it finished
+  auto run = sim::simulate_traced(c, requests, trace);
   if (!run) return run.error();
 
   SimAttributionCheck out;

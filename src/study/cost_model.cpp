@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <set>
 #include <vector>
 
 #include "jouleperf/model/flops.hpp"
@@ -52,14 +54,11 @@ Fit fit_nonneg(const std::vector<Point>& pts) {
     const double a = (s1y * s22 - s2y * s12) / det, b = (s2y * s11 - s1y * s12) / det;
     if (a >= 0 && b >= 0) return {a, b, a > 0 || b > 0};
   }
-  auto sse = [&](double a, double b) {
-    double e = 0;
-    for (const auto& p : pts) e += (p.y - a * p.x1 - b * p.x2) * (p.y - a * p.x1 - b * p.x2);
-    return e;
-  };
+  // The per-token term alone where it is positive (a token without context must cost
+  // something); the context term alone only where the per-token one cannot be.
   const double a_only = s11 > 0 ? std::max(0.0, s1y / s11) : 0.0;
+  if (a_only > 0) return {a_only, 0, true};
   const double b_only = s22 > 0 ? std::max(0.0, s2y / s22) : 0.0;
-  if (sse(a_only, 0) <= sse(0, b_only)) return {a_only, 0, a_only > 0};
   return {0, b_only, b_only > 0};
 }
 
@@ -68,6 +67,17 @@ Fit fit_nonneg(const std::vector<Point>& pts) {
 Result<TokenCostModel> fit_cost_model(std::span<const CellResult> cells, const std::string& source) {
   std::vector<Point> pre, dec;
   std::size_t used = 0;
+  std::set<std::string> configs;
+  for (const auto& c : cells)
+    if (c.status == CellStatus::kDone) configs.insert(c.key.config);
+  if (configs.size() > 1) {
+    std::string names;
+    for (const auto& n : configs) names += (names.empty() ? "" : ", ") + n;
+    return make_error(Errc::kInvalidArgument,
+                      fmt::format("cost model from {}: its cells are of {} configurations ({}); name the one that "
+                                  "was served as STORE.db:CONFIG",
+                                  source, configs.size(), names));
+  }
   for (const auto& c : cells) {
     if (c.status != CellStatus::kDone || c.key.batch == 0 || c.key.output_tokens < 2) continue;
     const double in = static_cast<double>(c.key.input_tokens), gen = static_cast<double>(c.key.output_tokens) - 1.0;
@@ -113,13 +123,26 @@ Result<TokenCostModel> choose_cost_model(const std::string& choice, const std::o
                         "built-in model name as --model (jouleperf model list)");
     return flops_cost_model(*model);
   }
-  auto store = Store::open(choice, StoreMode::kReadOnly);
+  // STORE.db, or STORE.db:CONFIG for the cells of one configuration.
+  std::string path = choice, config;
+  if (const auto colon = choice.rfind(':'); colon != std::string::npos && !std::filesystem::exists(choice)) {
+    path = choice.substr(0, colon);
+    config = choice.substr(colon + 1);
+  }
+  auto store = Store::open(path, StoreMode::kReadOnly);
   if (!store)
     return make_error(store.error().code,
                       "--cost-model: not equal, flops or a results store: " + store.error().message);
   auto cells = store->cells();
   if (!cells) return cells.error();
-  return fit_cost_model(*cells, choice);
+  if (config.empty()) return fit_cost_model(*cells, path);
+  std::vector<CellResult> mine;
+  for (auto& c : *cells)
+    if (c.key.config == config) mine.push_back(std::move(c));
+  if (mine.empty())
+    return make_error(Errc::kNotFound,
+                      fmt::format("--cost-model: {} has no cells of configuration '{}'", path, config));
+  return fit_cost_model(mine, path + ":" + config);
 }
 
 }  // namespace jouleperf::study

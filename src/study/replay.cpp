@@ -201,6 +201,9 @@ Result<BuiltSchedule> trace_schedule(const ReplayOptions& a) {
   ro.to_s = a.to_s;
   auto rep = workload::replay(timed, ro);
   if (!rep) return rep.error();
+  if (rep->size() != rows.size())  // the rows were windowed and sorted as replay() does
+    return make_error(Errc::kInternal, fmt::format("trace schedule: {} requests replayed for {} rows in the window",
+                                                   rep->size(), rows.size()));
   BuiltSchedule out;
   for (std::size_t i = 0; i < rep->size() && out.requests.size() < a.requests; ++i) {
     const auto& t = (*rep)[i];
@@ -316,6 +319,7 @@ nlohmann::json replay_artifact(const ReplayOptions& a, const nlohmann::json& j, 
                       {"slo_attainment", requests > 0 ? j["slo_met"].get<double>() / requests : 0.0}};
   for (const char* k : {"batching", "max_batch", "forwards", "mean_batch", "busy_s"})
     if (j.contains(k)) b[k] = j[k];
+  if (a.max_concurrency) b["max_concurrency"] = *a.max_concurrency;
   if (j.contains("offline"))
     b["offline"] = {{"energy_j", j["offline"]["energy_j"]},
                     {"per_request_j", j["offline"]["energy_per_request_j"]},
@@ -329,7 +333,7 @@ nlohmann::json replay_artifact(const ReplayOptions& a, const nlohmann::json& j, 
 // a "replay" artifact that `report` reads (a rate sweep: one per phase).
 Status store_replay(const ReplayOptions& a, const ReplayTarget& target, const std::string& kind,
                     const std::vector<StoredPhase>& phases, nlohmann::json info,
-                    const RunAttribution* attribution = nullptr) {
+                    const std::vector<const RunAttribution*>& attributions = {}) {
   const OpenAiConfig oc = a.openai.value_or(OpenAiConfig{});
   auto store = study::Store::open(a.store);
   if (!store) return store.error();
@@ -342,13 +346,17 @@ Status store_replay(const ReplayOptions& a, const ReplayTarget& target, const st
   rec.started_unix_s = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   const double origin = phases.empty() ? 0.0 : phases.front().run->start_s;
   std::vector<study::RequestRecord> reqs;
-  for (const auto& ph : phases) {
-    for (const auto& q : ph.run->requests) {
+  for (std::size_t pk = 0; pk < phases.size(); ++pk) {
+    const auto& ph = phases[pk];
+    // Each phase's attribution (in the order of its requests), where it has one.
+    const RunAttribution* attribution = pk < attributions.size() ? attributions[pk] : nullptr;
+    for (std::size_t qi = 0; qi < ph.run->requests.size(); ++qi) {
+      const auto& q = ph.run->requests[qi];
       reqs.push_back(request_record(q, origin, oc.api_key));
       reqs.back().index = reqs.size() - 1;
       reqs.back().phase = ph.name;
-      if (attribution && reqs.size() <= attribution->split.requests.size()) {
-        const RequestEnergy& e = attribution->split.requests[reqs.size() - 1];
+      if (attribution && qi < attribution->split.requests.size()) {
+        const RequestEnergy& e = attribution->split.requests[qi];
         auto& r = reqs.back();
         r.energy_j = e.energy_j;
         r.prefill_j = e.prefill_j;
@@ -372,7 +380,7 @@ Status store_replay(const ReplayOptions& a, const ReplayTarget& target, const st
   if (kind == "replay") {
     nlohmann::json body = replay_artifact(a, info, rec.run_id);
     body["per_request"] = per_request_json(*phases.front().run, phases.front().run->start_s, {});
-    add_request_energy(body["per_request"], attribution);
+    add_request_energy(body["per_request"], attributions.empty() ? nullptr : attributions.front());
     return store->put_artifact({"replay", rec.run_id, nlohmann::json::parse(scrub(body.dump(), oc.api_key)), 0.0});
   }
   // A rate sweep: every phase is a replay of its own, stored as one ("<run id>-<phase>").
@@ -383,8 +391,11 @@ Status store_replay(const ReplayOptions& a, const ReplayTarget& target, const st
     nlohmann::json body = replay_artifact(a, phase, name);
     body["run_id"] = rec.run_id;
     body["phase"] = pj.value("name", "");
-    for (const auto& ph : phases)
-      if (ph.name == body["phase"]) body["per_request"] = per_request_json(*ph.run, ph.run->start_s, {});
+    for (std::size_t pk = 0; pk < phases.size(); ++pk)
+      if (phases[pk].name == body["phase"]) {
+        body["per_request"] = per_request_json(*phases[pk].run, phases[pk].run->start_s, {});
+        add_request_energy(body["per_request"], pk < attributions.size() ? attributions[pk] : nullptr);
+      }
     const std::string kind_text = a.gamma_cv ? fmt::format("gamma (cv {:g})", *a.gamma_cv) : std::string("Poisson");
     body["arrivals"] = fmt::format("{} {:g} req/s, rate sweep seed {}", kind_text, pj.value("rate_rps", 0.0), a.seed);
     if (auto st = store->put_artifact({"replay", name, nlohmann::json::parse(scrub(body.dump(), oc.api_key)), 0.0});
@@ -446,7 +457,7 @@ Result<ReplayResult> replay_result(const ReplayOptions& a, const ReplayTarget& t
   for (const auto& [k, v] : target.extra.items()) j[k] = v;
   j["attribution"] = attribution ? attribution_json(*attribution, run) : nlohmann::json(nullptr);
   if (!a.store.empty())
-    if (auto st = store_replay(a, target, "replay", {{"replay", &run}}, j, attribution); !st) return st.error();
+    if (auto st = store_replay(a, target, "replay", {{"replay", &run}}, j, {attribution}); !st) return st.error();
   j["per_request"] = per_request_json(run, run.start_s, admitted_s);
   add_request_energy(j["per_request"], attribution);
   ReplayResult r{"replay", std::move(j), {}, a.max_failure_rate};
@@ -618,7 +629,11 @@ Result<ReplayResult> replay_llamacpp(const ReplayOptions& a, const BuiltSchedule
   // By default the model's FLOPs per token; equal cost per token when the file's header
   // cannot be read here (opening the engine then says why).
   std::optional<ModelInfo> info;
-  if (auto i = read_gguf_info(a.model)) info = std::move(*i);
+  auto gguf = read_gguf_info(a.model);
+  if (gguf)
+    info = std::move(*gguf);
+  else if (a.cost_model == "flops")
+    return make_error(gguf.error().code, "--cost-model flops: " + gguf.error().message);
   auto cost = choose_cost_model(a.cost_model, info);
   if (!cost) return cost.error();
   plan.cost_model = std::move(*cost);
@@ -747,8 +762,32 @@ Result<ReplayResult> sweep_result(const ReplayOptions& a, const RateSweepRun& ru
 }
 
 // --rates: one phase per rate, each followed by an idle gap.
+// One rate-sweep phase's energy per request: its interval and its idle gap, sliced at the
+// meter's own marks (so its requests and its idle add up to the phase's energy_j).
+Result<RunAttribution> attribute_phase(const ReplayOptions& a, const Meter& meter, const Metering& mt,
+                                       const Measurement& m, const SweepPhaseRun& phase, const TokenCostModel& cost) {
+  std::vector<SliceSpan> spans;
+  auto active = meter.phase_span(phase.name);
+  if (!active) return active.error();
+  spans.push_back(std::move(*active));
+  if (!phase.gap_name.empty()) {
+    auto gap = meter.phase_span(phase.gap_name);
+    if (!gap) return gap.error();
+    spans.push_back(std::move(*gap));
+  }
+  AttributionOptions ao;
+  if (auto policy = parse_idle_policy(a.idle_policy)) ao.idle_policy = *policy;  // checked in run_replay
+  auto e = sweep_phase_energy(m, phase);
+  if (mt.idle && e && e->above_idle_j) ao.idle_power_w = mt.idle->total_power_w;
+  return attribute_run(*mt.sampler, spans, phase.run, cost, ao);
+}
+
 Result<ReplayResult> replay_sweep(const ReplayOptions& a, OpenAiClient& client, const Slo& slo,
                                   const SamplerStarter& start_sampler) {
+  std::optional<ModelInfo> info;
+  if (auto arch = find_builtin_arch(a.model)) info = info_from_arch(*arch);
+  auto cost = choose_cost_model(a.cost_model, info);
+  if (!cost) return cost.error();
   auto phases = sweep_phases(a, client);
   if (!phases) return phases.error();
   SteadyClock clock;
@@ -768,15 +807,31 @@ Result<ReplayResult> replay_sweep(const ReplayOptions& a, OpenAiClient& client, 
   if (!m) return m.error();
   auto r = sweep_result(a, *run, *m, slo);
   if (!r) return r.error();
+  // Each phase attributed over its own interval and its idle gap (its energy_j exactly).
+  std::vector<std::optional<RunAttribution>> split(run->phases.size());
+  for (std::size_t k = 0; k < run->phases.size(); ++k) {
+    auto at = attribute_phase(a, meter, *mt, *m, run->phases[k], *cost);
+    if (at) {
+      split[k] = std::move(*at);
+      r->json["phases"][k]["attribution"] = attribution_json(*split[k], run->phases[k].run);
+    } else {
+      r->json["phases"][k]["attribution"] = nullptr;
+      r->json["phases"][k]["attribution_error"] = at.error().to_string();
+    }
+  }
+  std::vector<const RunAttribution*> splits;
+  for (const auto& s : split) splits.push_back(s ? &*s : nullptr);
   if (!a.store.empty()) {
     std::vector<StoredPhase> sp;
     for (const auto& p : run->phases) sp.push_back({p.name, &p.run});
-    if (auto st = store_replay(a, ReplayTarget{"openai", a.openai->url, {}}, "rate-sweep", sp, r->json); !st)
+    if (auto st = store_replay(a, ReplayTarget{"openai", a.openai->url, {}}, "rate-sweep", sp, r->json, splits); !st)
       return st.error();
   }
   const double origin = run->phases.front().run.start_s;
-  for (std::size_t k = 0; k < run->phases.size(); ++k)
+  for (std::size_t k = 0; k < run->phases.size(); ++k) {
     r->json["phases"][k]["per_request"] = per_request_json(run->phases[k].run, origin, {});
+    add_request_energy(r->json["phases"][k]["per_request"], splits[k]);
+  }
   return r;
 }
 
@@ -826,13 +881,16 @@ Result<ReplayResult> run_replay(const ReplayOptions& a, const SamplerStarter& st
   if (!slo) return usage(slo.error().message);
   if (auto st = check_sweep_options(a); !st) return st.error();
   if (auto policy = parse_idle_policy(a.idle_policy); !policy) return usage("--idle-policy: " + policy.error().message);
-  if (a.idle_policy != "none" && (!a.rates_rps.empty() || a.offline_compare))
-    return usage("--idle-policy: energy per request is not attributed with --rates or --offline-compare yet");
+  if (a.idle_policy != "none" && a.offline_compare)
+    return usage("--idle-policy: energy per request is not attributed with --offline-compare yet");
   if (!a.store.empty())  // fail before measuring when the store cannot be written
     if (auto st = study::Store::open(a.store); !st) return st.error();
   BuiltSchedule schedule;
-  if (!a.group_by.empty() && !a.rates_rps.empty())
-    return usage("--group-by: energy per request is not attributed with --rates yet");
+  if (!a.group_by.empty() && (!a.rates_rps.empty() || a.offline_compare))
+    return usage("--group-by: energy per request is not attributed with --rates or --offline-compare yet");
+  if (!a.cost_model.empty() && a.offline_compare)
+    return usage("--cost-model: energy per request is not attributed with --offline-compare yet");
+  if (auto st = estimate::validate(a.carbon); !st) return usage(st.error().message);
   if (a.rates_rps.empty()) {
     auto built = build_schedule(a);
     if (!built) return built.error();

@@ -142,19 +142,30 @@ std::vector<std::string> failure_footer(const json& j, const std::vector<const j
   return f;
 }
 
+// A phase's attributed energy per request at percentile `q` (p50, p99), J; empty without one.
+Value request_energy(const json& phase, const char* q) {
+  if (!phase.contains("attribution") || !phase["attribution"].is_object()) return Value();
+  return num(phase["attribution"]["energy_per_request_j"][q]);
+}
+
 table::Table phase_table(const json& j) {
   table::Table t{
-      "phases", "Phases (energy_j = the phase + its idle gap; per request and per token: successful ones)", {}, {}};
-  for (const char* c : {"phase", "rate_rps", "ok", "failed", "duration_s", "throughput_rps", "goodput_rps",
-                        "ttft_p50_s", "ttft_p99_s", "tpot_p50_s", "e2e_p99_s", "send_late_p99_s", "energy_j",
-                        "gap_energy_j", "energy_per_request_j", "energy_per_output_token_j"})
+      "phases",
+      "Phases (energy_j = the phase + its idle gap; per request and per token: successful ones; request_energy: "
+      "each successful request's attributed share, docs/serving.md)",
+      {},
+      {}};
+  for (const char* c :
+       {"phase", "rate_rps", "ok", "failed", "duration_s", "throughput_rps", "goodput_rps", "ttft_p50_s", "ttft_p99_s",
+        "tpot_p50_s", "e2e_p99_s", "send_late_p99_s", "energy_j", "gap_energy_j", "energy_per_request_j",
+        "energy_per_output_token_j", "request_energy_p50_j", "request_energy_p99_j"})
     t.columns.push_back({c, ""});
   for (const auto& p : j["phases"])
     t.rows.push_back({str(p["name"]), num(p["rate_rps"]), count(p["ok"]), count(p["failed"]), num(p["duration_s"]),
                       num(p["throughput_rps"]), num(p["goodput_rps"]), num(p["ttft_s"]["p50"]), num(p["ttft_s"]["p99"]),
                       num(p["tpot_s"]["p50"]), num(p["e2e_s"]["p99"]), num(p["send_lateness_s"]["p99"]),
                       num(p["energy_j"]), num(p["gap_energy_j"]), num(p["energy_per_request_j"]),
-                      num(p["energy_per_output_token_j"])});
+                      num(p["energy_per_output_token_j"]), request_energy(p, "p50"), request_energy(p, "p99")});
   return t;
 }
 

@@ -29,9 +29,22 @@ std::vector<RequestTimeline> timelines_of(const LoadgenRun& run) {
 Result<RunAttribution> attribute_run(const Sampler& sampler, const SliceSpan& span, const LoadgenRun& run,
                                      const TokenCostModel& model, const AttributionOptions& options,
                                      std::span<const EngineStep> steps, double slice_s) {
+  return attribute_run(sampler, std::span<const SliceSpan>(&span, 1), run, model, options, steps, slice_s);
+}
+
+Result<RunAttribution> attribute_run(const Sampler& sampler, std::span<const SliceSpan> spans, const LoadgenRun& run,
+                                     const TokenCostModel& model, const AttributionOptions& options,
+                                     std::span<const EngineStep> steps, double slice_s) {
   if (auto st = validate(model); !st) return st.error();
-  auto slices = energy_slices(sampler, span, slice_s);
-  if (!slices) return slices.error();
+  if (spans.empty()) return make_error(Errc::kInvalidArgument, "attribution: no measured span");
+  std::vector<EnergySlice> all;
+  for (const auto& span : spans) {
+    if (span.t1_s <= span.t0_s) continue;  // an empty interval (a gap of 0 s) has no energy
+    auto part = energy_slices(sampler, span, slice_s);
+    if (!part) return part.error();
+    all.insert(all.end(), part->begin(), part->end());
+  }
+  const auto* slices = &all;
   const std::vector<RequestTimeline> timelines = timelines_of(run);
   auto black = attribute(*slices, black_box_segments(timelines, model), timelines, options);
   if (!black) return black.error();
@@ -51,7 +64,10 @@ Result<RunAttribution> attribute_run(const Sampler& sampler, const SliceSpan& sp
     if (!white) return white.error();
     out.method = "white-box";
     out.split = std::move(*white);
-    if (auto d = compare_attributions(out.split, *black, timelines)) out.black_vs_white = *d;
+    if (auto d = compare_attributions(out.split, *black, timelines))
+      out.black_vs_white = *d;
+    else
+      out.black_vs_white_error = d.error().message;
     out.black_box = std::move(*black);
   }
   out.description =
@@ -75,6 +91,8 @@ nlohmann::json attribution_json(const RunAttribution& a, const LoadgenRun& run) 
           {"description", a.description},
           {"cost_model", a.cost_model},
           {"black_box_vs_white_box", bw},
+          {"black_box_vs_white_box_error",
+           a.black_vs_white_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(a.black_vs_white_error)},
           {"idle_policy", std::string(idle_policy_name(a.split.idle_policy))},
           {"slice_s", a.slice_s},
           {"total_j", a.split.total_j},

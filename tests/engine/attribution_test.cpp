@@ -119,6 +119,23 @@ TEST(Attribution, TheSameWorkInTheSameSituationGetsTheSameEnergy) {
   EXPECT_DOUBLE_EQ(a->requests[0].prefill_j, a->requests[1].prefill_j);
 }
 
+// The black box takes the wait before a prompt's work as queueing: the prompt runs at the
+// run's fast prefill rate just before its first token. A request that waited 0.9 s in a
+// queue while others worked gets what one sent just in time for the same work gets.
+TEST(Attribution, BlackBoxQueueingBeforeThePromptsWorkCostsNothingOfItsOwn) {
+  const auto slices = profile_slices(0.0, 2.0, 0.01, 40.0, 200.0, 0.0, 2.0);
+  const std::vector<RequestTimeline> requests = {
+      timeline(0.0, 0.1, 0.1, 15, 100),  // 1000 prompt tokens/s: the run's fast prefill rate
+      timeline(0.0, 0.1, 0.1, 15, 100), timeline(0.0, 1.0, 0.1, 6, 100),  // queued 0.9 s
+      timeline(0.9, 1.0, 0.1, 6, 100),                                    // sent just in time
+  };
+  auto a = attribute(slices, black_box_segments(requests, TokenCostModel{}), requests, {});
+  ASSERT_TRUE(a) << a.error().to_string();
+  EXPECT_NEAR(a->requests[2].energy_j, a->requests[3].energy_j, 1e-9 * a->requests[3].energy_j);
+  EXPECT_NEAR(a->requests[2].prefill_j, a->requests[3].prefill_j, 1e-9 * a->requests[3].prefill_j);
+  EXPECT_NEAR(a->attributed_j + a->unattributed_idle_j, sum(slices), 1e-9 * sum(slices));
+}
+
 TEST(Attribution, ALongerOutputInTheSameSituationNeverGetsLess) {
   const auto slices = profile_slices(0.0, 6.0, 0.01, 40.0, 200.0, 0.0, 6.0);
   TokenCostModel model;

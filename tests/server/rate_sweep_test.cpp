@@ -266,6 +266,17 @@ TEST(RateSweepCli, PhasesInJsonAndEveryRequestInTheStoreWithoutTheKey) {
     EXPECT_EQ(p["estimated"], true);
     EXPECT_TRUE(p["energy_per_output_token_j"].is_number());
     EXPECT_TRUE(p["ttft_s"]["p99"].is_number());
+    // Energy per request per phase: its requests and its idle (the gap) add up to the
+    // phase's energy_j, the interval and the gap sliced at the meter's own marks.
+    const auto& at = p["attribution"];
+    ASSERT_TRUE(at.is_object()) << p.dump();
+    const double e = p["energy_j"].get<double>();
+    EXPECT_NEAR(at["total_j"].get<double>(), e, 1e-9 * e);
+    EXPECT_NEAR(at["attributed_j"].get<double>() + at["unattributed_idle_j"].get<double>(), e, 1e-9 * e);
+    EXPECT_GT(at["unattributed_idle_j"].get<double>(), 0.0);  // the 0.3 s gap at least
+    double sum = 0;
+    for (const auto& q : p["per_request"]) sum += q["energy_j"].get<double>();
+    EXPECT_NEAR(sum, at["attributed_j"].get<double>(), 1e-9 * e);
   }
   EXPECT_EQ(j["phases"][0]["name"], "rate-50");
   EXPECT_EQ(j["phases"][0]["failed"], 1);
@@ -294,6 +305,7 @@ TEST(RateSweepCli, PhasesInJsonAndEveryRequestInTheStoreWithoutTheKey) {
       EXPECT_EQ(q.phase, i < 6 ? "rate-50" : "rate-100");
       EXPECT_EQ(q.input_tokens_asked, 5u);
       EXPECT_EQ(q.output_tokens_asked, 3u);
+      ASSERT_TRUE(q.energy_j) << "request " << i << " is stored with its energy";
       if (!q.ok) {
         ++failed;
         EXPECT_EQ(q.http_status, 500);

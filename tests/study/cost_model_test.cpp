@@ -55,6 +55,16 @@ TEST(CostModel, ANegativeContextTermIsDroppedAndTheRestRefitted) {
   EXPECT_TRUE(validate(*m));
 }
 
+TEST(CostModel, CellsOfSeveralConfigurationsAreRefusedNamingThem) {
+  std::vector<CellResult> cells{cell(64, 16, 4, TokenCostModel{}), cell(128, 16, 4, TokenCostModel{})};
+  cells[1].key.config = "other";
+  auto m = fit_cost_model(cells, "s.db");
+  ASSERT_FALSE(m);
+  EXPECT_EQ(m.error().code, Errc::kInvalidArgument);
+  EXPECT_NE(m.error().message.find("(c, other)"), std::string::npos) << m.error().message;
+  EXPECT_NE(m.error().message.find("STORE.db:CONFIG"), std::string::npos);
+}
+
 TEST(CostModel, NoCellWithBothPhasesIsAnError) {
   std::vector<CellResult> cells{cell(64, 1, 4, TokenCostModel{})};
   auto m = fit_cost_model(cells, "s.db");

@@ -89,6 +89,10 @@ class Meter {
   // sensor's snapshot there, for energy_slices (whose sum then equals the total). kInternal
   // before stop() or while running.
   Result<SliceSpan> span() const;
+  // The span of the interval named `phase` (from its mark to the next) after stop(), with
+  // the snapshots there: slices over it sum to that phase's energy exactly. kInternal
+  // before stop() or while running; kNotFound when no interval has that name.
+  Result<SliceSpan> phase_span(const std::string& phase) const;
 
  private:
   struct Mark {

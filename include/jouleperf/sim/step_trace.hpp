@@ -21,8 +21,10 @@ namespace jouleperf::sim {
 struct TracedWork {
   std::uint32_t request = 0;  // index into simulate_traced's requests
   bool prefill = false;       // a prompt chunk, or a decode row (one token per beam, gamma + 1 drafts)
-  double tokens = 1;          // prompt tokens in the chunk; decode: tokens per row (q x beams)
-  double context = 0;         // tokens already in the sequence's cache before the step
+  double tokens = 1;          // prompt tokens in the chunk (one entry per copy the prefill makes: beams
+                              // without a shared prompt); decode: tokens per row (q x beams)
+  double context = 0;         // chunk: prompt tokens already in the cache; decode row: the keys its
+                              // token attends to (prompt + tokens generated before it)
 };
 
 // One step, or one idle span (no work, the devices at idle power), in simulated seconds.

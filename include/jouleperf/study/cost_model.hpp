@@ -24,15 +24,17 @@ TokenCostModel flops_cost_model(const ModelInfo& info);
 // Fitted from a study's measured cells (docs/serving.md, "The cost model"): each
 // repetition's prefill energy per request, E_p / B = prefill_token·I + prefill_context·I(I−1)/2,
 // and decode energy per request, E_d / B = Σ_{k=1}^{O−1} (decode_token + decode_context·(I+k)),
-// by least squares with the figures kept >= 0 (a context term that would come out
-// negative is dropped and the other refitted). Units J; `source` names the store in the
-// basis. kInvalidArgument when no done cell has both phases' energies (O >= 2) or a fit
-// gives no positive per-token cost.
+// by least squares with the figures kept >= 0 (where both terms cannot be, the per-token
+// term alone, or the context term alone if that is all that comes out positive). Units
+// J; `source` names the store in the basis. kInvalidArgument when the done cells are of
+// more than one configuration (the ratio of prompt to generated cost is a property of
+// one), when none has both phases' energies (O >= 2), or when a fit gives no positive cost.
 Result<TokenCostModel> fit_cost_model(std::span<const CellResult> cells, const std::string& source);
 
 // `replay --cost-model`: "" (automatic: FLOPs of `model` where known, else equal cost per
-// token), "equal", "flops" (kInvalidArgument without `model`), or a results store's path
-// (fit_cost_model over its cells; fails as Store::open, cells() and the fit fail).
+// token), "equal", "flops" (kInvalidArgument without `model`), or a results store's path,
+// STORE.db or STORE.db:CONFIG (fit_cost_model over its cells, or those of CONFIG: kNotFound
+// when it has none; fails as Store::open, cells() and the fit fail).
 Result<TokenCostModel> choose_cost_model(const std::string& choice, const std::optional<ModelInfo>& model);
 
 }  // namespace jouleperf::study

@@ -29,13 +29,20 @@ struct RunAttribution {
   // White-box runs: the black-box split of the same slices, and how far it is from `split`.
   std::optional<Attribution> black_box;
   std::optional<AttributionDifference> black_vs_white;
+  std::string black_vs_white_error;  // why there is no comparison (no request succeeded), else ""
 };
 
 // Attributes `run` (its requests' send, token and end times on the sampler's clock) over
 // `span` (the Meter's edges: the slices then sum to its total exactly): white-box from
 // `steps` when given (request indices in the run's order), else black-box. Fails as
-// energy_slices, validate(model) and attribute fail.
+// energy_slices, validate(model) and attribute fail, and with kInvalidArgument for a
+// step naming a request the run does not have.
 Result<RunAttribution> attribute_run(const Sampler& sampler, const SliceSpan& span, const LoadgenRun& run,
+                                     const TokenCostModel& model, const AttributionOptions& options,
+                                     std::span<const EngineStep> steps = {}, double slice_s = 0.01);
+// The same over consecutive spans (a rate-sweep phase and its idle gap): the slices of
+// each, in order, sum to the spans' energies together. kInvalidArgument for no span.
+Result<RunAttribution> attribute_run(const Sampler& sampler, std::span<const SliceSpan> spans, const LoadgenRun& run,
                                      const TokenCostModel& model, const AttributionOptions& options,
                                      std::span<const EngineStep> steps = {}, double slice_s = 0.01);
 
