@@ -140,6 +140,17 @@ Result<Chart> request_energy_chart(const ReportData& data) {
   const json tooltip =
       json::array({nominal("replay", "replay"), quant("input_tokens", "input tokens"),
                    quant("output_tokens", "output tokens"), quant("energy_j", "energy (J)"), nominal("series", "")});
+  // Energy per request against one length, both series (log-log).
+  auto scatter = [&](const char* field, const char* title) {
+    return json{{"mark", {{"type", "point"}, {"filled", true}, {"opacity", 0.6}}},
+                {"width", 300},
+                {"height", 220},
+                {"encoding",
+                 {{"x", quant(field, title, true)},
+                  {"y", quant("energy_j", "energy per request (J)", true)},
+                  {"color", color},
+                  {"tooltip", tooltip}}}};
+  };
   json spec = vega_lite("Energy per request: distribution, and against input and output length");
   spec["data"] = {{"values", values}};
   spec["hconcat"] =
@@ -154,22 +165,8 @@ Result<Chart> request_energy_chart(const ReportData& data) {
                         {"bin", {{"maxbins", 30}}},
                         {"title", "energy per request (J)"}}},
                       {"y", {{"aggregate", "count"}, {"type", "quantitative"}, {"title", "requests"}}}}}},
-                   {{"mark", {{"type", "point"}, {"filled", true}, {"opacity", 0.6}}},
-                    {"width", 300},
-                    {"height", 220},
-                    {"encoding",
-                     {{"x", quant("input_tokens", "input tokens", true)},
-                      {"y", quant("energy_j", "energy per request (J)", true)},
-                      {"color", color},
-                      {"tooltip", tooltip}}}},
-                   {{"mark", {{"type", "point"}, {"filled", true}, {"opacity", 0.6}}},
-                    {"width", 300},
-                    {"height", 220},
-                    {"encoding",
-                     {{"x", quant("output_tokens", "output tokens", true)},
-                      {"y", quant("energy_j", "energy per request (J)", true)},
-                      {"color", color},
-                      {"tooltip", tooltip}}}}});
+                   scatter("input_tokens", "input tokens"),
+                   scatter("output_tokens", "output tokens")});
   ch.spec = std::move(spec);
   return ch;
 }
