@@ -1,6 +1,7 @@
 // jouleperf sweep: the controlled grid (configs x I x O x B) into a resumable results
 // store, from a study file or from flags; one shard of it with --shard i/n
 // (study/sweep_spec.hpp). Each cell's row is written as it is stored.
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 
@@ -49,8 +50,14 @@ int report_failed(const study::SweepReport& r) {
 int run(SweepFlags& f) {
   auto format = output_format(f.out, kCommand, legacy_output_lengths(f.spec.output));
   if (!format) return fail(kCommand, format.error());
+  f.spec.env = [](std::string_view name) -> std::optional<std::string> {
+    const char* v = std::getenv(std::string(name).c_str());
+    return v ? std::optional<std::string>(v) : std::nullopt;
+  };
   auto plan = study::plan_sweep(f.spec);
   if (!plan) return fail(kCommand, plan.error(), /*parse_is_usage=*/true);
+  f.store = study::store_path_for_shard(f.store, plan->shard);  // "results-{shard}.db": a store per shard
+  if (f.spec.shard == "auto") std::cerr << "jouleperf sweep: " << plan->shard_source << ", store " << f.store << "\n";
   auto store = study::Store::open(f.store);
   if (!store) return failure(store.error());
   SteadyClock clock;
@@ -116,8 +123,13 @@ void add_grid_flags(CLI::App* cmd, study::SweepSpec& s) {
   cmd->add_option("--max-cells", s.max_cells,
                   "Refuse a grid of more cells than this (default: sized to this machine's memory)")
       ->capture_default_str();
-  cmd->add_option("--shard", s.shard, "Run shard i of n (0 <= i < n): the cells at grid positions p with p % n == i")
+  cmd->add_option("--shard", s.shard,
+                  "Run shard i of n (0 <= i < n): the cells at grid positions p with p % n == i; auto: from the "
+                  "scheduler (SLURM_ARRAY_TASK_ID, or a Kubernetes Indexed Job's JOB_COMPLETION_INDEX)")
       ->capture_default_str();
+  cmd->add_option("--shard-count", s.shard_count,
+                  "With --shard auto: the number of shards (a Kubernetes pod does not see it; checked against Slurm's)")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--idle", s.idle_s, "Measure idle power for S seconds first (energy above idle)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--idle-power", s.idle_power_w, "Idle power to subtract, W")->check(CLI::NonNegativeNumber);
@@ -130,7 +142,9 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
   auto* cmd = app.add_subcommand(
       "sweep", "The controlled grid (configs x input x output x batch) into a resumable results store (docs/study.md)");
   cmd->add_option("study", f->spec.study_file, "Study file (YAML); without it, one config from the flags");
-  cmd->add_option("--store", f->store, "Results store (SQLite file, created if absent; a sweep resumes into it)")
+  cmd->add_option("--store", f->store,
+                  "Results store (SQLite file, created if absent; a sweep resumes into it); {shard} and {count} in "
+                  "the name become the shard's index and the number of shards (a store per shard)")
       ->required();
   add_config_flags(cmd, f->spec);
   add_grid_flags(cmd, f->spec);

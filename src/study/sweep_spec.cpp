@@ -90,7 +90,7 @@ Status apply_overrides(const SweepSpec& a, Study& s) {
 }  // namespace
 
 Result<SweepPlan> plan_sweep(const SweepSpec& spec) {
-  auto shard = parse_shard(spec.shard);
+  auto shard = resolve_shard(spec.shard, spec.shard_count, spec.env);
   if (!shard) return shard.error();
   auto s = base_study(spec);
   if (!s) return s.error();
@@ -98,8 +98,8 @@ Result<SweepPlan> plan_sweep(const SweepSpec& spec) {
   if (auto st = validate_study(*s, spec.max_cells); !st) return st.error();
   // Engine settings checked and model paths made absolute before the store is touched.
   if (auto st = prepare_study(*s); !st) return st.error();
-  SweepPlan plan{std::move(*s), {}, *shard, false};
-  plan.cells = select_shard(expand_grid(plan.study), *shard);
+  SweepPlan plan{std::move(*s), {}, shard->shard, shard->source, false};
+  plan.cells = select_shard(expand_grid(plan.study), shard->shard);
   plan.measured = std::any_of(plan.cells.begin(), plan.cells.end(),
                               [&](const GridCell& c) { return plan.study.configs[c.config_index].engine != "sim"; });
   return plan;

@@ -90,5 +90,30 @@ TEST(GoldenMerge, ConsoleCsvAndJsonOfTwoShards) {
   EXPECT_EQ(missing.exit_code, 2) << missing.err;
 }
 
+// `--shard auto` inside a scheduler's array (here its environment, set as Slurm and a
+// Kubernetes Indexed Job set it) with a store per shard: the two shards' stores merge
+// into what the explicit --shard i/n runs give (the golden merge above).
+TEST(SweepShardAuto, ShardsFromTheSchedulersEnvironmentMergeIntoTheWholeGrid) {
+  testing::TempDir dir;
+  const std::string d = dir.path().string();
+  const std::string grid = std::string(kGrid) + " -O 16 --shard auto --store '" + d + "/r-{shard}-of-{count}.db'";
+  auto slurm = run_program(
+      "SLURM_ARRAY_TASK_ID=5 SLURM_ARRAY_TASK_MIN=4 SLURM_ARRAY_TASK_COUNT=2 " + std::string(JP_CLI_PATH), grid);
+  ASSERT_EQ(slurm.exit_code, 0) << slurm.err;
+  EXPECT_NE(slurm.err.find("Slurm array task 5"), std::string::npos) << slurm.err;
+  auto k8s = run_program("JOB_COMPLETION_INDEX=0 " + std::string(JP_CLI_PATH), grid + " --shard-count 2");
+  ASSERT_EQ(k8s.exit_code, 0) << k8s.err;
+  EXPECT_NE(k8s.err.find("JOB_COMPLETION_INDEX=0"), std::string::npos) << k8s.err;
+  auto merged = run_program(JP_CLI_PATH, "merge " + d + "/m.db " + d + "/r-0-of-2.db " + d + "/r-1-of-2.db -o csv");
+  ASSERT_EQ(merged.exit_code, 0) << merged.err;
+  EXPECT_EQ(golden_diff(JP_SOURCE_DIR, "merge.csv", masked(merged.out, d)), "");
+  // Outside a scheduler: a usage error naming the variables, and no store written.
+  auto outside = run_program("env -u SLURM_ARRAY_TASK_ID -u JOB_COMPLETION_INDEX " + std::string(JP_CLI_PATH),
+                             std::string(kGrid) + " --shard auto --store " + d + "/none-{shard}.db");
+  EXPECT_EQ(outside.exit_code, 2) << outside.err;
+  EXPECT_NE(outside.err.find("SLURM_ARRAY_TASK_ID"), std::string::npos) << outside.err;
+  EXPECT_FALSE(std::filesystem::exists(d + "/none-0.db"));
+}
+
 }  // namespace
 }  // namespace jouleperf

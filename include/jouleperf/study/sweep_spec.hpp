@@ -13,6 +13,7 @@
 #include "jouleperf/sensor/sampler.hpp"
 #include "jouleperf/study/documents.hpp"
 #include "jouleperf/study/grid.hpp"
+#include "jouleperf/study/scheduler_shard.hpp"
 #include "jouleperf/study/store.hpp"
 #include "jouleperf/study/sweep.hpp"
 
@@ -39,9 +40,11 @@ struct SweepSpec {
   std::optional<double> until_ci_pct;  // more repetitions until the 95 % interval is this % of the mean
   std::optional<std::uint32_t> max_reps;
   std::uint64_t max_cells = default_max_cells();
-  std::string shard = "0/1";           // i/n
-  double idle_s = 0.0;                 // measure idle power this long first, s
-  std::optional<double> idle_power_w;  // or subtract this idle power, W
+  std::string shard = "0/1";                 // i/n, or "auto": from the scheduler's environment (scheduler_shard.hpp)
+  std::optional<std::uint32_t> shard_count;  // --shard-count: the shards expected (checked against the environment)
+  EnvLookup env;                             // where "auto" reads the environment (the CLI: getenv)
+  double idle_s = 0.0;                       // measure idle power this long first, s
+  std::optional<double> idle_power_w;        // or subtract this idle power, W
 };
 
 // The study and the cells of its shard, checked (validate_study, prepare_study: engine
@@ -50,7 +53,8 @@ struct SweepPlan {
   Study study;
   std::vector<GridCell> cells;
   Shard shard;
-  bool measured = false;  // some cell's config is not the sim engine: a sampler is needed
+  std::string shard_source;  // "--shard 0/1", or which scheduler variables gave it
+  bool measured = false;     // some cell's config is not the sim engine: a sampler is needed
 };
 
 // kInvalidArgument (or kParse for a malformed study file) naming the flag or key, or as
