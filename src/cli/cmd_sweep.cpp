@@ -1,11 +1,15 @@
 // jouleperf sweep: the controlled grid (configs x I x O x B) into a resumable results
 // store, from a study file or from flags; one shard of it with --shard i/n
 // (study/sweep_spec.hpp). Each cell's row is written as it is stored.
+#include <fmt/format.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <iostream>
 #include <memory>
 
 #include "commands.hpp"
+#include "jouleperf/sensor/node_lock.hpp"
 #include "jouleperf/study/sweep_spec.hpp"
 #include "output_flags.hpp"
 #include "prompt_flags.hpp"
@@ -20,6 +24,7 @@ constexpr const char* kCommand = "sweep";
 struct SweepFlags {
   study::SweepSpec spec;
   std::string store;
+  std::string node_lock = NodeLock::default_path();  // "none": no lock
   SensorFlags sensors;
   ProgressFlags progress;
   OutputFlags out;
@@ -47,6 +52,20 @@ int report_failed(const study::SweepReport& r) {
   return r.summary.failed.empty() ? kExitOk : kExitFailure;
 }
 
+// A measured shard holds the node's lock while it measures (docs/cluster.md): a second
+// shard on the node waits, saying who holds it. Unset for "none" or a sim-only plan.
+Result<std::optional<NodeLock>> lock_node(const SweepFlags& f, const study::SweepPlan& plan) {
+  if (!plan.measured || f.node_lock == "none") return std::optional<NodeLock>{};
+  const std::string who =
+      fmt::format("pid {}, shard {}/{}, store {}", ::getpid(), plan.shard.index, plan.shard.count, f.store);
+  auto lock = NodeLock::acquire(f.node_lock, who, std::nullopt, [&](std::string_view holder) {
+    std::cerr << "jouleperf sweep: waiting for the node: " << holder << " is measuring it (node lock " << f.node_lock
+              << ")\n";
+  });
+  if (!lock) return lock.error();
+  return std::optional<NodeLock>(std::move(*lock));
+}
+
 int run(SweepFlags& f) {
   auto format = output_format(f.out, kCommand, legacy_output_lengths(f.spec.output));
   if (!format) return fail(kCommand, format.error());
@@ -60,6 +79,8 @@ int run(SweepFlags& f) {
   if (f.spec.shard == "auto") std::cerr << "jouleperf sweep: " << plan->shard_source << ", store " << f.store << "\n";
   auto store = study::Store::open(f.store);
   if (!store) return failure(store.error());
+  auto node = lock_node(f, *plan);
+  if (!node) return failure(node.error());
   SteadyClock clock;
   std::unique_ptr<Sampler> sampler;
   if (plan->measured) {
@@ -146,6 +167,10 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
                   "Results store (SQLite file, created if absent; a sweep resumes into it); {shard} and {count} in "
                   "the name become the shard's index and the number of shards (a store per shard)")
       ->required();
+  cmd->add_option("--node-lock", f->node_lock,
+                  "Measured sweeps hold this lock file while they measure, so two shards on one node never read its "
+                  "sensors at once (the second waits); none: no lock")
+      ->capture_default_str();
   add_config_flags(cmd, f->spec);
   add_grid_flags(cmd, f->spec);
   add_progress_flags(cmd, f->progress);
