@@ -17,6 +17,7 @@ PACKAGES=(
   # The Python package (python/, docs/python.md) for Debian's own /usr/bin/python3.
   pybind11-dev python3-dev python3-pybind11 python3-numpy python3-pandas python3-pytest
   python3-setuptools python3-pip python3-venv   # pip install ./python, offline
+  slurm-wlm munge                  # the one-node Slurm cluster of the tests (docs/cluster.md)
 )
 # npm packs llama.cpp's source (scripts/build_llama.sh). Debian's nodejs + npm, unless a
 # node with npm is already installed (NodeSource's nodejs bundles npm and conflicts with
