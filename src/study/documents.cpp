@@ -227,15 +227,18 @@ SweepRowStream::Tail SweepRowStream::finish(const SweepReport& r) {
   return {sweep_summary_lines(r), format_ == table::Format::kConsole || format_ == table::Format::kMarkdown};
 }
 
-Result<MergeSummary> merge_and_count(const std::vector<std::string>& inputs, const std::string& output) {
-  if (auto st = merge_stores(inputs, output); !st) return st.error();
+Result<MergeSummary> merge_and_count(const std::vector<std::string>& inputs, const std::string& output,
+                                     const MergeOptions& options) {
+  if (auto st = merge_stores(inputs, output, options); !st) return st.error();
   auto out = Store::open(output, StoreMode::kReadOnly);
   if (!out) return out.error();
   auto configs = out->configs();
   if (!configs) return configs.error();
   auto cells = out->cells();
   if (!cells) return cells.error();
-  return MergeSummary{inputs, output, configs->size(), cells->size()};
+  auto study = check_study_stores({output});
+  if (!study) return study.error();
+  return MergeSummary{inputs, output, configs->size(), cells->size(), std::move(*study)};
 }
 
 table::Document merge_document(const MergeSummary& m) {
@@ -247,6 +250,15 @@ table::Document merge_document(const MergeSummary& m) {
   t.rows.push_back({m.output, std::string("output")});
   d.tables.push_back(std::move(t));
   d.json = {{"inputs", m.inputs}, {"output", m.output}, {"configs", m.configs}, {"cells", m.cells}};
+  if (m.study) {
+    const auto& c = *m.study;
+    d.header.push_back(c.complete() ? fmt::format("study \"{}\" ({}): all {} shards, all {} cells", c.study_name,
+                                                  c.study_hash, c.shards, c.grid_cells)
+                                    : fmt::format("study \"{}\" ({}) is INCOMPLETE (merged with --allow-incomplete):",
+                                                  c.study_name, c.study_hash));
+    for (const auto& line : describe_missing(c)) d.header.push_back("  " + line);
+    d.json["study"] = study_check_json(c);
+  }
   return d;
 }
 

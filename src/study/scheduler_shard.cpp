@@ -99,6 +99,34 @@ Result<ResolvedShard> resolve_shard(std::string_view text, std::optional<std::ui
                     "sbatch --array) nor JOB_COMPLETION_INDEX (a Kubernetes Indexed Job) is set; give --shard i/n");
 }
 
+nlohmann::json scheduler_provenance(const EnvLookup& env) {
+  nlohmann::json out = nlohmann::json::object();
+  if (!env) return out;
+  auto take = [&](const char* key, std::string_view var) {
+    if (auto v = env(var)) out[key] = *v;
+  };
+  if (env("SLURM_JOB_ID")) {
+    out["kind"] = "slurm";
+    take("job_id", "SLURM_JOB_ID");
+    take("array_job_id", "SLURM_ARRAY_JOB_ID");
+    take("array_task_id", "SLURM_ARRAY_TASK_ID");
+    take("array_task_min", "SLURM_ARRAY_TASK_MIN");
+    take("array_task_step", "SLURM_ARRAY_TASK_STEP");
+    take("array_task_count", "SLURM_ARRAY_TASK_COUNT");
+    take("node", "SLURMD_NODENAME");
+    take("cluster", "SLURM_CLUSTER_NAME");
+    take("partition", "SLURM_JOB_PARTITION");
+  } else if (env("JOB_COMPLETION_INDEX")) {
+    out["kind"] = "kubernetes";
+    take("job_completion_index", "JOB_COMPLETION_INDEX");
+    take("job_name", "JOULEPERF_JOB_NAME");
+    take("pod", "JOULEPERF_POD_NAME");
+    take("node", "JOULEPERF_NODE_NAME");
+    take("namespace", "JOULEPERF_NAMESPACE");
+  }
+  return out;
+}
+
 std::string store_path_for_shard(std::string_view pattern, Shard shard) {
   std::string out(pattern);
   for (const auto& [key, value] :

@@ -21,6 +21,7 @@
 #include "jouleperf/core/redact_json.hpp"
 #include "jouleperf/core/safe_text.hpp"
 #include "jouleperf/core/text.hpp"
+#include "jouleperf/study/shard_check.hpp"
 
 namespace jouleperf::study {
 
@@ -908,8 +909,51 @@ std::string cell_fingerprint(const CellResult& c) {
 
 }  // namespace
 
-Status merge_stores(const std::vector<std::string>& inputs, const std::string& output) {
-  if (inputs.empty()) return make_error(Errc::kInvalidArgument, "merge: no input stores");
+namespace {
+
+// The study the inputs are shards of, checked before anything is written: one study, one
+// split, every cell present (unless allowed). The inputs to read: all, or with
+// allow_incomplete those that exist.
+Result<std::vector<std::string>> check_shards(const std::vector<std::string>& inputs, const std::string& output,
+                                              const MergeOptions& options) {
+  std::vector<std::string> paths = inputs;
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(output, ec)) paths.push_back(output);
+  auto check = check_study_stores(paths);
+  if (!check) return make_error(check.error().code, "merge: " + check.error().message);
+  auto absent = [&](const std::string& path) {
+    return make_error(Errc::kNotFound, fmt::format("merge: input store {} does not exist", path));
+  };
+  if (!check->has_value()) {
+    for (const auto& path : inputs)
+      if (!std::filesystem::is_regular_file(path, ec)) return absent(path);
+    return inputs;
+  }
+  const StudyCheck& c = **check;
+  if (!c.complete() && !options.allow_incomplete) {
+    std::string text = fmt::format("merge: study \"{}\" ({}, {} shards, {} cells) is incomplete; nothing merged",
+                                   c.study_name, c.study_hash, c.shards, c.grid_cells);
+    for (const auto& line : describe_missing(c)) text += "\n  " + line;
+    text += "\n  (or merge what is there with --allow-incomplete)";
+    return make_error(Errc::kNotFound, text);
+  }
+  std::vector<std::string> present;
+  for (const auto& path : inputs) {
+    if (std::filesystem::is_regular_file(path, ec))
+      present.push_back(path);
+    else if (!options.allow_incomplete)
+      return absent(path);
+  }
+  return present;
+}
+
+}  // namespace
+
+Status merge_stores(const std::vector<std::string>& given, const std::string& output, const MergeOptions& options) {
+  if (given.empty()) return make_error(Errc::kInvalidArgument, "merge: no input stores");
+  auto checked = check_shards(given, output, options);
+  if (!checked) return checked.error();
+  const std::vector<std::string>& inputs = *checked;
   std::map<std::string, std::pair<Config, std::string>> configs;  // name -> (config, from)
   std::map<CellKey, std::pair<CellResult, std::string>> cells;
   std::map<std::pair<std::string, std::string>, std::pair<Artifact, std::string>> artifacts;
@@ -951,6 +995,12 @@ Status merge_stores(const std::vector<std::string>& inputs, const std::string& o
       auto it = artifacts.find(k);
       if (it == artifacts.end()) {
         artifacts.emplace(k, std::make_pair(std::move(a), from));
+      } else if (a.kind == "shard") {  // a shard run again: its newer record
+        auto old_record = shard_record_from_json(it->second.first.body);
+        auto new_record = shard_record_from_json(a.body);
+        if (!old_record) return old_record.error();
+        if (!new_record) return new_record.error();
+        if (&newer_record(*old_record, *new_record) == &*new_record) it->second = std::make_pair(std::move(a), from);
       } else if (it->second.first.body != a.body) {
         return make_error(Errc::kInvalidArgument, fmt::format("merge: artifact {}/{} differs between {} and {}", a.kind,
                                                               a.name, it->second.second, from));
@@ -973,18 +1023,16 @@ Status merge_stores(const std::vector<std::string>& inputs, const std::string& o
     return {};
   };
 
-  // The output may already hold results: they take part in the checks like any input.
-  auto out = Store::open(output);
-  if (!out) return out.error();
-  if (auto st = add_all(*out, output); !st) return st;
   for (const auto& path : inputs) {
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(path, ec))
-      return make_error(Errc::kNotFound, fmt::format("merge: input store {} does not exist", path));
     auto in = Store::open(path, StoreMode::kReadOnly);
     if (!in) return in.error();
     if (auto st = add_all(*in, path); !st) return st;
   }
+  // The output may already hold results: they take part in the checks like any input,
+  // before anything is written.
+  auto out = Store::open(output);
+  if (!out) return out.error();
+  if (auto st = add_all(*out, output); !st) return st;
   for (const auto& [name, c] : configs) {
     if (c.second == output) continue;
     if (auto st = out->put_config(c.first); !st) return st;

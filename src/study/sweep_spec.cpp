@@ -3,14 +3,20 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include "jouleperf/core/host.hpp"
 #include "jouleperf/sensor/meter.hpp"
 #include "jouleperf/study/config_check.hpp"
+#include "jouleperf/study/shard_record.hpp"
 
 namespace jouleperf::study {
 
 namespace {
+
+double now_unix_s() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
 
 bool has_config_fields(const SweepSpec& a) {
   return !a.engine.empty() || !a.model.empty() || !a.weight_type.empty() || !a.strategy.empty() ||
@@ -127,11 +133,21 @@ Result<SweepReport> run_sweep_plan(const SweepPlan& plan, const SweepSpec& spec,
     conditions["sensor"] = "none: every config is simulated";
   }
   conditions["shard"] = fmt::format("{}/{}", plan.shard.index, plan.shard.count);
+  auto scheduler = scheduler_provenance(spec.env);
+  if (!scheduler.empty()) conditions["scheduler"] = scheduler;
+  // The shard's record: unfinished until every cell of the shard is stored (merge checks it).
+  auto record = begin_shard_record(plan.study, plan.shard, plan.cells.size(), conditions.value("hostname", ""),
+                                   std::move(scheduler), now_unix_s());
+  if (auto st = store.put_artifact(shard_artifact(record)); !st) return st.error();
   env.sampler = sampler;
   env.conditions = std::move(conditions);
   auto summary = run_sweep(plan.study, plan.cells, store, env, progress);
   if (sampler != nullptr) sampler->stop();
   if (!summary) return summary.error();
+  record.finished = summary->failed.empty();
+  record.failed_cells = summary->failed.size();
+  record.ended_unix_s = now_unix_s();
+  if (auto st = store.put_artifact(shard_artifact(record)); !st) return st.error();
   SweepReport r{plan.study.name, store_path, *summary, plan.study.max_reps, plan.study.until_ci_pct, {}};
   for (const auto& key : summary->failed) {
     auto c = store.cell(key);

@@ -4,12 +4,14 @@
 
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "jouleperf/core/output.hpp"
 #include "jouleperf/study/full_validation.hpp"
+#include "jouleperf/study/shard_check.hpp"
 #include "jouleperf/study/study_run.hpp"
 #include "jouleperf/study/sweep.hpp"
 
@@ -75,12 +77,15 @@ struct MergeSummary {
   std::string output;
   std::size_t configs = 0;
   std::size_t cells = 0;
+  std::optional<StudyCheck> study;  // the merged store's study, when its stores are shards
 };
-// Merges (merge_stores) and counts the merged store's configs and cells. Fails as
-// merge_stores fails, or as the merged store cannot be read.
-Result<MergeSummary> merge_and_count(const std::vector<std::string>& inputs, const std::string& output);
-// The merged store's counts as the header line, the stores as a table, and
-// {inputs, output, configs, cells} as JSON.
+// Merges (merge_stores) and counts the merged store's configs and cells, and checks the
+// merged store's study (check_study_stores). Fails as merge_stores fails, or as the
+// merged store cannot be read.
+Result<MergeSummary> merge_and_count(const std::vector<std::string>& inputs, const std::string& output,
+                                     const MergeOptions& options = {});
+// The merged store's counts (and study: complete, or what is missing) as header lines,
+// the stores as a table, and {inputs, output, configs, cells, study} as JSON.
 table::Document merge_document(const MergeSummary& m);
 
 // `jouleperf validate`: the run, each estimate against it, and the paper's error split.

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -34,6 +35,17 @@ struct ResolvedShard {
 // the variables, when none is set, both schedulers' are, a value is not a number, the
 // index falls outside the count or off the array's step, or the counts disagree.
 Result<ResolvedShard> resolve_shard(std::string_view text, std::optional<std::uint32_t> count, const EnvLookup& env);
+
+// Where this process runs, from the scheduler's environment, for each cell's conditions
+// and the shard record (docs/cluster.md, "Provenance"): Slurm {"kind": "slurm", job_id,
+// array_job_id, array_task_id, array_task_min, array_task_step, array_task_count, node,
+// cluster, partition} from SLURM_JOB_ID, SLURM_ARRAY_JOB_ID, SLURM_ARRAY_TASK_ID/MIN/STEP/COUNT,
+// SLURMD_NODENAME, SLURM_CLUSTER_NAME, SLURM_JOB_PARTITION; Kubernetes {"kind":
+// "kubernetes", job_completion_index, job_name, pod, node, namespace} from
+// JOB_COMPLETION_INDEX and the downward-API variables JOULEPERF_JOB_NAME, JOULEPERF_POD_NAME,
+// JOULEPERF_NODE_NAME, JOULEPERF_NAMESPACE (jouleperf cluster k8s sets them). Only the
+// variables that are set appear, as strings; {} outside a scheduler. Never fails.
+nlohmann::json scheduler_provenance(const EnvLookup& env);
 
 // `pattern` with "{shard}" replaced by the shard's index and "{count}" by the count
 // ("results-{shard}-of-{count}.db" → "results-3-of-4.db"); unchanged without them. Never fails.

@@ -144,11 +144,25 @@ class Store {
   std::unique_ptr<Impl> impl_;
 };
 
+struct MergeOptions {
+  // Merge the shards that are there even when the study is incomplete (the missing cells
+  // are still named by `jouleperf cluster missing`); absent input stores are skipped.
+  bool allow_incomplete = false;
+};
+
 // Joins stores (e.g. the shards of one sweep) into `output` (created if absent). The same
 // config name with different keys, or the same cell measured in two inputs with different
 // results, fails with kInvalidArgument naming them; identical duplicates are kept once.
-// Artifacts are copied; the same (kind, name) twice with different bodies is an error.
+// Artifacts are copied; the same (kind, name) twice with different bodies is an error,
+// except shard records (study/shard_record.hpp), of which the newer is kept.
 // Runs are copied with their requests; the same run_id twice with different content is an error.
-Status merge_stores(const std::vector<std::string>& inputs, const std::string& output);
+// Stores that carry shard records are a study's shards (study/shard_check.hpp): records
+// of two studies, or of two splits, fail with kInvalidArgument; a study with a shard
+// absent, unfinished or missing cells fails with kNotFound naming, per shard, the missing
+// cells and the array indices to resubmit, unless options.allow_incomplete. Every check
+// runs before the output is opened: a refused merge writes nothing. An absent input store
+// is kNotFound (skipped with allow_incomplete when the others carry shard records).
+Status merge_stores(const std::vector<std::string>& inputs, const std::string& output,
+                    const MergeOptions& options = {});
 
 }  // namespace jouleperf::study
