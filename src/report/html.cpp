@@ -9,6 +9,7 @@
 #include "jouleperf/report/assets.hpp"
 #include "jouleperf/report/compare.hpp"
 #include "jouleperf/report/escape.hpp"
+#include "jouleperf/report/node_agreement.hpp"
 #include "jouleperf/report/summary.hpp"
 #include "jouleperf/report/tables.hpp"
 #include "page_script.hpp"
@@ -102,6 +103,9 @@ std::string study_notes_html(const ReportData& data) {
       out += "<details><summary>Host</summary><pre>" +
              html_escape(host->dump(2, ' ', false, nlohmann::json::error_handler_t::replace)) + "</pre></details>\n";
   }
+  for (const auto& line : disagreement_lines(node_effects(data)))
+    out += "<p class=\"note\" data-node-disagrees=\"1\"><strong>Nodes disagree:</strong> " + html_escape(line) +
+           " (table Nodes; docs/cluster.md)</p>\n";
   std::size_t done = 0;
   for (const auto& c : data.cells) done += c.status == study::CellStatus::kDone ? 1 : 0;
   out += fmt::format("<p class=\"note\">{} configurations, {} cells measured, {} skipped, {} stored documents.</p>\n",

@@ -4,6 +4,7 @@
 
 #include <optional>
 
+#include "jouleperf/report/node_agreement.hpp"
 #include "jouleperf/report/serving_tables.hpp"
 #include "json_fields.hpp"
 #include "provenance.hpp"
@@ -426,6 +427,8 @@ Result<std::vector<Table>> report_tables(const ReportData& data) {
   auto fidelity = fidelity_tables(data);
   if (!fidelity) return fidelity.error();
   for (auto& t : *fidelity) out.push_back(std::move(t));
+  const auto nodes = node_effects(data);  // only where a config was measured on two nodes or more
+  if (!nodes.empty()) out.push_back(nodes_table(nodes));
   return out;
 }
 

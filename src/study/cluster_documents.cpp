@@ -70,9 +70,10 @@ table::Document cluster_jobs_document(const ClusterJobs& jobs, std::uint32_t sha
     files.push_back(path);
   }
   d.tables.push_back(std::move(t));
+  for (const auto& w : jobs.warnings) d.footer.push_back("note: " + w);
   d.json = {{"name", jobs.name}, {"study", jobs.study_name}, {"cells", jobs.grid_cells},
             {"shards", shards},  {"scheduler", scheduler},   {"results_dir", jobs.results_dir},
-            {"files", files}};
+            {"files", files},    {"warnings", jobs.warnings}};
   if (submitted) {
     d.header.push_back(fmt::format(
         "submitted: array job {}{}, merge job {} (after the array ends: afterany)", submitted->array_job_id,

@@ -4,9 +4,11 @@
 
 #include <cctype>
 #include <filesystem>
+#include <numeric>
 
 #include "jouleperf/core/subprocess.hpp"
 #include "jouleperf/core/text.hpp"
+#include "jouleperf/study/shard_record.hpp"
 
 namespace jouleperf::study {
 
@@ -65,6 +67,21 @@ Result<ClusterJobs> prepare(const ClusterJobOptions& o) {
   j.study_name = study->name;
   j.grid_cells = cells;
   j.results_dir = absolute(o.results_dir.empty() ? "results" : o.results_dir);
+  // Round-robin over the grid: with the innermost axis's size sharing a factor with N,
+  // each shard sees only some of its values.
+  for (const auto& c : grid_outline(*study).configs) {
+    const auto g = std::gcd<std::uint64_t, std::uint64_t>(o.shards, c.batch_sizes.size());
+    if (g > 1 && o.shards < cells) {
+      std::uint64_t better = o.shards + 1;
+      while (std::gcd<std::uint64_t, std::uint64_t>(better, c.batch_sizes.size()) > 1) ++better;
+      j.warnings.push_back(fmt::format(
+          "config \"{}\": {} shards and {} batch sizes share the factor {}: each shard measures only some batch "
+          "sizes, so the report cannot compare its node with the others (a shard count with no common factor, e.g. "
+          "{}, deals every batch size to every shard)",
+          c.name, o.shards, c.batch_sizes.size(), g, better));
+      break;
+    }
+  }
   return j;
 }
 

@@ -76,6 +76,14 @@ TEST(ClusterJobs, SlurmArrayScriptRunsOneShardPerTaskOnWholeNodes) {
   expect_shell_syntax(dir, "bash", a);
   expect_shell_syntax(dir, "bash", m);
 
+  // 4 shards of a grid with 2 batch sizes: each shard gets one; the node check cannot work.
+  ASSERT_EQ(jobs->warnings.size(), 1u);
+  EXPECT_TRUE(contains(jobs->warnings[0], "share the factor 2")) << jobs->warnings[0];
+  EXPECT_TRUE(contains(jobs->warnings[0], "e.g. 5,")) << jobs->warnings[0];
+  auto three = slurm_jobs(options(dir, 3));
+  ASSERT_TRUE(three);
+  EXPECT_TRUE(three->warnings.empty());
+
   o.exclusive = false;
   o.concurrency.reset();
   auto shared = slurm_jobs(o);

@@ -27,7 +27,8 @@ Result<std::vector<Table>> fidelity_tables(const ReportData& data);
 
 // The cells, estimates, replays and validations tables, in that order (empty tables
 // included: their headers still document the schema), the replay requests when any
-// replay stored them, then the fidelity tables.
+// replay stored them, the fidelity tables, then the nodes table (node_agreement.hpp) when
+// a configuration was measured on two nodes or more.
 Result<std::vector<Table>> report_tables(const ReportData& data);
 
 }  // namespace jouleperf::report

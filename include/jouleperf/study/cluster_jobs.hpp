@@ -52,6 +52,10 @@ struct ClusterJobs {
   std::uint64_t grid_cells = 0;
   std::string results_dir;     // absolute
   std::vector<JobFile> files;  // slurm: sweep array + merge; k8s: sweep (ConfigMap + Indexed Job) + merge Job
+  // Advice that does not stop the jobs: a shard count sharing a factor with the number of
+  // batch sizes deals each node only some of them, so the report cannot tell a node that
+  // reads differently from the batch size's effect (docs/cluster.md, "Nodes that disagree").
+  std::vector<std::string> warnings;
 };
 
 // Loads and checks the study (load_study_file, validate_study), then writes the Slurm
