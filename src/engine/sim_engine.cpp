@@ -234,6 +234,17 @@ Result<std::unique_ptr<Engine>> open_sim_engine(const SimEngineConfig& config,
   sim::SimConfig c = sim::make_config(*hw, *stack, *model);
   c.precision = *precision;
   c.tp = config.tp;
+  if (config.gpu_locked_clock_mhz && config.gpu_clock_ratio)
+    return make_error(Errc::kInvalidArgument, "sim engine: give gpu_locked_clocks_mhz or gpu_clock_ratio, not both");
+  c.clocks.power_limit_w = config.gpu_power_limit_w;
+  c.clocks.clock_ratio = config.gpu_clock_ratio;
+  if (config.gpu_locked_clock_mhz) {
+    auto r = sim::clock_ratio_of(*config.gpu_locked_clock_mhz, *hw);
+    if (!r) return make_error(r.error().code, "sim engine: gpu_locked_clocks_mhz: " + r.error().message);
+    c.clocks.clock_ratio = *r;
+  }
+  if (auto st = sim::validate_clocks(c.clocks, *hw); !st)
+    return make_error(st.error().code, "sim engine: " + st.error().message);
   if (auto st = sim::validate_config(c); !st) return st.error();
   if (!draft.empty()) {
     auto d = model_of(draft);
@@ -257,6 +268,14 @@ Result<std::unique_ptr<Engine>> open_sim_engine(const SimEngineConfig& config,
                    {"precision", std::string(sim::weight_precision_name(*precision))},
                    {"tp", std::to_string(config.tp)},
                    {"simulated", "true"}};
+  if (c.clocks.power_limit_w)
+    info.settings.emplace_back("gpu_power_limit_w", fmt::format("{:g}", *c.clocks.power_limit_w));
+  if (c.clocks.clock_ratio) {
+    info.settings.emplace_back("gpu_clock_ratio", fmt::format("{:g}", *c.clocks.clock_ratio));
+    if (hw->max_clock_mhz > 0)
+      info.settings.emplace_back("gpu_locked_clocks_mhz",
+                                 fmt::format("{:g}", *c.clocks.clock_ratio * hw->max_clock_mhz));
+  }
   if (!draft.empty()) info.settings.emplace_back("draft_model", draft);
   return make_sim_engine(std::move(c), std::move(info));
 }

@@ -36,6 +36,7 @@ class Builder {
   Builder& memory(double v, std::string src) { return set(p_.memory_bytes, v, "memory_bytes", src); }
   Builder& tdp(double v, std::string src) { return set(p_.tdp_w, v, "tdp_w", src); }
   Builder& idle(double v, std::string src) { return set(p_.idle_w, v, "idle_w", src); }
+  Builder& max_clock(double mhz, std::string src) { return set(p_.max_clock_mhz, mhz, "max_clock_mhz", src); }
   Builder& link(std::string name, double bps, double latency_s, std::uint32_t max_tp, std::string src) {
     p_.tp_link = Interconnect{std::move(name), bps, latency_s};
     p_.max_tp = max_tp;
@@ -116,21 +117,25 @@ std::vector<HardwareProfile> make() {
     const std::string ds =
         "NVIDIA A100 Tensor Core GPU datasheet (2021), A100 80GB SXM column; tensor rates halved from the "
         "sparsity figures";
-    v.push_back(Builder("a100-sxm", "NVIDIA A100 80GB SXM4", "NVIDIA", DeviceKind::kGpu)
-                    .alias("a100")
-                    .alias("a100-80gb-sxm")
-                    .fp32(19.5 * kT, ds + ": 19.5 TFLOPS FP32")
-                    .tf32(156 * kT, ds + ": 156 TF32 TFLOPS (312 sparse)")
-                    .bf16(312 * kT, ds + ": 312 BF16/FP16 TFLOPS (624 sparse)")
-                    .fp8(0.0, "Ampere has no FP8 tensor cores")
-                    .int8(624 * kT, ds + ": 624 INT8 TOPS (1,248 sparse)")
-                    .bandwidth(2039 * kG, ds + ": 2,039 GB/s HBM2e")
-                    .memory(80 * kGiB, ds + ": 80 GB HBM2e")
-                    .tdp(400, ds + ": max TDP 400 W")
-                    .idle(65, kIdleHbm)
-                    .link("NVLink 3 (NVSwitch)", 300 * kG, 2e-6, 8,
-                          ds + ": NVLink 600 GB/s (300 GB/s per direction)" + kNvlinkLatency)
-                    .done());
+    v.push_back(
+        Builder("a100-sxm", "NVIDIA A100 80GB SXM4", "NVIDIA", DeviceKind::kGpu)
+            .alias("a100")
+            .alias("a100-80gb-sxm")
+            .fp32(19.5 * kT, ds + ": 19.5 TFLOPS FP32")
+            .tf32(156 * kT, ds + ": 156 TF32 TFLOPS (312 sparse)")
+            .bf16(312 * kT, ds + ": 312 BF16/FP16 TFLOPS (624 sparse)")
+            .fp8(0.0, "Ampere has no FP8 tensor cores")
+            .int8(624 * kT, ds + ": 624 INT8 TOPS (1,248 sparse)")
+            .bandwidth(2039 * kG, ds + ": 2,039 GB/s HBM2e")
+            .memory(80 * kGiB, ds + ": 80 GB HBM2e")
+            .max_clock(
+                1410,
+                "NVIDIA A100 datasheet / whitepaper: boost clock 1,410 MHz (the highest supported graphics clock)")
+            .tdp(400, ds + ": max TDP 400 W")
+            .idle(65, kIdleHbm)
+            .link("NVLink 3 (NVSwitch)", 300 * kG, 2e-6, 8,
+                  ds + ": NVLink 600 GB/s (300 GB/s per direction)" + kNvlinkLatency)
+            .done());
   }
 
   // --- NVIDIA Ada Lovelace ---
@@ -181,6 +186,9 @@ std::vector<HardwareProfile> make() {
                     .int8(1978.9 * kT, ds + ": 3,958 INT8 TOPS sparse -> 1,978.9 dense")
                     .bandwidth(3350 * kG, ds + ": 3.35 TB/s HBM3")
                     .memory(80 * kGiB, ds + ": 80 GB HBM3")
+                    .max_clock(1980,
+                               "max graphics clock 1,980 MHz: nvidia-smi -q -d CLOCK (Max Clocks) on H100 SXM5, as "
+                               "third-party spec listings repeat")
                     .tdp(700, ds + ": max TDP up to 700 W (configurable)")
                     .idle(110, kIdleHbm)
                     .link("NVLink 4 (NVSwitch)", 450 * kG, 2e-6, 8,
@@ -207,20 +215,23 @@ std::vector<HardwareProfile> make() {
   {
     const std::string ds =
         "NVIDIA H200 Tensor Core GPU datasheet, H200 SXM column; tensor rates halved from the sparsity figures";
-    v.push_back(Builder("h200", "NVIDIA H200 SXM 141GB", "NVIDIA", DeviceKind::kGpu)
-                    .alias("h200-sxm")
-                    .fp32(67 * kT, ds + ": 67 TFLOPS FP32")
-                    .tf32(494.7 * kT, ds + ": 989 TF32 TFLOPS sparse -> 494.7 dense")
-                    .bf16(989.4 * kT, ds + ": 1,979 BF16/FP16 TFLOPS sparse -> 989.4 dense")
-                    .fp8(1978.9 * kT, ds + ": 3,958 FP8 TFLOPS sparse -> 1,978.9 dense")
-                    .int8(1978.9 * kT, ds + ": 3,958 INT8 TOPS sparse -> 1,978.9 dense")
-                    .bandwidth(4800 * kG, ds + ": 4.8 TB/s HBM3e")
-                    .memory(141 * kGiB, ds + ": 141 GB HBM3e")
-                    .tdp(700, ds + ": max TDP up to 700 W (configurable)")
-                    .idle(115, kIdleHbm)
-                    .link("NVLink 4 (NVSwitch)", 450 * kG, 2e-6, 8,
-                          ds + ": NVLink 900 GB/s (450 GB/s per direction)" + kNvlinkLatency)
-                    .done());
+    v.push_back(
+        Builder("h200", "NVIDIA H200 SXM 141GB", "NVIDIA", DeviceKind::kGpu)
+            .alias("h200-sxm")
+            .fp32(67 * kT, ds + ": 67 TFLOPS FP32")
+            .tf32(494.7 * kT, ds + ": 989 TF32 TFLOPS sparse -> 494.7 dense")
+            .bf16(989.4 * kT, ds + ": 1,979 BF16/FP16 TFLOPS sparse -> 989.4 dense")
+            .fp8(1978.9 * kT, ds + ": 3,958 FP8 TFLOPS sparse -> 1,978.9 dense")
+            .int8(1978.9 * kT, ds + ": 3,958 INT8 TOPS sparse -> 1,978.9 dense")
+            .bandwidth(4800 * kG, ds + ": 4.8 TB/s HBM3e")
+            .memory(141 * kGiB, ds + ": 141 GB HBM3e")
+            .max_clock(
+                1980, "max graphics clock 1,980 MHz: the H100 SXM5 figure (same GH100 die and clock table; assumption)")
+            .tdp(700, ds + ": max TDP up to 700 W (configurable)")
+            .idle(115, kIdleHbm)
+            .link("NVLink 4 (NVSwitch)", 450 * kG, 2e-6, 8,
+                  ds + ": NVLink 900 GB/s (450 GB/s per direction)" + kNvlinkLatency)
+            .done());
   }
 
   // --- NVIDIA Blackwell ---

@@ -66,6 +66,7 @@ Table figures_table(const HardwareProfile& p) {
   row("memory_bytes", p.memory_bytes, "B");
   row("tdp_w", p.tdp_w, "W");
   row("idle_w", p.idle_w, "W");
+  row("max_clock_mhz", positive(p.max_clock_mhz), "MHz");
   const bool link = p.max_tp > 1;
   t.rows.push_back(
       {std::string("tp_link"), link ? Value(p.tp_link.name) : Value{}, std::string(""), p.source_of("tp_link")});

@@ -68,6 +68,7 @@ Status validate_profile(const HardwareProfile& p) {
   if (!(p.tdp_w > 0.0) || !std::isfinite(p.tdp_w)) return bad("tdp_w must be > 0");
   if (!finite_nonneg(p.idle_w) || p.idle_w >= p.tdp_w) return bad("idle_w must be >= 0 and below tdp_w");
   if (p.max_tp < 1) return bad("max_tp must be >= 1");
+  if (!finite_nonneg(p.max_clock_mhz)) return bad("max_clock_mhz must be finite and >= 0 (0: not known)");
   if (!finite_nonneg(p.tp_link.bandwidth_bps) || !finite_nonneg(p.tp_link.latency_s))
     return bad("tp_link bandwidth and latency must be finite and >= 0");
   if (p.max_tp > 1 && p.tp_link.bandwidth_bps <= 0.0) return bad("max_tp > 1 needs a tp_link bandwidth");

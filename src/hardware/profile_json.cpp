@@ -21,6 +21,7 @@ nlohmann::json to_json(const HardwareProfile& p) {
       {"memory_bytes", p.memory_bytes},
       {"tdp_w", p.tdp_w},
       {"idle_w", p.idle_w},
+      {"max_clock_mhz", p.max_clock_mhz},
       {"tp_link",
        {{"name", p.tp_link.name}, {"bandwidth_bps", p.tp_link.bandwidth_bps}, {"latency_s", p.tp_link.latency_s}}},
       {"max_tp", p.max_tp},
@@ -65,7 +66,7 @@ Result<HardwareProfile> profile_from_json(const nlohmann::json& j, const Hardwar
   if (auto st = check_keys(
           j,
           {"name", "based_on", "display_name", "vendor", "kind", "aliases", "peak_flops", "memory_bandwidth_bps",
-           "memory_bytes", "tdp_w", "idle_w", "tp_link", "max_tp", "sources", "origin"},
+           "memory_bytes", "tdp_w", "idle_w", "max_clock_mhz", "tp_link", "max_tp", "sources", "origin"},
           where);
       !st)
     return st.error();
@@ -123,6 +124,8 @@ Result<HardwareProfile> profile_from_json(const nlohmann::json& j, const Hardwar
     return st.error();
   if (auto st = read_number(j, "tdp_w", "tdp_w", p.tdp_w, p, dflt, sources, where); !st) return st.error();
   if (auto st = read_number(j, "idle_w", "idle_w", p.idle_w, p, dflt, sources, where); !st) return st.error();
+  if (auto st = read_number(j, "max_clock_mhz", "max_clock_mhz", p.max_clock_mhz, p, dflt, sources, where); !st)
+    return st.error();
   if (auto it = j.find("tp_link"); it != j.end()) {
     if (!it->is_object()) return parse_error(where, "'tp_link' must be an object");
     if (auto st = check_keys(*it, {"name", "bandwidth_bps", "latency_s"}, where + " tp_link"); !st) return st.error();

@@ -11,12 +11,12 @@ namespace jouleperf::sim::detail {
 
 Result<Deployment> make_deployment(const SimConfig& c) {
   if (auto st = validate_config(c); !st) return st.error();
-  auto target = StepModel::create(c.model, c.hardware, c.stack, c.precision, c.tp, c.power);
+  auto target = StepModel::create(c.model, c.hardware, c.stack, c.precision, c.tp, c.power, c.clocks);
   if (!target) return target.error();
   std::optional<StepModel> draft;
   const DecodingConfig& dc = c.decoding;
   if (dc.spec_tokens > 0) {
-    auto d = StepModel::create(*dc.draft, c.hardware, c.stack, c.precision, c.tp, c.power);
+    auto d = StepModel::create(*dc.draft, c.hardware, c.stack, c.precision, c.tp, c.power, c.clocks);
     if (!d) return make_error(d.error().code, "draft model: " + d.error().message);
     draft = std::move(*d);
   }

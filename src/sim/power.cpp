@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "jouleperf/sim/clocks.hpp"
+
 namespace jouleperf::sim {
 
 namespace {
@@ -49,6 +51,17 @@ Status validate_power_model(const PowerModel& m) {
 
 double step_power_w(const PowerModel& m, const hardware::HardwareProfile& hw, double a) {
   const double f = m.active_floor + (1.0 - m.active_floor) * std::pow(std::clamp(a, 0.0, 1.0), m.exponent);
+  return hw.idle_w + (hw.tdp_w - hw.idle_w) * f;
+}
+
+double clocked_power_w(const PowerModel& m, const hardware::HardwareProfile& hw, double compute_util,
+                       double memory_util, double r) {
+  const double scale = dynamic_power_scale(r);
+  const double a = activity(m, compute_util, memory_util);
+  const double cw = m.compute_weight * std::max(0.0, compute_util), mw = m.memory_weight * std::max(0.0, memory_util);
+  const double compute_share = cw + mw > 0.0 ? cw / (cw + mw) : 0.0;
+  const double f = m.active_floor * scale +
+                   (1.0 - m.active_floor) * std::pow(a, m.exponent) * (compute_share * scale + (1.0 - compute_share));
   return hw.idle_w + (hw.tdp_w - hw.idle_w) * f;
 }
 

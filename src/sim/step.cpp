@@ -74,8 +74,9 @@ double rate_with_fallback(const hardware::PeakFlops& f, hardware::Precision p) {
 
 Result<StepModel> StepModel::create(const ModelInfo& model, const hardware::HardwareProfile& hw,
                                     const SoftwareStack& stack, WeightPrecision precision, std::uint32_t tp,
-                                    const PowerModel& power) {
+                                    const PowerModel& power, const ClockSettings& clocks) {
   if (auto st = hardware::validate_profile(hw); !st) return st.error();
+  if (auto st = validate_clocks(clocks, hw); !st) return st.error();
   if (auto st = validate_stack(stack); !st) return st.error();
   if (auto st = validate_power_model(power); !st) return st.error();
   auto costs = model_costs(model);
@@ -96,6 +97,7 @@ Result<StepModel> StepModel::create(const ModelInfo& model, const hardware::Hard
   m.stack_ = stack;
   m.power_ = power;
   m.curve_ = PowerCurve(power, hw);
+  m.clocks_ = clocks;
   m.precision_ = precision;
   m.tp_ = tp;
   const double bpw = bytes_per_weight(precision);
@@ -150,6 +152,36 @@ Result<StepModel> StepModel::create(const ModelInfo& model, const hardware::Hard
 }
 
 StepCost StepModel::evaluate(const StepShape& s) const {
+  if (!clocks_.any()) return cost_at(s, 1.0, false);
+  const double top = clocks_.clock_ratio.value_or(1.0);
+  StepCost r = cost_at(s, top, true);
+  if (!clocks_.power_limit_w || r.power_w <= *clocks_.power_limit_w) return r;
+  // Power rises with the clock: the highest ratio under the limit, by bisection.
+  const double cap = *clocks_.power_limit_w;
+  double lo = kMinClockRatio, hi = top;
+  StepCost fits = cost_at(s, lo, true);
+  fits.power_capped = true;
+  if (fits.power_w > cap) {
+    fits.cap_unmet = true;
+    return fits;
+  }
+  while (hi - lo > 1e-4) {
+    const double mid = 0.5 * (lo + hi);
+    StepCost c = cost_at(s, mid, true);
+    if (c.power_w <= cap) {
+      lo = mid;
+      fits = c;
+      fits.power_capped = true;
+    } else {
+      hi = mid;
+    }
+  }
+  return fits;
+}
+
+StepCost StepModel::evaluate_at(const StepShape& s, double r) const { return cost_at(s, r, true); }
+
+StepCost StepModel::cost_at(const StepShape& s, double ratio, bool exact_power) const {
   const ModelCosts& c = costs_;
   const SoftwareStack& st = stack_;
   StepCost r;
@@ -182,17 +214,22 @@ StepCost StepModel::evaluate(const StepShape& s) const {
   const double attn_extra_s = s.has_prompt ? 0.0 : attn_at_peak_s * decode_attention_extra_;
   // Likewise its matrix products (weights and logits) by the decode matmul efficiency.
   const double mm_extra_s = s.has_prompt ? 0.0 : (at_peak_s - attn_at_peak_s) * decode_matmul_extra_;
-  r.compute_s = (at_peak_s + attn_extra_s + mm_extra_s) * inv_ce_;
-  r.memory_s = bytes * s_per_byte_;
+  // At clock ratio `ratio` (clocks.hpp): compute and device-side gaps take 1 / ratio as
+  // long; memory streams at full bandwidth down to kMemorySaturationRatio.
+  const double inv_clock = 1.0 / ratio;
+  const double mem_slow = std::max(1.0, kMemorySaturationRatio * inv_clock);
+  r.clock_ratio = ratio;
+  r.compute_s = (at_peak_s + attn_extra_s + mm_extra_s) * inv_ce_ * inv_clock;
+  r.memory_s = bytes * s_per_byte_ * mem_slow;
   r.compute_bound = r.compute_s > r.memory_s;
-  r.kernel_gap_s = kernel_gap_total_s_;
+  r.kernel_gap_s = kernel_gap_total_s_ * inv_clock;
   r.comm_s = tp_ > 1 ? comm_fixed_s_ + comm_s_per_token_ * s.tokens : 0.0;
   double roofline_s = std::max(r.compute_s, r.memory_s);
   if (st.attention_roofline_separate) {
     // Attention kernels (its FLOPs against the KV bytes) after the rest (GEMMs against
     // the weights and activations).
-    const double attn_compute_s = (attn_at_peak_s + attn_extra_s) * inv_ce_;
-    const double attn_memory_s = r.kv_bytes * s_per_byte_;
+    const double attn_compute_s = (attn_at_peak_s + attn_extra_s) * inv_ce_ * inv_clock;
+    const double attn_memory_s = r.kv_bytes * s_per_byte_ * mem_slow;
     roofline_s =
         std::max(r.compute_s - attn_compute_s, r.memory_s - attn_memory_s) + std::max(attn_compute_s, attn_memory_s);
   }
@@ -204,10 +241,11 @@ StepCost StepModel::evaluate(const StepShape& s) const {
   r.duration_s = r.host_serial_s + std::max(r.host_dispatch_s, r.device_s);
 
   const double inv_dur = r.duration_s > 0.0 ? 1.0 / r.duration_s : 0.0;
-  r.compute_util = at_peak_s * inv_dur;
+  r.compute_util = at_peak_s * inv_clock * inv_dur;  // of the peak at this clock
   r.memory_util = bytes * inv_bw_ * inv_dur;
   r.activity = activity(power_, r.compute_util, r.memory_util);
-  r.power_w = curve_.power_w(r.activity);
+  r.power_w =
+      exact_power ? clocked_power_w(power_, hw_, r.compute_util, r.memory_util, ratio) : curve_.power_w(r.activity);
   r.energy_j = r.power_w * r.duration_s * static_cast<double>(tp_);
   return r;
 }

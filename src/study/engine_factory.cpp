@@ -45,6 +45,14 @@ Result<std::uint64_t> setting_u64(const Config& c, std::string_view name, std::u
   return *v;
 }
 
+Result<std::optional<double>> setting_number(const Config& c, std::string_view name) {
+  auto s = c.setting(name);
+  if (!s) return std::optional<double>{};
+  auto v = parse_double(*s);
+  if (!v) return bad(c, fmt::format("setting {}: \"{}\" is not a number", name, *s));
+  return std::optional<double>{*v};
+}
+
 // Real prompt text from the settings prompt (the text) or prompts (a file; prompts_field
 // names its JSON Lines field); unset when neither is given.
 Result<std::optional<PromptTexts>> prompt_setting(const Config& c) {
@@ -112,8 +120,9 @@ std::string sim_precision(const Config& c) {
 
 // The simulator's configuration from a study config: every setting checked.
 Result<SimEngineConfig> sim_config(const Config& c) {
-  if (auto st = check_settings(c, {"hardware", "stack", "precision", "tp", "profiles", "draft_model", "draft_tokens",
-                                   "accept_rate", "beam_width"});
+  if (auto st = check_settings(
+          c, {"hardware", "stack", "precision", "tp", "profiles", "draft_model", "draft_tokens", "accept_rate",
+              "beam_width", "gpu_power_limit_w", "gpu_locked_clocks_mhz", "gpu_clock_ratio"});
       !st)
     return st.error();
   auto decoding = decoding_settings(c);
@@ -129,6 +138,14 @@ Result<SimEngineConfig> sim_config(const Config& c) {
   if (!tp) return tp.error();
   if (*tp == 0 || *tp > 1024) return bad(c, "setting tp must be between 1 and 1024");
   sc.tp = static_cast<std::uint32_t>(*tp);
+  // Clocks and power limits (docs/simulator.md, "Clocks and power caps"), checked against the profile on open.
+  for (const auto& [name, field] : {std::pair{"gpu_power_limit_w", &sc.gpu_power_limit_w},
+                                    std::pair{"gpu_locked_clocks_mhz", &sc.gpu_locked_clock_mhz},
+                                    std::pair{"gpu_clock_ratio", &sc.gpu_clock_ratio}}) {
+    auto v = setting_number(c, name);
+    if (!v) return v.error();
+    *field = *v;
+  }
   return sc;
 }
 

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "jouleperf/core/result.hpp"
@@ -26,6 +27,10 @@ struct SimEngineConfig {
   std::string model = "Llama-3.1-8B";  // a built-in architecture, or a .gguf path (read for its shape)
   std::string precision = "bf16";      // bf16 | fp8 | int8 | int4 ("" = bf16)
   std::uint32_t tp = 1;                // tensor-parallel devices
+  // Clocks and power limits (sim/clocks.hpp): a board power limit per device, W; a locked
+  // graphics clock, MHz (needs the profile's max_clock_mhz) or as a ratio of the maximum
+  // (not both).
+  std::optional<double> gpu_power_limit_w, gpu_locked_clock_mhz, gpu_clock_ratio;
 };
 
 // Opens a sim engine. Fails with kInvalidArgument for an unknown hardware, stack, model,

@@ -57,6 +57,8 @@ struct HardwareProfile {
   double memory_bytes = 0;          // device memory (a CPU profile: the configured DRAM), bytes
   double tdp_w = 0;                 // thermal design / max board power, W
   double idle_w = 0;                // idle with a loaded model (driver context, no work), W
+  double max_clock_mhz = 0;         // highest graphics (SM) clock, MHz; 0 = not known (clock settings
+                                    // in MHz are then refused; a clock ratio still works)
   Interconnect tp_link;             // the link tensor parallelism uses (NVLink, else PCIe)
   std::uint32_t max_tp = 1;         // devices that tp_link connects at full bandwidth
   // Where each figure comes from, keyed by field name ("peak_flops.bf16", "tdp_w", ...).

@@ -12,6 +12,7 @@
 #include "jouleperf/hardware/profile.hpp"
 #include "jouleperf/model/flops.hpp"
 #include "jouleperf/model/info.hpp"
+#include "jouleperf/sim/clocks.hpp"
 #include "jouleperf/sim/model_costs.hpp"
 #include "jouleperf/sim/power.hpp"
 #include "jouleperf/sim/stack.hpp"
@@ -54,6 +55,7 @@ struct SimConfig {
   LogitsMode prefill_logits = LogitsMode::kLast;
   DecodingConfig decoding;
   PowerModel power;
+  ClockSettings clocks;            // locked clock and/or power limit per device (clocks.hpp); none by default
   std::size_t timeline_bins = 60;  // utilization over time: this many bins over the arrivals' span
   bool keep_requests = true;       // keep per-request outcomes in the result
   double stop_after_s = 0.0;       // > 0: stop once a replica's clock passes this (overload

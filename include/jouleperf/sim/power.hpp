@@ -47,6 +47,13 @@ inline double activity(const PowerModel& m, double compute_util, double memory_u
 // Power of one device during a step of activity `a`, W.
 double step_power_w(const PowerModel& m, const hardware::HardwareProfile& hw, double a);
 
+// Power of one device during a step at clock ratio r (clocks.hpp), W: idle + (TDP - idle)
+// x [floor S + (1 - floor) a^exponent (c S + (1 - c))], with S = dynamic_power_scale(r)
+// and c the matrix units' share of the activity (compute_weight cu / (compute_weight cu +
+// memory_weight mu)). Equals step_power_w at r = 1.
+double clocked_power_w(const PowerModel& m, const hardware::HardwareProfile& hw, double compute_util,
+                       double memory_util, double r);
+
 // step_power_w tabulated for the simulator's inner loop: 1024 intervals whose ends are at
 // (i/1024)^2 (finer near 0, where a^exponent is steep), linear in between. Chords of the
 // concave curve lie just below it (within 3e-4 of TDP) and above the chords of a, so

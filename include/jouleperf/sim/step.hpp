@@ -10,6 +10,7 @@
 #include "jouleperf/hardware/profile.hpp"
 #include "jouleperf/model/flops.hpp"
 #include "jouleperf/model/info.hpp"
+#include "jouleperf/sim/clocks.hpp"
 #include "jouleperf/sim/model_costs.hpp"
 #include "jouleperf/sim/power.hpp"
 #include "jouleperf/sim/stack.hpp"
@@ -67,6 +68,9 @@ struct StepCost {
   double energy_j = 0;          // all devices: power_w * duration_s * devices
   bool compute_bound = false;   // compute_s > memory_s
   bool graphed = false;         // replayed as a CUDA graph
+  double clock_ratio = 1.0;     // the graphics clock the step ran at / the maximum (clocks.hpp)
+  bool power_capped = false;    // the power limit lowered the clock for this step
+  bool cap_unmet = false;       // even the lowest clock draws more than the limit (power_w is above it)
 };
 
 // A model on a device under a stack, at a weight precision and tensor-parallel degree.
@@ -76,12 +80,20 @@ class StepModel {
   // Ampere), kInvalidArgument when the stack runs on another device kind, tp is 0,
   // above the profile's max_tp, or does not divide the model's heads, or a component is
   // invalid.
+  // `clocks` locks the graphics clock and/or limits each device's power (clocks.hpp;
+  // validate_clocks' errors).
   static Result<StepModel> create(const ModelInfo& model, const hardware::HardwareProfile& hw,
                                   const SoftwareStack& stack, WeightPrecision precision, std::uint32_t tp,
-                                  const PowerModel& power);
+                                  const PowerModel& power, const ClockSettings& clocks = {});
 
-  // The cost of a step of this shape. Pure arithmetic, no allocation.
+  // The cost of a step of this shape. Pure arithmetic, no allocation. Under a power limit
+  // that the step would exceed at its clock, the highest clock ratio whose power fits
+  // (bisection to 1e-4 of the ratio).
   StepCost evaluate(const StepShape& shape) const;
+  // The cost at clock ratio r (ignoring any power limit); evaluate() without clock
+  // settings is evaluate_at(shape, 1) on the tabulated power curve.
+  StepCost evaluate_at(const StepShape& shape, double r) const;
+  const ClockSettings& clocks() const { return clocks_; }
 
   // Weights held by one device, bytes (its tensor-parallel shard).
   double weight_bytes_per_device() const { return weights_per_device_b_; }
@@ -108,6 +120,8 @@ class StepModel {
   SoftwareStack stack_;
   PowerModel power_;
   PowerCurve curve_;
+  ClockSettings clocks_;
+  StepCost cost_at(const StepShape& s, double r, bool exact_power) const;
   WeightPrecision precision_ = WeightPrecision::kBf16;
   std::uint32_t tp_ = 1;
   double mm_peak_ = 0, other_peak_ = 0;
