@@ -52,18 +52,47 @@ int report_failed(const study::SweepReport& r) {
   return r.summary.failed.empty() ? kExitOk : kExitFailure;
 }
 
-// A measured shard holds the node's lock while it measures (docs/cluster.md): a second
-// shard on the node waits, saying who holds it. Unset for "none" or a sim-only plan.
-Result<std::optional<NodeLock>> lock_node(const SweepFlags& f, const study::SweepPlan& plan) {
-  if (!plan.measured || f.node_lock == "none") return std::optional<NodeLock>{};
+// A measured shard holds the node's lock while it measures (docs/cluster.md): the whole
+// node, or only its GPUs when NVML restricted by CUDA_VISIBLE_DEVICES is all it reads. A
+// second shard that needs what it holds waits, saying who holds it. Unset for "none".
+Result<std::optional<NodeLock>> lock_node(const SweepFlags& f, const study::SweepPlan& plan, const Sampler& sampler) {
+  if (f.node_lock == "none") return std::optional<NodeLock>{};
+  std::vector<SensorInfo> infos;
+  for (std::size_t i = 0; i < sampler.size(); ++i) infos.push_back(sampler.info(i));
+  const NodeLockScope scope = node_lock_scope(infos, f.sensors.cuda_visible_devices.has_value());
   const std::string who =
       fmt::format("pid {}, shard {}/{}, store {}", ::getpid(), plan.shard.index, plan.shard.count, f.store);
-  auto lock = NodeLock::acquire(f.node_lock, who, std::nullopt, [&](std::string_view holder) {
-    std::cerr << "jouleperf sweep: waiting for the node: " << holder << " is measuring it (node lock " << f.node_lock
+  auto lock = NodeLock::acquire(f.node_lock, scope, who, std::nullopt, [](const NodeLockWait& w) {
+    std::cerr << "jouleperf sweep: waiting for " << w.what << ": " << w.holder << " is measuring it (lock " << w.path
               << ")\n";
   });
   if (!lock) return lock.error();
   return std::optional<NodeLock>(std::move(*lock));
+}
+
+// What a measured plan measures with: the sampler, and the lock it holds.
+struct Metering {
+  std::unique_ptr<Sampler> sampler;
+  std::optional<NodeLock> lock;
+};
+
+// Opens the sensors, takes the lock for them, then starts the sampler (a shard that waits
+// reads nothing meanwhile). Nothing for a sim-only plan. False (said on stderr) on failure.
+bool start_metering(const SweepFlags& f, const study::SweepPlan& plan, const Clock& clock, Metering& m) {
+  if (!plan.measured) return true;
+  m.sampler = open_sampler(f.sensors, clock, kCommand);
+  if (!m.sampler) return false;
+  auto lock = lock_node(f, plan, *m.sampler);
+  if (!lock) {
+    failure(lock.error());
+    return false;
+  }
+  m.lock = std::move(*lock);
+  if (auto st = m.sampler->start(true); !st) {
+    failure(st.error());
+    return false;
+  }
+  return true;
 }
 
 int run(SweepFlags& f) {
@@ -79,20 +108,15 @@ int run(SweepFlags& f) {
   if (f.spec.shard == "auto") std::cerr << "jouleperf sweep: " << plan->shard_source << ", store " << f.store << "\n";
   auto store = study::Store::open(f.store);
   if (!store) return failure(store.error());
-  auto node = lock_node(f, *plan);
-  if (!node) return failure(node.error());
   SteadyClock clock;
-  std::unique_ptr<Sampler> sampler;
-  if (plan->measured) {
-    sampler = start_sampler(f.sensors, clock, kCommand);
-    if (!sampler) return kExitFailure;
-  }
+  Metering metering;
+  if (!start_metering(f, *plan, clock, metering)) return kExitFailure;
   OutputSink sink(f.out);
   if (auto st = sink.open(); !st) return fail(kCommand, st.error());
   study::SweepRowStream rows(*format, [&sink](std::string_view text) { sink.write(text); });
   Progress progress(f.progress.draw_bar());
   progress.set_on_cell([&rows](const study::CellResult& c) { rows.add(c); });
-  auto r = study::run_sweep_plan(*plan, f.spec, *store, f.store, sampler.get(), clock, &progress);
+  auto r = study::run_sweep_plan(*plan, f.spec, *store, f.store, metering.sampler.get(), clock, &progress);
   if (!r) {
     progress.end_line();
     const bool usage = r.error().code == Errc::kInvalidArgument && r.error().message.find("store") != std::string::npos;
@@ -169,7 +193,8 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
       ->required();
   cmd->add_option("--node-lock", f->node_lock,
                   "Measured sweeps hold this lock file while they measure, so two shards on one node never read its "
-                  "sensors at once (the second waits); none: no lock")
+                  "sensors at once (the second waits); a shard that reads only its own GPUs (CUDA_VISIBLE_DEVICES) "
+                  "shares it and locks PATH.GPU-<uuid> per GPU instead; none: no lock")
       ->capture_default_str();
   add_config_flags(cmd, f->spec);
   add_grid_flags(cmd, f->spec);

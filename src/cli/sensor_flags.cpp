@@ -1,10 +1,13 @@
 #include "sensor_flags.hpp"
 
+#include <cstdlib>
 #include <iostream>
 
 namespace jouleperf::cli {
 
 void add_sensor_flags(CLI::App* cmd, SensorFlags& f) {
+  // Set but empty means no GPU, so not an envname (CLI11 skips empty variables).
+  if (const char* visible = std::getenv("CUDA_VISIBLE_DEVICES")) f.cuda_visible_devices = visible;
   cmd->add_option("--sensor", f.sensors,
                   "Sensor families to use: rapl, nvml, prometheus, cpu-model "
                   "(default: every readable hardware sensor, else cpu-model)")
@@ -52,8 +55,18 @@ void add_sensor_flags(CLI::App* cmd, SensorFlags& f) {
 }
 
 std::unique_ptr<Sampler> start_sampler(const SensorFlags& flags, const Clock& clock, std::string_view command) {
+  auto sampler = open_sampler(flags, clock, command);
+  if (!sampler) return nullptr;
+  if (auto st = sampler->start(true); !st) {
+    std::cerr << "jouleperf " << command << ": " << st.error().to_string() << "\n";
+    return nullptr;
+  }
+  return sampler;
+}
+
+std::unique_ptr<Sampler> open_sampler(const SensorFlags& flags, const Clock& clock, std::string_view command) {
   auto started =
-      jouleperf::start_sampler(default_sensor_registry(), to_sensor_options(flags), to_sampler_config(flags), clock);
+      jouleperf::open_sampler(default_sensor_registry(), to_sensor_options(flags), to_sampler_config(flags), clock);
   if (!started) {
     std::cerr << "jouleperf " << command << ": " << started.error().to_string() << "\n";
     return nullptr;

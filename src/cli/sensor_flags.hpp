@@ -21,7 +21,8 @@ namespace jouleperf::cli {
 using SensorFlags = SensorSettings;
 
 // Adds --sensor, --powercap-root, --nvml-lib, --prometheus, --prometheus-timeout,
-// --cpu-idle-w, --cpu-max-w, --hz and --counter-hz to `cmd`.
+// --cpu-idle-w, --cpu-max-w, --hz and --counter-hz to `cmd`, and takes
+// CUDA_VISIBLE_DEVICES from the environment (NVML then opens only the GPUs it names).
 void add_sensor_flags(CLI::App* cmd, SensorFlags& flags);
 
 // Opens the sensors the flags choose and starts a background Sampler on `clock`
@@ -30,5 +31,8 @@ void add_sensor_flags(CLI::App* cmd, SensorFlags& flags);
 // prints "jouleperf <command>: <error>" on stderr and returns nullptr (the caller exits
 // with kExitFailure). summarize_sampler (sensor/survey.hpp) describes what it reads.
 std::unique_ptr<Sampler> start_sampler(const SensorFlags& flags, const Clock& clock, std::string_view command);
+// As start_sampler, without starting it (jouleperf::open_sampler): the caller calls
+// Sampler::start once it is ready to measure.
+std::unique_ptr<Sampler> open_sampler(const SensorFlags& flags, const Clock& clock, std::string_view command);
 
 }  // namespace jouleperf::cli

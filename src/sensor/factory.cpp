@@ -70,9 +70,15 @@ Result<SensorSet> open_sensors(const SensorRegistry& registry, const SensorOptio
     }
     for (const auto& name : opts.names) {
       const SensorFamily* f = registry.find(name);
+      const std::size_t known_problems = set.problems.size();
       auto got = f->open(opts, clock, set.problems);
       if (!got) return make_error(got.error().code, "sensor '" + name + "': " + got.error().message);
-      if (got->empty()) return make_error(Errc::kNotFound, "sensor '" + name + "' found no device");
+      if (got->empty()) {
+        std::string why;  // what the family said about its devices
+        for (std::size_t i = known_problems; i < set.problems.size(); ++i)
+          why += (why.empty() ? ": " : "; ") + set.problems[i].error.message;
+        return make_error(Errc::kNotFound, "sensor '" + name + "' found no device" + why);
+      }
       append(set.sensors, std::move(got).value());
     }
     return set;

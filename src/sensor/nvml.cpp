@@ -5,11 +5,13 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <numeric>
 #include <optional>
 #include <utility>
 
 #include "jouleperf/sensor/counter.hpp"
 #include "jouleperf/sensor/nvml_library.hpp"
+#include "jouleperf/sensor/nvml_visible.hpp"
 
 namespace jouleperf {
 
@@ -26,18 +28,23 @@ enum class EnergyMode {
   kPowerSampling,  // nvmlDeviceGetPowerUsage, mW, integrated by the sampler
 };
 
+// What one GPU's sensor records besides its readings.
+struct GpuFacts {
+  std::optional<std::string> name;            // product name
+  std::optional<std::string> driver_version;  // the node's driver
+  std::string max_power_basis;                // how caps.max_power_w was chosen
+};
+
 class NvmlGpuSensor final : public Sensor {
  public:
-  NvmlGpuSensor(std::shared_ptr<const NvmlLibrary> lib, nvml::Device dev, SensorInfo info,
-                std::optional<std::string> name, EnergyMode mode, bool read_power, std::string max_power_basis,
-                const Clock& clock)
+  NvmlGpuSensor(std::shared_ptr<const NvmlLibrary> lib, nvml::Device dev, SensorInfo info, GpuFacts facts,
+                EnergyMode mode, bool read_power, const Clock& clock)
       : lib_(std::move(lib)),
         dev_(dev),
         info_(std::move(info)),
-        name_(std::move(name)),
+        facts_(std::move(facts)),
         mode_(mode),
         read_power_(read_power),
-        max_power_basis_(std::move(max_power_basis)),
         clock_(clock),
         unwrap_(counter_options(info_.caps.max_power_w)) {}
 
@@ -78,14 +85,16 @@ class NvmlGpuSensor final : public Sensor {
 
   std::vector<std::pair<std::string, std::string>> conditions() override {
     std::vector<std::pair<std::string, std::string>> out;
-    if (name_) out.emplace_back("name", *name_);
+    if (facts_.name) out.emplace_back("name", *facts_.name);
+    if (!info_.device_uuid.empty()) out.emplace_back("uuid", info_.device_uuid);
+    if (facts_.driver_version) out.emplace_back("driver_version", *facts_.driver_version);
     if (auto mw = lib_->enforced_power_limit_mw(dev_))
       out.emplace_back("power_limit_w", fmt::format("{:g}", *mw * kWattsPerMilliwatt));
     if (auto c = lib_->temperature_c(dev_)) out.emplace_back("temperature_c", std::to_string(*c));
     if (auto mhz = lib_->sm_clock_mhz(dev_)) out.emplace_back("sm_clock_mhz", std::to_string(*mhz));
     out.emplace_back("energy_mode", mode_ == EnergyMode::kCounter ? "counter" : "power-sampling");
     out.emplace_back("max_power_w", fmt::format("{:g}", info_.caps.max_power_w));
-    out.emplace_back("max_power_basis", max_power_basis_);
+    out.emplace_back("max_power_basis", facts_.max_power_basis);
     if (mode_ == EnergyMode::kCounter) {
       out.emplace_back("rejected_reads", std::to_string(unwrap_.rejected()));
       out.emplace_back("counter_resets", std::to_string(unwrap_.wraps()));
@@ -99,10 +108,9 @@ class NvmlGpuSensor final : public Sensor {
   std::shared_ptr<const NvmlLibrary> lib_;  // keeps NVML initialized and loaded while this sensor lives
   nvml::Device dev_;
   SensorInfo info_;
-  std::optional<std::string> name_;
+  GpuFacts facts_;
   EnergyMode mode_;
   bool read_power_;
-  std::string max_power_basis_;
   const Clock& clock_;
   CounterUnwrapper unwrap_;  // 64-bit mJ: a decrease is a driver reload (a reset), if plausible
 
@@ -135,6 +143,75 @@ SensorInfo gpu_info(const std::string& domain, const std::string& description, E
   return info;
 }
 
+// The bound on a GPU's power, W, and how it was chosen (docs/sensors.md, "Plausibility").
+std::pair<double, std::string> max_power_of(const NvmlLibrary& lib, nvml::Device dev, const NvmlOptions& opts) {
+  if (opts.max_power_w) return {*opts.max_power_w, "given (options)"};
+  if (auto max_mw = lib.max_power_limit_mw(dev); max_mw && *max_mw > 0)
+    return {2.0 * *max_mw * kWattsPerMilliwatt,
+            fmt::format("2 x the board's maximum power limit ({:g} W)", *max_mw * kWattsPerMilliwatt)};
+  return {kNvmlDefaultMaxPowerW,
+          fmt::format("default {:g} W (NVML gives no maximum power limit)", kNvmlDefaultMaxPowerW)};
+}
+
+// The GPU's UUID; "" when NVML cannot give it.
+std::string uuid_of(const NvmlLibrary& lib, nvml::Device dev) {
+  auto uuid = lib.device_uuid(dev);
+  return uuid ? *uuid : std::string();
+}
+
+// The sensor of GPU `index`, or nullptr with the reason in `problems`.
+std::unique_ptr<Sensor> open_gpu(const std::shared_ptr<const NvmlLibrary>& lib, unsigned index, const NvmlOptions& opts,
+                                 const std::optional<std::string>& driver_version, const Clock& clock,
+                                 std::vector<SensorProblem>& problems) {
+  const std::string domain = "gpu:" + std::to_string(index);
+  auto problem = [&](const Error& e, const std::string& what) {
+    problems.push_back({"nvml", domain, make_error(e.code, what + ": " + e.message)});
+    return nullptr;
+  };
+  auto dev = lib->device_handle(index);
+  if (!dev) return problem(dev.error(), "cannot open " + domain);
+  GpuFacts facts;
+  facts.driver_version = driver_version;
+  if (auto n = lib->device_name(*dev)) facts.name = *n;
+  const std::string description =
+      facts.name ? *facts.name : "NVIDIA GPU " + std::to_string(index) + " (name unavailable)";
+  auto [max_power_w, basis] = max_power_of(*lib, *dev, opts);
+  facts.max_power_basis = std::move(basis);
+  const std::string uuid = uuid_of(*lib, *dev);
+
+  // Probe the counter; only NOT_SUPPORTED (or FUNCTION_NOT_FOUND) means "use power".
+  auto energy = lib->total_energy_mj(*dev);
+  EnergyMode mode = EnergyMode::kCounter;
+  bool power = true;
+  if (energy) {
+    power = opts.counter_power && lib->power_mw(*dev).ok();
+  } else if (energy.error().code != Errc::kUnsupported) {
+    return problem(energy.error(), description + ": cannot read the energy counter");
+  } else if (auto mw = lib->power_mw(*dev); !mw) {
+    return problem(mw.error(),
+                   description + ": no energy counter (" + energy.error().message + ") and no power reading");
+  } else {
+    mode = EnergyMode::kPowerSampling;
+  }
+  SensorInfo info = gpu_info(domain, description, mode, power, max_power_w);
+  info.device_uuid = uuid;
+  return std::make_unique<NvmlGpuSensor>(lib, *dev, std::move(info), std::move(facts), mode, power, clock);
+}
+
+// The NVML indices to open: every GPU, or those opts.visible_devices names.
+Result<std::vector<unsigned>> gpus_to_open(const NvmlLibrary& lib, unsigned count, const NvmlOptions& opts) {
+  std::vector<unsigned> all(count);
+  std::iota(all.begin(), all.end(), 0u);
+  if (!opts.visible_devices) return all;
+  std::vector<NvmlGpuId> ids;
+  for (unsigned i : all) {
+    NvmlGpuId id{i, ""};
+    if (auto dev = lib.device_handle(i)) id.uuid = uuid_of(lib, *dev);
+    ids.push_back(std::move(id));
+  }
+  return select_visible_gpus(*opts.visible_devices, ids);
+}
+
 }  // namespace
 
 Result<std::vector<std::unique_ptr<Sensor>>> open_nvml_sensors(const NvmlOptions& opts, const Clock& clock,
@@ -146,54 +223,19 @@ Result<std::vector<std::unique_ptr<Sensor>>> open_nvml_sensors(const NvmlOptions
   std::shared_ptr<const NvmlLibrary> shared = std::move(lib).value();
   auto count = shared->device_count();
   if (!count) return count.error();
+  auto indices = gpus_to_open(*shared, *count, opts);
+  if (!indices) return indices.error();
+  if (indices->empty() && *count > 0)
+    problems.push_back({"nvml", "CUDA_VISIBLE_DEVICES",
+                        make_error(Errc::kNotFound, fmt::format("CUDA_VISIBLE_DEVICES='{}' makes none of the {} GPUs "
+                                                                "visible to this process",
+                                                                opts.visible_devices.value_or(""), *count))});
+  std::optional<std::string> driver_version;
+  if (auto v = shared->driver_version()) driver_version = *v;
 
   std::vector<std::unique_ptr<Sensor>> out;
-  for (unsigned i = 0; i < *count; ++i) {
-    const std::string domain = "gpu:" + std::to_string(i);
-    auto problem = [&](const Error& e, const std::string& what) {
-      problems.push_back({"nvml", domain, make_error(e.code, what + ": " + e.message)});
-    };
-    auto dev = shared->device_handle(i);
-    if (!dev) {
-      problem(dev.error(), "cannot open " + domain);
-      continue;
-    }
-    std::optional<std::string> name;
-    if (auto n = shared->device_name(*dev)) name = *n;
-    const std::string description = name ? *name : "NVIDIA GPU " + std::to_string(i) + " (name unavailable)";
-
-    double max_power_w = kNvmlDefaultMaxPowerW;
-    std::string basis = fmt::format("default {:g} W (NVML gives no maximum power limit)", kNvmlDefaultMaxPowerW);
-    if (opts.max_power_w) {
-      max_power_w = *opts.max_power_w;
-      basis = "given (options)";
-    } else if (auto max_mw = shared->max_power_limit_mw(*dev); max_mw && *max_mw > 0) {
-      max_power_w = 2.0 * *max_mw * kWattsPerMilliwatt;
-      basis = fmt::format("2 x the board's maximum power limit ({:g} W)", *max_mw * kWattsPerMilliwatt);
-    }
-
-    // Probe the counter; only NOT_SUPPORTED (or FUNCTION_NOT_FOUND) means "use power".
-    auto energy = shared->total_energy_mj(*dev);
-    if (energy) {
-      const bool power = opts.counter_power && shared->power_mw(*dev).ok();
-      out.push_back(std::make_unique<NvmlGpuSensor>(
-          shared, *dev, gpu_info(domain, description, EnergyMode::kCounter, power, max_power_w), name,
-          EnergyMode::kCounter, power, basis, clock));
-      continue;
-    }
-    if (energy.error().code != Errc::kUnsupported) {
-      problem(energy.error(), description + ": cannot read the energy counter");
-      continue;
-    }
-    auto power = shared->power_mw(*dev);
-    if (!power) {
-      problem(power.error(), description + ": no energy counter (" + energy.error().message + ") and no power reading");
-      continue;
-    }
-    out.push_back(std::make_unique<NvmlGpuSensor>(
-        shared, *dev, gpu_info(domain, description, EnergyMode::kPowerSampling, true, max_power_w), name,
-        EnergyMode::kPowerSampling, true, basis, clock));
-  }
+  for (unsigned i : *indices)
+    if (auto s = open_gpu(shared, i, opts, driver_version, clock, problems)) out.push_back(std::move(s));
   return out;
 }
 

@@ -49,6 +49,8 @@ struct NvmlLibrary::Api {
   nvml::Return (*device_get_power_management_limit_constraints)(nvml::Device, unsigned int*, unsigned int*) = nullptr;
   nvml::Return (*device_get_temperature)(nvml::Device, int, unsigned int*) = nullptr;
   nvml::Return (*device_get_clock_info)(nvml::Device, int, unsigned int*) = nullptr;
+  nvml::Return (*device_get_uuid)(nvml::Device, char*, unsigned int) = nullptr;
+  nvml::Return (*system_get_driver_version)(char*, unsigned int) = nullptr;
 };
 
 namespace {
@@ -111,6 +113,8 @@ Result<std::shared_ptr<NvmlLibrary>> NvmlLibrary::open(const std::string& path) 
   resolve(handle, "nvmlDeviceGetPowerManagementLimitConstraints", api->device_get_power_management_limit_constraints);
   resolve(handle, "nvmlDeviceGetTemperature", api->device_get_temperature);
   resolve(handle, "nvmlDeviceGetClockInfo", api->device_get_clock_info);
+  resolve(handle, "nvmlDeviceGetUUID", api->device_get_uuid);
+  resolve(handle, "nvmlSystemGetDriverVersion", api->system_get_driver_version);
 
   const nvml::Return rc = api->init_v2();
   if (rc != nvml::kSuccess) {
@@ -204,6 +208,24 @@ Result<unsigned> NvmlLibrary::sm_clock_mhz(nvml::Device dev) const {
   const nvml::Return rc = api_->device_get_clock_info(dev, nvml::kClockSm, &mhz);
   if (rc != nvml::kSuccess) return error(rc, "nvmlDeviceGetClockInfo");
   return mhz;
+}
+
+Result<std::string> NvmlLibrary::device_uuid(nvml::Device dev) const {
+  if (api_->device_get_uuid == nullptr) return missing("nvmlDeviceGetUUID");
+  char buf[nvml::kDeviceUuidBufferSize] = {};
+  const nvml::Return rc = api_->device_get_uuid(dev, buf, sizeof buf);
+  if (rc != nvml::kSuccess) return error(rc, "nvmlDeviceGetUUID");
+  buf[sizeof buf - 1] = '\0';
+  return std::string(buf);
+}
+
+Result<std::string> NvmlLibrary::driver_version() const {
+  if (api_->system_get_driver_version == nullptr) return missing("nvmlSystemGetDriverVersion");
+  char buf[nvml::kDriverVersionBufferSize] = {};
+  const nvml::Return rc = api_->system_get_driver_version(buf, sizeof buf);
+  if (rc != nvml::kSuccess) return error(rc, "nvmlSystemGetDriverVersion");
+  buf[sizeof buf - 1] = '\0';
+  return std::string(buf);
 }
 
 }  // namespace jouleperf

@@ -7,6 +7,7 @@ SensorOptions to_sensor_options(const SensorSettings& f) {
   o.names = f.sensors;
   o.rapl.powercap_root = f.powercap_root;
   o.nvml.library = f.nvml_lib;
+  o.nvml.visible_devices = f.cuda_visible_devices;
   o.prometheus.urls = f.prometheus;
   o.prometheus.timeout_s = f.prometheus_timeout_s;
   o.prometheus.max_scrape_hz = f.prometheus_max_hz;

@@ -9,6 +9,14 @@ namespace jouleperf {
 
 Result<StartedSampler> start_sampler(const SensorRegistry& registry, const SensorOptions& options,
                                      const SamplerConfig& config, const Clock& clock) {
+  auto out = open_sampler(registry, options, config, clock);
+  if (!out) return out.error();
+  if (auto st = out->sampler->start(true); !st) return st.error();
+  return out;
+}
+
+Result<StartedSampler> open_sampler(const SensorRegistry& registry, const SensorOptions& options,
+                                    const SamplerConfig& config, const Clock& clock) {
   auto set = open_sensors(registry, options, clock);
   if (!set) return set.error();
   StartedSampler out;
@@ -17,7 +25,6 @@ Result<StartedSampler> start_sampler(const SensorRegistry& registry, const Senso
   if (out.estimated_fallback) out.notice = estimated_fallback_notice(set->problems);
   out.problems = std::move(set->problems);
   out.sampler = std::make_unique<Sampler>(std::move(set->sensors), config, clock);
-  if (auto st = out.sampler->start(true); !st) return st.error();
   return out;
 }
 

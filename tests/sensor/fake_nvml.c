@@ -7,6 +7,7 @@
  *
  *   init_rc N        nvmlInit_v2 returns N (nothing else is read)
  *   count_rc N       nvmlDeviceGetCount_v2 returns N
+ *   driver VERSION   nvmlSystemGetDriverVersion's text (default "550.54.15")
  *   gpu KEY=VALUE... name=REST OF LINE      one GPU, in index order
  *
  * GPU keys (an absent reading returns NOT_SUPPORTED):
@@ -17,6 +18,9 @@
  *   limit_mw=N temp_c=N sm_mhz=N      enforced power limit, temperature, SM clock
  *   max_limit_mw=N          highest settable power limit (nvmlDeviceGetPowerManagementLimitConstraints)
  *   handle_rc=N             nvmlDeviceGetHandleByIndex_v2 returns N for this GPU
+ *   uuid=GPU-...            nvmlDeviceGetUUID's text (default GPU-00000000-0000-0000-0000-00000000000N,
+ *                           N the GPU's index, zero-padded to 12 digits)
+ *   uuid_rc=N               nvmlDeviceGetUUID returns N instead
  *   fail_after=K fail_rc=N  after K successful energy/power readings, every call on
  *                           this GPU returns N (e.g. 15, GPU_IS_LOST)
  *   name=...                the product name: the rest of the line
@@ -24,7 +28,8 @@
  * Compiled with FAKE_NVML_OMIT_ENERGY_SYMBOL it lacks nvmlDeviceGetTotalEnergyConsumption
  * (a library too old for the counter); with FAKE_NVML_OMIT_OPTIONAL_SYMBOLS it lacks
  * nvmlDeviceGetEnforcedPowerLimit, nvmlDeviceGetPowerManagementLimitConstraints,
- * nvmlDeviceGetTemperature and nvmlDeviceGetClockInfo.
+ * nvmlDeviceGetTemperature, nvmlDeviceGetClockInfo, nvmlDeviceGetUUID and
+ * nvmlSystemGetDriverVersion.
  *
  * Test-only controls (not NVML): fake_nvml_lose_gpu() makes a GPU fail from now on;
  * fake_nvml_counts() reports nvmlInit_v2 / nvmlShutdown calls and the init depth. */
@@ -37,6 +42,8 @@
 #define FAKE_MAX_GPUS 8
 #define FAKE_MAX_POWER 64
 #define FAKE_NAME_LEN 96
+#define FAKE_UUID_LEN 96
+#define FAKE_DRIVER_LEN 80
 
 enum {
   kSuccess = 0,
@@ -55,6 +62,8 @@ typedef struct nvmlDevice_st* nvmlDevice_t;
 typedef struct {
   struct nvmlDevice_st dev;
   char name[FAKE_NAME_LEN];
+  char uuid[FAKE_UUID_LEN];
+  int uuid_rc;
   int handle_rc;
   int has_energy;
   unsigned long long energy_mj;
@@ -76,6 +85,7 @@ static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
 static FakeGpu g_gpus[FAKE_MAX_GPUS];
 static int g_ngpus;
 static int g_count_rc;
+static char g_driver[FAKE_DRIVER_LEN];
 static int g_depth;
 static int g_init_calls;
 static int g_shutdown_calls;
@@ -96,6 +106,8 @@ int nvmlDeviceGetEnforcedPowerLimit(nvmlDevice_t device, unsigned int* limit);
 int nvmlDeviceGetPowerManagementLimitConstraints(nvmlDevice_t device, unsigned int* min_limit, unsigned int* max_limit);
 int nvmlDeviceGetTemperature(nvmlDevice_t device, int sensor_type, unsigned int* temp);
 int nvmlDeviceGetClockInfo(nvmlDevice_t device, int type, unsigned int* clock);
+int nvmlDeviceGetUUID(nvmlDevice_t device, char* uuid, unsigned int length);
+int nvmlSystemGetDriverVersion(char* version, unsigned int length);
 #endif
 void fake_nvml_lose_gpu(unsigned int index, int rc);
 void fake_nvml_counts(int* init_calls, int* shutdown_calls, int* depth);
@@ -155,6 +167,11 @@ static int parse_gpu(char* rest, FakeGpu* g) {
       ok = parse_int(val, &g->power_rc);
     } else if (strcmp(key, "handle_rc") == 0) {
       ok = parse_int(val, &g->handle_rc);
+    } else if (strcmp(key, "uuid") == 0) {
+      ok = *val != '\0' && strlen(val) < sizeof g->uuid;
+      if (ok) snprintf(g->uuid, sizeof g->uuid, "%s", val);
+    } else if (strcmp(key, "uuid_rc") == 0) {
+      ok = parse_int(val, &g->uuid_rc);
     } else if (strcmp(key, "fail_rc") == 0) {
       ok = parse_int(val, &g->fail_rc);
     } else if (strcmp(key, "fail_after") == 0) {
@@ -189,6 +206,7 @@ static int load_script(void) {
   memset(g_gpus, 0, sizeof g_gpus);
   g_ngpus = 0;
   g_count_rc = kSuccess;
+  snprintf(g_driver, sizeof g_driver, "%s", "550.54.15");
   const char* path = getenv("FAKE_NVML_SCRIPT");
   if (path == NULL || *path == '\0') return kSuccess;
   FILE* f = fopen(path, "r");
@@ -206,15 +224,20 @@ static int load_script(void) {
     char* p = line + strspn(line, " \t\r\n");
     if (*p == '\0') continue;
     int value = 0;
+    char* word = NULL;
     if (strncmp(p, "init_rc ", 8) == 0 && parse_int(strtok(p + 8, " \t\r\n"), &value)) {
       rc = value;
     } else if (strncmp(p, "count_rc ", 9) == 0 && parse_int(strtok(p + 9, " \t\r\n"), &value)) {
       g_count_rc = value;
+    } else if (strncmp(p, "driver ", 7) == 0 && (word = strtok(p + 7, " \t\r\n")) != NULL &&
+               strlen(word) < sizeof g_driver) {
+      snprintf(g_driver, sizeof g_driver, "%s", word);
     } else if (strncmp(p, "gpu", 3) == 0 && (p[3] == ' ' || p[3] == '\t' || p[3] == '\n' || p[3] == '\0') &&
                g_ngpus < FAKE_MAX_GPUS) {
       FakeGpu* g = &g_gpus[g_ngpus];
       g->dev.index = g_ngpus;
       snprintf(g->name, sizeof g->name, "Fake GPU %d", g_ngpus);
+      snprintf(g->uuid, sizeof g->uuid, "GPU-00000000-0000-0000-0000-%012d", g_ngpus);
       g->energy_rc = kNotSupported;
       g->power_rc = kNotSupported;
       g->fail_after = -1;
@@ -407,6 +430,29 @@ int nvmlDeviceGetTemperature(nvmlDevice_t device, int sensor_type, unsigned int*
 int nvmlDeviceGetClockInfo(nvmlDevice_t device, int type, unsigned int* clock) {
   if (type != 1) return kNotSupported; /* only NVML_CLOCK_SM is scripted */
   return fact(device, clock, 2);
+}
+
+/* Copies `text` into the caller's buffer of `length` bytes, as NVML does. */
+static int copy_text(const char* text, char* out, unsigned int length) {
+  if (strlen(text) + 1 > length) return kInsufficientSize;
+  memcpy(out, text, strlen(text) + 1);
+  return kSuccess;
+}
+
+int nvmlDeviceGetUUID(nvmlDevice_t device, char* uuid, unsigned int length) {
+  pthread_mutex_lock(&g_mu);
+  FakeGpu* g = NULL;
+  int rc = enter(device, uuid, &g);
+  if (rc == kSuccess) rc = g->uuid_rc != 0 ? g->uuid_rc : copy_text(g->uuid, uuid, length);
+  pthread_mutex_unlock(&g_mu);
+  return rc;
+}
+
+int nvmlSystemGetDriverVersion(char* version, unsigned int length) {
+  pthread_mutex_lock(&g_mu);
+  int rc = g_depth == 0 ? kUninitialized : version == NULL ? kInvalidArgument : copy_text(g_driver, version, length);
+  pthread_mutex_unlock(&g_mu);
+  return rc;
 }
 #endif
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "jouleperf/core/clock.hpp"
+#include "jouleperf/sensor/factory.hpp"
 #include "jouleperf/sensor/meter.hpp"
 #include "jouleperf/sensor/nvml_library.hpp"
 #include "jouleperf/sensor/sampler.hpp"
@@ -447,6 +448,126 @@ TEST_F(NvmlTest, ConditionsNamePowerLimitTemperatureClock) {
   EXPECT_EQ(c1.count("temperature_c"), 0u);  // NOT_SUPPORTED: omitted
   EXPECT_EQ(c1.count("sm_clock_mhz"), 0u);
   EXPECT_EQ(c1["energy_mode"], "power-sampling");
+}
+
+TEST_F(NvmlTest, ConditionsCarryTheUuidAndTheDriverVersion) {
+  script(
+      "driver 535.104.05\n"
+      "gpu energy_mj=1,1 uuid=GPU-8932f937-d72c-4106-c12f-20bd9faed9f6 name=NVIDIA H100 80GB HBM3\n"
+      "gpu power_mw=60000 name=Tesla P40\n"
+      "gpu energy_mj=1,1 uuid_rc=3 name=No UUID\n");
+  auto sensors = open();
+  ASSERT_TRUE(sensors.ok()) << sensors.error().to_string();
+  ASSERT_EQ(sensors->size(), 3u);
+  auto c0 = as_map(sensors->at(0)->conditions());
+  EXPECT_EQ(c0["uuid"], "GPU-8932f937-d72c-4106-c12f-20bd9faed9f6");
+  EXPECT_EQ(c0["driver_version"], "535.104.05");
+  EXPECT_EQ(sensors->at(0)->info().device_uuid, "GPU-8932f937-d72c-4106-c12f-20bd9faed9f6");
+  // The fake's default UUID: the index in the last group.
+  EXPECT_EQ(as_map(sensors->at(1)->conditions())["uuid"], "GPU-00000000-0000-0000-0000-000000000001");
+  auto c2 = as_map(sensors->at(2)->conditions());
+  EXPECT_EQ(c2.count("uuid"), 0u);  // NOT_SUPPORTED: omitted
+  EXPECT_EQ(c2["driver_version"], "535.104.05");
+  EXPECT_EQ(sensors->at(2)->info().device_uuid, "");
+
+  sensors->clear();               // NVML shuts down, so the next open reads the new script
+  script("gpu energy_mj=1,1\n");  // no driver line: the fake's default
+  auto plain = open();
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(as_map(plain->at(0)->conditions())["driver_version"], "550.54.15");
+}
+
+// CUDA_VISIBLE_DEVICES (NvmlOptions::visible_devices) against the fake NVML.
+class NvmlVisibleTest : public NvmlTest {
+ protected:
+  void SetUp() override {
+    NvmlTest::SetUp();
+    script(
+        "gpu energy_mj=1,1 uuid=GPU-8932f937-d72c-4106-c12f-20bd9faed9f6 name=A\n"
+        "gpu energy_mj=1,1 uuid=GPU-1c0ffee0-1111-2222-3333-444455556666 name=B\n"
+        "gpu power_mw=60000 name=C\n");
+  }
+  Result<SensorList> open_visible(const std::string& visible, const std::string& library = JP_FAKE_NVML_LIB) {
+    NvmlOptions opts;
+    opts.library = library;
+    opts.visible_devices = visible;
+    return open_nvml_sensors(opts, clock_, problems_);
+  }
+  static std::vector<std::string> domains(const SensorList& l) {
+    std::vector<std::string> out;
+    for (const auto& s : l) out.push_back(s->info().domain);
+    return out;
+  }
+};
+
+TEST_F(NvmlVisibleTest, IndicesOpenOnlyThoseGpusNamedByTheirNvmlIndex) {
+  auto r = open_visible("2,0");
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(domains(*r), (std::vector<std::string>{"gpu:0", "gpu:2"}));
+  EXPECT_EQ(r->at(1)->info().description, "C");
+  EXPECT_EQ(r->at(1)->info().device_uuid, "GPU-00000000-0000-0000-0000-000000000002");
+  EXPECT_TRUE(problems_.empty());
+}
+
+TEST_F(NvmlVisibleTest, UuidsAndUniquePrefixesAreMatchedAgainstNvmlDeviceGetUuid) {
+  auto full = open_visible("GPU-1c0ffee0-1111-2222-3333-444455556666");
+  ASSERT_TRUE(full.ok()) << full.error().to_string();
+  EXPECT_EQ(domains(*full), (std::vector<std::string>{"gpu:1"}));
+  EXPECT_EQ(as_map(full->at(0)->conditions())["uuid"], "GPU-1c0ffee0-1111-2222-3333-444455556666");
+  auto prefix = open_visible("GPU-8932f937,GPU-00000000");
+  ASSERT_TRUE(prefix.ok()) << prefix.error().to_string();
+  EXPECT_EQ(domains(*prefix), (std::vector<std::string>{"gpu:0", "gpu:2"}));
+}
+
+TEST_F(NvmlVisibleTest, AnEntryNamingNoGpuIsAnErrorNamingIt) {
+  auto index = open_visible("0,7");
+  ASSERT_FALSE(index.ok());
+  EXPECT_EQ(index.error().code, Errc::kNotFound);
+  EXPECT_TRUE(contains(index.error().message, "CUDA_VISIBLE_DEVICES entry '7'")) << index.error().message;
+  auto uuid = open_visible("GPU-deadbeef");
+  ASSERT_FALSE(uuid.ok());
+  EXPECT_EQ(uuid.error().code, Errc::kNotFound);
+  EXPECT_TRUE(contains(uuid.error().message, "'GPU-deadbeef'")) << uuid.error().message;
+  EXPECT_TRUE(contains(uuid.error().message, "GPU-1c0ffee0-1111-2222-3333-444455556666")) << uuid.error().message;
+  EXPECT_EQ(counts().depth, 0);  // the failed open shut NVML down again
+}
+
+TEST_F(NvmlVisibleTest, AMigInstanceIsUnsupported) {
+  auto r = open_visible("MIG-GPU-8932f937-d72c-4106-c12f-20bd9faed9f6/1/0");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Errc::kUnsupported);
+  EXPECT_TRUE(contains(r.error().message, "MIG")) << r.error().message;
+}
+
+TEST_F(NvmlVisibleTest, EmptyMeansNoGpuWithAProblemSayingWhy) {
+  auto r = open_visible("");
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_TRUE(r->empty());
+  ASSERT_EQ(problems_.size(), 1u);
+  EXPECT_EQ(problems_[0].target, "CUDA_VISIBLE_DEVICES");
+  EXPECT_TRUE(contains(problems_[0].error.message, "none of the 3 GPUs")) << problems_[0].error.message;
+
+  // Named with --sensor nvml, no GPU is an error that says why.
+  SensorOptions named;
+  named.names = {"nvml"};
+  named.nvml.library = JP_FAKE_NVML_LIB;
+  named.nvml.visible_devices = "";
+  auto set = open_sensors(default_sensor_registry(), named, clock_);
+  ASSERT_FALSE(set.ok());
+  EXPECT_EQ(set.error().code, Errc::kNotFound);
+  EXPECT_TRUE(contains(set.error().message, "found no device: CUDA_VISIBLE_DEVICES='' makes none of the 3 GPUs"))
+      << set.error().message;
+}
+
+TEST_F(NvmlVisibleTest, WithoutNvmlDeviceGetUuidIndicesStillWorkAndUuidsNameNoGpu) {
+  auto by_index = open_visible("1", JP_FAKE_NVML_NO_OPTIONAL_LIB);
+  ASSERT_TRUE(by_index.ok()) << by_index.error().to_string();
+  EXPECT_EQ(domains(*by_index), (std::vector<std::string>{"gpu:1"}));
+  EXPECT_EQ(by_index->at(0)->info().device_uuid, "");
+  auto by_uuid = open_visible("GPU-8932f937", JP_FAKE_NVML_NO_OPTIONAL_LIB);
+  ASSERT_FALSE(by_uuid.ok());
+  EXPECT_EQ(by_uuid.error().code, Errc::kNotFound);
+  EXPECT_TRUE(contains(by_uuid.error().message, "UUID unavailable")) << by_uuid.error().message;
 }
 
 TEST_F(NvmlTest, OptionalSymbolsMayBeAbsent) {

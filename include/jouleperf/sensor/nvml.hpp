@@ -16,6 +16,10 @@ struct NvmlOptions {
   bool counter_power = true;  // GPUs with the energy counter also report power (one more NVML call per read)
   // Physical bound on each GPU's power, W, overriding the per-GPU one (see below).
   std::optional<double> max_power_w;
+  // The GPUs to open, as CUDA_VISIBLE_DEVICES names them (indices, UUIDs or their
+  // prefixes; sensor/nvml_visible.hpp): nullopt opens every GPU NVML sees, "" none. The
+  // library never reads the environment: the CLI passes the variable's value.
+  std::optional<std::string> visible_devices;
 };
 
 // Default bound when NVML gives no maximum power limit for a GPU, W: above any board
@@ -31,7 +35,14 @@ inline constexpr double kNvmlDefaultMaxPowerW = 2000.0;
 // neither counter nor power) goes to `problems` with the NVML error text, and the
 // other GPUs are still returned; the list is empty when NVML sees no usable GPU. The
 // sensors share one loaded library: nvmlShutdown and dlclose run after the last one is
-// destroyed. Domains are "gpu:N" (N = NVML index), descriptions the product names.
+// destroyed. Domains are "gpu:N" (N = NVML index), descriptions the product names,
+// device_uuid the GPU's UUID (nvmlDeviceGetUUID; "" when the library lacks it).
+// With opts.visible_devices only the GPUs it names are opened (select_visible_gpus; its
+// errors are returned as they are, e.g. kNotFound naming an entry that names no GPU,
+// kUnsupported for a MIG instance); an empty value opens none, with a problem saying so.
+// Conditions per GPU: name, uuid, driver_version, power_limit_w, temperature_c,
+// sm_clock_mhz (each when NVML gives it), energy_mode, max_power_w, max_power_basis, and
+// for counters rejected_reads and counter_resets.
 // Plausibility: each GPU's caps.max_power_w is opts.max_power_w, else 2 x the highest
 // power limit the board accepts (nvmlDeviceGetPowerManagementLimitConstraints; the
 // enforced limit is not used, since a sweep may raise it mid-run), else

@@ -45,9 +45,11 @@ inline constexpr Return kErrorNoData = 21;
 inline constexpr Return kErrorGpuNotFound = 28;
 inline constexpr Return kErrorUnknown = 999;
 
-inline constexpr int kTemperatureGpu = 0;              // nvmlTemperatureSensors_t NVML_TEMPERATURE_GPU
-inline constexpr int kClockSm = 1;                     // nvmlClockType_t NVML_CLOCK_SM
-inline constexpr unsigned kDeviceNameBufferSize = 96;  // NVML_DEVICE_NAME_V2_BUFFER_SIZE
+inline constexpr int kTemperatureGpu = 0;                 // nvmlTemperatureSensors_t NVML_TEMPERATURE_GPU
+inline constexpr int kClockSm = 1;                        // nvmlClockType_t NVML_CLOCK_SM
+inline constexpr unsigned kDeviceNameBufferSize = 96;     // NVML_DEVICE_NAME_V2_BUFFER_SIZE
+inline constexpr unsigned kDeviceUuidBufferSize = 96;     // NVML_DEVICE_UUID_V2_BUFFER_SIZE
+inline constexpr unsigned kDriverVersionBufferSize = 80;  // NVML_SYSTEM_DRIVER_VERSION_BUFFER_SIZE
 
 // The jouleperf error kind for an NVML return code: NO_PERMISSION -> kPermissionDenied;
 // NOT_SUPPORTED, FUNCTION_NOT_FOUND, LIB_RM_VERSION_MISMATCH -> kUnsupported;
@@ -100,6 +102,13 @@ class NvmlLibrary {
   // Current SM clock, MHz (nvmlDeviceGetClockInfo, NVML_CLOCK_SM). Optional symbol:
   // kUnsupported when the library lacks it.
   Result<unsigned> sm_clock_mhz(nvml::Device dev) const;
+  // The GPU's UUID, "GPU-" and 32 hex digits in 8-4-4-4-12 groups, as nvidia-smi -L and
+  // CUDA_VISIBLE_DEVICES spell it; the same in every process on the node, whatever the
+  // NVML index (nvmlDeviceGetUUID). Optional symbol: kUnsupported when the library lacks it.
+  Result<std::string> device_uuid(nvml::Device dev) const;
+  // The kernel driver's version, e.g. "550.54.15" (nvmlSystemGetDriverVersion). Optional
+  // symbol: kUnsupported when the library lacks it.
+  Result<std::string> driver_version() const;
 
   // nvmlErrorString's text for `rc` ("GPU is lost", ...).
   std::string error_string(nvml::Return rc) const;

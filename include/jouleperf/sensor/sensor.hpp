@@ -47,6 +47,8 @@ struct SensorInfo {
   std::string domain;       // what is measured: "cpu-package:0", "dram:0", "gpu:0", "node:host:9400"
   std::string description;  // human detail: zone path, GPU model, exporter URL
   SensorCapabilities caps;
+  std::string device_uuid = {};  // the device's id, the same in every process on the node: NVML's GPU
+                                 // UUID ("GPU-..."); "" for families without one, or when unknown
 };
 
 // One reading. At least one of energy and power is set, unless `rejected` is.

@@ -24,6 +24,9 @@ struct SensorSettings {
   std::optional<double> cpu_max_w;      // CPU-time model: power at full load, W
   double hz = 100.0;                    // power sensors' sampling rate, Hz
   double counter_hz = 10.0;             // energy counters' sampling rate, Hz (0: hz)
+  // CUDA_VISIBLE_DEVICES as the process was given it (nullopt: unset, every GPU); NVML then
+  // opens only the GPUs it names (NvmlOptions::visible_devices). The CLI reads the variable.
+  std::optional<std::string> cuda_visible_devices;
 };
 
 // The options open_sensors takes. Never fails.

@@ -31,6 +31,11 @@ struct StartedSampler {
 // named sensor) or as Sampler::start fails (a sensor that cannot be read at all).
 Result<StartedSampler> start_sampler(const SensorRegistry& registry, const SensorOptions& options,
                                      const SamplerConfig& config, const Clock& clock);
+// As start_sampler, but the Sampler is not started (nothing read yet): the caller sees
+// which sensors are open (e.g. to take the node lock for them, sensor/node_lock.hpp)
+// before calling Sampler::start. Fails as open_sensors fails.
+Result<StartedSampler> open_sampler(const SensorRegistry& registry, const SensorOptions& options,
+                                    const SamplerConfig& config, const Clock& clock);
 
 // The notice when the CPU-time model is all there is: "no hardware energy sensor is
 // readable here; using the CPU-time model (ESTIMATED)." and "\n  <family>: <why>" per problem.
