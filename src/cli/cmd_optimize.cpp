@@ -134,6 +134,14 @@ void add_search_flags(CLI::App* cmd, OptimizeFlags& f) {
   cmd->add_option("--precision", f.search.precisions, "weight precisions to try")
       ->delimiter(',')
       ->capture_default_str();
+  cmd->add_option("--power-caps", f.search.power_caps,
+                  "GPU power limits to try, fractions of each profile's TDP (1 = uncapped), e.g. 1,0.8,0.6")
+      ->delimiter(',')
+      ->capture_default_str();
+  cmd->add_option("--clock-ratios", f.search.clock_ratios,
+                  "locked GPU clocks to try, fractions of the maximum (1 = not locked), e.g. 1,0.7,0.5")
+      ->delimiter(',')
+      ->capture_default_str();
   cmd->add_option("--spec-tokens", f.search.spec_tokens, "draft tokens per speculative step")->capture_default_str();
 }
 

@@ -24,8 +24,29 @@ std::string label(const SimConfig& c) {
     s += fmt::format(" spec{}@{:g}", c.decoding.spec_tokens, c.decoding.spec_acceptance);
   else if (c.decoding.beam_width > 1)
     s += fmt::format(" beam{}", c.decoding.beam_width);
+  if (c.clocks.power_limit_w) s += fmt::format(" cap {:g}W", *c.clocks.power_limit_w);
+  if (c.clocks.clock_ratio) s += fmt::format(" clock {:g}", *c.clocks.clock_ratio);
   return s;
 }
+
+namespace {
+
+// The clock settings to try on `hw`: each cap fraction x clock ratio, 1 meaning none; a
+// CPU runs as it is.
+std::vector<ClockSettings> clock_choices(const SearchSpace& space, const hardware::HardwareProfile& hw) {
+  if (hw.kind != hardware::DeviceKind::kGpu) return {ClockSettings{}};
+  std::vector<ClockSettings> out;
+  for (double cap : space.power_cap_fractions.empty() ? std::vector<double>{1.0} : space.power_cap_fractions)
+    for (double r : space.clock_ratios.empty() ? std::vector<double>{1.0} : space.clock_ratios) {
+      ClockSettings c;
+      if (cap < 1.0) c.power_limit_w = cap * hw.tdp_w;
+      if (r < 1.0) c.clock_ratio = r;
+      out.push_back(c);
+    }
+  return out;
+}
+
+}  // namespace
 
 std::vector<SimConfig> expand(const SearchSpace& space, const SimConfig& base) {
   std::vector<SimConfig> out;
@@ -54,7 +75,10 @@ std::vector<SimConfig> expand(const SearchSpace& space, const SimConfig& base) {
                   c.precision = p;
                   if (hw.kind == hardware::DeviceKind::kCpu)
                     c.token_budget = std::min<std::uint32_t>(c.token_budget, 2048);
-                  out.push_back(std::move(c));
+                  for (const auto& clocks : clock_choices(space, hw)) {
+                    c.clocks = clocks;
+                    out.push_back(c);
+                  }
                 }
               }
             }

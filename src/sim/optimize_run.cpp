@@ -103,15 +103,25 @@ Result<Grid> grid_of(const OptimizeSearchOptions& o, const DeploymentOptions& d,
   space.devices = o.devices;
   space.tp = o.tp;
   space.max_batch = o.max_batch;
+  for (const auto& [flag, list] :
+       {std::pair{"--power-caps", &o.power_caps}, std::pair{"--clock-ratios", &o.clock_ratios}})
+    for (double v : *list)
+      if (!(v >= kMinClockRatio && v <= 1.0))
+        return make_error(
+            Errc::kInvalidArgument,
+            fmt::format("{} {:g}: each must be a fraction in [{:g}, 1] (1 = none)", flag, v, kMinClockRatio));
+  space.power_cap_fractions = o.power_caps;
+  space.clock_ratios = o.clock_ratios;
   auto spec = spec_decoding(o, d);
   if (!spec) return spec.error();
   if (auto st = add_choices(space, o, *spec); !st) return st.error();
   auto base = base_config(space, model, d);
   if (!base) return base.error();
-  if (auto st = check_search_size({space.hardware.size(), space.devices.size(), space.tp.size(), space.stacks.size(),
-                                   std::max<std::size_t>(1, space.batching.size()), space.max_batch.size(),
-                                   space.decoding.size(), space.precisions.size()},
-                                  o.max_cells);
+  if (auto st = check_search_size(
+          {space.hardware.size(), space.devices.size(), space.tp.size(), space.stacks.size(),
+           std::max<std::size_t>(1, space.batching.size()), space.max_batch.size(), space.decoding.size(),
+           space.precisions.size(), o.power_caps.size(), o.clock_ratios.size()},
+          o.max_cells);
       !st)
     return st.error();
   Grid g;

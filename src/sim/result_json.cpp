@@ -39,6 +39,11 @@ nlohmann::json to_json(const SimConfig& c) {
         {"exponent", c.power.exponent},
         {"compute_weight", c.power.compute_weight}}},
   };
+  if (c.clocks.any()) {  // only when set: a configuration without clock settings reads as before
+    j["clocks"] = {
+        {"power_limit_w", c.clocks.power_limit_w ? nlohmann::json(*c.clocks.power_limit_w) : nlohmann::json()},
+        {"clock_ratio", c.clocks.clock_ratio ? nlohmann::json(*c.clocks.clock_ratio) : nlohmann::json()}};
+  }
   return j;
 }
 

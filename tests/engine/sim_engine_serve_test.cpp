@@ -13,7 +13,7 @@ namespace {
 
 std::unique_ptr<Engine> sim_engine() {
   hardware::HardwareRegistry registry;
-  auto e = open_sim_engine(SimEngineConfig{"h100-sxm", "vllm", "Llama-3.1-8B", "bf16", 1}, registry);
+  auto e = open_sim_engine(SimEngineConfig{"h100-sxm", "vllm", "Llama-3.1-8B", "bf16", 1, {}, {}, {}}, registry);
   EXPECT_TRUE(e) << e.error().to_string();
   return e ? std::move(*e) : nullptr;
 }

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "jouleperf/core/clock.hpp"
 #include "jouleperf/core/units.hpp"
 
@@ -10,7 +12,7 @@ namespace {
 
 TEST(SimEngine, PricesABatchWithSimulatedTimesAndEnergy) {
   hardware::HardwareRegistry registry;
-  auto e = open_sim_engine(SimEngineConfig{"h100-sxm", "vllm", "Llama-3.1-8B", "bf16", 1}, registry);
+  auto e = open_sim_engine(SimEngineConfig{"h100-sxm", "vllm", "Llama-3.1-8B", "bf16", 1, {}, {}, {}}, registry);
   ASSERT_TRUE(e) << e.error().to_string();
   EXPECT_EQ((*e)->info().engine, "sim");
   ManualClock clock;
@@ -49,7 +51,7 @@ TEST(SimEngine, PricesABatchWithSimulatedTimesAndEnergy) {
 
 TEST(SimEngine, ABatchThatDoesNotFitIsUnsupported) {
   hardware::HardwareRegistry registry;
-  auto e = open_sim_engine(SimEngineConfig{"h100-sxm", "vllm", "Llama-3.1-8B", "bf16", 1}, registry);
+  auto e = open_sim_engine(SimEngineConfig{"h100-sxm", "vllm", "Llama-3.1-8B", "bf16", 1, {}, {}, {}}, registry);
   ASSERT_TRUE(e);
   ManualClock clock;
   BatchRequest req;
@@ -64,7 +66,7 @@ TEST(SimEngine, ABatchThatDoesNotFitIsUnsupported) {
 
 TEST(SimEngine, RejectsAContextLongerThanTheModelsAndBadNames) {
   hardware::HardwareRegistry registry;
-  auto e = open_sim_engine(SimEngineConfig{"h100-sxm", "vllm", "Llama-3.1-8B", "bf16", 1}, registry);
+  auto e = open_sim_engine(SimEngineConfig{"h100-sxm", "vllm", "Llama-3.1-8B", "bf16", 1, {}, {}, {}}, registry);
   ASSERT_TRUE(e);
   ManualClock clock;
   BatchRequest req;
@@ -74,15 +76,53 @@ TEST(SimEngine, RejectsAContextLongerThanTheModelsAndBadNames) {
   EXPECT_EQ(r.error().code, Errc::kInvalidArgument);
   EXPECT_NE(r.error().message.find("context too long"), std::string::npos);
 
-  auto bad_hw = open_sim_engine(SimEngineConfig{"no-such-gpu", "vllm", "Llama-3.1-8B", "bf16", 1}, registry);
+  auto bad_hw =
+      open_sim_engine(SimEngineConfig{"no-such-gpu", "vllm", "Llama-3.1-8B", "bf16", 1, {}, {}, {}}, registry);
   ASSERT_FALSE(bad_hw);
   EXPECT_NE(bad_hw.error().message.find("hardware"), std::string::npos);
-  auto bad_stack = open_sim_engine(SimEngineConfig{"h100-sxm", "nope", "Llama-3.1-8B", "bf16", 1}, registry);
+  auto bad_stack =
+      open_sim_engine(SimEngineConfig{"h100-sxm", "nope", "Llama-3.1-8B", "bf16", 1, {}, {}, {}}, registry);
   ASSERT_FALSE(bad_stack);
   EXPECT_NE(bad_stack.error().message.find("stack"), std::string::npos);
-  auto bad_model = open_sim_engine(SimEngineConfig{"h100-sxm", "vllm", "no-such-model", "bf16", 1}, registry);
+  auto bad_model =
+      open_sim_engine(SimEngineConfig{"h100-sxm", "vllm", "no-such-model", "bf16", 1, {}, {}, {}}, registry);
   ASSERT_FALSE(bad_model);
   EXPECT_NE(bad_model.error().message.find("model"), std::string::npos);
+}
+
+// Clocks and power limits (issue 19, docs/simulator.md "Clocks and power caps"): the
+// engine reports what it runs at, and a locked clock costs batch-1 decode less energy.
+TEST(SimEngine, ClockSettingsAreReportedAndRefusedWhenTheyCannotApply) {
+  hardware::HardwareRegistry registry;
+  SimEngineConfig c{"h100-sxm", "vllm", "Llama-3.1-8B", "bf16", 1, 420.0, 990.0, {}};
+  auto e = open_sim_engine(c, registry);
+  ASSERT_TRUE(e) << e.error().message;
+  std::map<std::string, std::string> settings((*e)->info().settings.begin(), (*e)->info().settings.end());
+  EXPECT_EQ(settings["gpu_power_limit_w"], "420");
+  EXPECT_EQ(settings["gpu_clock_ratio"], "0.5");
+  EXPECT_EQ(settings["gpu_locked_clocks_mhz"], "990");
+  auto plain = open_sim_engine(SimEngineConfig{"h100-sxm", "vllm", "Llama-3.1-8B", "bf16", 1, {}, {}, {}}, registry);
+  ASSERT_TRUE(plain);
+  SteadyClock clock;
+  BatchRequest req;
+  req.input_tokens = 128;
+  req.output_tokens = 64;
+  auto slow = (*e)->run_batch(req, clock, nullptr);
+  auto fast = (*plain)->run_batch(req, clock, nullptr);
+  ASSERT_TRUE(slow && fast);
+  ASSERT_TRUE(slow->simulated && fast->simulated);
+  EXPECT_LT(slow->simulated->energy_j, 0.9 * fast->simulated->energy_j);
+
+  auto both = open_sim_engine(SimEngineConfig{"h100-sxm", "vllm", "Llama-3.1-8B", "bf16", 1, {}, 990.0, 0.5}, registry);
+  ASSERT_FALSE(both);
+  EXPECT_NE(both.error().message.find("not both"), std::string::npos);
+  auto no_clock = open_sim_engine(SimEngineConfig{"l40s", "vllm", "Llama-3.1-8B", "bf16", 1, {}, 1000.0, {}}, registry);
+  ASSERT_FALSE(no_clock);
+  EXPECT_EQ(no_clock.error().code, Errc::kUnsupported);
+  auto idle_cap =
+      open_sim_engine(SimEngineConfig{"h100-sxm", "vllm", "Llama-3.1-8B", "bf16", 1, 50.0, {}, {}}, registry);
+  ASSERT_FALSE(idle_cap);
+  EXPECT_EQ(idle_cap.error().code, Errc::kInvalidArgument);
 }
 
 }  // namespace

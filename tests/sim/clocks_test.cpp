@@ -6,9 +6,13 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "jouleperf/hardware/registry.hpp"
 #include "jouleperf/model/arch.hpp"
+#include "jouleperf/sim/optimize.hpp"
 #include "jouleperf/sim/step.hpp"
+#include "jouleperf/workload/synthetic.hpp"
 
 namespace jouleperf::sim {
 namespace {
@@ -120,6 +124,46 @@ TEST(SimClocks, BadSettingsAreRefusedNamingThem) {
   ClockSettings any;
   any.power_limit_w = 300;
   EXPECT_EQ(validate_clocks(any, *cpu).error().code, Errc::kUnsupported);
+}
+
+TEST(SimClocks, OptimizeOverCapsAndClocksTradesLatencyForEnergy) {
+  hardware::HardwareRegistry r;
+  auto a = find_builtin_arch("Llama-3.1-8B");
+  ASSERT_TRUE(a.ok());
+  const SimConfig base = make_config(*r.find("h100-sxm"), *find_stack("vllm"), info_from_arch(*a));
+  SearchSpace space;
+  space.hardware = {*r.find("h100-sxm")};
+  space.stacks = {*find_stack("vllm")};
+  space.devices = {1};
+  space.tp = {1};
+  space.max_batch = {256};
+  space.power_cap_fractions = {1.0, 0.6};
+  space.clock_ratios = {1.0, 0.6};
+  const auto grid = expand(space, base);
+  ASSERT_EQ(grid.size(), 4u);
+  workload::SynthesisOptions o;
+  o.count = 300;
+  o.rate_rps = 2.0;
+  std::mt19937_64 rng(7);
+  const auto reqs = *workload::synthesize(**workload::find_default_workload("azure-conv-2023"), o, rng);
+
+  auto loose = optimize(grid, reqs, Slo{}, std::nullopt, 2);
+  ASSERT_TRUE(loose.ok()) << loose.error().message;
+  ASSERT_TRUE(loose->best);
+  const Evaluated& uncapped = loose->candidates[0];
+  ASSERT_FALSE(uncapped.config.clocks.any());
+  const Evaluated& cheapest = loose->candidates[*loose->best];
+  EXPECT_TRUE(cheapest.config.clocks.any()) << cheapest.label;
+  EXPECT_LT(cheapest.energy_j, 0.95 * uncapped.energy_j) << cheapest.label;
+
+  // An SLO at the uncapped configuration's own latency: only it meets it.
+  Slo tight;
+  tight.tpot_p99_s = uncapped.tpot_p99_s * 1.001;
+  tight.e2e_p99_s = uncapped.e2e_p99_s * 1.001;
+  auto strict = optimize(grid, reqs, tight, std::nullopt, 2);
+  ASSERT_TRUE(strict.ok());
+  ASSERT_TRUE(strict->best);
+  EXPECT_FALSE(strict->candidates[*strict->best].config.clocks.any()) << strict->candidates[*strict->best].label;
 }
 
 }  // namespace

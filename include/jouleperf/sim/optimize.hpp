@@ -39,6 +39,11 @@ struct SearchSpace {
   std::vector<std::uint32_t> max_batch = {32, 256};
   std::vector<DecodingChoice> decoding = {DecodingChoice{}};
   std::vector<WeightPrecision> precisions = {WeightPrecision::kBf16};
+  // GPU power limits as fractions of each profile's TDP (1 = uncapped) and locked clocks as
+  // fractions of its maximum (1 = not locked); every pair is tried on GPUs (clocks.hpp).
+  // CPUs run as they are.
+  std::vector<double> power_cap_fractions = {1.0};
+  std::vector<double> clock_ratios = {1.0};
 };
 
 struct Evaluated {

@@ -26,6 +26,8 @@ struct OptimizeSearchOptions {
   std::vector<std::uint32_t> max_batch{32, 256};
   std::vector<std::string> decoding{"greedy", "spec"};
   std::vector<std::string> precisions{"bf16", "fp8"};
+  std::vector<double> power_caps{1.0};    // GPU power limits to try, fractions of TDP (1 = none)
+  std::vector<double> clock_ratios{1.0};  // locked clocks to try, fractions of the maximum (1 = none)
   std::uint32_t spec_tokens = 4;
   double slo_ttft = 0, slo_tpot = 0, slo_e2e = 0;  // p99 limits, s; 0 = none
   double min_throughput = 0;                       // requests/s; 0 = none
