@@ -14,6 +14,7 @@
 #include "output_flags.hpp"
 #include "prompt_flags.hpp"
 #include "sensor_flags.hpp"
+#include "settings_flags.hpp"
 #include "sweep_progress.hpp"
 
 namespace jouleperf::cli {
@@ -25,6 +26,7 @@ struct SweepFlags {
   study::SweepSpec spec;
   std::string store;
   std::string node_lock = NodeLock::default_path();  // "none": no lock
+  SettingsFlags settings;                            // the settings journal: put back what a killed run left
   SensorFlags sensors;
   ProgressFlags progress;
   OutputFlags out;
@@ -88,6 +90,13 @@ bool start_metering(const SweepFlags& f, const study::SweepPlan& plan, const Clo
     return false;
   }
   m.lock = std::move(*lock);
+  // The node is ours: first put back what a killed jouleperf left changed (docs/controls.md).
+  SettingsFlags settings = f.settings;
+  settings.powercap_root = f.sensors.powercap_root;
+  if (auto st = restore_left_settings(settings, kCommand); !st) {
+    failure(st.error());
+    return false;
+  }
   if (auto st = m.sampler->start(true); !st) {
     failure(st.error());
     return false;
@@ -191,6 +200,9 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
                   "Results store (SQLite file, created if absent; a sweep resumes into it); {shard} and {count} in "
                   "the name become the shard's index and the number of shards (a store per shard)")
       ->required();
+  add_settings_flags(cmd, f->settings, /*roots=*/false);
+  cmd->add_option("--cpufreq-root", f->settings.cpufreq_root, "cpufreq sysfs root (tests: a fake tree)")
+      ->capture_default_str();
   cmd->add_option("--node-lock", f->node_lock,
                   "Measured sweeps hold this lock file while they measure, so two shards on one node never read its "
                   "sensors at once (the second waits); a shard that reads only its own GPUs (CUDA_VISIBLE_DEVICES) "
