@@ -111,6 +111,10 @@ int run(SweepFlags& f) {
     const char* v = std::getenv(std::string(name).c_str());
     return v ? std::optional<std::string>(v) : std::nullopt;
   };
+  f.spec.settings_journal = f.settings.journal;  // machine settings go through the same journal
+  f.spec.cpufreq_root = f.settings.cpufreq_root;
+  f.spec.powercap_root = f.sensors.powercap_root;
+  f.spec.stop = stop_on_signals();  // SIGINT/SIGTERM: stop after the batch, restore, exit 130
   auto plan = study::plan_sweep(f.spec);
   if (!plan) return fail(kCommand, plan.error(), /*parse_is_usage=*/true);
   f.store = study::store_path_for_shard(f.store, plan->shard);  // "results-{shard}.db": a store per shard
@@ -128,6 +132,10 @@ int run(SweepFlags& f) {
   auto r = study::run_sweep_plan(*plan, f.spec, *store, f.store, metering.sampler.get(), clock, &progress);
   if (!r) {
     progress.end_line();
+    if (f.spec.stop->load()) {  // SIGINT/SIGTERM: stopped after the batch, settings restored
+      failure(r.error());
+      return kExitInterrupted;
+    }
     const bool usage = r.error().code == Errc::kInvalidArgument && r.error().message.find("store") != std::string::npos;
     return usage ? fail(kCommand, r.error()) : failure(r.error());
   }

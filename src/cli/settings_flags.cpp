@@ -1,9 +1,27 @@
 #include "settings_flags.hpp"
 
+#include <signal.h>
+
 #include <algorithm>
 #include <iostream>
 
 namespace jouleperf::cli {
+
+namespace {
+// The one piece of process-wide state: what a signal handler may touch.
+std::atomic<bool> g_stop{false};
+void on_stop_signal(int) { g_stop.store(true); }
+}  // namespace
+
+const std::atomic<bool>* stop_on_signals() {
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sa.sa_flags = SA_RESETHAND;
+  sigemptyset(&sa.sa_mask);
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
+  return &g_stop;
+}
 
 void add_settings_flags(CLI::App* cmd, SettingsFlags& f, bool roots) {
   cmd->add_option("--settings-journal", f.journal,

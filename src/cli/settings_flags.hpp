@@ -4,6 +4,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <string>
 #include <string_view>
 
@@ -25,5 +26,13 @@ void add_settings_flags(CLI::App* cmd, SettingsFlags& f, bool roots);
 // restored ...". Fails as SettingsJournal::open / restore fail (the settings that could
 // not be restored stay pending and are named).
 Status restore_left_settings(const SettingsFlags& f, std::string_view command);
+
+// Installs handlers for SIGINT and SIGTERM that set the returned flag (a sweep then stops
+// after the batch in progress and restores the machine settings); a second signal acts as
+// the default (SA_RESETHAND), and what a killed run left is restored by the next one.
+const std::atomic<bool>* stop_on_signals();
+
+// The exit status of a command ended by SIGINT or SIGTERM, as a shell reports it.
+inline constexpr int kExitInterrupted = 130;
 
 }  // namespace jouleperf::cli
