@@ -14,6 +14,7 @@
 #include "output_flags.hpp"
 #include "prompt_flags.hpp"
 #include "sensor_flags.hpp"
+#include "settings_flags.hpp"
 #include "sweep_progress.hpp"
 
 namespace jouleperf::cli {
@@ -25,6 +26,7 @@ struct SweepFlags {
   study::SweepSpec spec;
   std::string store;
   std::string node_lock = NodeLock::default_path();  // "none": no lock
+  SettingsFlags settings;                            // the settings journal: put back what a killed run left
   SensorFlags sensors;
   ProgressFlags progress;
   OutputFlags out;
@@ -88,6 +90,13 @@ bool start_metering(const SweepFlags& f, const study::SweepPlan& plan, const Clo
     return false;
   }
   m.lock = std::move(*lock);
+  // The node is ours: first put back what a killed jouleperf left changed (docs/controls.md).
+  SettingsFlags settings = f.settings;
+  settings.powercap_root = f.sensors.powercap_root;
+  if (auto st = restore_left_settings(settings, kCommand); !st) {
+    failure(st.error());
+    return false;
+  }
   if (auto st = m.sampler->start(true); !st) {
     failure(st.error());
     return false;
@@ -102,6 +111,10 @@ int run(SweepFlags& f) {
     const char* v = std::getenv(std::string(name).c_str());
     return v ? std::optional<std::string>(v) : std::nullopt;
   };
+  f.spec.settings_journal = f.settings.journal;  // machine settings go through the same journal
+  f.spec.cpufreq_root = f.settings.cpufreq_root;
+  f.spec.powercap_root = f.sensors.powercap_root;
+  f.spec.stop = stop_on_signals();  // SIGINT/SIGTERM: stop after the batch, restore, exit 130
   auto plan = study::plan_sweep(f.spec);
   if (!plan) return fail(kCommand, plan.error(), /*parse_is_usage=*/true);
   f.store = study::store_path_for_shard(f.store, plan->shard);  // "results-{shard}.db": a store per shard
@@ -119,6 +132,10 @@ int run(SweepFlags& f) {
   auto r = study::run_sweep_plan(*plan, f.spec, *store, f.store, metering.sampler.get(), clock, &progress);
   if (!r) {
     progress.end_line();
+    if (f.spec.stop->load()) {  // SIGINT/SIGTERM: stopped after the batch, settings restored
+      failure(r.error());
+      return kExitInterrupted;
+    }
     const bool usage = r.error().code == Errc::kInvalidArgument && r.error().message.find("store") != std::string::npos;
     return usage ? fail(kCommand, r.error()) : failure(r.error());
   }
@@ -191,6 +208,9 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
                   "Results store (SQLite file, created if absent; a sweep resumes into it); {shard} and {count} in "
                   "the name become the shard's index and the number of shards (a store per shard)")
       ->required();
+  add_settings_flags(cmd, f->settings, /*roots=*/false);
+  cmd->add_option("--cpufreq-root", f->settings.cpufreq_root, "cpufreq sysfs root (tests: a fake tree)")
+      ->capture_default_str();
   cmd->add_option("--node-lock", f->node_lock,
                   "Measured sweeps hold this lock file while they measure, so two shards on one node never read its "
                   "sensors at once (the second waits); a shard that reads only its own GPUs (CUDA_VISIBLE_DEVICES) "

@@ -28,6 +28,7 @@ void add_optimize_command(CLI::App& app, Context& ctx);
 void add_sweep_command(CLI::App& app, Context& ctx);
 void add_merge_command(CLI::App& app, Context& ctx);
 void add_cluster_command(CLI::App& app, Context& ctx);
+void add_restore_command(CLI::App& app, Context& ctx);
 void add_estimate_command(CLI::App& app, Context& ctx);
 void add_report_command(CLI::App& app, Context& ctx);
 void add_study_command(CLI::App& app, Context& ctx);

@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
   add_sweep_command(app, ctx);
   add_merge_command(app, ctx);
   add_cluster_command(app, ctx);
+  add_restore_command(app, ctx);
   add_estimate_command(app, ctx);
   add_report_command(app, ctx);
   add_study_command(app, ctx);

@@ -13,6 +13,7 @@
 #include "jouleperf/model/info.hpp"
 #include "jouleperf/study/config_check.hpp"
 #include "jouleperf/study/decoding_settings.hpp"
+#include "jouleperf/study/machine_settings.hpp"
 #include "jouleperf/study/sweep.hpp"
 
 namespace jouleperf::study {
@@ -81,6 +82,7 @@ Result<LlamaEngineConfig> llamacpp_config(const Config& c) {
   std::vector<std::string_view> known = llama_setting_keys();
   for (std::string_view k : {"draft_tokens", "accept_rate", "beam_width", "prompt", "prompts", "prompts_field"})
     known.push_back(k);
+  for (std::string_view k : machine_setting_keys()) known.push_back(k);  // applied by the sweep, not the engine
   if (auto st = check_settings(c, known); !st) return st.error();
   auto prompts = prompt_setting(c);
   if (!prompts) return prompts.error();
@@ -166,7 +168,9 @@ Result<std::unique_ptr<Engine>> open_sim(const Config& c) {
 
 // The OpenAI-compatible engine's configuration from a study config, without its API key.
 Result<OpenAiConfig> openai_config(const Config& c) {
-  if (auto st = check_settings(c, {"url", "api", "timeout_s", "request_deadline_s", "api_key_env", "http2"}); !st)
+  if (auto st = check_settings(c, {"url", "api", "timeout_s", "request_deadline_s", "api_key_env", "http2",
+                                   "cpu_max_freq_khz", "cpu_governor", "cpu_power_limit_w"});
+      !st)
     return st.error();
   OpenAiConfig oc;
   auto url = c.setting("url");

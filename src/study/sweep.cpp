@@ -402,6 +402,8 @@ Result<SweepSummary> run_sweep(const Study& study, const std::vector<GridCell>& 
 
   std::size_t steps_run = 0;
   const PendingCell* last = nullptr;
+  std::size_t applied_config = study.configs.size();  // none yet
+  nlohmann::json settings_in_force = nlohmann::json::object();
   auto steps_left = [&]() {
     std::size_t n = 0;
     for (const auto& p : pending)
@@ -428,6 +430,10 @@ Result<SweepSummary> run_sweep(const Study& study, const std::vector<GridCell>& 
   // One step of cell p: finish it when it needs no more repetitions, else run one.
   // Returns whether the cell is finished (stored).
   auto step = [&](PendingCell& p, std::uint32_t round) -> Result<bool> {
+    if (env.stop != nullptr && env.stop->load())
+      return make_error(Errc::kIo,
+                        "interrupted: stopped after the batch in progress (every stored cell is kept; "
+                        "run the sweep again to resume)");
     if (!needs_more(study, p.r)) {
       finalize(study, env.idle, p);
       if (auto st = store_cell(p); !st) return st.error();
@@ -436,6 +442,13 @@ Result<SweepSummary> run_sweep(const Study& study, const std::vector<GridCell>& 
     if (last != nullptr && last != &p && study.idle_gap_s > 0.0)
       clock.sleep_until(Seconds(clock.now().value() + study.idle_gap_s));
     last = &p;
+    if (env.apply_settings && applied_config != p.cell->config_index) {
+      auto in_force = env.apply_settings(*p.config);
+      if (!in_force) return in_force.error();
+      applied_config = p.cell->config_index;
+      settings_in_force = std::move(*in_force);
+    }
+    if (env.apply_settings && !settings_in_force.empty()) p.r.conditions["machine_settings"] = settings_in_force;
     auto engine = engine_for(p.cell->config_index);
     if (!engine) return engine.error();
     state.elapsed_s = clock.now().value() - t0;

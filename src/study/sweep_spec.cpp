@@ -8,6 +8,7 @@
 #include "jouleperf/core/host.hpp"
 #include "jouleperf/sensor/meter.hpp"
 #include "jouleperf/study/config_check.hpp"
+#include "jouleperf/study/machine_settings.hpp"
 #include "jouleperf/study/shard_record.hpp"
 
 namespace jouleperf::study {
@@ -141,8 +142,28 @@ Result<SweepReport> run_sweep_plan(const SweepPlan& plan, const SweepSpec& spec,
   if (auto st = store.put_artifact(shard_artifact(record)); !st) return st.error();
   env.sampler = sampler;
   env.conditions = std::move(conditions);
+  env.stop = spec.stop;
+  // Machine settings: checked before the first cell, applied per configuration through the
+  // journal, every original restored at the end (also when the sweep fails).
+  std::optional<MachineSettings> machine;
+  if (std::any_of(plan.study.configs.begin(), plan.study.configs.end(), [](const Config& c) {
+        auto s = machine_settings_of(c);
+        return s && s->any();
+      })) {
+    auto m =
+        MachineSettings::open(spec.settings_journal.empty() ? SettingsJournal::default_path() : spec.settings_journal,
+                              {spec.cpufreq_root, spec.powercap_root});
+    if (!m) return m.error();
+    if (auto st = m->check(plan.study); !st) return st.error();
+    machine = std::move(*m);
+    env.apply_settings = [&machine](const Config& c) { return machine->apply(c); };
+  }
   auto summary = run_sweep(plan.study, plan.cells, store, env, progress);
   if (sampler != nullptr) sampler->stop();
+  if (machine) {
+    auto restored = machine->restore();
+    if (!restored) return make_error(restored.error().code, "machine settings: " + restored.error().message);
+  }
   if (!summary) return summary.error();
   record.finished = summary->failed.empty();
   record.failed_cells = summary->failed.size();

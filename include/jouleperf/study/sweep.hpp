@@ -4,6 +4,7 @@
 // store resumes: cells already stored are not run again.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -72,6 +73,13 @@ struct SweepEnv {
   // Engines kept open at once (rep-major order switches configurations every batch); the
   // least recently used closes first. 1 = one model in memory at a time.
   std::size_t max_open_engines = 4;
+  // Applies a configuration's machine settings (study/machine_settings.hpp) when the sweep
+  // switches to it, returning what is in force, read back; recorded in each of its cells'
+  // conditions as "machine_settings". Empty: none. An error stops the sweep.
+  std::function<Result<nlohmann::json>(const Config&)> apply_settings;
+  // Set (e.g. by a SIGINT handler) to stop the sweep after the batch in progress: run_sweep
+  // then fails with kIo "interrupted", everything stored so far kept. Null: never.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 struct SweepSummary {

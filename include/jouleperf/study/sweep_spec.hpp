@@ -43,8 +43,13 @@ struct SweepSpec {
   std::string shard = "0/1";                 // i/n, or "auto": from the scheduler's environment (scheduler_shard.hpp)
   std::optional<std::uint32_t> shard_count;  // --shard-count: the shards expected (checked against the environment)
   EnvLookup env;                             // where "auto" reads the environment (the CLI: getenv)
-  double idle_s = 0.0;                       // measure idle power this long first, s
-  std::optional<double> idle_power_w;        // or subtract this idle power, W
+  // Machine settings (docs/controls.md): the journal and the sysfs roots they are applied through.
+  std::string settings_journal;  // "" = SettingsJournal::default_path()
+  std::string cpufreq_root = "/sys/devices/system/cpu";
+  std::string powercap_root = "/sys/class/powercap";
+  const std::atomic<bool>* stop = nullptr;  // SweepEnv::stop: SIGINT/SIGTERM (the CLI's handler)
+  double idle_s = 0.0;                      // measure idle power this long first, s
+  std::optional<double> idle_power_w;       // or subtract this idle power, W
 };
 
 // The study and the cells of its shard, checked (validate_study, prepare_study: engine
