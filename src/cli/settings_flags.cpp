@@ -2,6 +2,8 @@
 
 #include <signal.h>
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <iostream>
 
@@ -37,6 +39,11 @@ Status restore_left_settings(const SettingsFlags& f, std::string_view command) {
   auto journal = SettingsJournal::open(f.journal);
   if (!journal) return journal.error();
   if (journal->pending().empty()) return {};
+  if (journal->writer_alive())  // another sweep on this node holds them in force on purpose
+    return make_error(Errc::kTimeout,
+                      fmt::format("settings journal {}: pid {} is running with machine settings changed; wait for it "
+                                  "(one sweep per node changes settings)",
+                                  f.journal, journal->writer_pid()));
   const auto pending = journal->pending();
   auto cpufreq = cpufreq_writer(f.cpufreq_root);
   auto powercap = powercap_writer(f.powercap_root);

@@ -1,6 +1,7 @@
 #include "jouleperf/sensor/settings_journal.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -172,13 +173,15 @@ Result<SettingsJournal> SettingsJournal::open(const std::string& path) {
   if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path(), ec);
   auto text = read_text_file(path);
   if (!text) {
-    if (text.error().code == Errc::kNotFound) return SettingsJournal(path, {});
+    if (text.error().code == Errc::kNotFound) return SettingsJournal(path, {}, 0);
     return text.error();
   }
   std::vector<DeviceSetting> pending;
+  long pid = 0;
   try {
     const auto j = nlohmann::json::parse(*text);
     if (j.value("format", "") != kFormat) throw std::runtime_error("not a jouleperf settings journal");
+    pid = j.value("pid", 0L);
     for (const auto& s : j.at("settings"))
       pending.push_back(
           {s.at("backend").get<std::string>(), s.at("target").get<std::string>(), s.at("original").get<std::string>()});
@@ -187,7 +190,12 @@ Result<SettingsJournal> SettingsJournal::open(const std::string& path) {
                                                 "restore them by hand and remove the file)",
                                                 path, e.what()));
   }
-  return SettingsJournal(path, std::move(pending));
+  return SettingsJournal(path, std::move(pending), pid);
+}
+
+bool SettingsJournal::writer_alive() const {
+  if (writer_pid_ <= 0 || writer_pid_ == static_cast<long>(::getpid())) return false;
+  return ::kill(static_cast<pid_t>(writer_pid_), 0) == 0 || errno == EPERM;
 }
 
 Status SettingsJournal::save() const {

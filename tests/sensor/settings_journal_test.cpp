@@ -140,6 +140,35 @@ TEST(SettingsJournal, WhatCannotBeRestoredStaysPendingAndIsNamed) {
   EXPECT_FALSE(cpufreq->write("../escape", "1"));
 }
 
+TEST(SettingsJournal, ARunningWritersSettingsAreNotTakenForLeftovers) {
+  FakeTree t;
+  const std::string journal = (t.dir.path() / "settings.journal").string();
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {  // a sweep holding a setting in force
+    auto w = cpufreq_writer(t.cpu_root);
+    auto j = SettingsJournal::open(journal);
+    if (!j || !j->change(*w, "cpu0/scaling_max_freq", "1200000")) ::_exit(3);
+    (void)!::write(ready[1], "x", 1);
+    ::pause();
+    ::_exit(0);
+  }
+  char c = 0;
+  ASSERT_EQ(::read(ready[0], &c, 1), 1);
+  auto seen = SettingsJournal::open(journal);
+  ASSERT_TRUE(seen);
+  EXPECT_EQ(seen->writer_pid(), static_cast<long>(pid));
+  EXPECT_TRUE(seen->writer_alive());
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  EXPECT_FALSE(seen->writer_alive());  // now a leftover
+  ::close(ready[0]);
+  ::close(ready[1]);
+}
+
 TEST(SettingsJournal, SettingsAreCheckedBeforeAnythingChanges) {
   FakeTree t;
   EXPECT_TRUE(check_cpu_max_freq(t.cpu_root, 2000000));

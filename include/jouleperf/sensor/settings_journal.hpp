@@ -68,6 +68,11 @@ class SettingsJournal {
   const std::string& path() const { return path_; }
   // Settings changed and not yet restored (this process's and earlier ones'), oldest first.
   const std::vector<DeviceSetting>& pending() const { return pending_; }
+  // The process that last wrote the journal (0 when none, or not recorded).
+  long writer_pid() const { return writer_pid_; }
+  // Whether that process still runs and is not this one: its settings are in force on
+  // purpose (another sweep on this node), not left behind.
+  bool writer_alive() const;
 
   // Sets `target` to `value`: reads its current value, records it (unless the target is
   // already pending: the first original is the one to restore), syncs the journal, then
@@ -82,11 +87,12 @@ class SettingsJournal {
   Status restore(const std::vector<SettingWriter*>& writers);
 
  private:
-  SettingsJournal(std::string path, std::vector<DeviceSetting> pending)
-      : path_(std::move(path)), pending_(std::move(pending)) {}
+  SettingsJournal(std::string path, std::vector<DeviceSetting> pending, long writer_pid)
+      : path_(std::move(path)), pending_(std::move(pending)), writer_pid_(writer_pid) {}
   Status save() const;
   std::string path_;
   std::vector<DeviceSetting> pending_;
+  long writer_pid_ = 0;
 };
 
 }  // namespace jouleperf
