@@ -1,8 +1,7 @@
 #include "settings_flags.hpp"
 
-#include <signal.h>
-
 #include <fmt/format.h>
+#include <signal.h>
 
 #include <algorithm>
 #include <iostream>

@@ -1,8 +1,8 @@
 #include "jouleperf/sensor/settings_journal.hpp"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <fmt/format.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
