@@ -20,7 +20,7 @@ int run(const SettingsFlags& f) {
     std::cout << "nothing to restore: " << f.journal << " lists no changed setting\n";
     return kExitOk;
   }
-  if (auto st = restore_left_settings(f, kCommand); !st) return fail(kCommand, st.error());
+  if (auto st = restore_left_settings(f, kCommand, /*even_if_running=*/true); !st) return fail(kCommand, st.error());
   std::cout << "restored every setting " << f.journal << " listed\n";
   return kExitOk;
 }

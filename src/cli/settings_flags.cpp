@@ -34,14 +34,15 @@ void add_settings_flags(CLI::App* cmd, SettingsFlags& f, bool roots) {
       ->capture_default_str();
 }
 
-Status restore_left_settings(const SettingsFlags& f, std::string_view command) {
+Status restore_left_settings(const SettingsFlags& f, std::string_view command, bool even_if_running) {
   auto journal = SettingsJournal::open(f.journal);
   if (!journal) return journal.error();
   if (journal->pending().empty()) return {};
-  if (journal->writer_alive())  // another sweep on this node holds them in force on purpose
+  if (!even_if_running && journal->writer_alive())  // another sweep on this node holds them in force on purpose
     return make_error(Errc::kTimeout,
                       fmt::format("settings journal {}: pid {} is running with machine settings changed; wait for it "
-                                  "(one sweep per node changes settings)",
+                                  "(one sweep per node changes settings); if that pid is no jouleperf (reused after a "
+                                  "crash), run `jouleperf restore`",
                                   f.journal, journal->writer_pid()));
   const auto pending = journal->pending();
   auto cpufreq = cpufreq_writer(f.cpufreq_root);

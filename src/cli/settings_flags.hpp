@@ -24,8 +24,10 @@ void add_settings_flags(CLI::App* cmd, SettingsFlags& f, bool roots);
 
 // Restores the journal's pending settings, saying each on stderr as "jouleperf <command>:
 // restored ...". Fails as SettingsJournal::open / restore fail (the settings that could
-// not be restored stay pending and are named).
-Status restore_left_settings(const SettingsFlags& f, std::string_view command);
+// not be restored stay pending and are named), and with kTimeout, touching nothing, while
+// the process that wrote the journal still runs — unless `even_if_running` (`jouleperf
+// restore`: the user asked, e.g. when the pid was reused by another program).
+Status restore_left_settings(const SettingsFlags& f, std::string_view command, bool even_if_running = false);
 
 // Installs handlers for SIGINT and SIGTERM that set the returned flag (a sweep then stops
 // after the batch in progress and restores the machine settings); a second signal acts as
