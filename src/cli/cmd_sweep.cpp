@@ -15,6 +15,7 @@
 #include "prompt_flags.hpp"
 #include "sensor_flags.hpp"
 #include "settings_flags.hpp"
+#include "thermal_flags.hpp"
 #include "sweep_progress.hpp"
 
 namespace jouleperf::cli {
@@ -93,6 +94,7 @@ bool start_metering(const SweepFlags& f, const study::SweepPlan& plan, const Clo
   // The node is ours: first put back what a killed jouleperf left changed (docs/controls.md).
   SettingsFlags settings = f.settings;
   settings.powercap_root = f.sensors.powercap_root;
+  settings.nvml_lib = f.sensors.nvml_lib;
   if (auto st = restore_left_settings(settings, kCommand); !st) {
     failure(st.error());
     return false;
@@ -114,6 +116,7 @@ int run(SweepFlags& f) {
   f.spec.settings_journal = f.settings.journal;  // machine settings go through the same journal
   f.spec.cpufreq_root = f.settings.cpufreq_root;
   f.spec.powercap_root = f.sensors.powercap_root;
+  f.spec.nvml_library = f.sensors.nvml_lib;
   f.spec.stop = stop_on_signals();  // SIGINT/SIGTERM: stop after the batch, restore, exit 130
   auto plan = study::plan_sweep(f.spec);
   if (!plan) return fail(kCommand, plan.error(), /*parse_is_usage=*/true);
@@ -220,6 +223,7 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
   add_grid_flags(cmd, f->spec);
   add_progress_flags(cmd, f->progress);
   add_sensor_flags(cmd, f->sensors);
+  add_thermal_flags(cmd, f->spec.thermal, f->spec.thermal_root);
   add_prompt_flags(cmd, f->prompts);
   add_output_flags(cmd, f->out);
   cmd->callback([f, &ctx] {

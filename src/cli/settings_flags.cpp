@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <iostream>
 
+#include "jouleperf/sensor/nvml_settings.hpp"
+
 namespace jouleperf::cli {
 
 namespace {
@@ -32,6 +34,9 @@ void add_settings_flags(CLI::App* cmd, SettingsFlags& f, bool roots) {
   cmd->add_option("--cpufreq-root", f.cpufreq_root, "cpufreq sysfs root (tests: a fake tree)")->capture_default_str();
   cmd->add_option("--powercap-root", f.powercap_root, "powercap sysfs root (tests: a fake tree)")
       ->capture_default_str();
+  cmd->add_option("--nvml-lib", f.nvml_lib, "NVML library to dlopen (loaded only for a GPU setting)")
+      ->envname("JOULEPERF_NVML_LIB")
+      ->capture_default_str();
 }
 
 Status restore_left_settings(const SettingsFlags& f, std::string_view command, bool even_if_running) {
@@ -47,7 +52,8 @@ Status restore_left_settings(const SettingsFlags& f, std::string_view command, b
   const auto pending = journal->pending();
   auto cpufreq = cpufreq_writer(f.cpufreq_root);
   auto powercap = powercap_writer(f.powercap_root);
-  const auto st = journal->restore({cpufreq.get(), powercap.get()});
+  auto nvml = nvml_writer(f.nvml_lib);  // loads NVML only when a GPU setting is pending
+  const auto st = journal->restore({cpufreq.get(), powercap.get(), nvml.get()});
   for (const auto& s : pending) {
     const bool left = std::any_of(journal->pending().begin(), journal->pending().end(), [&](const DeviceSetting& p) {
       return p.backend == s.backend && p.target == s.target;

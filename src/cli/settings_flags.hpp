@@ -17,9 +17,10 @@ struct SettingsFlags {
   std::string journal = SettingsJournal::default_path();
   std::string cpufreq_root = "/sys/devices/system/cpu";
   std::string powercap_root = "/sys/class/powercap";  // restore's own; sweep shares --powercap-root
+  std::string nvml_lib = "libnvidia-ml.so.1";         // restore's own; sweep shares --nvml-lib
 };
 
-// --settings-journal; with `roots`, also --cpufreq-root and --powercap-root.
+// --settings-journal; with `roots`, also --cpufreq-root, --powercap-root and --nvml-lib.
 void add_settings_flags(CLI::App* cmd, SettingsFlags& f, bool roots);
 
 // Restores the journal's pending settings, saying each on stderr as "jouleperf <command>:

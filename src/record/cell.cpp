@@ -152,6 +152,12 @@ nlohmann::json to_json(const CellResult& r) {
                     {"energy_source", rep.energy_source},
                     {"draft_acceptance", opt(rep.draft_acceptance)},
                     {"draft_forwards", opt(rep.draft_forwards)}});
+    if (!rep.devices.empty()) {
+      nlohmann::json devices = nlohmann::json::array();
+      for (const auto& d : rep.devices) devices.push_back(to_json(d));
+      reps.back()["devices"] = std::move(devices);
+    }
+    if (rep.cooldown) reps.back()["cooldown"] = to_json(*rep.cooldown);
   }
   nlohmann::json failures = nlohmann::json::array();
   for (const auto& f : r.failures)
@@ -286,6 +292,18 @@ Result<CellResult> cell_from_json(const nlohmann::json& j) {
     if (rj.contains("energy_source")) JP_TRY_FIELD(field(rj, "energy_source", rep.energy_source));
     JP_TRY_FIELD(opt_field(rj, "draft_acceptance", rep.draft_acceptance));
     JP_TRY_FIELD(opt_field(rj, "draft_forwards", rep.draft_forwards));
+    if (auto devices = rj.find("devices"); devices != rj.end() && devices->is_array()) {
+      for (const auto& dj : *devices) {
+        auto d = device_thermal_from_json(dj);
+        if (!d) return make_error(Errc::kParse, "repetition devices: " + d.error().message);
+        rep.devices.push_back(std::move(*d));
+      }
+    }
+    if (auto cool = rj.find("cooldown"); cool != rj.end() && !cool->is_null()) {
+      auto c = cooldown_from_json(*cool);
+      if (!c) return c.error();
+      rep.cooldown = *c;
+    }
     r.reps.push_back(rep);
   }
   JP_TRY_FIELD(field(j, "energy_source", r.energy_source));

@@ -73,6 +73,23 @@ Result<std::vector<EstimateRow>> estimate_rows(const ReportData& data) {
   return out;
 }
 
+// Appends a power trace's device temperatures ("temperatures": [{t_s, device, temp_c}],
+// written by a sweep with watched devices) to `out`, tagged with the trace's name.
+Status read_temperatures(const study::Artifact& a, json& out) {
+  Fields f(a.body, where(a));
+  const json* temps = f.array("temperatures");
+  if (auto st = f.status(); !st) return st;
+  for (std::size_t i = 0; temps != nullptr && i < temps->size(); ++i) {
+    Fields t((*temps)[i], where(a) + ", temperatures[" + std::to_string(i) + "]");
+    const auto ts = t.number("t_s");
+    const auto c = t.number("temp_c");
+    const auto device = t.text("device");
+    if (auto st = t.status(); !st) return st;
+    if (ts && c) out.push_back({{"trace", a.name}, {"t_s", *ts}, {"temp_c", *c}, {"device", device.value_or("")}});
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<Chart> power_chart(const ReportData& data) {
@@ -82,6 +99,7 @@ Result<Chart> power_chart(const ReportData& data) {
   Provenance prov;
   json points = json::array();
   json phase_marks = json::array();
+  json temperatures = json::array();
   json traces = json::array();
   for (const auto* a : data.of_kind("power-trace")) {
     Fields f(a->body, where(*a));
@@ -104,6 +122,7 @@ Result<Chart> power_chart(const ReportData& data) {
       ++added;
     }
     if (added == 0) continue;
+    if (auto st = read_temperatures(*a, temperatures); !st) return st.error();
     for (std::size_t i = 0; marks != nullptr && i < marks->size(); ++i) {
       Fields m((*marks)[i], where(*a) + ", marks[" + std::to_string(i) + "]");
       const auto t = m.number("t_s");
@@ -144,8 +163,21 @@ Result<Chart> power_chart(const ReportData& data) {
          {"mark", {{"type", "text"}, {"align", "left"}, {"baseline", "top"}, {"dx", 3}, {"dy", 2}}},
          {"encoding", {{"x", quant("t_s", "time (s)")}, {"y", {{"value", 0}}}, {"text", {{"field", "phase"}}}}}});
   }
+  if (!temperatures.empty())  // the devices' temperatures, on their own axis at the right
+    layers.push_back(
+        {{"data", {{"values", temperatures}}},
+         {"transform", only},
+         {"mark", {{"type", "line"}, {"strokeDash", {2, 2}}, {"color", "#d62728"}}},
+         {"encoding",
+          {{"x", quant("t_s", "time (s)")},
+           {"y", {{"field", "temp_c"}, {"type", "quantitative"}, {"title", "temperature (C)"}, {"axis", {{"orient", "right"}}}}},
+           {"detail", nominal("device", "device")},
+           {"tooltip", json::array({nominal("device", "device"),
+                                    {{"field", "temp_c"}, {"type", "quantitative"}, {"title", "temperature (C)"}}})}}}});
   json spec = vega_lite(
-      "Sampled power (W) over time (s) for the power trace chosen in the selector; dashed rules mark phases.");
+      "Sampled power (W) over time (s) for the power trace chosen in the selector; dashed rules mark phases; a dotted "
+      "red line, on the right axis, the watched devices' temperature (C) where the trace has it.");
+  if (!temperatures.empty()) spec["resolve"] = {{"scale", {{"y", "independent"}}}};
   spec["params"] = json::array({select_param("power_trace", traces, "power trace ")});
   spec["width"] = 900;
   spec["height"] = 260;

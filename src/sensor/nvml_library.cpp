@@ -2,7 +2,11 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
+#include <cstdio>
+#include <functional>
 #include <cstring>
+#include <iterator>
 #include <utility>
 
 namespace jouleperf {
@@ -31,6 +35,31 @@ Errc errc_for(Return rc) {
   }
 }
 
+std::vector<std::string> throttle_reason_names(std::uint64_t reasons) {
+  static constexpr const char* kNames[] = {"gpu_idle",
+                                           "applications_clocks_setting",
+                                           "sw_power_cap",
+                                           "hw_slowdown",
+                                           "sync_boost",
+                                           "sw_thermal_slowdown",
+                                           "hw_thermal_slowdown",
+                                           "hw_power_brake_slowdown",
+                                           "display_clock_setting"};
+  std::vector<std::string> out;
+  for (unsigned bit = 0; bit < 64; ++bit) {
+    const std::uint64_t mask = std::uint64_t{1} << bit;
+    if ((reasons & mask) == 0) continue;
+    if (bit < std::size(kNames)) {
+      out.emplace_back(kNames[bit]);
+    } else {
+      char hex[24];
+      std::snprintf(hex, sizeof hex, "0x%llx", static_cast<unsigned long long>(mask));
+      out.emplace_back(hex);
+    }
+  }
+  return out;
+}
+
 }  // namespace nvml
 
 // Function pointers resolved from the library. The C signatures are nvml.h's, with
@@ -51,6 +80,17 @@ struct NvmlLibrary::Api {
   nvml::Return (*device_get_clock_info)(nvml::Device, int, unsigned int*) = nullptr;
   nvml::Return (*device_get_uuid)(nvml::Device, char*, unsigned int) = nullptr;
   nvml::Return (*system_get_driver_version)(char*, unsigned int) = nullptr;
+  nvml::Return (*device_get_power_management_limit)(nvml::Device, unsigned int*) = nullptr;
+  nvml::Return (*device_get_power_management_default_limit)(nvml::Device, unsigned int*) = nullptr;
+  nvml::Return (*device_set_power_management_limit)(nvml::Device, unsigned int) = nullptr;
+  nvml::Return (*device_set_gpu_locked_clocks)(nvml::Device, unsigned int, unsigned int) = nullptr;
+  nvml::Return (*device_reset_gpu_locked_clocks)(nvml::Device) = nullptr;
+  nvml::Return (*device_get_supported_memory_clocks)(nvml::Device, unsigned int*, unsigned int*) = nullptr;
+  nvml::Return (*device_get_supported_graphics_clocks)(nvml::Device, unsigned int, unsigned int*,
+                                                       unsigned int*) = nullptr;
+  nvml::Return (*device_get_max_clock_info)(nvml::Device, int, unsigned int*) = nullptr;
+  nvml::Return (*device_get_current_clocks_throttle_reasons)(nvml::Device, unsigned long long*) = nullptr;
+  nvml::Return (*device_get_temperature_threshold)(nvml::Device, int, unsigned int*) = nullptr;
 };
 
 namespace {
@@ -115,6 +155,16 @@ Result<std::shared_ptr<NvmlLibrary>> NvmlLibrary::open(const std::string& path) 
   resolve(handle, "nvmlDeviceGetClockInfo", api->device_get_clock_info);
   resolve(handle, "nvmlDeviceGetUUID", api->device_get_uuid);
   resolve(handle, "nvmlSystemGetDriverVersion", api->system_get_driver_version);
+  resolve(handle, "nvmlDeviceGetPowerManagementLimit", api->device_get_power_management_limit);
+  resolve(handle, "nvmlDeviceGetPowerManagementDefaultLimit", api->device_get_power_management_default_limit);
+  resolve(handle, "nvmlDeviceSetPowerManagementLimit", api->device_set_power_management_limit);
+  resolve(handle, "nvmlDeviceSetGpuLockedClocks", api->device_set_gpu_locked_clocks);
+  resolve(handle, "nvmlDeviceResetGpuLockedClocks", api->device_reset_gpu_locked_clocks);
+  resolve(handle, "nvmlDeviceGetSupportedMemoryClocks", api->device_get_supported_memory_clocks);
+  resolve(handle, "nvmlDeviceGetSupportedGraphicsClocks", api->device_get_supported_graphics_clocks);
+  resolve(handle, "nvmlDeviceGetMaxClockInfo", api->device_get_max_clock_info);
+  resolve(handle, "nvmlDeviceGetCurrentClocksThrottleReasons", api->device_get_current_clocks_throttle_reasons);
+  resolve(handle, "nvmlDeviceGetTemperatureThreshold", api->device_get_temperature_threshold);
 
   const nvml::Return rc = api->init_v2();
   if (rc != nvml::kSuccess) {
@@ -226,6 +276,121 @@ Result<std::string> NvmlLibrary::driver_version() const {
   if (rc != nvml::kSuccess) return error(rc, "nvmlSystemGetDriverVersion");
   buf[sizeof buf - 1] = '\0';
   return std::string(buf);
+}
+
+Result<unsigned> NvmlLibrary::power_limit_mw(nvml::Device dev) const {
+  if (api_->device_get_power_management_limit == nullptr) return missing("nvmlDeviceGetPowerManagementLimit");
+  unsigned v = 0;
+  const nvml::Return rc = api_->device_get_power_management_limit(dev, &v);
+  if (rc != nvml::kSuccess) return error(rc, "nvmlDeviceGetPowerManagementLimit");
+  return v;
+}
+
+Result<unsigned> NvmlLibrary::default_power_limit_mw(nvml::Device dev) const {
+  if (api_->device_get_power_management_default_limit == nullptr) return missing("nvmlDeviceGetPowerManagementDefaultLimit");
+  unsigned v = 0;
+  const nvml::Return rc = api_->device_get_power_management_default_limit(dev, &v);
+  if (rc != nvml::kSuccess) return error(rc, "nvmlDeviceGetPowerManagementDefaultLimit");
+  return v;
+}
+
+Result<unsigned> NvmlLibrary::max_sm_clock_mhz(nvml::Device dev) const {
+  if (api_->device_get_max_clock_info == nullptr) return missing("nvmlDeviceGetMaxClockInfo");
+  unsigned v = 0;
+  const nvml::Return rc = api_->device_get_max_clock_info(dev, nvml::kClockSm, &v);
+  if (rc != nvml::kSuccess) return error(rc, "nvmlDeviceGetMaxClockInfo");
+  return v;
+}
+
+Result<unsigned> NvmlLibrary::slowdown_temperature_c(nvml::Device dev) const {
+  if (api_->device_get_temperature_threshold == nullptr) return missing("nvmlDeviceGetTemperatureThreshold");
+  unsigned v = 0;
+  const nvml::Return rc = api_->device_get_temperature_threshold(dev, nvml::kTemperatureThresholdSlowdown, &v);
+  if (rc != nvml::kSuccess) return error(rc, "nvmlDeviceGetTemperatureThreshold");
+  return v;
+}
+
+Result<nvml::PowerLimitRange> NvmlLibrary::power_limit_range_mw(nvml::Device dev) const {
+  if (api_->device_get_power_management_limit_constraints == nullptr)
+    return missing("nvmlDeviceGetPowerManagementLimitConstraints");
+  nvml::PowerLimitRange r;
+  const nvml::Return rc = api_->device_get_power_management_limit_constraints(dev, &r.min_mw, &r.max_mw);
+  if (rc != nvml::kSuccess) return error(rc, "nvmlDeviceGetPowerManagementLimitConstraints");
+  return r;
+}
+
+Status NvmlLibrary::set_power_limit_mw(nvml::Device dev, unsigned mw) const {
+  if (api_->device_set_power_management_limit == nullptr) return missing("nvmlDeviceSetPowerManagementLimit");
+  const nvml::Return rc = api_->device_set_power_management_limit(dev, mw);
+  if (rc != nvml::kSuccess) return error(rc, "nvmlDeviceSetPowerManagementLimit");
+  return {};
+}
+
+Status NvmlLibrary::set_locked_clocks_mhz(nvml::Device dev, unsigned min_mhz, unsigned max_mhz) const {
+  if (api_->device_set_gpu_locked_clocks == nullptr) return missing("nvmlDeviceSetGpuLockedClocks");
+  const nvml::Return rc = api_->device_set_gpu_locked_clocks(dev, min_mhz, max_mhz);
+  if (rc != nvml::kSuccess) return error(rc, "nvmlDeviceSetGpuLockedClocks");
+  return {};
+}
+
+Status NvmlLibrary::reset_locked_clocks(nvml::Device dev) const {
+  if (api_->device_reset_gpu_locked_clocks == nullptr) return missing("nvmlDeviceResetGpuLockedClocks");
+  const nvml::Return rc = api_->device_reset_gpu_locked_clocks(dev);
+  if (rc != nvml::kSuccess) return error(rc, "nvmlDeviceResetGpuLockedClocks");
+  return {};
+}
+
+Result<std::vector<unsigned>> NvmlLibrary::supported_graphics_clocks_mhz(nvml::Device dev) const {
+  if (api_->device_get_supported_memory_clocks == nullptr) return missing("nvmlDeviceGetSupportedMemoryClocks");
+  if (api_->device_get_supported_graphics_clocks == nullptr) return missing("nvmlDeviceGetSupportedGraphicsClocks");
+  // NVML's list protocol: ask with room for some; INSUFFICIENT_SIZE says how many there are.
+  auto list = [&](auto&& call, const char* name) -> Result<std::vector<unsigned>> {
+    std::vector<unsigned> out(64);
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      unsigned n = static_cast<unsigned>(out.size());
+      const nvml::Return rc = call(&n, out.data());
+      if (rc == nvml::kSuccess) {
+        out.resize(n);
+        return out;
+      }
+      if (rc != nvml::kErrorInsufficientSize) return error(rc, name);
+      out.resize(n);
+    }
+    return make_error(Errc::kInternal, std::string(name) + ": the list kept growing");
+  };
+  auto mem = list([&](unsigned* n, unsigned* v) { return api_->device_get_supported_memory_clocks(dev, n, v); },
+                  "nvmlDeviceGetSupportedMemoryClocks");
+  if (!mem) return mem.error();
+  if (mem->empty()) return make_error(Errc::kUnsupported, "nvmlDeviceGetSupportedMemoryClocks: no memory clock");
+  unsigned top = 0;
+  for (unsigned m : *mem) top = std::max(top, m);
+  auto gfx = list([&](unsigned* n, unsigned* v) { return api_->device_get_supported_graphics_clocks(dev, top, n, v); },
+                  "nvmlDeviceGetSupportedGraphicsClocks");
+  if (!gfx) return gfx.error();
+  std::sort(gfx->begin(), gfx->end(), std::greater<>());
+  return gfx;
+}
+
+Result<std::uint64_t> NvmlLibrary::throttle_reasons(nvml::Device dev) const {
+  if (api_->device_get_current_clocks_throttle_reasons == nullptr)
+    return missing("nvmlDeviceGetCurrentClocksThrottleReasons");
+  unsigned long long r = 0;
+  const nvml::Return rc = api_->device_get_current_clocks_throttle_reasons(dev, &r);
+  if (rc != nvml::kSuccess) return error(rc, "nvmlDeviceGetCurrentClocksThrottleReasons");
+  return static_cast<std::uint64_t>(r);
+}
+
+Result<nvml::Device> NvmlLibrary::device_by_uuid(const std::string& uuid) const {
+  auto n = device_count();
+  if (!n) return n.error();
+  for (unsigned i = 0; i < *n; ++i) {
+    auto dev = device_handle(i);
+    if (!dev) continue;
+    auto u = device_uuid(*dev);
+    if (!u) return u.error();
+    if (*u == uuid) return *dev;
+  }
+  return make_error(Errc::kNotFound, "no GPU has the UUID " + uuid + " (NVML sees " + std::to_string(*n) + ")");
 }
 
 }  // namespace jouleperf

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <limits>
 #include <new>
+#include <map>
 #include <set>
 #include <tuple>
 
@@ -199,6 +200,9 @@ Result<StepOutcome> run_step(PendingCell& p, Engine& engine, SweepEnv& env, std:
     meter.emplace(*env.sampler);
     if (env.idle) meter->set_idle(*env.idle);
   }
+  // The devices are read as the batch starts and ends (and by the watch's thread between).
+  const double watched_from_s = clock.now().value();
+  if (env.devices != nullptr) (void)env.devices->read_now();  // a failed read is the watch's last_error
   auto res = run_guarded(engine, req, clock, meter ? &*meter : nullptr);
   if (!res) {
     if (cannot_run(res.error())) {
@@ -231,6 +235,10 @@ Result<StepOutcome> run_step(PendingCell& p, Engine& engine, SweepEnv& env, std:
   }
   rep.round = round;
   rep.started_unix_s = started;
+  if (env.devices != nullptr) {
+    (void)env.devices->read_now();
+    for (const auto& w : env.devices->window(watched_from_s, clock.now().value())) rep.devices.push_back(to_record(w));
+  }
   r.reps.push_back(std::move(rep));
   return StepOutcome::kRan;
 }
@@ -404,6 +412,7 @@ Result<SweepSummary> run_sweep(const Study& study, const std::vector<GridCell>& 
   const PendingCell* last = nullptr;
   std::size_t applied_config = study.configs.size();  // none yet
   nlohmann::json settings_in_force = nlohmann::json::object();
+  std::map<std::size_t, nlohmann::json> thermal_warmups;  // config index -> its warm-up to steady state
   auto steps_left = [&]() {
     std::size_t n = 0;
     for (const auto& p : pending)
@@ -441,6 +450,12 @@ Result<SweepSummary> run_sweep(const Study& study, const std::vector<GridCell>& 
     }
     if (last != nullptr && last != &p && study.idle_gap_s > 0.0)
       clock.sleep_until(Seconds(clock.now().value() + study.idle_gap_s));
+    std::optional<record::CoolDown> cooled;
+    if (env.devices != nullptr && last != &p && (env.thermal.cooldown_temp_c || env.thermal.cooldown_s)) {
+      auto c = cool_down(*env.devices, env.thermal, clock, env.stop);
+      if (!c) return c.error();
+      cooled = *c;
+    }
     last = &p;
     if (env.apply_settings && applied_config != p.cell->config_index) {
       auto in_force = env.apply_settings(*p.config);
@@ -453,8 +468,20 @@ Result<SweepSummary> run_sweep(const Study& study, const std::vector<GridCell>& 
     if (!engine) return engine.error();
     state.elapsed_s = clock.now().value() - t0;
     if (progress) progress->on_cell_start(p.r.key, state);
+    if (env.devices != nullptr && env.thermal.warm_to_steady && !thermal_warmups.count(p.cell->config_index)) {
+      // Before the configuration's first measured cell: its batch until the devices are steady.
+      const auto batch = [&]() -> Status {
+        auto res = run_guarded(**engine, p.req, clock, nullptr);
+        if (!res) return res.error();
+        return {};
+      };
+      thermal_warmups[p.cell->config_index] = warm_until_steady(*env.devices, env.thermal, clock, batch, env.stop);
+    }
+    if (auto w = thermal_warmups.find(p.cell->config_index); w != thermal_warmups.end())
+      p.r.conditions["thermal_warmup"] = w->second;
     auto outcome = run_step(p, **engine, env, study.seed, round);
     if (!outcome) return outcome.error();
+    if (*outcome == StepOutcome::kRan && cooled) p.r.reps.back().cooldown = cooled;
     ++steps_run;
     state.elapsed_s = clock.now().value() - t0;
     state.eta_s = state.elapsed_s / static_cast<double>(steps_run) * static_cast<double>(steps_left());

@@ -103,6 +103,7 @@ Result<SweepPlan> plan_sweep(const SweepSpec& spec) {
   if (!s) return s.error();
   if (auto st = apply_overrides(spec, *s); !st) return st.error();
   if (auto st = validate_study(*s, spec.max_cells); !st) return st.error();
+  if (auto st = validate(spec.thermal); !st) return st.error();
   // Engine settings checked and model paths made absolute before the store is touched.
   if (auto st = prepare_study(*s); !st) return st.error();
   SweepPlan plan{std::move(*s), {}, shard->shard, shard->source, false};
@@ -143,6 +144,20 @@ Result<SweepReport> run_sweep_plan(const SweepPlan& plan, const SweepSpec& spec,
   env.sampler = sampler;
   env.conditions = std::move(conditions);
   env.stop = spec.stop;
+  // The thermal protocol's devices: the GPUs measured and the CPU's thermal zones.
+  std::unique_ptr<DeviceWatch> watch;
+  if (sampler != nullptr) {
+    auto w = watch_devices(sampler, spec.nvml_library, spec.thermal_root, spec.thermal, clock);
+    if (!w) return w.error();
+    watch = std::move(*w);
+  } else if (spec.thermal.gates()) {
+    return make_error(Errc::kInvalidArgument,
+                      "the thermal protocol (--cooldown-temp, --cooldown-s, --warmup-steady) is for measured "
+                      "configurations; every one here is simulated");
+  }
+  env.devices = watch.get();
+  env.thermal = spec.thermal;
+  const double sweep_t0_s = clock.now().value();
   // Machine settings: checked before the first cell, applied per configuration through the
   // journal, every original restored at the end (also when the sweep fails).
   std::optional<MachineSettings> machine;
@@ -150,21 +165,30 @@ Result<SweepReport> run_sweep_plan(const SweepPlan& plan, const SweepSpec& spec,
         auto s = machine_settings_of(c);
         return s && s->any();
       })) {
-    auto m =
-        MachineSettings::open(spec.settings_journal.empty() ? SettingsJournal::default_path() : spec.settings_journal,
-                              {spec.cpufreq_root, spec.powercap_root});
+    MachineSettings::Roots roots{spec.cpufreq_root, spec.powercap_root, spec.nvml_library, {}};
+    for (std::size_t i = 0; sampler != nullptr && i < sampler->size(); ++i)
+      if (sampler->info(i).name == "nvml" && !sampler->info(i).device_uuid.empty())
+        roots.gpu_uuids.push_back(sampler->info(i).device_uuid);
+    auto m = MachineSettings::open(
+        spec.settings_journal.empty() ? SettingsJournal::default_path() : spec.settings_journal, std::move(roots));
     if (!m) return m.error();
     if (auto st = m->check(plan.study); !st) return st.error();
     machine = std::move(*m);
     env.apply_settings = [&machine](const Config& c) { return machine->apply(c); };
   }
   auto summary = run_sweep(plan.study, plan.cells, store, env, progress);
+  Status traced;
+  if (watch && sampler != nullptr)  // power and temperatures over the sweep, for the report (kept when it failed)
+    traced = store.put_artifact({"power-trace", fmt::format("sweep {}/{}", plan.shard.index, plan.shard.count),
+                                 sweep_power_trace(*sampler, *watch, sweep_t0_s, clock.now().value(), 2000), 0.0});
+  watch.reset();
   if (sampler != nullptr) sampler->stop();
   if (machine) {
     auto restored = machine->restore();
     if (!restored) return make_error(restored.error().code, "machine settings: " + restored.error().message);
   }
   if (!summary) return summary.error();
+  if (!traced) return traced.error();
   record.finished = summary->failed.empty();
   record.failed_cells = summary->failed.size();
   record.ended_unix_s = now_unix_s();

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "jouleperf/core/result.hpp"
+#include "jouleperf/record/device_thermal.hpp"
 
 namespace jouleperf::record {
 
@@ -86,6 +87,10 @@ struct Repetition {
   std::string energy_source;               // this repetition's source ("" = as the cell's)
   std::optional<double> draft_acceptance;  // speculative decoding: share of draft tokens accepted
   std::optional<double> draft_forwards;    // speculative decoding: draft-model forwards
+  // The thermal protocol (record/device_thermal.hpp): what each watched device did during
+  // the batch, and the cool-down waited before it. Empty / unset when nothing was watched.
+  std::vector<DeviceThermal> devices;
+  std::optional<CoolDown> cooldown;
 };
 
 // Mean and spread of a sample. stddev is the sample standard deviation (n - 1); 0 for n < 2.

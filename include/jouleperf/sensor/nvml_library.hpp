@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "jouleperf/core/result.hpp"
 
@@ -46,10 +47,36 @@ inline constexpr Return kErrorGpuNotFound = 28;
 inline constexpr Return kErrorUnknown = 999;
 
 inline constexpr int kTemperatureGpu = 0;                 // nvmlTemperatureSensors_t NVML_TEMPERATURE_GPU
+inline constexpr int kClockGraphics = 0;                  // nvmlClockType_t NVML_CLOCK_GRAPHICS
 inline constexpr int kClockSm = 1;                        // nvmlClockType_t NVML_CLOCK_SM
+inline constexpr int kTemperatureThresholdSlowdown = 1;   // NVML_TEMPERATURE_THRESHOLD_SLOWDOWN
 inline constexpr unsigned kDeviceNameBufferSize = 96;     // NVML_DEVICE_NAME_V2_BUFFER_SIZE
 inline constexpr unsigned kDeviceUuidBufferSize = 96;     // NVML_DEVICE_UUID_V2_BUFFER_SIZE
 inline constexpr unsigned kDriverVersionBufferSize = 80;  // NVML_SYSTEM_DRIVER_VERSION_BUFFER_SIZE
+
+// nvmlClocksThrottleReason* bits (nvmlDeviceGetCurrentClocksThrottleReasons; called
+// "clocks event reasons" since CUDA 12.2, same values).
+inline constexpr std::uint64_t kThrottleGpuIdle = 0x1;
+inline constexpr std::uint64_t kThrottleApplicationsClocksSetting = 0x2;
+inline constexpr std::uint64_t kThrottleSwPowerCap = 0x4;
+inline constexpr std::uint64_t kThrottleHwSlowdown = 0x8;
+inline constexpr std::uint64_t kThrottleSyncBoost = 0x10;
+inline constexpr std::uint64_t kThrottleSwThermalSlowdown = 0x20;
+inline constexpr std::uint64_t kThrottleHwThermalSlowdown = 0x40;
+inline constexpr std::uint64_t kThrottleHwPowerBrakeSlowdown = 0x80;
+inline constexpr std::uint64_t kThrottleDisplayClockSetting = 0x100;
+
+// The names of the bits set in `reasons`, lowest bit first: "gpu_idle",
+// "applications_clocks_setting", "sw_power_cap", "hw_slowdown", "sync_boost",
+// "sw_thermal_slowdown", "hw_thermal_slowdown", "hw_power_brake_slowdown",
+// "display_clock_setting", and "0x..." for a bit NVML may add later.
+std::vector<std::string> throttle_reason_names(std::uint64_t reasons);
+
+// The settable range of a GPU's power limit, mW.
+struct PowerLimitRange {
+  unsigned min_mw = 0;
+  unsigned max_mw = 0;
+};
 
 // The jouleperf error kind for an NVML return code: NO_PERMISSION -> kPermissionDenied;
 // NOT_SUPPORTED, FUNCTION_NOT_FOUND, LIB_RM_VERSION_MISMATCH -> kUnsupported;
@@ -109,6 +136,40 @@ class NvmlLibrary {
   // The kernel driver's version, e.g. "550.54.15" (nvmlSystemGetDriverVersion). Optional
   // symbol: kUnsupported when the library lacks it.
   Result<std::string> driver_version() const;
+
+  // Power and clock controls (issue 19, docs/controls.md). Every one is an optional symbol:
+  // kUnsupported when the library lacks it. Setters need root (NO_PERMISSION ->
+  // kPermissionDenied); a value outside the board's range is INVALID_ARGUMENT ->
+  // kInvalidArgument.
+
+  // The power management limit set on the board, mW (nvmlDeviceGetPowerManagementLimit);
+  // the enforced one may be lower (another limit in force).
+  Result<unsigned> power_limit_mw(nvml::Device dev) const;
+  // The board's default power limit, mW (nvmlDeviceGetPowerManagementDefaultLimit).
+  Result<unsigned> default_power_limit_mw(nvml::Device dev) const;
+  // The settable range of the power limit (nvmlDeviceGetPowerManagementLimitConstraints).
+  Result<nvml::PowerLimitRange> power_limit_range_mw(nvml::Device dev) const;
+  // Sets the power management limit, mW (nvmlDeviceSetPowerManagementLimit).
+  Status set_power_limit_mw(nvml::Device dev, unsigned mw) const;
+  // Locks the graphics clock to [min_mhz, max_mhz] (nvmlDeviceSetGpuLockedClocks; Volta
+  // and newer).
+  Status set_locked_clocks_mhz(nvml::Device dev, unsigned min_mhz, unsigned max_mhz) const;
+  // Unlocks the graphics clock (nvmlDeviceResetGpuLockedClocks).
+  Status reset_locked_clocks(nvml::Device dev) const;
+  // The graphics clocks the GPU supports at its highest memory clock, MHz, highest first
+  // (nvmlDeviceGetSupportedMemoryClocks, nvmlDeviceGetSupportedGraphicsClocks).
+  Result<std::vector<unsigned>> supported_graphics_clocks_mhz(nvml::Device dev) const;
+  // The highest SM clock, MHz (nvmlDeviceGetMaxClockInfo, NVML_CLOCK_SM).
+  Result<unsigned> max_sm_clock_mhz(nvml::Device dev) const;
+  // The current clock throttle reasons, nvml::kThrottle* bits
+  // (nvmlDeviceGetCurrentClocksThrottleReasons).
+  Result<std::uint64_t> throttle_reasons(nvml::Device dev) const;
+  // The temperature at which the GPU slows down, degrees C (nvmlDeviceGetTemperatureThreshold,
+  // NVML_TEMPERATURE_THRESHOLD_SLOWDOWN).
+  Result<unsigned> slowdown_temperature_c(nvml::Device dev) const;
+  // The GPU whose UUID is `uuid` (by device_uuid over every index): kNotFound naming it
+  // when no GPU has it.
+  Result<nvml::Device> device_by_uuid(const std::string& uuid) const;
 
   // nvmlErrorString's text for `rc` ("GPU is lost", ...).
   std::string error_string(nvml::Return rc) const;

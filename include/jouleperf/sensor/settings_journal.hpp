@@ -17,7 +17,7 @@ namespace jouleperf {
 
 // One setting and the value it had before jouleperf changed it.
 struct DeviceSetting {
-  std::string backend;  // "cpufreq", "powercap"
+  std::string backend;  // "cpufreq", "powercap", "nvml"
   std::string target;  // the backend's name for it: "cpu3/scaling_max_freq", "intel-rapl:0/constraint_0_power_limit_uw"
   std::string original;  // the value to put back, as the backend reads and writes it
 };
@@ -28,8 +28,12 @@ class SettingWriter {
  public:
   virtual ~SettingWriter() = default;
   virtual std::string backend() const = 0;
+  // The value to put back later, as write() takes it.
   virtual Result<std::string> read(const std::string& target) const = 0;
   virtual Status write(const std::string& target, const std::string& value) = 0;
+  // What is in force now, read back from the device, for the record: read() unless the
+  // backend cannot read a setting back as written (NVML's locked clocks: the clock now).
+  virtual Result<std::string> in_force(const std::string& target) const { return read(target); }
 };
 
 // cpufreq through sysfs under `root` (default /sys/devices/system/cpu): targets

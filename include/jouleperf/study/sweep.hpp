@@ -20,6 +20,7 @@
 #include "jouleperf/sensor/sampler.hpp"
 #include "jouleperf/study/grid.hpp"
 #include "jouleperf/study/store.hpp"
+#include "jouleperf/study/thermal.hpp"
 
 namespace jouleperf::study {
 
@@ -77,6 +78,13 @@ struct SweepEnv {
   // switches to it, returning what is in force, read back; recorded in each of its cells'
   // conditions as "machine_settings". Empty: none. An error stops the sweep.
   std::function<Result<nlohmann::json>(const Config&)> apply_settings;
+  // The thermal protocol (study/thermal.hpp): the devices watched (started; null: none) —
+  // read around every measured repetition into Repetition::devices —, the cool-down gate
+  // waited before a batch that follows another cell's (Repetition::cooldown) and the
+  // warm-up to steady state before a configuration's first measured cell (each of its
+  // cells' conditions, "thermal_warmup").
+  DeviceWatch* devices = nullptr;
+  ThermalOptions thermal;
   // Set (e.g. by a SIGINT handler) to stop the sweep after the batch in progress: run_sweep
   // then fails with kIo "interrupted", everything stored so far kept. Null: never.
   const std::atomic<bool>* stop = nullptr;

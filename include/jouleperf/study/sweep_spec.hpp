@@ -16,6 +16,7 @@
 #include "jouleperf/study/scheduler_shard.hpp"
 #include "jouleperf/study/store.hpp"
 #include "jouleperf/study/sweep.hpp"
+#include "jouleperf/study/thermal.hpp"
 
 namespace jouleperf::study {
 
@@ -47,6 +48,10 @@ struct SweepSpec {
   std::string settings_journal;  // "" = SettingsJournal::default_path()
   std::string cpufreq_root = "/sys/devices/system/cpu";
   std::string powercap_root = "/sys/class/powercap";
+  std::string nvml_library = "libnvidia-ml.so.1";  // GPU settings go to the GPUs the sampler's NVML sensors measure
+  // The thermal protocol (study/thermal.hpp) and where CPU temperatures are read.
+  ThermalOptions thermal;
+  std::string thermal_root = "/sys/class/thermal";
   const std::atomic<bool>* stop = nullptr;  // SweepEnv::stop: SIGINT/SIGTERM (the CLI's handler)
   double idle_s = 0.0;                      // measure idle power this long first, s
   std::optional<double> idle_power_w;       // or subtract this idle power, W

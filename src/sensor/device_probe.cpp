@@ -1,0 +1,100 @@
+#include "jouleperf/sensor/device_probe.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <system_error>
+
+#include "jouleperf/core/text.hpp"
+
+namespace jouleperf {
+
+namespace {
+
+class NvmlProbe final : public DeviceProbe {
+ public:
+  NvmlProbe(std::shared_ptr<const NvmlLibrary> lib, nvml::Device dev, std::string domain)
+      : lib_(std::move(lib)), dev_(dev), domain_(std::move(domain)) {}
+  const std::string& domain() const override { return domain_; }
+  Result<DeviceSnapshot> read() override {
+    auto t = lib_->temperature_c(dev_);
+    if (!t) return make_error(t.error().code, fmt::format("{}: {}", domain_, t.error().message));
+    DeviceSnapshot s;
+    s.temperature_c = *t;
+    if (auto mw = lib_->enforced_power_limit_mw(dev_)) s.power_limit_w = *mw / 1000.0;
+    if (auto mhz = lib_->sm_clock_mhz(dev_)) s.sm_clock_mhz = *mhz;
+    if (auto r = lib_->throttle_reasons(dev_)) s.throttle_reasons = *r;
+    return s;
+  }
+
+ private:
+  std::shared_ptr<const NvmlLibrary> lib_;
+  nvml::Device dev_;
+  std::string domain_;
+};
+
+class ThermalZoneProbe final : public DeviceProbe {
+ public:
+  ThermalZoneProbe(std::string temp_path, std::string domain)
+      : temp_path_(std::move(temp_path)), domain_(std::move(domain)) {}
+  const std::string& domain() const override { return domain_; }
+  Result<DeviceSnapshot> read() override {
+    auto text = read_text_file(temp_path_);
+    if (!text) return make_error(text.error().code, fmt::format("{}: {}", domain_, text.error().message));
+    auto milli = parse_i64(trim(*text));
+    if (!milli)
+      return make_error(Errc::kParse, fmt::format("{}: {}: \"{}\" is not millidegrees C", domain_, temp_path_,
+                                                  std::string(trim(*text))));
+    DeviceSnapshot s;
+    s.temperature_c = static_cast<double>(*milli) / 1000.0;
+    return s;
+  }
+
+ private:
+  std::string temp_path_;
+  std::string domain_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<DeviceProbe>> nvml_probe(std::shared_ptr<const NvmlLibrary> lib, const std::string& uuid,
+                                                std::string domain) {
+  auto dev = lib->device_by_uuid(uuid);
+  if (!dev) return dev.error();
+  return std::unique_ptr<DeviceProbe>(std::make_unique<NvmlProbe>(std::move(lib), *dev, std::move(domain)));
+}
+
+Result<std::vector<std::unique_ptr<DeviceProbe>>> thermal_zone_probes(const std::string& root) {
+  namespace fs = std::filesystem;
+  std::vector<std::unique_ptr<DeviceProbe>> out;
+  std::error_code ec;
+  if (!fs::exists(root, ec)) return out;
+  std::vector<std::pair<long, fs::path>> zones;
+  for (fs::directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.rfind("thermal_zone", 0) != 0) continue;
+    auto n = parse_i64(std::string_view(name).substr(12));
+    if (!n || !fs::exists(it->path() / "temp")) continue;
+    zones.emplace_back(*n, it->path());
+  }
+  if (ec) return make_error(Errc::kIo, fmt::format("cannot list the thermal zones in {}: {}", root, ec.message()));
+  std::sort(zones.begin(), zones.end());
+  std::map<std::string, int> seen;
+  std::vector<std::pair<std::string, long>> typed;
+  for (const auto& [n, dir] : zones) {
+    auto type = read_text_file((dir / "type").string());
+    const std::string t = type ? std::string(trim(*type)) : "zone";
+    ++seen[t];
+    typed.emplace_back(t, n);
+  }
+  for (std::size_t i = 0; i < zones.size(); ++i) {
+    const auto& [type, n] = typed[i];
+    const std::string domain = seen[type] > 1 ? fmt::format("thermal:{}:{}", type, n) : "thermal:" + type;
+    out.push_back(std::make_unique<ThermalZoneProbe>((zones[i].second / "temp").string(), domain));
+  }
+  return out;
+}
+
+}  // namespace jouleperf
