@@ -30,7 +30,8 @@ int run(const SettingsFlags& f) {
 void add_restore_command(CLI::App& app, Context& ctx) {
   auto f = std::make_shared<SettingsFlags>();
   auto* cmd = app.add_subcommand(
-      "restore", "Put back the machine settings (CPU frequency, governor, RAPL limit, GPU power limit and clocks) a killed "
+      "restore",
+      "Put back the machine settings (CPU frequency, governor, RAPL limit, GPU power limit and clocks) a killed "
       "jouleperf left changed");
   add_settings_flags(cmd, *f, /*roots=*/true);
   cmd->callback([f, &ctx] { ctx.exit_code = run(*f); });

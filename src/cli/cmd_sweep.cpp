@@ -15,8 +15,8 @@
 #include "prompt_flags.hpp"
 #include "sensor_flags.hpp"
 #include "settings_flags.hpp"
-#include "thermal_flags.hpp"
 #include "sweep_progress.hpp"
+#include "thermal_flags.hpp"
 
 namespace jouleperf::cli {
 namespace {

@@ -170,10 +170,15 @@ Result<Chart> power_chart(const ReportData& data) {
          {"mark", {{"type", "line"}, {"strokeDash", {2, 2}}, {"color", "#d62728"}}},
          {"encoding",
           {{"x", quant("t_s", "time (s)")},
-           {"y", {{"field", "temp_c"}, {"type", "quantitative"}, {"title", "temperature (C)"}, {"axis", {{"orient", "right"}}}}},
+           {"y",
+            {{"field", "temp_c"},
+             {"type", "quantitative"},
+             {"title", "temperature (C)"},
+             {"axis", {{"orient", "right"}}}}},
            {"detail", nominal("device", "device")},
-           {"tooltip", json::array({nominal("device", "device"),
-                                    {{"field", "temp_c"}, {"type", "quantitative"}, {"title", "temperature (C)"}}})}}}});
+           {"tooltip",
+            json::array({nominal("device", "device"),
+                         {{"field", "temp_c"}, {"type", "quantitative"}, {"title", "temperature (C)"}}})}}}});
   json spec = vega_lite(
       "Sampled power (W) over time (s) for the power trace chosen in the selector; dashed rules mark phases; a dotted "
       "red line, on the right axis, the watched devices' temperature (C) where the trace has it.");

@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <functional>
 #include <cstring>
+#include <functional>
 #include <iterator>
 #include <utility>
 
@@ -287,7 +287,8 @@ Result<unsigned> NvmlLibrary::power_limit_mw(nvml::Device dev) const {
 }
 
 Result<unsigned> NvmlLibrary::default_power_limit_mw(nvml::Device dev) const {
-  if (api_->device_get_power_management_default_limit == nullptr) return missing("nvmlDeviceGetPowerManagementDefaultLimit");
+  if (api_->device_get_power_management_default_limit == nullptr)
+    return missing("nvmlDeviceGetPowerManagementDefaultLimit");
   unsigned v = 0;
   const nvml::Return rc = api_->device_get_power_management_default_limit(dev, &v);
   if (rc != nvml::kSuccess) return error(rc, "nvmlDeviceGetPowerManagementDefaultLimit");

@@ -74,8 +74,9 @@ class NvmlWriter final : public SettingWriter {
     } else {
       auto n = parse_u64(value);
       if (!n || *n == 0 || *n > 0xffffffffULL)
-        return make_error(Errc::kInvalidArgument, fmt::format("nvml: {} = \"{}\" is not a positive whole number{}",
-                                                              target, value, t->what == kLockedClocks ? " or reset" : ""));
+        return make_error(Errc::kInvalidArgument,
+                          fmt::format("nvml: {} = \"{}\" is not a positive whole number{}", target, value,
+                                      t->what == kLockedClocks ? " or reset" : ""));
       const auto v = static_cast<unsigned>(*n);
       st = t->what == kLockedClocks ? lib_->set_locked_clocks_mhz(*dev, v, v) : lib_->set_power_limit_mw(*dev, v);
     }
@@ -169,8 +170,8 @@ Status check_gpu_locked_clock(const NvmlLibrary& lib, const std::string& uuid, u
     return make_error(Errc::kInvalidArgument,
                       fmt::format("GPU {}: gpu_locked_clocks_mhz {} is not a supported graphics clock "
                                   "(nvmlDeviceGetSupportedGraphicsClocks: {}..{} MHz, {} clocks; nearest {})",
-                                  uuid, mhz, clocks->empty() ? 0 : clocks->back(), clocks->empty() ? 0 : clocks->front(),
-                                  clocks->size(), fmt::join(near, ", ")));
+                                  uuid, mhz, clocks->empty() ? 0 : clocks->back(),
+                                  clocks->empty() ? 0 : clocks->front(), clocks->size(), fmt::join(near, ", ")));
   }
   return check_permission(lib, *dev, uuid, "gpu_locked_clocks_mhz");
 }

@@ -177,8 +177,6 @@ Result<nlohmann::json> MachineSettings::apply(const Config& c) {
   return in_force;
 }
 
-Status MachineSettings::restore() {
-  return journal_.restore({cpufreq_.get(), powercap_.get(), nvml_writer_.get()});
-}
+Status MachineSettings::restore() { return journal_.restore({cpufreq_.get(), powercap_.get(), nvml_writer_.get()}); }
 
 }  // namespace jouleperf::study

@@ -8,8 +8,8 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
-#include <new>
 #include <map>
+#include <new>
 #include <set>
 #include <tuple>
 
@@ -450,12 +450,7 @@ Result<SweepSummary> run_sweep(const Study& study, const std::vector<GridCell>& 
     }
     if (last != nullptr && last != &p && study.idle_gap_s > 0.0)
       clock.sleep_until(Seconds(clock.now().value() + study.idle_gap_s));
-    std::optional<record::CoolDown> cooled;
-    if (env.devices != nullptr && last != &p && (env.thermal.cooldown_temp_c || env.thermal.cooldown_s)) {
-      auto c = cool_down(*env.devices, env.thermal, clock, env.stop);
-      if (!c) return c.error();
-      cooled = *c;
-    }
+    const bool gate = env.devices != nullptr && last != &p && (env.thermal.cooldown_temp_c || env.thermal.cooldown_s);
     last = &p;
     if (env.apply_settings && applied_config != p.cell->config_index) {
       auto in_force = env.apply_settings(*p.config);
@@ -479,6 +474,13 @@ Result<SweepSummary> run_sweep(const Study& study, const std::vector<GridCell>& 
     }
     if (auto w = thermal_warmups.find(p.cell->config_index); w != thermal_warmups.end())
       p.r.conditions["thermal_warmup"] = w->second;
+    // The cool-down gate, right before the measured batch (after any warm-up to steady state).
+    std::optional<record::CoolDown> cooled;
+    if (gate) {
+      auto c = cool_down(*env.devices, env.thermal, clock, env.stop);
+      if (!c) return c.error();
+      cooled = *c;
+    }
     auto outcome = run_step(p, **engine, env, study.seed, round);
     if (!outcome) return outcome.error();
     if (*outcome == StepOutcome::kRan && cooled) p.r.reps.back().cooldown = cooled;

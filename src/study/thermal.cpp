@@ -19,8 +19,9 @@ Status validate(const ThermalOptions& o) {
   };
   if (o.cooldown_s)
     if (auto st = positive("--cooldown-s", *o.cooldown_s); !st) return st;
-  for (auto [name, v] : {std::pair{"--cooldown-max-s", o.cooldown_max_s}, std::pair{"--steady-window", o.steady_window_s},
-                         std::pair{"--warmup-max-s", o.warmup_max_s}, std::pair{"--thermal-poll", o.poll_s}})
+  for (auto [name, v] :
+       {std::pair{"--cooldown-max-s", o.cooldown_max_s}, std::pair{"--steady-window", o.steady_window_s},
+        std::pair{"--warmup-max-s", o.warmup_max_s}, std::pair{"--thermal-poll", o.poll_s}})
     if (auto st = positive(name, v); !st) return st;
   if (!(o.steady_slope_c_per_min > 0.0))
     return make_error(Errc::kInvalidArgument, "--steady-slope must be a positive number of degrees C per minute");
@@ -90,9 +91,8 @@ double steepest_slope_c_per_min(const std::vector<DeviceSample>& samples) {
 nlohmann::json warm_until_steady(DeviceWatch& watch, const ThermalOptions& o, const Clock& clock,
                                  const std::function<Status()>& batch, const std::atomic<bool>* stop) {
   const double t0 = clock.now().value();
-  nlohmann::json out = {{"window_s", o.steady_window_s},
-                        {"threshold_c_per_min", o.steady_slope_c_per_min},
-                        {"max_s", o.warmup_max_s}};
+  nlohmann::json out = {
+      {"window_s", o.steady_window_s}, {"threshold_c_per_min", o.steady_slope_c_per_min}, {"max_s", o.warmup_max_s}};
   std::size_t batches = 0;
   double slope = 0.0;
   bool steady = false;
@@ -105,7 +105,8 @@ nlohmann::json warm_until_steady(DeviceWatch& watch, const ThermalOptions& o, co
     ++batches;
     auto now = watch.read_now();  // a read at the batch's end, whatever the poll interval
     const double t = clock.now().value();
-    if (now) out["temp_c"] = DeviceWatch::hottest(*now) ? nlohmann::json(*DeviceWatch::hottest(*now)) : nlohmann::json();
+    if (now)
+      out["temp_c"] = DeviceWatch::hottest(*now) ? nlohmann::json(*DeviceWatch::hottest(*now)) : nlohmann::json();
     if (t - t0 >= o.steady_window_s) {
       slope = steepest_slope_c_per_min(watch.samples(t - o.steady_window_s, t));
       if (std::abs(slope) < o.steady_slope_c_per_min) {
@@ -178,7 +179,8 @@ nlohmann::json sweep_power_trace(Sampler& sampler, const DeviceWatch& watch, dou
     for (std::size_t j = k; j < std::min(samples.size(), k + watch.size()); ++j) {
       const auto& s = samples[j];
       if (s.snapshot.temperature_c)
-        temps.push_back({{"t_s", s.t_s - t0_s}, {"device", watch.domain(s.device)}, {"temp_c", *s.snapshot.temperature_c}});
+        temps.push_back(
+            {{"t_s", s.t_s - t0_s}, {"device", watch.domain(s.device)}, {"temp_c", *s.snapshot.temperature_c}});
     }
   }
   trace["temperatures"] = std::move(temps);

@@ -127,7 +127,7 @@ typedef struct {
   int has_slowdown;
   unsigned int slowdown_c;
   double last_wall_s, last_cpu_s, util, model_power_mw;
-  int clocked;             /* last_* hold a first observation */
+  int clocked; /* last_* hold a first observation */
 } FakeGpu;
 
 static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;

@@ -3,6 +3,8 @@
 // docs/controls.md) — against the fake libnvidia-ml (tests/sensor/fake_nvml.c), whose GPU
 // draws min(limit, demand) for the work this process does and whose temperature follows
 // that power with a time constant.
+#include "jouleperf/sensor/nvml_settings.hpp"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -16,7 +18,6 @@
 #include "jouleperf/sensor/device_probe.hpp"
 #include "jouleperf/sensor/device_watch.hpp"
 #include "jouleperf/sensor/nvml_library.hpp"
-#include "jouleperf/sensor/nvml_settings.hpp"
 #include "support/temp_dir.hpp"
 
 namespace jouleperf {
@@ -47,10 +48,11 @@ class NvmlSettingsTest : public ::testing::Test {
   // ambient, 0.15 C/W, time constant `tau_s`; extra keys appended.
   std::shared_ptr<NvmlLibrary> open(const std::string& extra = "", double tau_s = 0.2) {
     state_ = (dir_.path() / "gpu.state").string();
-    const auto script = dir_.write(
-        "nvml.txt", "gpu demand_mw=60000,300000 max_limit_mw=300000 min_limit_mw=100000 clocks_mhz=1980,1500,1200,900 "
-                    "ambient_c=30 c_per_w=0.15 tau_s=" +
-                        std::to_string(tau_s) + " slowdown_c=80 state=" + state_ + " " + extra + " name=Fake H100\n");
+    const auto script =
+        dir_.write("nvml.txt",
+                   "gpu demand_mw=60000,300000 max_limit_mw=300000 min_limit_mw=100000 clocks_mhz=1980,1500,1200,900 "
+                   "ambient_c=30 c_per_w=0.15 tau_s=" +
+                       std::to_string(tau_s) + " slowdown_c=80 state=" + state_ + " " + extra + " name=Fake H100\n");
     setenv("FAKE_NVML_SCRIPT", script.c_str(), 1);
     auto lib = NvmlLibrary::open(JP_FAKE_NVML_LIB);
     EXPECT_TRUE(lib) << lib.error().to_string();
@@ -70,7 +72,7 @@ TEST_F(NvmlSettingsTest, TheWriterSetsReadsBackAndResetsThePowerLimitAndClocks) 
   ASSERT_TRUE(before) << before.error().to_string();
   EXPECT_EQ(*before, "300000");
   ASSERT_TRUE(w->write(limit, "150000"));
-  EXPECT_EQ(*w->in_force(limit), "150000");  // the enforced limit, read back
+  EXPECT_EQ(*w->in_force(limit), "150000");                 // the enforced limit, read back
   EXPECT_TRUE(contains(slurp(state_), "limit_mw 150000"));  // the driver keeps it past this process
   // NVML cannot read locked clocks back: the original is "reset", the record the clock now.
   EXPECT_EQ(*w->read(clocks), "reset");

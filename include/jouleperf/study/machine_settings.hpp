@@ -3,8 +3,8 @@
 // (scaling_governor), cpu_power_limit_w (the RAPL package limit, powercap zone
 // intel-rapl:0 constraint 0), gpu_power_limit_w (NVML power management limit) and
 // gpu_locked_clocks_mhz (NVML locked graphics clock) on every GPU the sweep measures. A sim
-// config's gpu_* settings are the simulator's (sim engine settings), never applied. Every change goes through the settings journal; switching
-// to another configuration first puts the originals back, so a configuration without
+// config's gpu_* settings are the simulator's (sim engine settings), never applied. Every change goes through the
+// settings journal; switching to another configuration first puts the originals back, so a configuration without
 // settings runs on the machine as it was; the sweep's end restores everything.
 #pragma once
 

@@ -31,7 +31,7 @@ struct ThermalOptions {
   // temperature slope over the last steady_window_s is below steady_slope_c_per_min, or
   // warmup_max_s has passed (the cells then say they were measured unsteady).
   bool warm_to_steady = false;
-  double steady_slope_c_per_min = 1.0;
+  double steady_slope_c_per_min = 2.0;  // above 1.5: one 1 C step of an integer sensor over the window
   double steady_window_s = 60.0;
   double warmup_max_s = 600.0;
   double poll_s = 0.25;  // how often the devices are read, s
