@@ -142,6 +142,9 @@ void add_search_flags(CLI::App* cmd, OptimizeFlags& f) {
                   "locked GPU clocks to try, fractions of the maximum (1 = not locked), e.g. 1,0.7,0.5")
       ->delimiter(',')
       ->capture_default_str();
+  cmd->add_flag("--phase-clocks", f.search.phase_clocks,
+                "also try a different --clock-ratios value for prefill steps and for decode steps (switching taken "
+                "as free: separate prefill and decode devices, or a phase-aware governor)");
   cmd->add_option("--spec-tokens", f.search.spec_tokens, "draft tokens per speculative step")->capture_default_str();
 }
 

@@ -38,9 +38,12 @@ Status validate_clocks(const ClockSettings& c, const hardware::HardwareProfile& 
   if (c.power_limit_w && (!(*c.power_limit_w > hw.idle_w) || !std::isfinite(*c.power_limit_w)))
     return make_error(Errc::kInvalidArgument, fmt::format("power limit {:g} W on '{}': must be above its idle {:g} W",
                                                           *c.power_limit_w, hw.name, hw.idle_w));
-  if (c.clock_ratio && !(*c.clock_ratio >= kMinClockRatio && *c.clock_ratio <= 1.0))
-    return make_error(Errc::kInvalidArgument,
-                      fmt::format("clock ratio {:g}: must be in [{:g}, 1]", *c.clock_ratio, kMinClockRatio));
+  for (const auto& [what, ratio] :
+       {std::pair{"clock ratio", c.clock_ratio}, std::pair{"prefill clock ratio", c.prefill_clock_ratio},
+        std::pair{"decode clock ratio", c.decode_clock_ratio}})
+    if (ratio && !(*ratio >= kMinClockRatio && *ratio <= 1.0))
+      return make_error(Errc::kInvalidArgument,
+                        fmt::format("{} {:g}: must be in [{:g}, 1]", what, *ratio, kMinClockRatio));
   return {};
 }
 

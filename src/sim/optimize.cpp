@@ -26,6 +26,8 @@ std::string label(const SimConfig& c) {
     s += fmt::format(" beam{}", c.decoding.beam_width);
   if (c.clocks.power_limit_w) s += fmt::format(" cap {:g}W", *c.clocks.power_limit_w);
   if (c.clocks.clock_ratio) s += fmt::format(" clock {:g}", *c.clocks.clock_ratio);
+  if (c.clocks.phased())
+    s += fmt::format(" clocks prefill {:g} decode {:g}", c.clocks.ratio_for(true), c.clocks.ratio_for(false));
   return s;
 }
 
@@ -42,6 +44,15 @@ std::vector<ClockSettings> clock_choices(const SearchSpace& space, const hardwar
       if (cap < 1.0) c.power_limit_w = cap * hw.tdp_w;
       if (r < 1.0) c.clock_ratio = r;
       out.push_back(c);
+      if (!space.phase_clocks) continue;
+      for (double decode : space.clock_ratios) {  // the prefill clock r with another decode clock
+        if (decode == r) continue;
+        ClockSettings p;
+        p.power_limit_w = c.power_limit_w;
+        p.prefill_clock_ratio = r;
+        p.decode_clock_ratio = decode;
+        out.push_back(p);
+      }
     }
   return out;
 }

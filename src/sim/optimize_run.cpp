@@ -112,16 +112,18 @@ Result<Grid> grid_of(const OptimizeSearchOptions& o, const DeploymentOptions& d,
             fmt::format("{} {:g}: each must be a fraction in [{:g}, 1] (1 = none)", flag, v, kMinClockRatio));
   space.power_cap_fractions = o.power_caps;
   space.clock_ratios = o.clock_ratios;
+  space.phase_clocks = o.phase_clocks;
   auto spec = spec_decoding(o, d);
   if (!spec) return spec.error();
   if (auto st = add_choices(space, o, *spec); !st) return st.error();
   auto base = base_config(space, model, d);
   if (!base) return base.error();
-  if (auto st = check_search_size(
-          {space.hardware.size(), space.devices.size(), space.tp.size(), space.stacks.size(),
-           std::max<std::size_t>(1, space.batching.size()), space.max_batch.size(), space.decoding.size(),
-           space.precisions.size(), o.power_caps.size(), o.clock_ratios.size()},
-          o.max_cells);
+  if (auto st =
+          check_search_size({space.hardware.size(), space.devices.size(), space.tp.size(), space.stacks.size(),
+                             std::max<std::size_t>(1, space.batching.size()), space.max_batch.size(),
+                             space.decoding.size(), space.precisions.size(), o.power_caps.size(),
+                             o.phase_clocks ? o.clock_ratios.size() * o.clock_ratios.size() : o.clock_ratios.size()},
+                            o.max_cells);
       !st)
     return st.error();
   Grid g;

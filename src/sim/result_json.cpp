@@ -42,7 +42,9 @@ nlohmann::json to_json(const SimConfig& c) {
   if (c.clocks.any()) {  // only when set: a configuration without clock settings reads as before
     j["clocks"] = {
         {"power_limit_w", c.clocks.power_limit_w ? nlohmann::json(*c.clocks.power_limit_w) : nlohmann::json()},
-        {"clock_ratio", c.clocks.clock_ratio ? nlohmann::json(*c.clocks.clock_ratio) : nlohmann::json()}};
+        {"clock_ratio", c.clocks.clock_ratio ? nlohmann::json(*c.clocks.clock_ratio) : nlohmann::json()},
+        {"prefill_clock_ratio", c.clocks.phased() ? nlohmann::json(c.clocks.ratio_for(true)) : nlohmann::json()},
+        {"decode_clock_ratio", c.clocks.phased() ? nlohmann::json(c.clocks.ratio_for(false)) : nlohmann::json()}};
   }
   return j;
 }

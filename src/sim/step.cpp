@@ -153,7 +153,7 @@ Result<StepModel> StepModel::create(const ModelInfo& model, const hardware::Hard
 
 StepCost StepModel::evaluate(const StepShape& s) const {
   if (!clocks_.any()) return cost_at(s, 1.0, false);
-  const double top = clocks_.clock_ratio.value_or(1.0);
+  const double top = clocks_.ratio_for(s.has_prompt);
   StepCost r = cost_at(s, top, true);
   if (!clocks_.power_limit_w || r.power_w <= *clocks_.power_limit_w) return r;
   // Power rises with the clock: the highest ratio under the limit, by bisection.

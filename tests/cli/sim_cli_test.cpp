@@ -88,5 +88,22 @@ TEST(OptimizeCli, PicksAFeasibleConfigurationWithLessEnergyThanTheBaseline) {
   EXPECT_LT(j["best"]["energy_j"].get<double>(), j["baseline"]["energy_j"].get<double>());
 }
 
+// --phase-clocks (issue 19): under a time-to-first-token SLO the prefill keeps its clock
+// and the decode runs slower, for less energy than the unlocked baseline; the JSON says
+// each phase's clock. SIMULATED.
+TEST(OptimizeCli, PhaseClocksKeepThePrefillClockAndLowerTheDecodeClock) {
+  auto r =
+      run("optimize --workload azure-conv-2023 -n 300 --poisson 2 --model Llama-3.1-8B --hardware h100-sxm --devices 1 "
+          "--tp 1 --max-batch 256 --stacks vllm --precision bf16 --decoding greedy --clock-ratios 1,0.5 --phase-clocks "
+          "--slo-ttft 0.32 --baseline stack=vllm,max-batch=256 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  const auto& clocks = j.at("best").at("config").at("clocks");
+  EXPECT_EQ(clocks.at("prefill_clock_ratio"), 1.0) << clocks.dump();
+  EXPECT_EQ(clocks.at("decode_clock_ratio"), 0.5) << clocks.dump();
+  EXPECT_LT(j["best"]["energy_j"].get<double>(), 0.9 * j["baseline"]["energy_j"].get<double>());
+  EXPECT_EQ(j["best"]["feasible"], true);
+}
+
 }  // namespace
 }  // namespace jouleperf

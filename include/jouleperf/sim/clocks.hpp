@@ -21,7 +21,20 @@ namespace jouleperf::sim {
 struct ClockSettings {
   std::optional<double> power_limit_w;  // board power limit per device, W (NVML's power management limit)
   std::optional<double> clock_ratio;    // locked graphics clock / the maximum, in (0, 1]
-  bool any() const { return power_limit_w.has_value() || clock_ratio.has_value(); }
+  // Per-phase clocks: a step carrying prompt tokens (a prefill chunk, alone or with decode
+  // rows) runs at prefill_clock_ratio, a decode-only step at decode_clock_ratio; each unset
+  // falls back to clock_ratio. Switching is taken as free — as when prefill and decode run
+  // on separate devices (Splitwise) or a phase-aware governor amortizes the switch; a
+  // single device that relocks its clock every step pays NVML's switch latency, not modelled.
+  std::optional<double> prefill_clock_ratio;
+  std::optional<double> decode_clock_ratio;
+  bool phased() const { return prefill_clock_ratio.has_value() || decode_clock_ratio.has_value(); }
+  bool any() const { return power_limit_w.has_value() || clock_ratio.has_value() || phased(); }
+  // The locked clock ratio of a step (1 when none is locked).
+  double ratio_for(bool has_prompt) const {
+    const auto& phase = has_prompt ? prefill_clock_ratio : decode_clock_ratio;
+    return phase.value_or(clock_ratio.value_or(1.0));
+  }
 };
 
 // Lowest clock ratio the simulator runs at (a cap that cannot be met even there leaves

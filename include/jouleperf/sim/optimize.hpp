@@ -44,6 +44,9 @@ struct SearchSpace {
   // CPUs run as they are.
   std::vector<double> power_cap_fractions = {1.0};
   std::vector<double> clock_ratios = {1.0};
+  // Also try each pair of different clock_ratios for prefill and decode steps
+  // (ClockSettings::prefill_clock_ratio / decode_clock_ratio), with every cap.
+  bool phase_clocks = false;
 };
 
 struct Evaluated {

@@ -28,6 +28,7 @@ struct OptimizeSearchOptions {
   std::vector<std::string> precisions{"bf16", "fp8"};
   std::vector<double> power_caps{1.0};    // GPU power limits to try, fractions of TDP (1 = none)
   std::vector<double> clock_ratios{1.0};  // locked clocks to try, fractions of the maximum (1 = none)
+  bool phase_clocks = false;              // also different clock_ratios for prefill and decode steps
   std::uint32_t spec_tokens = 4;
   double slo_ttft = 0, slo_tpot = 0, slo_e2e = 0;  // p99 limits, s; 0 = none
   double min_throughput = 0;                       // requests/s; 0 = none
