@@ -223,7 +223,7 @@ void add_sweep_command(CLI::App& app, Context& ctx) {
   add_grid_flags(cmd, f->spec);
   add_progress_flags(cmd, f->progress);
   add_sensor_flags(cmd, f->sensors);
-  add_thermal_flags(cmd, f->spec.thermal, f->spec.thermal_root);
+  add_thermal_flags(cmd, f->spec.thermal, f->spec.thermal_root, f->spec.hwmon_root);
   add_prompt_flags(cmd, f->prompts);
   add_output_flags(cmd, f->out);
   cmd->callback([f, &ctx] {

@@ -2,7 +2,7 @@
 
 namespace jouleperf::cli {
 
-void add_thermal_flags(CLI::App* cmd, study::ThermalOptions& o, std::string& thermal_root) {
+void add_thermal_flags(CLI::App* cmd, study::ThermalOptions& o, std::string& thermal_root, std::string& hwmon_root) {
   const char* group = "Thermal protocol";
   cmd->add_option("--cooldown-temp", o.cooldown_temp_c,
                   "Before a batch of another cell, wait until every watched device is at or below this, C")
@@ -30,6 +30,11 @@ void add_thermal_flags(CLI::App* cmd, study::ThermalOptions& o, std::string& the
   cmd->add_option("--thermal-poll", o.poll_s, "How often the devices are read, s")->capture_default_str()->group(group);
   cmd->add_option("--thermal-root", thermal_root, "Thermal zones of the CPU (sysfs; tests: a fake tree)")
       ->envname("JOULEPERF_THERMAL_ROOT")
+      ->capture_default_str()
+      ->group(group);
+  cmd->add_option("--hwmon-root", hwmon_root,
+                  "hwmon devices; the CPU's (coretemp, k10temp, zenpower, cpu_thermal) are watched (tests: a fake tree)")
+      ->envname("JOULEPERF_HWMON_ROOT")
       ->capture_default_str()
       ->group(group);
 }

@@ -10,7 +10,7 @@
 namespace jouleperf::cli {
 
 // --cooldown-temp, --cooldown-s, --cooldown-max-s, --warmup-steady, --steady-slope,
-// --steady-window, --warmup-max-s, --thermal-poll and --thermal-root.
-void add_thermal_flags(CLI::App* cmd, study::ThermalOptions& o, std::string& thermal_root);
+// --steady-window, --warmup-max-s, --thermal-poll, --thermal-root and --hwmon-root.
+void add_thermal_flags(CLI::App* cmd, study::ThermalOptions& o, std::string& thermal_root, std::string& hwmon_root);
 
 }  // namespace jouleperf::cli

@@ -35,6 +35,7 @@ class NvmlProbe final : public DeviceProbe {
   std::string domain_;
 };
 
+// A sysfs file of millidegrees C: a thermal zone's `temp`, an hwmon device's `temp1_input`.
 class ThermalZoneProbe final : public DeviceProbe {
  public:
   ThermalZoneProbe(std::string temp_path, std::string domain)
@@ -57,6 +58,27 @@ class ThermalZoneProbe final : public DeviceProbe {
   std::string domain_;
 };
 
+// The numbered directories `prefix`N under `root` that hold `file`, by N. kIo when `root`
+// exists and cannot be listed; none when it does not exist.
+Result<std::vector<std::pair<long, std::filesystem::path>>> numbered_dirs(const std::string& root,
+                                                                          const std::string& prefix,
+                                                                          const std::string& file) {
+  namespace fs = std::filesystem;
+  std::vector<std::pair<long, fs::path>> out;
+  std::error_code ec;
+  if (!fs::exists(root, ec)) return out;
+  for (fs::directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.rfind(prefix, 0) != 0) continue;
+    auto n = parse_i64(std::string_view(name).substr(prefix.size()));
+    if (!n || !fs::exists(it->path() / file)) continue;
+    out.emplace_back(*n, it->path());
+  }
+  if (ec) return make_error(Errc::kIo, fmt::format("cannot list {}: {}", root, ec.message()));
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<DeviceProbe>> nvml_probe(std::shared_ptr<const NvmlLibrary> lib, const std::string& uuid,
@@ -67,32 +89,38 @@ Result<std::unique_ptr<DeviceProbe>> nvml_probe(std::shared_ptr<const NvmlLibrar
 }
 
 Result<std::vector<std::unique_ptr<DeviceProbe>>> thermal_zone_probes(const std::string& root) {
-  namespace fs = std::filesystem;
   std::vector<std::unique_ptr<DeviceProbe>> out;
-  std::error_code ec;
-  if (!fs::exists(root, ec)) return out;
-  std::vector<std::pair<long, fs::path>> zones;
-  for (fs::directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    if (name.rfind("thermal_zone", 0) != 0) continue;
-    auto n = parse_i64(std::string_view(name).substr(12));
-    if (!n || !fs::exists(it->path() / "temp")) continue;
-    zones.emplace_back(*n, it->path());
-  }
-  if (ec) return make_error(Errc::kIo, fmt::format("cannot list the thermal zones in {}: {}", root, ec.message()));
-  std::sort(zones.begin(), zones.end());
+  auto zones = numbered_dirs(root, "thermal_zone", "temp");
+  if (!zones) return make_error(zones.error().code, "thermal zones: " + zones.error().message);
   std::map<std::string, int> seen;
-  std::vector<std::pair<std::string, long>> typed;
-  for (const auto& [n, dir] : zones) {
+  std::vector<std::string> types;
+  for (const auto& [n, dir] : *zones) {
     auto type = read_text_file((dir / "type").string());
-    const std::string t = type ? std::string(trim(*type)) : "zone";
-    ++seen[t];
-    typed.emplace_back(t, n);
+    types.push_back(type ? std::string(trim(*type)) : "zone");
+    ++seen[types.back()];
   }
-  for (std::size_t i = 0; i < zones.size(); ++i) {
-    const auto& [type, n] = typed[i];
-    const std::string domain = seen[type] > 1 ? fmt::format("thermal:{}:{}", type, n) : "thermal:" + type;
-    out.push_back(std::make_unique<ThermalZoneProbe>((zones[i].second / "temp").string(), domain));
+  for (std::size_t i = 0; i < zones->size(); ++i) {
+    const auto& [n, dir] = (*zones)[i];
+    const std::string domain = seen[types[i]] > 1 ? fmt::format("thermal:{}:{}", types[i], n) : "thermal:" + types[i];
+    out.push_back(std::make_unique<ThermalZoneProbe>((dir / "temp").string(), domain));
+  }
+  return out;
+}
+
+bool is_cpu_hwmon(const std::string& driver_name) {
+  return driver_name == "coretemp" || driver_name == "k10temp" || driver_name == "zenpower" ||
+         driver_name == "cpu_thermal";
+}
+
+Result<std::vector<std::unique_ptr<DeviceProbe>>> cpu_hwmon_probes(const std::string& root) {
+  std::vector<std::unique_ptr<DeviceProbe>> out;
+  auto devices = numbered_dirs(root, "hwmon", "temp1_input");
+  if (!devices) return make_error(devices.error().code, "hwmon: " + devices.error().message);
+  for (const auto& [n, dir] : *devices) {
+    auto name = read_text_file((dir / "name").string());
+    if (!name || !is_cpu_hwmon(std::string(trim(*name)))) continue;
+    out.push_back(std::make_unique<ThermalZoneProbe>((dir / "temp1_input").string(),
+                                                     fmt::format("hwmon:{}:{}", std::string(trim(*name)), n)));
   }
   return out;
 }

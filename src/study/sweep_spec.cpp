@@ -147,7 +147,7 @@ Result<SweepReport> run_sweep_plan(const SweepPlan& plan, const SweepSpec& spec,
   // The thermal protocol's devices: the GPUs measured and the CPU's thermal zones.
   std::unique_ptr<DeviceWatch> watch;
   if (sampler != nullptr) {
-    auto w = watch_devices(sampler, spec.nvml_library, spec.thermal_root, spec.thermal, clock);
+    auto w = watch_devices(sampler, spec.nvml_library, spec.thermal_root, spec.hwmon_root, spec.thermal, clock);
     if (!w) return w.error();
     watch = std::move(*w);
   } else if (spec.thermal.gates()) {

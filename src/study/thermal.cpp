@@ -136,7 +136,8 @@ record::DeviceThermal to_record(const DeviceWindow& w) {
 }
 
 Result<std::unique_ptr<DeviceWatch>> watch_devices(const Sampler* sampler, const std::string& nvml_library,
-                                                   const std::string& thermal_root, const ThermalOptions& o,
+                                                   const std::string& thermal_root, const std::string& hwmon_root,
+                                                   const ThermalOptions& o,
                                                    const Clock& clock) {
   std::vector<std::unique_ptr<DeviceProbe>> probes;
   std::shared_ptr<const NvmlLibrary> lib;
@@ -155,13 +156,16 @@ Result<std::unique_ptr<DeviceWatch>> watch_devices(const Sampler* sampler, const
   auto zones = thermal_zone_probes(thermal_root);
   if (!zones) return zones.error();
   for (auto& z : *zones) probes.push_back(std::move(z));
+  auto hwmon = cpu_hwmon_probes(hwmon_root);
+  if (!hwmon) return hwmon.error();
+  for (auto& h : *hwmon) probes.push_back(std::move(h));
   if (probes.empty()) {
     if (o.gates())
       return make_error(Errc::kInvalidArgument,
                         fmt::format("the thermal protocol needs a temperature, and no device gives one here (no GPU "
-                                    "measured through NVML, no thermal zone under {}): measure with --sensor nvml, or "
-                                    "give --thermal-root",
-                                    thermal_root));
+                                    "measured through NVML, no thermal zone under {}, no CPU hwmon device under {}): "
+                                    "measure with --sensor nvml, or give --thermal-root or --hwmon-root",
+                                    thermal_root, hwmon_root));
     return std::unique_ptr<DeviceWatch>();
   }
   return DeviceWatch::start(std::move(probes), clock, o.poll_s);

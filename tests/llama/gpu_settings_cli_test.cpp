@@ -51,9 +51,9 @@ struct FakeGpu {
                                   "c_per_w=0.15 tau_s=" +
                                       std::to_string(tau_s) + " state=" + state + " " + extra + " name=Fake H100\n");
     setenv("FAKE_NVML_SCRIPT", script.c_str(), 1);        // the children inherit it
-    std::filesystem::create_directories(d + "/thermal");  // no CPU thermal zone: the GPU alone is watched
+    std::filesystem::create_directories(d + "/thermal");  // no CPU thermal zone or hwmon: the GPU alone is watched
     flags = std::string(" --sensor nvml --nvml-lib ") + JP_FAKE_NVML_LIB + " --no-progress --node-lock none" +
-            " --settings-journal " + journal + " --thermal-root " + d + "/thermal";
+            " --settings-journal " + journal + " --thermal-root " + d + "/thermal --hwmon-root " + d + "/thermal";
   }
   ~FakeGpu() { unsetenv("FAKE_NVML_SCRIPT"); }
   // The limit the driver holds, mW (the script's 250 W until something is set).

@@ -184,7 +184,7 @@ TEST_F(NvmlSettingsTest, TheWatchSeesTemperatureRiseAndThrottleReasonsOverAWindo
   EXPECT_FALSE(DeviceWatch::start({}, clock, 0.05));  // nothing to watch
 }
 
-TEST(ThermalZones, EveryZoneWithATemperatureIsAProbeNamedByItsType) {
+TEST(ThermalZones, EveryZoneWithATemperatureIsAProbeNamedByItsTypeAndCpuHwmonToo) {
   testing::TempDir dir;
   dir.write("thermal/thermal_zone0/type", "acpitz\n");
   dir.write("thermal/thermal_zone0/temp", "41000\n");
@@ -205,6 +205,16 @@ TEST(ThermalZones, EveryZoneWithATemperatureIsAProbeNamedByItsType) {
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code, Errc::kParse);
   EXPECT_TRUE(contains(bad.error().message, "thermal_zone2/temp")) << bad.error().message;
+  // hwmon: only the CPU's drivers; temp1_input is the package (coretemp) or Tctl (k10temp).
+  dir.write("hwmon/hwmon0/name", "nvme\n");
+  dir.write("hwmon/hwmon0/temp1_input", "38850\n");
+  dir.write("hwmon/hwmon3/name", "k10temp\n");
+  dir.write("hwmon/hwmon3/temp1_input", "61250\n");
+  auto hwmon = cpu_hwmon_probes((dir.path() / "hwmon").string());
+  ASSERT_TRUE(hwmon) << hwmon.error().to_string();
+  ASSERT_EQ(hwmon->size(), 1u);
+  EXPECT_EQ((*hwmon)[0]->domain(), "hwmon:k10temp:3");
+  EXPECT_DOUBLE_EQ(*(*hwmon)[0]->read()->temperature_c, 61.25);
   // No thermal tree (a VM): no probe, no error.
   auto none = thermal_zone_probes((dir.path() / "absent").string());
   ASSERT_TRUE(none);

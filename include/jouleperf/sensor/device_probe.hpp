@@ -44,4 +44,14 @@ Result<std::unique_ptr<DeviceProbe>> nvml_probe(std::shared_ptr<const NvmlLibrar
 // (a VM, a container); kIo when `root` exists but cannot be listed.
 Result<std::vector<std::unique_ptr<DeviceProbe>>> thermal_zone_probes(const std::string& root = "/sys/class/thermal");
 
+// The hwmon drivers that report a CPU's own temperature: coretemp (Intel; temp1 is the
+// package), k10temp (AMD; temp1 is Tctl), zenpower, cpu_thermal (Arm SoCs).
+bool is_cpu_hwmon(const std::string& driver_name);
+// One probe per CPU hwmon device under `root` (default /sys/class/hwmon): the directories
+// hwmonN whose `name` is_cpu_hwmon, read from temp1_input (millidegrees C), named
+// "hwmon:<name>:<N>". Other hwmon devices (NVMe drives, NICs, GPUs) are left out: their
+// temperatures are not the CPU's. AMD servers often have no thermal zone, only k10temp.
+// None when `root` has no such device; kIo when `root` exists but cannot be listed.
+Result<std::vector<std::unique_ptr<DeviceProbe>>> cpu_hwmon_probes(const std::string& root = "/sys/class/hwmon");
+
 }  // namespace jouleperf

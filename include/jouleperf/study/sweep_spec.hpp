@@ -52,6 +52,7 @@ struct SweepSpec {
   // The thermal protocol (study/thermal.hpp) and where CPU temperatures are read.
   ThermalOptions thermal;
   std::string thermal_root = "/sys/class/thermal";
+  std::string hwmon_root = "/sys/class/hwmon";
   const std::atomic<bool>* stop = nullptr;  // SweepEnv::stop: SIGINT/SIGTERM (the CLI's handler)
   double idle_s = 0.0;                      // measure idle power this long first, s
   std::optional<double> idle_power_w;       // or subtract this idle power, W

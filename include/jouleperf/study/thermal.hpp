@@ -60,11 +60,13 @@ nlohmann::json warm_until_steady(DeviceWatch& watch, const ThermalOptions& o, co
 
 // The devices a measured sweep watches: one NVML probe per GPU the sampler measures
 // (loading `nvml_library` only when there is one) and the CPU's thermal zones under
-// `thermal_root`; started on `clock` every o.poll_s. nullptr when there is none — then
+// `thermal_root` and its hwmon temperatures under `hwmon_root` (cpu_hwmon_probes); started
+// on `clock` every o.poll_s. nullptr when there is none — then
 // kInvalidArgument if o.gates() (nothing to read a temperature from: say how to give one).
-// Fails as NvmlLibrary::open, nvml_probe or thermal_zone_probes fail.
+// Fails as NvmlLibrary::open, nvml_probe, thermal_zone_probes or cpu_hwmon_probes fail.
 Result<std::unique_ptr<DeviceWatch>> watch_devices(const Sampler* sampler, const std::string& nvml_library,
-                                                   const std::string& thermal_root, const ThermalOptions& o,
+                                                   const std::string& thermal_root, const std::string& hwmon_root,
+                                                   const ThermalOptions& o,
                                                    const Clock& clock);
 
 // The "power-trace" document of a sweep (the report's power-over-time chart): the sampler's
