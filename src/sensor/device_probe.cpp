@@ -102,7 +102,8 @@ Result<std::vector<std::unique_ptr<DeviceProbe>>> thermal_zone_probes(const std:
   for (std::size_t i = 0; i < zones->size(); ++i) {
     const auto& [n, dir] = (*zones)[i];
     const std::string domain = seen[types[i]] > 1 ? fmt::format("thermal:{}:{}", types[i], n) : "thermal:" + types[i];
-    out.push_back(std::make_unique<ThermalZoneProbe>((dir / "temp").string(), domain));
+    auto probe = std::make_unique<ThermalZoneProbe>((dir / "temp").string(), domain);
+    if (probe->read()) out.push_back(std::move(probe));  // a zone that does not answer (ENODATA, EIO) is left out
   }
   return out;
 }
@@ -119,8 +120,9 @@ Result<std::vector<std::unique_ptr<DeviceProbe>>> cpu_hwmon_probes(const std::st
   for (const auto& [n, dir] : *devices) {
     auto name = read_text_file((dir / "name").string());
     if (!name || !is_cpu_hwmon(std::string(trim(*name)))) continue;
-    out.push_back(std::make_unique<ThermalZoneProbe>((dir / "temp1_input").string(),
-                                                     fmt::format("hwmon:{}:{}", std::string(trim(*name)), n)));
+    auto probe = std::make_unique<ThermalZoneProbe>((dir / "temp1_input").string(),
+                                                    fmt::format("hwmon:{}:{}", std::string(trim(*name)), n));
+    if (probe->read()) out.push_back(std::move(probe));  // one that does not answer is left out
   }
   return out;
 }

@@ -30,7 +30,7 @@ DeviceWatch::~DeviceWatch() {
 void DeviceWatch::loop() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stopping_) {
-    if (auto r = read_locked(); !r) last_error_ = r.error().to_string();
+    (void)read_locked();  // failures are counted and kept in last_error_
     cv_.wait_for(lock, std::chrono::duration<double>(poll_s_), [this] { return stopping_; });
   }
 }
@@ -43,6 +43,8 @@ Result<std::vector<DeviceSample>> DeviceWatch::read_locked() {
     const double t = clock_.now().value();
     if (!s) {
       if (!first) first = s.error();
+      last_error_ = s.error().to_string();
+      ++failed_reads_;
       continue;
     }
     now.push_back({t, i, *s});
@@ -51,7 +53,7 @@ Result<std::vector<DeviceSample>> DeviceWatch::read_locked() {
   const std::size_t cap = keep_ * probes_.size();
   if (samples_.size() > cap + cap / 4)  // trim in steps, not on every read
     samples_.erase(samples_.begin(), samples_.begin() + static_cast<std::ptrdiff_t>(samples_.size() - cap));
-  if (first) return *first;
+  if (now.empty() && first) return *first;
   return now;
 }
 
@@ -95,6 +97,11 @@ std::vector<DeviceWindow> DeviceWatch::window(double t0_s, double t1_s) const {
     }
   }
   return out;
+}
+
+std::size_t DeviceWatch::failed_reads() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return failed_reads_;
 }
 
 std::string DeviceWatch::last_error() const {

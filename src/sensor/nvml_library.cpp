@@ -384,14 +384,16 @@ Result<std::uint64_t> NvmlLibrary::throttle_reasons(nvml::Device dev) const {
 Result<nvml::Device> NvmlLibrary::device_by_uuid(const std::string& uuid) const {
   auto n = device_count();
   if (!n) return n.error();
+  std::string unreadable;  // why some GPU could not say its UUID
   for (unsigned i = 0; i < *n; ++i) {
     auto dev = device_handle(i);
     if (!dev) continue;
     auto u = device_uuid(*dev);
-    if (!u) return u.error();
-    if (*u == uuid) return *dev;
+    if (!u) unreadable = u.error().message;
+    if (u && *u == uuid) return *dev;  // a GPU that cannot say its UUID is not the one sought
   }
-  return make_error(Errc::kNotFound, "no GPU has the UUID " + uuid + " (NVML sees " + std::to_string(*n) + ")");
+  return make_error(Errc::kNotFound, "no GPU has the UUID " + uuid + " (NVML sees " + std::to_string(*n) + ")" +
+                                         (unreadable.empty() ? "" : "; some GPU's UUID could not be read: " + unreadable));
 }
 
 }  // namespace jouleperf

@@ -173,7 +173,11 @@ Status check_gpu_locked_clock(const NvmlLibrary& lib, const std::string& uuid, u
                                   uuid, mhz, clocks->empty() ? 0 : clocks->back(),
                                   clocks->empty() ? 0 : clocks->front(), clocks->size(), fmt::join(near, ", ")));
   }
-  return check_permission(lib, *dev, uuid, "gpu_locked_clocks_mhz");
+  // May this process lock clocks, and does the GPU support it (Volta and newer, not MIG)?
+  // Unlocking is the value restore writes anyway.
+  if (auto st = lib.reset_locked_clocks(*dev); !st)
+    return on_gpu(uuid, make_error(st.error().code, fmt::format("gpu_locked_clocks_mhz: {}", st.error().message)));
+  return {};
 }
 
 }  // namespace jouleperf

@@ -202,7 +202,9 @@ Result<StepOutcome> run_step(PendingCell& p, Engine& engine, SweepEnv& env, std:
   }
   // The devices are read as the batch starts and ends (and by the watch's thread between).
   const double watched_from_s = clock.now().value();
-  if (env.devices != nullptr) (void)env.devices->read_now();  // a failed read is the watch's last_error
+  const bool watched = env.devices != nullptr && !simulated;
+  const std::size_t failed_before = watched ? env.devices->failed_reads() : 0;
+  if (watched) (void)env.devices->read_now();  // a device that does not answer: counted, said below
   auto res = run_guarded(engine, req, clock, meter ? &*meter : nullptr);
   if (!res) {
     if (cannot_run(res.error())) {
@@ -235,9 +237,11 @@ Result<StepOutcome> run_step(PendingCell& p, Engine& engine, SweepEnv& env, std:
   }
   rep.round = round;
   rep.started_unix_s = started;
-  if (env.devices != nullptr) {
+  if (watched) {
     (void)env.devices->read_now();
     for (const auto& w : env.devices->window(watched_from_s, clock.now().value())) rep.devices.push_back(to_record(w));
+    if (env.devices->failed_reads() > failed_before)  // a device stopped answering during the batch
+      r.conditions["device_read_error"] = env.devices->last_error();
   }
   r.reps.push_back(std::move(rep));
   return StepOutcome::kRan;
@@ -450,7 +454,9 @@ Result<SweepSummary> run_sweep(const Study& study, const std::vector<GridCell>& 
     }
     if (last != nullptr && last != &p && study.idle_gap_s > 0.0)
       clock.sleep_until(Seconds(clock.now().value() + study.idle_gap_s));
-    const bool gate = env.devices != nullptr && last != &p && (env.thermal.cooldown_temp_c || env.thermal.cooldown_s);
+    // The thermal protocol is for measured cells: a simulated one has no device of its own.
+    const bool watched = env.devices != nullptr && p.config->engine != "sim";
+    const bool gate = watched && last != &p && (env.thermal.cooldown_temp_c || env.thermal.cooldown_s);
     last = &p;
     if (env.apply_settings && applied_config != p.cell->config_index) {
       auto in_force = env.apply_settings(*p.config);
@@ -463,7 +469,7 @@ Result<SweepSummary> run_sweep(const Study& study, const std::vector<GridCell>& 
     if (!engine) return engine.error();
     state.elapsed_s = clock.now().value() - t0;
     if (progress) progress->on_cell_start(p.r.key, state);
-    if (env.devices != nullptr && env.thermal.warm_to_steady && !thermal_warmups.count(p.cell->config_index)) {
+    if (watched && env.thermal.warm_to_steady && !thermal_warmups.count(p.cell->config_index)) {
       // Before the configuration's first measured cell: its batch until the devices are steady.
       const auto batch = [&]() -> Status {
         auto res = run_guarded(**engine, p.req, clock, nullptr);
@@ -481,6 +487,10 @@ Result<SweepSummary> run_sweep(const Study& study, const std::vector<GridCell>& 
       if (!c) return c.error();
       cooled = *c;
     }
+    if (env.stop != nullptr && env.stop->load())  // stopped during a warm-up or a cool-down: no batch
+      return make_error(Errc::kIo,
+                        "interrupted: stopped before the next batch (every stored cell is kept; run the sweep "
+                        "again to resume)");
     auto outcome = run_step(p, **engine, env, study.seed, round);
     if (!outcome) return outcome.error();
     if (*outcome == StepOutcome::kRan && cooled) p.r.reps.back().cooldown = cooled;

@@ -33,6 +33,24 @@ Status validate(const ThermalOptions& o) {
   return {};
 }
 
+namespace {
+
+// The samples the gates go by: the GPUs' when any GPU is watched (a CPU zone or an NVMe
+// drive that never cools to a GPU's target must not hold the gate), else every device's.
+std::vector<DeviceSample> gating(const DeviceWatch& watch, std::vector<DeviceSample> samples) {
+  std::vector<bool> gpu(watch.size());
+  bool any_gpu = false;
+  for (std::size_t i = 0; i < watch.size(); ++i) {
+    gpu[i] = watch.domain(i).rfind("gpu:", 0) == 0;
+    any_gpu = any_gpu || gpu[i];
+  }
+  if (!any_gpu) return samples;
+  std::erase_if(samples, [&](const DeviceSample& s) { return !gpu[s.device]; });
+  return samples;
+}
+
+}  // namespace
+
 Result<record::CoolDown> cool_down(DeviceWatch& watch, const ThermalOptions& o, const Clock& clock,
                                    const std::atomic<bool>* stop) {
   record::CoolDown c;
@@ -43,7 +61,7 @@ Result<record::CoolDown> cool_down(DeviceWatch& watch, const ThermalOptions& o, 
   for (;;) {
     auto now = watch.read_now();
     if (!now) return make_error(now.error().code, "cool-down: " + now.error().message);
-    c.temp_c = DeviceWatch::hottest(*now);
+    c.temp_c = DeviceWatch::hottest(gating(watch, std::move(*now)));
     const double waited = clock.now().value() - t0;
     c.waited_s = waited;
     if (c.target_c) {
@@ -57,18 +75,17 @@ Result<record::CoolDown> cool_down(DeviceWatch& watch, const ThermalOptions& o, 
       c.reached = !c.target_c && !stopped();
       return c;
     }
-    const double step = c.target_c ? o.poll_s : longest - waited;
-    clock.sleep_until(Seconds(clock.now().value() + std::min(step, std::max(longest - waited, 0.0))));
+    // Poll-sized steps, so a SIGINT is seen within one even during a fixed wait.
+    clock.sleep_until(Seconds(clock.now().value() + std::min(o.poll_s, longest - waited)));
   }
 }
 
-double steepest_slope_c_per_min(const std::vector<DeviceSample>& samples) {
+std::optional<double> steepest_slope_c_per_min(const std::vector<DeviceSample>& samples) {
   std::map<std::size_t, std::vector<std::pair<double, double>>> by_device;
   for (const auto& s : samples)
     if (s.snapshot.temperature_c) by_device[s.device].emplace_back(s.t_s, *s.snapshot.temperature_c);
-  double steepest = 0.0;
+  std::optional<double> steepest;
   for (const auto& [device, pts] : by_device) {
-    if (pts.size() < 2) continue;
     double mt = 0, my = 0;
     for (const auto& [t, y] : pts) {
       mt += t;
@@ -81,9 +98,9 @@ double steepest_slope_c_per_min(const std::vector<DeviceSample>& samples) {
       sxy += (t - mt) * (y - my);
       sxx += (t - mt) * (t - mt);
     }
-    if (sxx <= 0) continue;
+    if (pts.size() < 2 || sxx <= 0) return std::nullopt;  // a device without a slope: not known steady
     const double slope = sxy / sxx * 60.0;
-    if (std::abs(slope) > std::abs(steepest)) steepest = slope;
+    if (!steepest || std::abs(slope) > std::abs(*steepest)) steepest = slope;
   }
   return steepest;
 }
@@ -105,11 +122,14 @@ nlohmann::json warm_until_steady(DeviceWatch& watch, const ThermalOptions& o, co
     ++batches;
     auto now = watch.read_now();  // a read at the batch's end, whatever the poll interval
     const double t = clock.now().value();
-    if (now)
-      out["temp_c"] = DeviceWatch::hottest(*now) ? nlohmann::json(*DeviceWatch::hottest(*now)) : nlohmann::json();
+    if (now) {
+      const auto hot = DeviceWatch::hottest(gating(watch, std::move(*now)));
+      out["temp_c"] = hot ? nlohmann::json(*hot) : nlohmann::json();
+    }
     if (t - t0 >= o.steady_window_s) {
-      slope = steepest_slope_c_per_min(watch.samples(t - o.steady_window_s, t));
-      if (std::abs(slope) < o.steady_slope_c_per_min) {
+      const auto s = steepest_slope_c_per_min(gating(watch, watch.samples(t - o.steady_window_s, t)));
+      slope = s.value_or(slope);
+      if (s && std::abs(*s) < o.steady_slope_c_per_min) {
         steady = true;
         break;
       }
@@ -174,18 +194,18 @@ Result<std::unique_ptr<DeviceWatch>> watch_devices(const Sampler* sampler, const
 nlohmann::json sweep_power_trace(Sampler& sampler, const DeviceWatch& watch, double t0_s, double t1_s,
                                  std::size_t max_points) {
   nlohmann::json trace = power_series(sampler, t0_s, t1_s, max_points);
-  const auto samples = watch.samples(t0_s, t1_s);
-  const std::size_t stride =
-      std::max<std::size_t>(1, (samples.size() + max_points - 1) / std::max<std::size_t>(max_points, 1));
+  // Each device thinned on its own to at most max_points.
+  std::vector<std::vector<DeviceSample>> per_device(watch.size());
+  for (auto& smp : watch.samples(t0_s, t1_s))
+    if (smp.snapshot.temperature_c) per_device[smp.device].push_back(smp);
   nlohmann::json temps = nlohmann::json::array();
-  for (std::size_t k = 0; k < samples.size(); k += stride) {
-    // Whole rounds of devices are kept together, so every device gets a line.
-    for (std::size_t j = k; j < std::min(samples.size(), k + watch.size()); ++j) {
-      const auto& s = samples[j];
-      if (s.snapshot.temperature_c)
-        temps.push_back(
-            {{"t_s", s.t_s - t0_s}, {"device", watch.domain(s.device)}, {"temp_c", *s.snapshot.temperature_c}});
-    }
+  for (const auto& series : per_device) {
+    const std::size_t stride =
+        std::max<std::size_t>(1, (series.size() + max_points - 1) / std::max<std::size_t>(max_points, 1));
+    for (std::size_t k = 0; k < series.size(); k += stride)
+      temps.push_back({{"t_s", series[k].t_s - t0_s},
+                       {"device", watch.domain(series[k].device)},
+                       {"temp_c", *series[k].snapshot.temperature_c}});
   }
   trace["temperatures"] = std::move(temps);
   trace["what"] = "sweep: power and device temperatures";

@@ -174,7 +174,7 @@ TEST_F(NvmlSettingsTest, TheWatchSeesTemperatureRiseAndThrottleReasonsOverAWindo
   const auto w = (*watch)->window(t0, clock.now().value());
   ASSERT_EQ(w.size(), 1u);
   EXPECT_EQ(w[0].domain, "gpu:0");
-  EXPECT_GE(w[0].reads, 10u);  // the thread polled between the two reads
+  EXPECT_GE(w[0].reads, 5u);  // the thread polled between the two reads
   ASSERT_TRUE(w[0].temp_start_c && w[0].temp_end_c && w[0].temp_max_c);
   EXPECT_GT(*w[0].temp_end_c, *w[0].temp_start_c + 5.0);  // toward 52.5 C from 30 C
   EXPECT_EQ(*w[0].power_limit_w, 150.0);

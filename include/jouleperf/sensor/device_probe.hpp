@@ -40,7 +40,8 @@ Result<std::unique_ptr<DeviceProbe>> nvml_probe(std::shared_ptr<const NvmlLibrar
 
 // One probe per thermal zone under `root` (default /sys/class/thermal): the directories
 // thermal_zoneN with a readable `temp` (millidegrees C) and `type`, named
-// "thermal:<type>" ("thermal:<type>:<N>" when types repeat). None when `root` has no zone
+// "thermal:<type>" ("thermal:<type>:<N>" when types repeat). A zone whose `temp` cannot be
+// read now (ENODATA, EIO: a wireless card's zone while it is down) is left out. None when `root` has no zone
 // (a VM, a container); kIo when `root` exists but cannot be listed.
 Result<std::vector<std::unique_ptr<DeviceProbe>>> thermal_zone_probes(const std::string& root = "/sys/class/thermal");
 
@@ -49,7 +50,7 @@ Result<std::vector<std::unique_ptr<DeviceProbe>>> thermal_zone_probes(const std:
 bool is_cpu_hwmon(const std::string& driver_name);
 // One probe per CPU hwmon device under `root` (default /sys/class/hwmon): the directories
 // hwmonN whose `name` is_cpu_hwmon, read from temp1_input (millidegrees C), named
-// "hwmon:<name>:<N>". Other hwmon devices (NVMe drives, NICs, GPUs) are left out: their
+// "hwmon:<name>:<N>" (one that cannot be read now left out). Other hwmon devices (NVMe drives, NICs, GPUs) are left out: their
 // temperatures are not the CPU's. AMD servers often have no thermal zone, only k10temp.
 // None when `root` has no such device; kIo when `root` exists but cannot be listed.
 Result<std::vector<std::unique_ptr<DeviceProbe>>> cpu_hwmon_probes(const std::string& root = "/sys/class/hwmon");

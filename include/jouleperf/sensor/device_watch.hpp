@@ -50,8 +50,9 @@ class DeviceWatch {
   std::size_t size() const { return probes_.size(); }
   const std::string& domain(std::size_t i) const { return probes_[i]->domain(); }
 
-  // Reads every device now (kept like the thread's reads). Fails as the first probe that
-  // fails (its domain named); the others are still kept.
+  // Reads every device now (kept like the thread's reads) and returns the reads of the
+  // devices that answered; a device that did not is named in last_error(). Fails (as the
+  // first probe failed, its domain named) only when no device answered.
   Result<std::vector<DeviceSample>> read_now();
   // The highest temperature in `samples`, C (nullopt when none has one).
   static std::optional<double> hottest(const std::vector<DeviceSample>& samples);
@@ -59,8 +60,10 @@ class DeviceWatch {
   std::vector<DeviceWindow> window(double t0_s, double t1_s) const;
   // The samples kept in [t0_s, t1_s], oldest first.
   std::vector<DeviceSample> samples(double t0_s, double t1_s) const;
-  // The last error a background read met ("" when none): a device that stopped answering.
+  // The last error a read met ("" when none): a device that stopped answering.
   std::string last_error() const;
+  // How many reads of a device have failed so far (all devices together).
+  std::size_t failed_reads() const;
 
  private:
   DeviceWatch(std::vector<std::unique_ptr<DeviceProbe>> probes, const Clock& clock, double poll_s, std::size_t keep);
@@ -76,6 +79,7 @@ class DeviceWatch {
   bool stopping_ = false;
   std::vector<DeviceSample> samples_;  // all devices, in time order
   std::string last_error_;
+  std::size_t failed_reads_ = 0;
   std::thread thread_;
 };
 

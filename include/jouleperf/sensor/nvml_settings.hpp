@@ -35,7 +35,9 @@ std::unique_ptr<SettingWriter> nvml_writer(std::string library);
 // NO_PERMISSION there is kPermissionDenied with the fix). The message names the GPU.
 Status check_gpu_power_limit(const NvmlLibrary& lib, const std::string& uuid, double watts);
 // The same for a locked graphics clock of `mhz`: it must be in the supported list
-// (kInvalidArgument naming the nearest supported clocks), and the permission check as above.
+// (kInvalidArgument naming the nearest supported clocks), and the GPU must let this process
+// lock clocks — found by unlocking them (nvmlDeviceResetGpuLockedClocks, the value a
+// restore writes anyway): kPermissionDenied with the fix, kUnsupported (pre-Volta, MIG).
 Status check_gpu_locked_clock(const NvmlLibrary& lib, const std::string& uuid, unsigned mhz);
 
 }  // namespace jouleperf

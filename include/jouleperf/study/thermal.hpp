@@ -42,14 +42,17 @@ struct ThermalOptions {
 // may be any temperature), or a steady window longer than the warm-up cap.
 Status validate(const ThermalOptions& o);
 
-// Waits as the gate says; reads the devices (the hottest at the end is recorded). Stops
-// early, reached=false, when `stop` is set. Fails as DeviceWatch::read_now fails.
+// Waits as the gate says, polling every o.poll_s; reads the devices (the hottest at the
+// end is recorded). The gates go by the GPUs when any is watched, else by every device.
+// Stops early, reached=false, when `stop` is set. Fails as DeviceWatch::read_now fails
+// (no device answered).
 Result<record::CoolDown> cool_down(DeviceWatch& watch, const ThermalOptions& o, const Clock& clock,
                                    const std::atomic<bool>* stop);
 
 // The steepest temperature slope of any device over the samples, C per minute (least
-// squares per device; 0 for fewer than two samples).
-double steepest_slope_c_per_min(const std::vector<DeviceSample>& samples);
+// squares per device); nullopt when no device has a temperature, or one has fewer than
+// two (its slope is unknown, so it is not known to be steady).
+std::optional<double> steepest_slope_c_per_min(const std::vector<DeviceSample>& samples);
 
 // Runs `batch` until steady (as ThermalOptions says) and returns what happened, for the
 // cell's conditions: {"steady", "batches", "ran_s", "slope_c_per_min", "window_s",
