@@ -32,8 +32,9 @@ void add_thermal_flags(CLI::App* cmd, study::ThermalOptions& o, std::string& the
       ->envname("JOULEPERF_THERMAL_ROOT")
       ->capture_default_str()
       ->group(group);
-  cmd->add_option("--hwmon-root", hwmon_root,
-                  "hwmon devices; the CPU's (coretemp, k10temp, zenpower, cpu_thermal) are watched (tests: a fake tree)")
+  cmd->add_option(
+         "--hwmon-root", hwmon_root,
+         "hwmon devices; the CPU's (coretemp, k10temp, zenpower, cpu_thermal) are watched (tests: a fake tree)")
       ->envname("JOULEPERF_HWMON_ROOT")
       ->capture_default_str()
       ->group(group);

@@ -392,8 +392,9 @@ Result<nvml::Device> NvmlLibrary::device_by_uuid(const std::string& uuid) const 
     if (!u) unreadable = u.error().message;
     if (u && *u == uuid) return *dev;  // a GPU that cannot say its UUID is not the one sought
   }
-  return make_error(Errc::kNotFound, "no GPU has the UUID " + uuid + " (NVML sees " + std::to_string(*n) + ")" +
-                                         (unreadable.empty() ? "" : "; some GPU's UUID could not be read: " + unreadable));
+  return make_error(Errc::kNotFound,
+                    "no GPU has the UUID " + uuid + " (NVML sees " + std::to_string(*n) + ")" +
+                        (unreadable.empty() ? "" : "; some GPU's UUID could not be read: " + unreadable));
 }
 
 }  // namespace jouleperf

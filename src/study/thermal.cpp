@@ -157,8 +157,7 @@ record::DeviceThermal to_record(const DeviceWindow& w) {
 
 Result<std::unique_ptr<DeviceWatch>> watch_devices(const Sampler* sampler, const std::string& nvml_library,
                                                    const std::string& thermal_root, const std::string& hwmon_root,
-                                                   const ThermalOptions& o,
-                                                   const Clock& clock) {
+                                                   const ThermalOptions& o, const Clock& clock) {
   std::vector<std::unique_ptr<DeviceProbe>> probes;
   std::shared_ptr<const NvmlLibrary> lib;
   for (std::size_t i = 0; sampler != nullptr && i < sampler->size(); ++i) {

@@ -278,5 +278,34 @@ TEST(GpuSettingsCli, TheThermalProtocolCoolsDownWarmsUpRecordsBothAndTheReportSh
   }
 }
 
+// A study that mixes simulated and measured configurations: the simulated cells are not
+// watched, gated or warmed (they run on no device here); the measured ones are.
+TEST(GpuSettingsCli, SimulatedCellsAreNotWatchedOrGated) {
+  FakeGpu g;
+  const std::string study =
+      g.dir
+          .write("mixed.yaml", "name: mixed\nconfigs:\n  - name: measured\n    engine: llamacpp\n    model: " +
+                                   testing::tiny_model() +
+                                   "\n    threads: 1\n  - name: simulated\n    engine: sim\n    model: llama-3.1-8b\n"
+                                   "inputs: [16]\noutputs: [4]\nbatches: [1]\nrepetitions: 2\nwarmup: 0\n")
+          .string();
+  auto r = testing::run_program(JP_CLI_PATH, "sweep " + study + " --store " + g.d + "/m.db" + g.flags +
+                                                 " --cooldown-s 0.2 --warmup-steady --steady-window 0.5 "
+                                                 "--steady-slope 600 --warmup-max-s 5 --thermal-poll 0.05");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto cells = cells_of(g.d + "/m.db");
+  ASSERT_EQ(cells.size(), 2u);
+  for (const auto& c : cells) {
+    const bool sim = c.key.config == "simulated";
+    EXPECT_EQ(c.conditions.contains("thermal_warmup"), !sim) << c.key.config;
+    for (const auto& rep : c.reps) {
+      EXPECT_EQ(rep.devices.empty(), sim) << c.key.config;
+      if (sim) {
+        EXPECT_FALSE(rep.cooldown);
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace jouleperf

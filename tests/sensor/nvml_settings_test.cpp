@@ -191,7 +191,9 @@ TEST(ThermalZones, EveryZoneWithATemperatureIsAProbeNamedByItsTypeAndCpuHwmonToo
   dir.write("thermal/thermal_zone1/type", "x86_pkg_temp\n");
   dir.write("thermal/thermal_zone1/temp", "56500\n");
   dir.write("thermal/thermal_zone2/type", "x86_pkg_temp\n");
-  dir.write("thermal/thermal_zone2/temp", "broken\n");
+  dir.write("thermal/thermal_zone2/temp", "57000\n");
+  dir.write("thermal/thermal_zone3/type", "iwlwifi_1\n");
+  dir.write("thermal/thermal_zone3/temp", "");               // a zone that does not answer now: left out
   dir.write("thermal/cooling_device0/type", "Processor\n");  // not a zone
   auto probes = thermal_zone_probes((dir.path() / "thermal").string());
   ASSERT_TRUE(probes) << probes.error().to_string();
@@ -201,6 +203,7 @@ TEST(ThermalZones, EveryZoneWithATemperatureIsAProbeNamedByItsTypeAndCpuHwmonToo
   auto t = (*probes)[1]->read();
   ASSERT_TRUE(t);
   EXPECT_DOUBLE_EQ(*t->temperature_c, 56.5);
+  dir.write("thermal/thermal_zone2/temp", "broken\n");  // later reads that fail name the file
   auto bad = (*probes)[2]->read();
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code, Errc::kParse);

@@ -82,9 +82,11 @@ TEST(ThermalCoolDown, GivesUpAtTheLongestWaitAndSaysSo) {
 TEST(ThermalCoolDown, GoesByTheGpusAndSurvivesADeviceThatDoesNotAnswer) {
   ManualClock clock;
   std::vector<std::unique_ptr<DeviceProbe>> probes;
-  probes.push_back(std::make_unique<ScriptedProbe>(clock, [](double) { return 60.0; }, "thermal:nvme"));
+  probes.push_back(std::make_unique<ScriptedProbe>(
+      clock, [](double) { return 60.0; }, "thermal:nvme"));
   probes.push_back(std::make_unique<ScriptedProbe>(clock, cooling, "gpu:0"));
-  probes.push_back(std::make_unique<ScriptedProbe>(clock, [](double) { return std::nan(""); }, "gpu:1"));
+  probes.push_back(std::make_unique<ScriptedProbe>(
+      clock, [](double) { return std::nan(""); }, "gpu:1"));
   auto watch = watch_of(std::move(probes), clock);
   ThermalOptions o;
   o.cooldown_temp_c = 50.0;

@@ -50,9 +50,9 @@ Result<std::vector<std::unique_ptr<DeviceProbe>>> thermal_zone_probes(const std:
 bool is_cpu_hwmon(const std::string& driver_name);
 // One probe per CPU hwmon device under `root` (default /sys/class/hwmon): the directories
 // hwmonN whose `name` is_cpu_hwmon, read from temp1_input (millidegrees C), named
-// "hwmon:<name>:<N>" (one that cannot be read now left out). Other hwmon devices (NVMe drives, NICs, GPUs) are left out: their
-// temperatures are not the CPU's. AMD servers often have no thermal zone, only k10temp.
-// None when `root` has no such device; kIo when `root` exists but cannot be listed.
+// "hwmon:<name>:<N>" (one that cannot be read now left out). Other hwmon devices (NVMe drives, NICs, GPUs) are left
+// out: their temperatures are not the CPU's. AMD servers often have no thermal zone, only k10temp. None when `root` has
+// no such device; kIo when `root` exists but cannot be listed.
 Result<std::vector<std::unique_ptr<DeviceProbe>>> cpu_hwmon_probes(const std::string& root = "/sys/class/hwmon");
 
 }  // namespace jouleperf

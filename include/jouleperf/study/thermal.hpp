@@ -69,8 +69,7 @@ nlohmann::json warm_until_steady(DeviceWatch& watch, const ThermalOptions& o, co
 // Fails as NvmlLibrary::open, nvml_probe, thermal_zone_probes or cpu_hwmon_probes fail.
 Result<std::unique_ptr<DeviceWatch>> watch_devices(const Sampler* sampler, const std::string& nvml_library,
                                                    const std::string& thermal_root, const std::string& hwmon_root,
-                                                   const ThermalOptions& o,
-                                                   const Clock& clock);
+                                                   const ThermalOptions& o, const Clock& clock);
 
 // The "power-trace" document of a sweep (the report's power-over-time chart): the sampler's
 // power over [t0_s, t1_s] (online.hpp power_series, at most max_points) and every watched
