@@ -190,6 +190,26 @@ TEST(GpuSettingsCli, AfterSigkillTheNextRunRestoresTheLimitBeforeItMeasures) {
   EXPECT_FALSE(std::filesystem::exists(g.journal));
 }
 
+// `jouleperf restore` puts a killed sweep's GPU limit back on its own, loading NVML for it.
+TEST(GpuSettingsCli, RestorePutsBackTheLimitAKilledSweepLeft) {
+  FakeGpu g;
+  const pid_t pid = spawn(slow_sweep_args(g, g.d + "/s.db"), g.d + "/sweep.err");
+  ASSERT_GT(pid, 0);
+  ASSERT_TRUE(wait_for_limit(g, "150000")) << slurp(g.d + "/sweep.err");
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_NE(g.limit(), "250000");
+  auto r =
+      testing::run_program(JP_CLI_PATH, "restore --settings-journal " + g.journal + " --nvml-lib " + JP_FAKE_NVML_LIB);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.err, "restored (left changed by an earlier jouleperf): nvml " + std::string(kUuid) +
+                                  "/power_limit_mw = 250000"))
+      << r.err;
+  EXPECT_EQ(g.limit(), "250000");
+  EXPECT_FALSE(std::filesystem::exists(g.journal));
+}
+
 TEST(GpuSettingsCli, PermissionAndRangeErrorsComeBeforeTheFirstCellWithNothingApplied) {
   {
     FakeGpu g("set_rc=4");  // NVML says NO_PERMISSION to every setter, as to a user not root
