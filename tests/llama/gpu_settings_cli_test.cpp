@@ -153,14 +153,24 @@ std::vector<std::string> slow_sweep_args(const FakeGpu& g, const std::string& st
   return args;
 }
 
+// Starts the slow two-cap sweep, waits until its 150 W cap is in force, sends `signal` and
+// returns how the sweep ended (waitpid's status); -1 when it never capped the GPU.
+int sweep_then_signal(const FakeGpu& g, int signal) {
+  const pid_t pid = spawn(slow_sweep_args(g, g.d + "/s.db"), g.d + "/sweep.err");
+  if (pid <= 0) return -1;
+  const bool capped = wait_for_limit(g, "150000");
+  ::kill(pid, capped ? signal : SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return capped ? status : -1;
+}
+
+constexpr const char* kRestoredLine = "restored (left changed by an earlier jouleperf): nvml ";
+
 TEST(GpuSettingsCli, SigintStopsTheSweepAndRestoresTheLimit) {
   FakeGpu g;
-  const pid_t pid = spawn(slow_sweep_args(g, g.d + "/s.db"), g.d + "/sweep.err");
-  ASSERT_GT(pid, 0);
-  ASSERT_TRUE(wait_for_limit(g, "150000")) << slurp(g.d + "/sweep.err");
-  ASSERT_EQ(::kill(pid, SIGINT), 0);
-  int status = 0;
-  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  const int status = sweep_then_signal(g, SIGINT);
+  ASSERT_NE(status, -1) << slurp(g.d + "/sweep.err");
   ASSERT_TRUE(WIFEXITED(status)) << status;
   EXPECT_EQ(WEXITSTATUS(status), 130) << slurp(g.d + "/sweep.err");
   EXPECT_EQ(g.limit(), "250000");
@@ -169,12 +179,8 @@ TEST(GpuSettingsCli, SigintStopsTheSweepAndRestoresTheLimit) {
 
 TEST(GpuSettingsCli, AfterSigkillTheNextRunRestoresTheLimitBeforeItMeasures) {
   FakeGpu g;
-  const pid_t pid = spawn(slow_sweep_args(g, g.d + "/s.db"), g.d + "/sweep.err");
-  ASSERT_GT(pid, 0);
-  ASSERT_TRUE(wait_for_limit(g, "150000")) << slurp(g.d + "/sweep.err");
-  ASSERT_EQ(::kill(pid, SIGKILL), 0);
-  int status = 0;
-  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  const int status = sweep_then_signal(g, SIGKILL);
+  ASSERT_NE(status, -1) << slurp(g.d + "/sweep.err");
   ASSERT_TRUE(WIFSIGNALED(status));
   EXPECT_NE(g.limit(), "250000");  // left capped (150 or 300 W): nobody restored it
   ASSERT_TRUE(std::filesystem::exists(g.journal));
@@ -183,9 +189,7 @@ TEST(GpuSettingsCli, AfterSigkillTheNextRunRestoresTheLimitBeforeItMeasures) {
                                                     " --threads 1 -I 8 -O 2 -B 1 --reps 1 --warmup 0 --store " + g.d +
                                                     "/next.db" + g.flags);
   EXPECT_EQ(next.exit_code, 0) << next.err;
-  EXPECT_TRUE(contains(next.err, "restored (left changed by an earlier jouleperf): nvml " + std::string(kUuid) +
-                                     "/power_limit_mw = 250000"))
-      << next.err;
+  EXPECT_TRUE(contains(next.err, kRestoredLine + std::string(kUuid) + "/power_limit_mw = 250000")) << next.err;
   EXPECT_EQ(g.limit(), "250000");
   EXPECT_FALSE(std::filesystem::exists(g.journal));
 }
@@ -193,19 +197,12 @@ TEST(GpuSettingsCli, AfterSigkillTheNextRunRestoresTheLimitBeforeItMeasures) {
 // `jouleperf restore` puts a killed sweep's GPU limit back on its own, loading NVML for it.
 TEST(GpuSettingsCli, RestorePutsBackTheLimitAKilledSweepLeft) {
   FakeGpu g;
-  const pid_t pid = spawn(slow_sweep_args(g, g.d + "/s.db"), g.d + "/sweep.err");
-  ASSERT_GT(pid, 0);
-  ASSERT_TRUE(wait_for_limit(g, "150000")) << slurp(g.d + "/sweep.err");
-  ASSERT_EQ(::kill(pid, SIGKILL), 0);
-  int status = 0;
-  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_NE(sweep_then_signal(g, SIGKILL), -1) << slurp(g.d + "/sweep.err");
   ASSERT_NE(g.limit(), "250000");
   auto r =
       testing::run_program(JP_CLI_PATH, "restore --settings-journal " + g.journal + " --nvml-lib " + JP_FAKE_NVML_LIB);
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_TRUE(contains(r.err, "restored (left changed by an earlier jouleperf): nvml " + std::string(kUuid) +
-                                  "/power_limit_mw = 250000"))
-      << r.err;
+  EXPECT_TRUE(contains(r.err, kRestoredLine + std::string(kUuid) + "/power_limit_mw = 250000")) << r.err;
   EXPECT_EQ(g.limit(), "250000");
   EXPECT_FALSE(std::filesystem::exists(g.journal));
 }

@@ -127,26 +127,37 @@ TEST(SimClocks, BadSettingsAreRefusedNamingThem) {
   EXPECT_EQ(validate_clocks(any, *cpu).error().code, Errc::kUnsupported);
 }
 
-TEST(SimClocks, OptimizeOverCapsAndClocksTradesLatencyForEnergy) {
-  hardware::HardwareRegistry r;
-  auto a = find_builtin_arch("Llama-3.1-8B");
-  ASSERT_TRUE(a.ok());
-  const SimConfig base = make_config(*r.find("h100-sxm"), *find_stack("vllm"), info_from_arch(*a));
+// Llama-3.1-8B on one H100 SXM under vllm, max batch 256: the base and the search space
+// the optimize tests vary clocks in; and 300 conversation requests at 2 per second.
+struct OneH100 {
+  SimConfig base;
   SearchSpace space;
-  space.hardware = {*r.find("h100-sxm")};
-  space.stacks = {*find_stack("vllm")};
-  space.devices = {1};
-  space.tp = {1};
-  space.max_batch = {256};
-  space.power_cap_fractions = {1.0, 0.6};
-  space.clock_ratios = {1.0, 0.6};
-  const auto grid = expand(space, base);
+  std::vector<workload::TimedRequest> requests;
+  OneH100() {
+    hardware::HardwareRegistry r;
+    auto a = find_builtin_arch("Llama-3.1-8B");
+    EXPECT_TRUE(a.ok());
+    base = make_config(*r.find("h100-sxm"), *find_stack("vllm"), info_from_arch(*a));
+    space.hardware = {*r.find("h100-sxm")};
+    space.stacks = {*find_stack("vllm")};
+    space.devices = {1};
+    space.tp = {1};
+    space.max_batch = {256};
+    workload::SynthesisOptions o;
+    o.count = 300;
+    o.rate_rps = 2.0;
+    std::mt19937_64 rng(7);
+    requests = *workload::synthesize(**workload::find_default_workload("azure-conv-2023"), o, rng);
+  }
+};
+
+TEST(SimClocks, OptimizeOverCapsAndClocksTradesLatencyForEnergy) {
+  OneH100 h;
+  h.space.power_cap_fractions = {1.0, 0.6};
+  h.space.clock_ratios = {1.0, 0.6};
+  const auto grid = expand(h.space, h.base);
   ASSERT_EQ(grid.size(), 4u);
-  workload::SynthesisOptions o;
-  o.count = 300;
-  o.rate_rps = 2.0;
-  std::mt19937_64 rng(7);
-  const auto reqs = *workload::synthesize(**workload::find_default_workload("azure-conv-2023"), o, rng);
+  const auto& reqs = h.requests;
 
   auto loose = optimize(grid, reqs, Slo{}, std::nullopt, 2);
   ASSERT_TRUE(loose.ok()) << loose.error().message;
@@ -173,27 +184,14 @@ TEST(SimClocks, OptimizeOverCapsAndClocksTradesLatencyForEnergy) {
 // lowers the decode clock: about a fifth less energy than unlocked, where one lower clock
 // for both would save more but misses the SLO.
 TEST(SimClocks, OptimizeCanGivePrefillAndDecodeTheirOwnClocks) {
-  hardware::HardwareRegistry r;
-  auto a = find_builtin_arch("Llama-3.1-8B");
-  ASSERT_TRUE(a.ok());
-  const SimConfig base = make_config(*r.find("h100-sxm"), *find_stack("vllm"), info_from_arch(*a));
-  SearchSpace space;
-  space.hardware = {*r.find("h100-sxm")};
-  space.stacks = {*find_stack("vllm")};
-  space.devices = {1};
-  space.tp = {1};
-  space.max_batch = {256};
-  space.clock_ratios = {1.0, 0.5};
-  space.phase_clocks = true;
-  const auto grid = expand(space, base);
+  OneH100 h;
+  h.space.clock_ratios = {1.0, 0.5};
+  h.space.phase_clocks = true;
+  const auto grid = expand(h.space, h.base);
   ASSERT_EQ(grid.size(), 4u);  // 1 | prefill 1 decode 0.5 | 0.5 | prefill 0.5 decode 1
   EXPECT_EQ(grid[1].clocks.ratio_for(true), 1.0);
   EXPECT_EQ(grid[1].clocks.ratio_for(false), 0.5);
-  workload::SynthesisOptions o;
-  o.count = 300;
-  o.rate_rps = 2.0;
-  std::mt19937_64 rng(7);
-  const auto reqs = *workload::synthesize(**workload::find_default_workload("azure-conv-2023"), o, rng);
+  const auto& reqs = h.requests;
   auto all = optimize(grid, reqs, Slo{}, std::nullopt, 2);
   ASSERT_TRUE(all.ok()) << all.error().message;
   const Evaluated& unlocked = all->candidates[0];
