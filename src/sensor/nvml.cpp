@@ -92,6 +92,7 @@ class NvmlGpuSensor final : public Sensor {
       out.emplace_back("power_limit_w", fmt::format("{:g}", *mw * kWattsPerMilliwatt));
     if (auto c = lib_->temperature_c(dev_)) out.emplace_back("temperature_c", std::to_string(*c));
     if (auto mhz = lib_->sm_clock_mhz(dev_)) out.emplace_back("sm_clock_mhz", std::to_string(*mhz));
+    add_control_facts(out);
     out.emplace_back("energy_mode", mode_ == EnergyMode::kCounter ? "counter" : "power-sampling");
     out.emplace_back("max_power_w", fmt::format("{:g}", info_.caps.max_power_w));
     out.emplace_back("max_power_basis", facts_.max_power_basis);
@@ -104,6 +105,30 @@ class NvmlGpuSensor final : public Sensor {
 
  private:
   Error failed(const Error& e) const { return make_error(e.code, "nvml " + info_.domain + ": " + e.message); }
+
+  // What the power and clock controls allow and what holds the clock now (docs/controls.md),
+  // read-only: the limit's range and default, the highest SM clock, the supported graphics
+  // clocks, the slowdown temperature and the current throttle reasons. Each when NVML gives it.
+  void add_control_facts(std::vector<std::pair<std::string, std::string>>& out) const {
+    if (auto r = lib_->power_limit_range_mw(dev_))
+      out.emplace_back("power_limit_range_w",
+                       fmt::format("{:g}..{:g}", r->min_mw * kWattsPerMilliwatt, r->max_mw * kWattsPerMilliwatt));
+    if (auto mw = lib_->default_power_limit_mw(dev_))
+      out.emplace_back("default_power_limit_w", fmt::format("{:g}", *mw * kWattsPerMilliwatt));
+    if (auto mhz = lib_->max_sm_clock_mhz(dev_)) out.emplace_back("max_sm_clock_mhz", std::to_string(*mhz));
+    if (auto clocks = lib_->supported_graphics_clocks_mhz(dev_); clocks && !clocks->empty())
+      out.emplace_back("graphics_clocks_mhz",
+                       fmt::format("{}..{} ({} clocks)", clocks->back(), clocks->front(), clocks->size()));
+    if (auto c = lib_->slowdown_temperature_c(dev_)) out.emplace_back("slowdown_temp_c", std::to_string(*c));
+    if (auto r = lib_->throttle_reasons(dev_)) {
+      std::string names;
+      for (const auto& n : nvml::throttle_reason_names(*r)) {
+        if (!names.empty()) names += ",";
+        names += n;
+      }
+      out.emplace_back("throttle_reasons", names.empty() ? "none" : names);
+    }
+  }
 
   std::shared_ptr<const NvmlLibrary> lib_;  // keeps NVML initialized and loaded while this sensor lives
   nvml::Device dev_;

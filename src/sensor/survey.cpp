@@ -86,8 +86,14 @@ SensorSurvey survey_sensors(const SensorRegistry& registry, const SensorOptions&
     out.live_error = idle.error().to_string();
     return out;
   }
-  for (std::size_t i = 0; i < sampler.size(); ++i)
-    out.sensors.push_back({sampler.info(i), sampler.source(i), idle->power_w[i]});
+  const auto facts = sampler.conditions();  // "<domain>.<key>" for every sensor
+  for (std::size_t i = 0; i < sampler.size(); ++i) {
+    SurveyedSensor found{sampler.info(i), sampler.source(i), idle->power_w[i], {}};
+    const std::string prefix = found.info.domain + ".";
+    for (const auto& [k, v] : facts)
+      if (k.rfind(prefix, 0) == 0) found.conditions.emplace_back(k.substr(prefix.size()), v);
+    out.sensors.push_back(std::move(found));
+  }
   return out;
 }
 
@@ -116,6 +122,8 @@ table::Document sensors_document(const SensorSurvey& s) {
     j["energy_source"] = source;
     j["live_power_w"] = x.live_power_w ? nlohmann::json(*x.live_power_w) : nlohmann::json(nullptr);
     j["live_window_s"] = s.window_s;
+    j["conditions"] = nlohmann::json::object();
+    for (const auto& [k, v] : x.conditions) j["conditions"][k] = v;
     d.json["sensors"].push_back(j);
   }
   for (const auto& p : s.unavailable) {

@@ -12,11 +12,13 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "jouleperf/core/clock.hpp"
 #include "jouleperf/sensor/device_probe.hpp"
 #include "jouleperf/sensor/device_watch.hpp"
+#include "jouleperf/sensor/nvml.hpp"
 #include "jouleperf/sensor/nvml_library.hpp"
 #include "support/temp_dir.hpp"
 
@@ -147,6 +149,28 @@ TEST_F(NvmlSettingsTest, PowerFollowsTheCapAndTemperatureFollowsPower) {
   EXPECT_NEAR(*lib->temperature_c(dev), 39.0, 1.5);
   EXPECT_TRUE(*lib->throttle_reasons(dev) & nvml::kThrottleGpuIdle);
   EXPECT_NEAR(*lib->power_mw(dev), 60000.0, 6000.0);
+}
+
+// The sensor's conditions say, read-only, what the controls allow and what holds the clock:
+// `jouleperf sensors --sensor nvml -o json` shows them (the check to run on a lent GPU).
+TEST_F(NvmlSettingsTest, TheSensorsConditionsSayWhatTheControlsAllow) {
+  auto lib = open();
+  ASSERT_TRUE(lib);
+  SteadyClock clock;
+  std::vector<SensorProblem> problems;
+  NvmlOptions o;
+  o.library = JP_FAKE_NVML_LIB;
+  auto sensors = open_nvml_sensors(o, clock, problems);
+  ASSERT_TRUE(sensors) << sensors.error().to_string();
+  ASSERT_EQ(sensors->size(), 1u);
+  std::map<std::string, std::string> facts;
+  for (const auto& [k, v] : (*sensors)[0]->conditions()) facts[k] = v;
+  EXPECT_EQ(facts["power_limit_range_w"], "100..300");
+  EXPECT_EQ(facts["default_power_limit_w"], "300");
+  EXPECT_EQ(facts["max_sm_clock_mhz"], "1980");
+  EXPECT_EQ(facts["graphics_clocks_mhz"], "900..1980 (4 clocks)");
+  EXPECT_EQ(facts["slowdown_temp_c"], "80");
+  EXPECT_EQ(facts["throttle_reasons"], "gpu_idle");  // nothing runs
 }
 
 TEST(NvmlThrottleReasons, NamesEveryBitAndSpellsUnknownOnesInHex) {

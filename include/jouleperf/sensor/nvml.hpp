@@ -41,8 +41,10 @@ inline constexpr double kNvmlDefaultMaxPowerW = 2000.0;
 // errors are returned as they are, e.g. kNotFound naming an entry that names no GPU,
 // kUnsupported for a MIG instance); an empty value opens none, with a problem saying so.
 // Conditions per GPU: name, uuid, driver_version, power_limit_w, temperature_c,
-// sm_clock_mhz (each when NVML gives it), energy_mode, max_power_w, max_power_basis, and
-// for counters rejected_reads and counter_resets.
+// sm_clock_mhz, power_limit_range_w ("min..max"), default_power_limit_w, max_sm_clock_mhz,
+// graphics_clocks_mhz ("lowest..highest (N clocks)"), slowdown_temp_c, throttle_reasons
+// (names, or "none"; each when NVML gives it), energy_mode, max_power_w, max_power_basis,
+// and for counters rejected_reads and counter_resets.
 // Plausibility: each GPU's caps.max_power_w is opts.max_power_w, else 2 x the highest
 // power limit the board accepts (nvmlDeviceGetPowerManagementLimitConstraints; the
 // enforced limit is not used, since a sweep may raise it mid-run), else

@@ -53,6 +53,9 @@ struct SurveyedSensor {
   SensorInfo info;
   EnergySource source = EnergySource::kCounter;
   std::optional<double> live_power_w;  // mean power over the window, W (empty: no reading)
+  // What the sensor says of its device (Sensor::conditions: an NVML GPU's limit, its range,
+  // clocks, temperature, throttle reasons...), read once after the window.
+  std::vector<std::pair<std::string, std::string>> conditions;
 };
 
 struct SensorSurvey {
@@ -71,7 +74,8 @@ SensorSurvey survey_sensors(const SensorRegistry& registry, const SensorOptions&
 // The survey as a Document: tables "sensors" (sensor, domain, source, power_w, estimated,
 // description) and "unavailable" (family, target, error, message), a footer when the live
 // reading failed. JSON: {"sensors": [to_json(info) + "energy_source", "live_power_w",
-// "live_window_s"], "unavailable": [{"name","target","error","message"}], "live_error"?}.
+// "live_window_s", "conditions": {key: value}], "unavailable": [{"name","target","error","message"}],
+// "live_error"?}.
 table::Document sensors_document(const SensorSurvey& survey);
 
 }  // namespace jouleperf
