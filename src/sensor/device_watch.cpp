@@ -71,10 +71,12 @@ std::optional<double> DeviceWatch::hottest(const std::vector<DeviceSample>& samp
 
 std::vector<DeviceSample> DeviceWatch::samples(double t0_s, double t1_s) const {
   std::lock_guard<std::mutex> lock(mu_);
-  std::vector<DeviceSample> out;
-  for (const auto& s : samples_)
-    if (s.t_s >= t0_s && s.t_s <= t1_s) out.push_back(s);
-  return out;
+  // Kept in time order (stamped under the lock on a monotonic clock): find the range, do not scan.
+  const auto first = std::lower_bound(samples_.begin(), samples_.end(), t0_s,
+                                      [](const DeviceSample& s, double t) { return s.t_s < t; });
+  const auto last =
+      std::upper_bound(first, samples_.end(), t1_s, [](double t, const DeviceSample& s) { return t < s.t_s; });
+  return std::vector<DeviceSample>(first, last);
 }
 
 std::vector<DeviceWindow> DeviceWatch::window(double t0_s, double t1_s) const {
